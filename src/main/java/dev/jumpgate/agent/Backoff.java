@@ -1,0 +1,49 @@
+package dev.jumpgate.agent;
+
+import java.time.Duration;
+import java.util.random.RandomGenerator;
+
+/**
+ * Waits between attempts: the n-th consecutive failure waits min x 2^n, capped at max, drawn from its upper half
+ * ("equal jitter") so that many agents behind one relay outage do not come back in step. A failure that retrying
+ * soon cannot fix (a refused login, a wrong host key) waits the cap at once: never a tight loop.
+ */
+final class Backoff {
+
+    private final long minMillis;
+    private final long maxMillis;
+    private final RandomGenerator random;
+    private int failures;
+
+    Backoff(Duration min, Duration max, RandomGenerator random) {
+        this.minMillis = Math.max(1, min.toMillis());
+        this.maxMillis = Math.max(minMillis, max.toMillis());
+        this.random = random;
+    }
+
+    /** The wait after one more transient failure. */
+    Duration next() {
+        long ceiling = minMillis << Math.min(failures, 30);
+        if (ceiling <= 0 || ceiling > maxMillis) {
+            ceiling = maxMillis;
+        }
+        failures++;
+        long half = ceiling / 2;
+        return Duration.ofMillis(ceiling - half + (half == 0 ? 0 : random.nextLong(half + 1)));
+    }
+
+    /** The wait after a failure that only a change of spec, key or relay can fix. */
+    Duration cap() {
+        failures++;
+        return Duration.ofMillis(maxMillis);
+    }
+
+    /** After a connection that held: the next failure starts again from the minimum. */
+    void reset() {
+        failures = 0;
+    }
+
+    int failures() {
+        return failures;
+    }
+}

@@ -1,0 +1,35 @@
+package dev.jumpgate.agent;
+
+import dev.jumpgate.ssh.PublicKeyLine;
+
+/**
+ * Why a session to the relay could not be opened.
+ *
+ * @see dev.jumpgate.api.v1alpha1.Reasons
+ */
+final class RelayFailure extends Exception {
+
+    private final String reason;
+    private final boolean retryingSoonHelps;
+    private final transient PublicKeyLine hostKeySeen;
+
+    RelayFailure(String reason, String message, boolean retryingSoonHelps, PublicKeyLine hostKeySeen) {
+        super(message);
+        this.reason = reason;
+        this.retryingSoonHelps = retryingSoonHelps;
+        this.hostKeySeen = hostKeySeen;
+    }
+
+    String reason() {
+        return reason;
+    }
+
+    /** False for failures that only a change of spec, key or relay configuration can fix: wait the longest. */
+    boolean retryingSoonHelps() {
+        return retryingSoonHelps;
+    }
+
+    PublicKeyLine hostKeySeen() {
+        return hostKeySeen;
+    }
+}

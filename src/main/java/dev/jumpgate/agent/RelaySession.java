@@ -1,0 +1,289 @@
+package dev.jumpgate.agent;
+
+import com.jcraft.jsch.HostKey;
+import com.jcraft.jsch.HostKeyRepository;
+import com.jcraft.jsch.JSch;
+import com.jcraft.jsch.JSchAlgoNegoFailException;
+import com.jcraft.jsch.JSchException;
+import com.jcraft.jsch.JSchHostKeyException;
+import com.jcraft.jsch.Session;
+import com.jcraft.jsch.SocketFactory;
+import com.jcraft.jsch.UserInfo;
+import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.api.v1alpha1.RelaySpec;
+import dev.jumpgate.ssh.PublicKeyLine;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.jboss.logging.Logger;
+
+/**
+ * One SSH session to the relay and the remote forwards on it: the only user of JSch, so that the rest of the agent
+ * speaks in specs, reasons and ports.
+ */
+final class RelaySession implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(RelaySession.class);
+    private static final int TARGET_CONNECT_TIMEOUT_MILLIS = 10_000;
+    /** Host key algorithms when nothing is pinned yet: the strongest first, like OpenSSH. */
+    private static final String ANY_HOST_KEY = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
+            + "rsa-sha2-512,rsa-sha2-256";
+    /** AES-GCM first: JSch runs it on the JDK's intrinsics, chacha20 in pure Java. */
+    private static final String CIPHERS = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes256-ctr";
+
+    static {
+        JSch.setLogger(new JSchWarnings());
+    }
+
+    private final Session session;
+    private final PinnedHostKeys hostKeys;
+
+    private RelaySession(Session session, PinnedHostKeys hostKeys) {
+        this.session = session;
+        this.hostKeys = hostKeys;
+    }
+
+    /**
+     * Opens a session, authenticating with the identity and checking the relay's host key against the pins (an
+     * empty list accepts the first key, which {@link #hostKey()} then tells).
+     */
+    static RelaySession open(TunnelConfig config, List<String> pins) throws RelayFailure {
+        RelaySpec relay = config.spec().getRelay();
+        PinnedHostKeys hostKeys;
+        try {
+            hostKeys = new PinnedHostKeys(pins.stream().map(PublicKeyLine::parse).toList());
+        } catch (IllegalArgumentException e) {
+            throw new RelayFailure(Reasons.HOST_KEY_UNKNOWN, "a pinned host key is unreadable: " + e.getMessage(), false, null);
+        }
+        JSch jsch = new JSch();
+        try {
+            jsch.addIdentity("jumpgate", config.identity().privateKey(), null, null);
+        } catch (JSchException e) {
+            throw new RelayFailure(Reasons.KEY_INVALID, "the private key from " + config.identity().source()
+                    + " is not a usable unencrypted OpenSSH key: " + e.getMessage(), false, null);
+        }
+        int aliveMillis = config.spec().getKeepalive().getIntervalSeconds() * 1000;
+        Session session = null;
+        try {
+            session = jsch.getSession(relay.getUser(), relay.getHost(), relay.getPort());
+            session.setHostKeyRepository(hostKeys);
+            session.setConfig("StrictHostKeyChecking", "yes");
+            session.setConfig("server_host_key", hostKeys.algorithms());
+            session.setConfig("cipher.s2c", CIPHERS);
+            session.setConfig("cipher.c2s", CIPHERS);
+            session.setConfig("compression.s2c", "none");
+            session.setConfig("compression.c2s", "none");
+            session.setConfig("PreferredAuthentications", "publickey");
+            session.setDaemonThread(true);
+            session.setServerAliveInterval(aliveMillis);
+            session.setServerAliveCountMax(config.spec().getKeepalive().getCountMax());
+            session.connect(Math.max(5_000, aliveMillis * config.spec().getKeepalive().getCountMax()));
+            return new RelaySession(session, hostKeys);
+        } catch (JSchException e) {
+            if (session != null) {
+                session.disconnect();
+            }
+            throw classify(e, config, hostKeys);
+        }
+    }
+
+    private static RelayFailure classify(JSchException e, TunnelConfig config, PinnedHostKeys hostKeys) {
+        RelaySpec relay = config.spec().getRelay();
+        String where = relay.getUser() + "@" + relay.getHost() + ":" + relay.getPort();
+        PublicKeyLine seen = hostKeys.seen;
+        if (e instanceof JSchHostKeyException) {
+            return new RelayFailure(Reasons.HOST_KEY_MISMATCH, "the relay " + where + " presented " + seen.type() + " "
+                    + seen.fingerprint() + ", which is none of the " + hostKeys.pins.size()
+                    + " pinned host keys; nothing was forwarded", false, seen);
+        }
+        if (e instanceof JSchAlgoNegoFailException) {
+            return new RelayFailure(Reasons.HOST_KEY_UNKNOWN, "the relay " + where + " offers none of the pinned host key "
+                    + "types (" + hostKeys.algorithms() + ")", false, seen);
+        }
+        String message = e.getMessage() == null ? e.toString() : e.getMessage();
+        if (message.startsWith("Auth fail") || message.startsWith("Auth cancel")) {
+            return new RelayFailure(Reasons.AUTHENTICATION_FAILED, "the relay " + where + " refused the key from "
+                    + config.identity().source() + "; append the tunnel's authorizedKey to ~" + relay.getUser()
+                    + "/.ssh/authorized_keys on the relay", false, seen);
+        }
+        return new RelayFailure(Reasons.RELAY_UNREACHABLE, "cannot reach the relay " + where + ": " + rootMessage(e),
+                true, seen);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    }
+
+    /** The relay's host key as it presented it in this session. */
+    PublicKeyLine hostKey() {
+        return hostKeys.seen;
+    }
+
+    boolean isConnected() {
+        return session.isConnected();
+    }
+
+    /**
+     * Asks the relay to listen for the forward, as {@code ssh -R} does, and returns the port it listens on (the one
+     * it allocated when the forward asks for port 0).
+     */
+    int bind(ForwardSpec forward, ForwardTraffic traffic) throws ForwardRefused {
+        String bind = forward.getRemote().getBindAddress();
+        int requested = forward.getRemote().getPort();
+        Set<Integer> before = boundPorts();
+        try {
+            session.setPortForwardingR(bind, requested, forward.getTarget().getHost(), forward.getTarget().getPort(),
+                    new TargetSockets(traffic));
+        } catch (JSchException e) {
+            throw new ForwardRefused("the relay refused to listen on " + bind + ":" + requested
+                    + (requested == 0 ? "" : " (port in use, or not allowed by the key's permitlisten or the relay's "
+                    + "GatewayPorts/PermitListen)"));
+        } finally {
+            // JSch wakes the caller with an interrupt that may land after it returned.
+            Thread.interrupted();
+        }
+        if (requested != 0) {
+            return requested;
+        }
+        // JSch does not return the port the relay allocated; it is the one entry this call added.
+        Set<Integer> after = boundPorts();
+        after.removeAll(before);
+        if (after.size() != 1) {
+            throw new ForwardRefused("the relay did not tell which port it allocated for " + bind + ":0");
+        }
+        return after.iterator().next();
+    }
+
+    /** Stops the relay listening for the forward; connections already open through it stay open. */
+    void cancel(ForwardSpec forward, int remotePort) {
+        try {
+            session.delPortForwardingR(forward.getRemote().getBindAddress(), remotePort);
+        } catch (JSchException e) {
+            LOG.debugf("cancelling forward %s: %s", forward.getName(), e.getMessage());
+        }
+    }
+
+    private Set<Integer> boundPorts() throws ForwardRefused {
+        Set<Integer> ports = new HashSet<>();
+        try {
+            for (String entry : session.getPortForwardingR()) {
+                ports.add(Integer.parseInt(entry.substring(0, entry.indexOf(':'))));
+            }
+        } catch (JSchException e) {
+            throw new ForwardRefused("the session to the relay is closed");
+        }
+        return ports;
+    }
+
+    @Override
+    public void close() {
+        session.disconnect();
+    }
+
+    /** Checks the relay's host key against the pins; remembers the key seen for reports and for trust on first use. */
+    private static final class PinnedHostKeys implements HostKeyRepository {
+        private final List<PublicKeyLine> pins;
+        private volatile PublicKeyLine seen;
+
+        PinnedHostKeys(List<PublicKeyLine> pins) {
+            this.pins = pins;
+        }
+
+        /** The algorithms to offer: those of the pinned keys only, so the relay presents a key we can check. */
+        String algorithms() {
+            if (pins.isEmpty()) {
+                return ANY_HOST_KEY;
+            }
+            Set<String> algorithms = new LinkedHashSet<>();
+            for (PublicKeyLine pin : pins) {
+                if (pin.type().equals("ssh-rsa")) {
+                    algorithms.add("rsa-sha2-512");
+                    algorithms.add("rsa-sha2-256");
+                }
+                algorithms.add(pin.type());
+            }
+            return String.join(",", algorithms);
+        }
+
+        @Override
+        public int check(String host, byte[] key) {
+            PublicKeyLine presented = PublicKeyLine.of(key);
+            seen = presented;
+            if (pins.isEmpty() || pins.stream().anyMatch(presented::sameKey)) {
+                return OK;
+            }
+            return CHANGED;
+        }
+
+        @Override
+        public void add(HostKey hostkey, UserInfo ui) {
+            // The pins come from the spec; nothing is learnt behind its back.
+        }
+
+        @Override
+        public void remove(String host, String type) {
+        }
+
+        @Override
+        public void remove(String host, String type, byte[] key) {
+        }
+
+        @Override
+        public String getKnownHostsRepositoryID() {
+            return "jumpgate-pins";
+        }
+
+        @Override
+        public HostKey[] getHostKey() {
+            return new HostKey[0];
+        }
+
+        @Override
+        public HostKey[] getHostKey(String host, String type) {
+            return new HostKey[0]; // no revoked keys: JSch asks after an OK
+        }
+    }
+
+    /** Opens the agent's connections to a forward's target, counted. */
+    private record TargetSockets(ForwardTraffic traffic) implements SocketFactory {
+        @Override
+        public Socket createSocket(String host, int port) throws IOException {
+            return CountingSocket.connect(host, port, TARGET_CONNECT_TIMEOUT_MILLIS, traffic);
+        }
+
+        @Override
+        public InputStream getInputStream(Socket socket) throws IOException {
+            return socket.getInputStream();
+        }
+
+        @Override
+        public OutputStream getOutputStream(Socket socket) throws IOException {
+            return socket.getOutputStream();
+        }
+    }
+
+    /** JSch's own log, warnings and worse only: its info level narrates every packet exchange. */
+    private static final class JSchWarnings implements com.jcraft.jsch.Logger {
+        private static final Logger JSCH = Logger.getLogger("com.jcraft.jsch");
+
+        @Override
+        public boolean isEnabled(int level) {
+            return level >= WARN;
+        }
+
+        @Override
+        public void log(int level, String message) {
+            JSCH.log(level >= ERROR ? Logger.Level.ERROR : Logger.Level.WARN, message);
+        }
+    }
+}

@@ -1,0 +1,361 @@
+package dev.jumpgate.agent;
+
+import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.report.ForwardReport;
+import dev.jumpgate.report.ForwardState;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.random.RandomGenerator;
+import org.jboss.logging.Logger;
+
+/**
+ * Keeps one tunnel true: a session to the relay and every forward of the applied config bound on it. One thread
+ * does all of it, so the state needs no locks; {@link #apply} and {@link #close} only hand it work.
+ *
+ * <p>A changed forward list is applied on the live session (forwards added, cancelled, rebound one by one, so open
+ * connections through the unchanged ones keep flowing); only a change of relay, host key rules, key or keepalive
+ * opens a new session. Every change of what the agent sees is handed to the report listener.
+ */
+public final class TunnelAgent implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(TunnelAgent.class);
+    /** How often a quiet agent looks at its session: JSch has no callback for a dead connection. */
+    private static final Duration LIVENESS_POLL = Duration.ofMillis(200);
+    /** A session up this long has proved the relay healthy: the next failure backs off from the minimum again. */
+    private static final Duration STABLE = Duration.ofSeconds(10);
+
+    private final Consumer<AgentReport> listener;
+    private final Clock clock;
+    private final RandomGenerator random;
+    private final Object signal = new Object();
+    private final Thread thread;
+    private final Map<String, ForwardTraffic> traffic = new ConcurrentHashMap<>();
+
+    private volatile TunnelConfig desired;
+    private volatile boolean running = true;
+    private volatile AgentReport report;
+    private boolean changed;
+
+    // State below belongs to the agent thread.
+    private RelaySession session;
+    private TunnelConfig sessionConfig;
+    private Instant connectedAt;
+    private Backoff connectBackoff;
+    private Instant nextConnectAttempt = Instant.MIN;
+    private final Map<String, Slot> slots = new LinkedHashMap<>();
+    private String reason = Reasons.CONNECTING;
+    private String message = "connecting to the relay";
+    private String lastError;
+    private String hostKeySeen;
+    private String acceptedHostKey;
+    private int reconnects;
+    private boolean everConnected;
+
+    public TunnelAgent(Consumer<AgentReport> listener) {
+        this(listener, Clock.systemUTC(), RandomGenerator.getDefault());
+    }
+
+    TunnelAgent(Consumer<AgentReport> listener, Clock clock, RandomGenerator random) {
+        this.listener = listener;
+        this.clock = clock;
+        this.random = random;
+        this.thread = new Thread(this::run, "jumpgate-agent");
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts holding the tunnel of the first config applied. */
+    public TunnelAgent start() {
+        thread.start();
+        return this;
+    }
+
+    /** Hands the agent a new config; it is applied within moments, on the live session where it can be. */
+    public void apply(TunnelConfig config) {
+        synchronized (signal) {
+            desired = config;
+            changed = true;
+            signal.notifyAll();
+        }
+    }
+
+    /** The latest report; null until the first config is applied. */
+    public AgentReport report() {
+        return report;
+    }
+
+    /** Counters per forward name, kept across sessions and config changes. */
+    public Map<String, ForwardTraffic> traffic() {
+        return traffic;
+    }
+
+    /** Cancels the forwards, closes the session and stops. */
+    @Override
+    public void close() {
+        running = false;
+        synchronized (signal) {
+            signal.notifyAll();
+        }
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        while (running) {
+            Duration wait;
+            try {
+                wait = step();
+            } catch (RuntimeException e) {
+                // A bug must not kill the tunnel for good: report it and start over with a fresh session.
+                LOG.error("unexpected failure, reconnecting", e);
+                dropSession();
+                fail(Reasons.RELAY_UNREACHABLE, "unexpected failure: " + e, connectBackoff().cap());
+                wait = LIVENESS_POLL;
+            }
+            publish();
+            await(wait);
+        }
+        shutdown();
+    }
+
+    private Duration step() {
+        TunnelConfig config = desired;
+        if (config == null) {
+            return Duration.ofSeconds(1);
+        }
+        Instant now = clock.instant();
+        if (session != null && !session.isConnected()) {
+            lastError = "the connection to the relay was lost";
+            LOG.warnf("relay connection lost after %s", Duration.between(connectedAt, now));
+            dropSession();
+            nextConnectAttempt = now.plus(connectBackoff().next());
+            reason = Reasons.RELAY_UNREACHABLE;
+            message = lastError + "; reconnecting";
+        } else if (session != null && !sessionConfig.sameConnectionAs(config)) {
+            LOG.info("relay, key or keepalive changed: reconnecting");
+            dropSession();
+            connectBackoff = null;
+            nextConnectAttempt = now;
+        }
+        if (session == null) {
+            if (now.isBefore(nextConnectAttempt)) {
+                return Duration.between(now, nextConnectAttempt);
+            }
+            if (!connect(config)) {
+                return Duration.between(now, nextConnectAttempt);
+            }
+        }
+        if (connectedAt != null && Duration.between(connectedAt, now).compareTo(STABLE) >= 0) {
+            connectBackoff().reset();
+        }
+        return reconcileForwards(config, now);
+    }
+
+    private boolean connect(TunnelConfig config) {
+        try {
+            RelaySession opened = RelaySession.open(config, config.hostKeyPins(acceptedHostKey));
+            session = opened;
+            sessionConfig = config;
+            connectedAt = clock.instant();
+            hostKeySeen = opened.hostKey().toKeyString();
+            if (config.trustsFirstUse() && acceptedHostKey == null && config.acceptedHostKey() == null) {
+                acceptedHostKey = hostKeySeen;
+                LOG.infof("trusting the relay's host key on first use: %s", opened.hostKey().fingerprint());
+            }
+            if (everConnected) {
+                reconnects++;
+            }
+            everConnected = true;
+            reason = Reasons.CONNECTED;
+            message = "connected to " + describe(config);
+            LOG.infof("connected to %s, host key %s", describe(config), opened.hostKey().fingerprint());
+            return true;
+        } catch (RelayFailure f) {
+            if (f.hostKeySeen() != null) {
+                hostKeySeen = f.hostKeySeen().toKeyString();
+            }
+            fail(f.reason(), f.getMessage(), f.retryingSoonHelps() ? connectBackoff().next() : connectBackoff().cap());
+            return false;
+        }
+    }
+
+    private void fail(String failureReason, String failureMessage, Duration wait) {
+        if (!Objects.equals(lastError, failureMessage)) {
+            LOG.warnf("%s: %s (retrying in %d ms)", failureReason, failureMessage, wait.toMillis());
+        }
+        reason = failureReason;
+        message = failureMessage;
+        lastError = failureMessage;
+        nextConnectAttempt = clock.instant().plus(wait);
+    }
+
+    private Duration reconcileForwards(TunnelConfig config, Instant now) {
+        Map<String, ForwardSpec> wanted = new LinkedHashMap<>();
+        config.forwards().forEach(f -> wanted.put(f.getName(), f));
+
+        for (Iterator<Slot> it = slots.values().iterator(); it.hasNext(); ) {
+            Slot slot = it.next();
+            if (!slot.spec.equals(wanted.get(slot.spec.getName()))) {
+                if (slot.state == ForwardState.Bound) {
+                    session.cancel(slot.spec, slot.remotePort);
+                    LOG.infof("forward %s cancelled", slot.spec);
+                }
+                it.remove();
+            }
+        }
+
+        Duration wait = LIVENESS_POLL;
+        Map<String, Slot> ordered = new LinkedHashMap<>();
+        for (ForwardSpec spec : wanted.values()) {
+            Slot slot = slots.computeIfAbsent(spec.getName(), n -> new Slot(spec, config));
+            ordered.put(spec.getName(), slot);
+            if (slot.state != ForwardState.Bound && !now.isBefore(slot.nextAttempt)) {
+                bind(slot);
+            }
+            if (slot.state == ForwardState.Failed) {
+                Duration untilRetry = Duration.between(now, slot.nextAttempt);
+                if (untilRetry.compareTo(wait) < 0) {
+                    wait = untilRetry.isNegative() ? Duration.ZERO : untilRetry;
+                }
+            }
+        }
+        slots.clear();
+        slots.putAll(ordered); // the order of the spec, for reports
+        return wait;
+    }
+
+    private void bind(Slot slot) {
+        ForwardTraffic counters = traffic.computeIfAbsent(slot.spec.getName(), n -> new ForwardTraffic());
+        try {
+            slot.remotePort = session.bind(slot.spec, counters);
+            slot.state = ForwardState.Bound;
+            slot.reason = Reasons.BOUND;
+            slot.message = "the relay listens on " + slot.spec.getRemote().getBindAddress() + ":" + slot.remotePort;
+            slot.retry.reset();
+            LOG.infof("forward %s bound on relay port %d", slot.spec, slot.remotePort);
+        } catch (ForwardRefused e) {
+            Duration wait = slot.retry.next();
+            if (slot.state != ForwardState.Failed) {
+                LOG.warnf("forward %s: %s (retrying in %d ms)", slot.spec, e.getMessage(), wait.toMillis());
+            }
+            slot.state = ForwardState.Failed;
+            slot.reason = Reasons.FORWARD_REFUSED;
+            slot.message = e.getMessage();
+            slot.nextAttempt = clock.instant().plus(wait);
+        }
+    }
+
+    private void dropSession() {
+        if (session != null) {
+            session.close();
+        }
+        session = null;
+        sessionConfig = null;
+        connectedAt = null;
+        slots.clear();
+    }
+
+    private void shutdown() {
+        if (session != null) {
+            slots.values().stream().filter(s -> s.state == ForwardState.Bound)
+                    .forEach(s -> session.cancel(s.spec, s.remotePort));
+            LOG.info("forwards cancelled, disconnecting from the relay");
+        }
+        dropSession();
+        reason = Reasons.CONNECTING;
+        message = "the agent stopped";
+        publish();
+    }
+
+    private Backoff connectBackoff() {
+        if (connectBackoff == null) {
+            TunnelConfig config = desired;
+            var reconnect = config.spec().getReconnect();
+            connectBackoff = new Backoff(Duration.ofSeconds(reconnect.getMinBackoffSeconds()),
+                    Duration.ofSeconds(reconnect.getMaxBackoffSeconds()), random);
+        }
+        return connectBackoff;
+    }
+
+    private void publish() {
+        TunnelConfig config = desired;
+        if (config == null) {
+            return;
+        }
+        List<ForwardReport> forwards = new ArrayList<>();
+        for (ForwardSpec spec : config.forwards()) {
+            Slot slot = session == null ? null : slots.get(spec.getName());
+            if (slot == null || !slot.spec.equals(spec)) {
+                forwards.add(new ForwardReport(spec.getName(), spec.getRemote().getBindAddress(),
+                        spec.getRemote().getPort(), 0, spec.getTarget().toString(), ForwardState.Pending,
+                        Reasons.FORWARD_PENDING, "waiting for the session to the relay"));
+            } else {
+                forwards.add(slot.report());
+            }
+        }
+        AgentReport next = new AgentReport(config.generation(), session != null, reason, message,
+                connectedAt == null ? null : connectedAt.toString(), reconnects, lastError, hostKeySeen,
+                hostKeySeen == null ? null : dev.jumpgate.ssh.PublicKeyLine.parse(hostKeySeen).fingerprint(),
+                List.copyOf(forwards), null);
+        if (!next.equals(report)) {
+            report = next;
+            listener.accept(next);
+        }
+    }
+
+    private void await(Duration wait) {
+        synchronized (signal) {
+            if (changed || !running) {
+                changed = false;
+                return;
+            }
+            try {
+                signal.wait(Math.max(1, wait.toMillis()));
+            } catch (InterruptedException e) {
+                running = false;
+            }
+            changed = false;
+        }
+    }
+
+    private static String describe(TunnelConfig config) {
+        var relay = config.spec().getRelay();
+        return relay.getUser() + "@" + relay.getHost() + ":" + relay.getPort();
+    }
+
+    /** One forward's place on the current session. */
+    private final class Slot {
+        final ForwardSpec spec;
+        final Backoff retry;
+        ForwardState state = ForwardState.Pending;
+        int remotePort;
+        String reason = Reasons.FORWARD_PENDING;
+        String message = "not asked for yet";
+        Instant nextAttempt = Instant.MIN;
+
+        Slot(ForwardSpec spec, TunnelConfig config) {
+            this.spec = spec;
+            var reconnect = config.spec().getReconnect();
+            this.retry = new Backoff(Duration.ofSeconds(reconnect.getMinBackoffSeconds()),
+                    Duration.ofSeconds(reconnect.getMaxBackoffSeconds()), random);
+        }
+
+        ForwardReport report() {
+            return new ForwardReport(spec.getName(), spec.getRemote().getBindAddress(), spec.getRemote().getPort(),
+                    state == ForwardState.Bound ? remotePort : 0, spec.getTarget().toString(), state, reason, message);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.jumpgate.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.jumpgate.report.ForwardState;
+import java.util.Objects;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class ForwardStatus {
+
+    @JsonPropertyDescription("The forward's name in the spec.")
+    private String name;
+
+    @JsonPropertyDescription("The address the relay listens on.")
+    private String remoteBindAddress;
+
+    @JsonPropertyDescription("The port the relay listens on: the one asked for, or the one it allocated for port 0.")
+    private Integer remotePort;
+
+    @JsonPropertyDescription("host:port the agent connects to.")
+    private String target;
+
+    @JsonPropertyDescription("Bound: the relay listens. Pending: not bound yet. Failed: the relay refused; retried.")
+    private ForwardState state;
+
+    @JsonPropertyDescription("Why the forward is in this state, in one word.")
+    private String reason;
+
+    @JsonPropertyDescription("Why the forward is in this state, for a person.")
+    private String message;
+
+    @JsonPropertyDescription("How a laptop reaches the target through the relay, e.g. ssh -p 4040 user@relay.example.com.")
+    private String endpoint;
+
+    public String getName() { return name; }
+    public void setName(String name) { this.name = name; }
+    public String getRemoteBindAddress() { return remoteBindAddress; }
+    public void setRemoteBindAddress(String remoteBindAddress) { this.remoteBindAddress = remoteBindAddress; }
+    public Integer getRemotePort() { return remotePort; }
+    public void setRemotePort(Integer remotePort) { this.remotePort = remotePort; }
+    public String getTarget() { return target; }
+    public void setTarget(String target) { this.target = target; }
+    public ForwardState getState() { return state; }
+    public void setState(ForwardState state) { this.state = state; }
+    public String getReason() { return reason; }
+    public void setReason(String reason) { this.reason = reason; }
+    public String getMessage() { return message; }
+    public void setMessage(String message) { this.message = message; }
+    public String getEndpoint() { return endpoint; }
+    public void setEndpoint(String endpoint) { this.endpoint = endpoint; }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ForwardStatus f && Objects.equals(name, f.name)
+                && Objects.equals(remoteBindAddress, f.remoteBindAddress) && Objects.equals(remotePort, f.remotePort)
+                && Objects.equals(target, f.target) && state == f.state && Objects.equals(reason, f.reason)
+                && Objects.equals(message, f.message) && Objects.equals(endpoint, f.endpoint);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(name, remoteBindAddress, remotePort, target, state, reason, message, endpoint);
+    }
+}

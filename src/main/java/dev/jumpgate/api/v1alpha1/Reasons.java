@@ -1,0 +1,32 @@
+package dev.jumpgate.api.v1alpha1;
+
+/**
+ * The reasons that appear in conditions, forward states and Events: one word per cause a user can act on.
+ * The agent reports them for what it sees on the wire; the operator for what it sees in the cluster.
+ */
+public final class Reasons {
+
+    private Reasons() {
+    }
+
+    // Ready / Connected, when things work
+    public static final String TUNNEL_READY = "TunnelReady";
+    public static final String CONNECTED = "Connected";
+    public static final String CONNECTING = "Connecting";
+    public static final String BOUND = "Bound";
+
+    // found by the operator
+    public static final String SPEC_INVALID = "SpecInvalid";
+    public static final String SECRET_MISSING = "SecretMissing";
+    public static final String AGENT_STARTING = "AgentStarting";
+    public static final String AGENT_UNAVAILABLE = "AgentUnavailable";
+
+    // found by the agent
+    public static final String KEY_INVALID = "KeyInvalid";
+    public static final String AUTHENTICATION_FAILED = "AuthenticationFailed";
+    public static final String HOST_KEY_MISMATCH = "HostKeyMismatch";
+    public static final String HOST_KEY_UNKNOWN = "HostKeyUnknown";
+    public static final String RELAY_UNREACHABLE = "RelayUnreachable";
+    public static final String FORWARD_REFUSED = "ForwardRefused";
+    public static final String FORWARD_PENDING = "ForwardPending";
+}

@@ -1,0 +1,48 @@
+package dev.jumpgate.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.Objects;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class RelayStatus {
+
+    @JsonPropertyDescription("The host key the relay presented last (\"ssh-ed25519 AAAA...\"). With hostKeyPolicy "
+            + "AcceptNew and no hostKeys, the first key seen is kept here and required from then on.")
+    private String hostKey;
+
+    @JsonPropertyDescription("SHA256 fingerprint of hostKey, as ssh-keygen -lf prints it.")
+    private String fingerprint;
+
+    @JsonPropertyDescription("When the current session to the relay came up (RFC 3339).")
+    private String connectedSince;
+
+    @JsonPropertyDescription("Sessions lost and re-established since the agent started.")
+    private Integer reconnects;
+
+    @JsonPropertyDescription("The last failure to reach, or stay connected to, the relay.")
+    private String lastError;
+
+    public String getHostKey() { return hostKey; }
+    public void setHostKey(String hostKey) { this.hostKey = hostKey; }
+    public String getFingerprint() { return fingerprint; }
+    public void setFingerprint(String fingerprint) { this.fingerprint = fingerprint; }
+    public String getConnectedSince() { return connectedSince; }
+    public void setConnectedSince(String connectedSince) { this.connectedSince = connectedSince; }
+    public Integer getReconnects() { return reconnects; }
+    public void setReconnects(Integer reconnects) { this.reconnects = reconnects; }
+    public String getLastError() { return lastError; }
+    public void setLastError(String lastError) { this.lastError = lastError; }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RelayStatus r && Objects.equals(hostKey, r.hostKey) && Objects.equals(fingerprint, r.fingerprint)
+                && Objects.equals(connectedSince, r.connectedSince) && Objects.equals(reconnects, r.reconnects)
+                && Objects.equals(lastError, r.lastError);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(hostKey, fingerprint, connectedSince, reconnects, lastError);
+    }
+}

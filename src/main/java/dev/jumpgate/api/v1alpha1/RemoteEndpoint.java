@@ -1,0 +1,56 @@
+package dev.jumpgate.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import java.util.Objects;
+
+public class RemoteEndpoint {
+
+    public static final String LOOPBACK = "127.0.0.1";
+
+    @Default(LOOPBACK)
+    @Size(min = 1, max = 253)
+    @Pattern("^([A-Za-z0-9.:\\-]+|\\*)$")
+    @JsonPropertyDescription("Address the relay listens on: 127.0.0.1 (only the relay itself), 0.0.0.0 or * (every "
+            + "interface: needs GatewayPorts clientspecified on the relay), or one of its addresses.")
+    private String bindAddress = LOOPBACK;
+
+    @Required
+    @Min(0)
+    @Max(65535)
+    @JsonPropertyDescription("Port the relay listens on; 0 lets the relay choose one, reported in status.forwards[].remotePort.")
+    private int port;
+
+    public RemoteEndpoint() {
+    }
+
+    public RemoteEndpoint(String bindAddress, int port) {
+        this.bindAddress = bindAddress;
+        this.port = port;
+    }
+
+    public String getBindAddress() { return bindAddress; }
+    public void setBindAddress(String bindAddress) { this.bindAddress = bindAddress; }
+    public int getPort() { return port; }
+    public void setPort(int port) { this.port = port; }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RemoteEndpoint r && port == r.port && Objects.equals(bindAddress, r.bindAddress);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(bindAddress, port);
+    }
+
+    @Override
+    public String toString() {
+        return bindAddress + ":" + port;
+    }
+}

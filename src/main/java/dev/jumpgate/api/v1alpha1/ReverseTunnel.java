@@ -1,0 +1,30 @@
+package dev.jumpgate.api.v1alpha1;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/**
+ * One machine (or several) behind NAT kept reachable through an SSH relay: the agent holds the remote
+ * forwards of {@link ReverseTunnelSpec#getForwards()} on the relay, the operator reports them in the status.
+ */
+@Group(ReverseTunnel.GROUP)
+@Version(ReverseTunnel.VERSION)
+@Plural("reversetunnels")
+@ShortNames("rtun")
+@AdditionalPrinterColumn(name = "Ready", type = AdditionalPrinterColumn.Type.STRING,
+        jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")
+@AdditionalPrinterColumn(name = "Relay", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".spec.relay.host")
+@AdditionalPrinterColumn(name = "Forwards", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.boundForwards")
+@AdditionalPrinterColumn(name = "Reason", type = AdditionalPrinterColumn.Type.STRING,
+        jsonPath = ".status.conditions[?(@.type==\"Ready\")].reason")
+@AdditionalPrinterColumn(name = "Age", type = AdditionalPrinterColumn.Type.DATE, jsonPath = ".metadata.creationTimestamp")
+public class ReverseTunnel extends CustomResource<ReverseTunnelSpec, ReverseTunnelStatus> implements Namespaced {
+
+    public static final String GROUP = "jumpgate.dev";
+    public static final String VERSION = "v1alpha1";
+}

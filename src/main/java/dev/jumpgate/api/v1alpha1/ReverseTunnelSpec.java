@@ -1,0 +1,46 @@
+package dev.jumpgate.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.ArrayList;
+import java.util.List;
+
+public class ReverseTunnelSpec {
+
+    @Required
+    @JsonPropertyDescription("The SSH server the agent connects to and asks to listen on the forwards' remote ports.")
+    private RelaySpec relay = new RelaySpec();
+
+    @JsonPropertyDescription("The private key the agent authenticates with. Absent: the operator generates an ed25519 key "
+            + "into the Secret <name>-key and publishes its public half in status.publicKey and status.authorizedKey.")
+    private AuthSpec auth;
+
+    @Required
+    @Size(min = 1, max = 64)
+    @ValidationRule(value = "self.all(f, self.exists_one(g, g.name == f.name))", message = "forward names must be unique")
+    @ValidationRule(value = "self.all(f, f.remote.port == 0 || self.exists_one(g, g.remote.port == f.remote.port "
+            + "&& g.remote.bindAddress == f.remote.bindAddress))",
+            message = "two forwards cannot listen on the same remote address and port")
+    @JsonPropertyDescription("The remote forwards held on the relay, as `ssh -R bindAddress:port:host:port` would hold them.")
+    private List<ForwardSpec> forwards = new ArrayList<>();
+
+    @JsonPropertyDescription("How the agent notices a dead relay: a keepalive every intervalSeconds, "
+            + "the relay declared dead after countMax unanswered ones.")
+    private KeepaliveSpec keepalive = new KeepaliveSpec();
+
+    @JsonPropertyDescription("How long the agent waits between attempts to reach the relay: exponential backoff with jitter.")
+    private ReconnectSpec reconnect = new ReconnectSpec();
+
+    public RelaySpec getRelay() { return relay; }
+    public void setRelay(RelaySpec relay) { this.relay = relay; }
+    public AuthSpec getAuth() { return auth; }
+    public void setAuth(AuthSpec auth) { this.auth = auth; }
+    public List<ForwardSpec> getForwards() { return forwards; }
+    public void setForwards(List<ForwardSpec> forwards) { this.forwards = forwards; }
+    public KeepaliveSpec getKeepalive() { return keepalive; }
+    public void setKeepalive(KeepaliveSpec keepalive) { this.keepalive = keepalive; }
+    public ReconnectSpec getReconnect() { return reconnect; }
+    public void setReconnect(ReconnectSpec reconnect) { this.reconnect = reconnect; }
+}

@@ -1,0 +1,65 @@
+package dev.jumpgate.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/** Written by the operator only, from what it sees in the cluster and what the agent reports. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class ReverseTunnelStatus {
+
+    @JsonPropertyDescription("The generation of the spec this status describes.")
+    private Long observedGeneration;
+
+    @JsonPropertyDescription("Ready: the agent is connected and every forward is bound. Connected: the agent's session "
+            + "to the relay is up. Each with a reason (SpecInvalid, SecretMissing, AgentUnavailable, RelayUnreachable, "
+            + "AuthenticationFailed, HostKeyMismatch, ForwardRefused, ...) and a message.")
+    private List<Condition> conditions = new ArrayList<>();
+
+    @JsonPropertyDescription("The relay as the agent sees it.")
+    private RelayStatus relay;
+
+    @JsonPropertyDescription("Each forward as the relay holds it, in the order of the spec.")
+    private List<ForwardStatus> forwards = new ArrayList<>();
+
+    @JsonPropertyDescription("Bound forwards out of all, e.g. 2/3.")
+    private String boundForwards;
+
+    @JsonPropertyDescription("The public half of the agent's key.")
+    private String publicKey;
+
+    @JsonPropertyDescription("The line to append to the relay user's ~/.ssh/authorized_keys: the agent's key, allowed to "
+            + "listen where this tunnel listens and nothing else.")
+    private String authorizedKey;
+
+    public Long getObservedGeneration() { return observedGeneration; }
+    public void setObservedGeneration(Long observedGeneration) { this.observedGeneration = observedGeneration; }
+    public List<Condition> getConditions() { return conditions; }
+    public void setConditions(List<Condition> conditions) { this.conditions = conditions; }
+    public RelayStatus getRelay() { return relay; }
+    public void setRelay(RelayStatus relay) { this.relay = relay; }
+    public List<ForwardStatus> getForwards() { return forwards; }
+    public void setForwards(List<ForwardStatus> forwards) { this.forwards = forwards; }
+    public String getBoundForwards() { return boundForwards; }
+    public void setBoundForwards(String boundForwards) { this.boundForwards = boundForwards; }
+    public String getPublicKey() { return publicKey; }
+    public void setPublicKey(String publicKey) { this.publicKey = publicKey; }
+    public String getAuthorizedKey() { return authorizedKey; }
+    public void setAuthorizedKey(String authorizedKey) { this.authorizedKey = authorizedKey; }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ReverseTunnelStatus s && Objects.equals(observedGeneration, s.observedGeneration)
+                && Objects.equals(conditions, s.conditions) && Objects.equals(relay, s.relay)
+                && Objects.equals(forwards, s.forwards) && Objects.equals(boundForwards, s.boundForwards)
+                && Objects.equals(publicKey, s.publicKey) && Objects.equals(authorizedKey, s.authorizedKey);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(observedGeneration, conditions, relay, forwards, boundForwards, publicKey, authorizedKey);
+    }
+}

@@ -1,0 +1,22 @@
+package dev.jumpgate.report;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * One forward as the agent holds it.
+ *
+ * @param remotePort the port the relay listens on: the requested one, or the one it allocated for port 0; 0 while not bound
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record ForwardReport(
+        String name,
+        String bindAddress,
+        int requestedPort,
+        int remotePort,
+        String target,
+        ForwardState state,
+        String reason,
+        String message) {
+}

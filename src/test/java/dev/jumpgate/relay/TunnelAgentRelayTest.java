@@ -1,0 +1,252 @@
+package dev.jumpgate.relay;
+
+import static dev.jumpgate.testing.Tunnels.forward;
+import static dev.jumpgate.testing.Tunnels.spec;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.jumpgate.agent.Identity;
+import dev.jumpgate.agent.TunnelAgent;
+import dev.jumpgate.agent.TunnelConfig;
+import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
+import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
+import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.report.ForwardReport;
+import dev.jumpgate.report.ForwardState;
+import dev.jumpgate.ssh.Ed25519KeyPair;
+import dev.jumpgate.ssh.PublicKeyLine;
+import dev.jumpgate.testing.EchoClient;
+import dev.jumpgate.testing.EchoServer;
+import dev.jumpgate.testing.OpenSshRelay;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** Tier 2: the agent against a stock OpenSSH sshd on loopback, with a key the operator's generator made. */
+@Tag("relay")
+class TunnelAgentRelayTest {
+
+    private static final Duration PATIENCE = Duration.ofSeconds(20);
+
+    private final Ed25519KeyPair key = Ed25519KeyPair.generate("jumpgate:test/agent");
+    private final Identity identity = Identity.of("test key", key.privateKeyPem().getBytes(StandardCharsets.US_ASCII));
+    private final List<AgentReport> reports = new CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> cleanup = new ArrayList<>();
+    private EchoServer target;
+    private TunnelAgent agent;
+
+    @BeforeEach
+    void target() {
+        target = new EchoServer();
+        cleanup.add(target);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+        for (AutoCloseable c : cleanup) {
+            c.close();
+        }
+    }
+
+    private OpenSshRelay relay(String... extraConfig) {
+        OpenSshRelay relay = OpenSshRelay.start(extraConfig);
+        cleanup.add(relay);
+        relay.authorize(key.publicKey().toString());
+        return relay;
+    }
+
+    private void run(ReverseTunnelSpec spec) {
+        agent = new TunnelAgent(reports::add).start();
+        agent.apply(new TunnelConfig(1, spec, identity, null));
+    }
+
+    private ForwardReport forwardReport(String name) {
+        AgentReport report = agent.report();
+        return report == null ? null
+                : report.forwards().stream().filter(f -> f.name().equals(name)).findFirst().orElse(null);
+    }
+
+    private ForwardReport awaitBound(String name) {
+        await().atMost(PATIENCE).until(() -> forwardReport(name) != null && forwardReport(name).state() == ForwardState.Bound);
+        return forwardReport(name);
+    }
+
+    @Test
+    void bytesCrossTheForwardBothWays() throws Exception {
+        OpenSshRelay relay = relay();
+        int port = OpenSshRelay.freePort();
+        run(spec(relay, forward("ssh", port, target.port())));
+
+        ForwardReport bound = awaitBound("ssh");
+
+        assertThat(bound.remotePort()).isEqualTo(port);
+        assertThat(agent.report().connected()).isTrue();
+        assertThat(agent.report().fingerprint()).isEqualTo(PublicKeyLine.parse(relay.hostKey()).fingerprint());
+        assertThat(EchoClient.echoes(port, 1 << 20)).isTrue();
+        assertThat(agent.traffic().get("ssh").bytesToTarget()).isGreaterThanOrEqualTo(1 << 20);
+        assertThat(agent.traffic().get("ssh").bytesFromTarget()).isGreaterThanOrEqualTo(1 << 20);
+        await().atMost(PATIENCE).until(() -> agent.traffic().get("ssh").openConnections() == 0);
+    }
+
+    @Test
+    void portZeroReportsThePortTheRelayAllocated() {
+        OpenSshRelay relay = relay();
+        run(spec(relay, forward("any", 0, target.port())));
+
+        ForwardReport bound = awaitBound("any");
+
+        assertThat(bound.requestedPort()).isZero();
+        assertThat(bound.remotePort()).isPositive();
+        assertThat(EchoClient.echoes(bound.remotePort(), 1000)).isTrue();
+    }
+
+    @Test
+    void aWrongPinnedHostKeyIsRefusedReportedAndNotRetriedInALoop() throws Exception {
+        OpenSshRelay relay = relay();
+        int port = OpenSshRelay.freePort();
+        ReverseTunnelSpec spec = spec(relay, forward("ssh", port, target.port()));
+        spec.getRelay().setHostKeys(new ArrayList<>(List.of(Ed25519KeyPair.generate("impostor").publicKey().toString())));
+        spec.getReconnect().setMaxBackoffSeconds(30);
+        run(spec);
+
+        await().atMost(PATIENCE).until(() -> agent.report() != null
+                && Reasons.HOST_KEY_MISMATCH.equals(agent.report().reason()));
+        long attempts = relay.connectionsAccepted();
+        // Long enough for a tight loop to show itself; the cap of 30 s holds the next attempt back.
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4))
+                .until(() -> relay.connectionsAccepted() == attempts);
+
+        AgentReport report = agent.report();
+        assertThat(report.connected()).isFalse();
+        assertThat(report.fingerprint()).isEqualTo(PublicKeyLine.parse(relay.hostKey()).fingerprint());
+        assertThat(report.message()).contains(report.fingerprint());
+        assertThat(report.forwards()).singleElement().extracting(ForwardReport::state).isEqualTo(ForwardState.Pending);
+        assertThat(OpenSshRelay.listening(port)).isFalse();
+    }
+
+    @Test
+    void aKeyTheRelayDoesNotKnowIsReportedAsAuthenticationFailed() {
+        OpenSshRelay relay = relay();
+        relay.authorize(Ed25519KeyPair.generate("someone else").publicKey().toString());
+        run(spec(relay, forward("ssh", OpenSshRelay.freePort(), target.port())));
+
+        await().atMost(PATIENCE).until(() -> agent.report() != null
+                && Reasons.AUTHENTICATION_FAILED.equals(agent.report().reason()));
+        assertThat(agent.report().message()).contains("authorized_keys");
+    }
+
+    @Test
+    void acceptNewTrustsTheFirstHostKeyAndReportsIt() {
+        OpenSshRelay relay = relay();
+        ReverseTunnelSpec spec = spec(relay, forward("ssh", OpenSshRelay.freePort(), target.port()));
+        spec.getRelay().setHostKeys(new ArrayList<>());
+        spec.getRelay().setHostKeyPolicy(HostKeyPolicy.AcceptNew);
+        run(spec);
+
+        awaitBound("ssh");
+
+        assertThat(PublicKeyLine.parse(agent.report().hostKey()).sameKey(PublicKeyLine.parse(relay.hostKey()))).isTrue();
+    }
+
+    @Test
+    void aKilledRelayIsReconnectedAndTheForwardCarriesTrafficAgain() {
+        OpenSshRelay relay = relay();
+        int port = OpenSshRelay.freePort();
+        run(spec(relay, forward("ssh", port, target.port())));
+        awaitBound("ssh");
+        assertThat(EchoClient.echoes(port, 1000)).isTrue();
+
+        relay.kill();
+        await().atMost(PATIENCE).until(() -> !agent.report().connected());
+        assertThat(agent.report().forwards()).singleElement().extracting(ForwardReport::state)
+                .isEqualTo(ForwardState.Pending);
+        relay.restart();
+
+        awaitBound("ssh");
+        assertThat(EchoClient.echoes(port, 1000)).isTrue();
+        assertThat(agent.report().reconnects()).isEqualTo(1);
+    }
+
+    @Test
+    void aPortTheRelayRefusesFailsAloneWhileTheOtherForwardWorks() {
+        int allowed = OpenSshRelay.freePort();
+        int refused = OpenSshRelay.freePort();
+        OpenSshRelay relay = relay("PermitListen 127.0.0.1:" + allowed);
+        run(spec(relay, forward("allowed", allowed, target.port()), forward("refused", refused, target.port())));
+
+        awaitBound("allowed");
+        await().atMost(PATIENCE).until(() -> forwardReport("refused").state() == ForwardState.Failed);
+
+        assertThat(forwardReport("refused").reason()).isEqualTo(Reasons.FORWARD_REFUSED);
+        assertThat(forwardReport("refused").message()).contains("127.0.0.1:" + refused);
+        assertThat(EchoClient.echoes(allowed, 1000)).isTrue();
+        assertThat(agent.report().connected()).isTrue();
+        assertThat(agent.report().allForwardsBound()).isFalse();
+    }
+
+    @Test
+    void forwardsAddedAndRemovedLiveLeaveAnOpenConnectionThroughAnotherFlowing() throws Exception {
+        OpenSshRelay relay = relay();
+        int kept = OpenSshRelay.freePort();
+        int removed = OpenSshRelay.freePort();
+        int added = OpenSshRelay.freePort();
+        ReverseTunnelSpec before = spec(relay, forward("kept", kept, target.port()), forward("removed", removed, target.port()));
+        run(before);
+        awaitBound("kept");
+        awaitBound("removed");
+
+        try (EchoClient open = new EchoClient(kept)) {
+            assertThat(open.roundTrip(1000)).isTrue();
+
+            agent.apply(new TunnelConfig(2, spec(relay, forward("kept", kept, target.port()),
+                    forward("added", added, target.port())), identity, null));
+            awaitBound("added");
+            await().atMost(PATIENCE).until(() -> !OpenSshRelay.listening(removed));
+
+            assertThat(open.roundTrip(100_000)).isTrue();
+            assertThat(EchoClient.echoes(added, 1000)).isTrue();
+            assertThat(agent.report().generation()).isEqualTo(2);
+            assertThat(agent.report().forwards()).extracting(ForwardReport::name).containsExactly("kept", "added");
+            assertThat(agent.report().reconnects()).isZero();
+        }
+    }
+
+    @Test
+    void twoHundredConcurrentConnectionsThroughOneForwardAllSucceed() throws Exception {
+        OpenSshRelay relay = relay();
+        int port = OpenSshRelay.freePort();
+        run(spec(relay, forward("ssh", port, target.port())));
+        awaitBound("ssh");
+
+        ExecutorService pool = Executors.newFixedThreadPool(200);
+        try {
+            List<Callable<Boolean>> connections = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                connections.add(() -> EchoClient.echoes(port, 64 * 1024));
+            }
+            List<Future<Boolean>> results = pool.invokeAll(connections);
+            long succeeded = 0;
+            for (Future<Boolean> result : results) {
+                succeeded += result.get() ? 1 : 0;
+            }
+            assertThat(succeeded).isEqualTo(200);
+            assertThat(agent.traffic().get("ssh").connections()).isEqualTo(200);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
