@@ -89,6 +89,11 @@ public final class TunnelAgent implements AutoCloseable {
         }
     }
 
+    /** Whether the agent's loop is alive: false only after {@link #close} or a fatal error. */
+    public boolean isRunning() {
+        return thread.isAlive();
+    }
+
     /** The latest report; null until the first config is applied. */
     public AgentReport report() {
         return report;

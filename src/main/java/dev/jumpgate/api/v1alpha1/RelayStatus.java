@@ -7,9 +7,12 @@ import java.util.Objects;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class RelayStatus {
 
-    @JsonPropertyDescription("The host key the relay presented last (\"ssh-ed25519 AAAA...\"). With hostKeyPolicy "
-            + "AcceptNew and no hostKeys, the first key seen is kept here and required from then on.")
+    @JsonPropertyDescription("The host key the relay presented last (\"ssh-ed25519 AAAA...\").")
     private String hostKey;
+
+    @JsonPropertyDescription("With hostKeyPolicy AcceptNew and no hostKeys: the first key the relay presented, required "
+            + "from then on. To trust a new key, pin it in spec.relay.hostKeys.")
+    private String acceptedHostKey;
 
     @JsonPropertyDescription("SHA256 fingerprint of hostKey, as ssh-keygen -lf prints it.")
     private String fingerprint;
@@ -25,6 +28,8 @@ public class RelayStatus {
 
     public String getHostKey() { return hostKey; }
     public void setHostKey(String hostKey) { this.hostKey = hostKey; }
+    public String getAcceptedHostKey() { return acceptedHostKey; }
+    public void setAcceptedHostKey(String acceptedHostKey) { this.acceptedHostKey = acceptedHostKey; }
     public String getFingerprint() { return fingerprint; }
     public void setFingerprint(String fingerprint) { this.fingerprint = fingerprint; }
     public String getConnectedSince() { return connectedSince; }
@@ -36,13 +41,14 @@ public class RelayStatus {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RelayStatus r && Objects.equals(hostKey, r.hostKey) && Objects.equals(fingerprint, r.fingerprint)
+        return o instanceof RelayStatus r && Objects.equals(hostKey, r.hostKey)
+                && Objects.equals(acceptedHostKey, r.acceptedHostKey) && Objects.equals(fingerprint, r.fingerprint)
                 && Objects.equals(connectedSince, r.connectedSince) && Objects.equals(reconnects, r.reconnects)
                 && Objects.equals(lastError, r.lastError);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(hostKey, fingerprint, connectedSince, reconnects, lastError);
+        return Objects.hash(hostKey, acceptedHostKey, fingerprint, connectedSince, reconnects, lastError);
     }
 }

@@ -1,0 +1,93 @@
+package dev.jumpgate.agent;
+
+import dev.jumpgate.report.AgentReport;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The agent of this process, when it runs as one (in a pod, or standalone): the bean its health checks and metrics
+ * read. Empty in operator mode.
+ */
+@ApplicationScoped
+public class AgentRuntime {
+
+    @Inject
+    MeterRegistry registry;
+
+    private final Set<String> meteredForwards = new HashSet<>();
+    private volatile TunnelAgent agent;
+
+    /** Starts the agent; its reports go to {@code sink} (the Lease, or the log). */
+    public synchronized TunnelAgent start(Consumer<AgentReport> sink) {
+        if (agent != null) {
+            throw new IllegalStateException("an agent already runs in this process");
+        }
+        agent = new TunnelAgent(report -> {
+            meter(report);
+            sink.accept(report);
+        });
+        Gauge.builder("jumpgate.agent.connected", () -> connected() ? 1 : 0)
+                .description("1 while the SSH session to the relay is up").register(registry);
+        FunctionCounter.builder("jumpgate.agent.reconnects", this, r -> r.report() == null ? 0 : r.report().reconnects())
+                .description("sessions to the relay lost and re-established").register(registry);
+        return agent.start();
+    }
+
+    /** The running agent, or null in operator mode. */
+    public TunnelAgent agent() {
+        return agent;
+    }
+
+    private AgentReport report() {
+        TunnelAgent a = agent;
+        return a == null ? null : a.report();
+    }
+
+    private boolean connected() {
+        AgentReport r = report();
+        return r != null && r.connected();
+    }
+
+    /** Meters appear with the first report that names a forward, and stay: Prometheus counters never go away. */
+    private synchronized void meter(AgentReport report) {
+        for (var forward : report.forwards()) {
+            String name = forward.name();
+            if (!meteredForwards.add(name)) {
+                continue;
+            }
+            ForwardTraffic traffic = agent.traffic().computeIfAbsent(name, n -> new ForwardTraffic());
+            Tags tags = Tags.of("forward", name);
+            FunctionCounter.builder("jumpgate.agent.forward.bytes", traffic, ForwardTraffic::bytesToTarget)
+                    .tags(tags.and("direction", "to_target")).baseUnit("bytes")
+                    .description("bytes carried through the forward").register(registry);
+            FunctionCounter.builder("jumpgate.agent.forward.bytes", traffic, ForwardTraffic::bytesFromTarget)
+                    .tags(tags.and("direction", "from_target")).baseUnit("bytes")
+                    .description("bytes carried through the forward").register(registry);
+            FunctionCounter.builder("jumpgate.agent.forward.connections", traffic, ForwardTraffic::connections)
+                    .tags(tags).description("connections carried through the forward").register(registry);
+            Gauge.builder("jumpgate.agent.forward.open.connections", traffic, ForwardTraffic::openConnections)
+                    .tags(tags).description("connections open through the forward now").register(registry);
+            Gauge.builder("jumpgate.agent.forward.bound", this, r -> bound(name))
+                    .tags(tags).description("1 while the relay listens for the forward").register(registry);
+        }
+    }
+
+    private double bound(String forward) {
+        AgentReport r = report();
+        return r != null && r.forwards().stream()
+                .anyMatch(f -> f.name().equals(forward) && f.state() == dev.jumpgate.report.ForwardState.Bound) ? 1 : 0;
+    }
+
+    public synchronized void stop() {
+        if (agent != null) {
+            agent.close();
+        }
+    }
+}

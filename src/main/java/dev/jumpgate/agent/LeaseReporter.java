@@ -1,0 +1,99 @@
+package dev.jumpgate.agent;
+
+import dev.jumpgate.report.AgentReport;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+
+/**
+ * Writes the agent's reports into its Lease, off the agent's thread so that a slow API server never holds the
+ * tunnel: the newest report wins, and it is rewritten every {@link #HEARTBEAT} so the operator can tell a live agent
+ * from a gone one. A failed write is retried with the next beat or report.
+ */
+final class LeaseReporter implements Consumer<AgentReport>, AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(LeaseReporter.class);
+    /** Must match the operator's expectation (StatusAggregator.HEARTBEAT): it declares an agent stale after three. */
+    static final Duration HEARTBEAT = Duration.ofSeconds(30);
+    private static final Duration RETRY = Duration.ofSeconds(5);
+
+    private final KubernetesClient client;
+    private final String namespace;
+    private final String lease;
+    private final String holder;
+    private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "jumpgate-lease-reporter");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile AgentReport latest;
+    private volatile boolean failing;
+
+    LeaseReporter(KubernetesClient client, String namespace, String lease, String holder) {
+        this.client = client;
+        this.namespace = namespace;
+        this.lease = lease;
+        this.holder = holder;
+        writer.scheduleWithFixedDelay(this::beat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void accept(AgentReport report) {
+        latest = report;
+        writer.execute(this::write);
+    }
+
+    private void beat() {
+        if (latest != null) {
+            write();
+        }
+    }
+
+    private synchronized void write() {
+        AgentReport report = latest;
+        if (report == null) {
+            return;
+        }
+        String now = Instant.now().truncatedTo(ChronoUnit.MICROS).toString();
+        Map<String, Object> patch = Map.of(
+                "metadata", Map.of("annotations", Map.of(AgentReport.ANNOTATION,
+                        Serialization.asJson(report.withHeartbeat(now)))),
+                "spec", Map.of("holderIdentity", holder, "renewTime", now,
+                        "leaseDurationSeconds", (int) HEARTBEAT.multipliedBy(3).toSeconds()));
+        try {
+            client.leases().inNamespace(namespace).withName(lease)
+                    .patch(PatchContext.of(PatchType.JSON_MERGE), Serialization.asJson(patch));
+            if (failing) {
+                LOG.infof("reporting to Lease %s/%s again", namespace, lease);
+                failing = false;
+            }
+        } catch (KubernetesClientException e) {
+            if (!failing) {
+                LOG.warnf("cannot write the report into Lease %s/%s (%s); retrying", namespace, lease, e.getMessage());
+                failing = true;
+            }
+            writer.schedule(this::beat, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Override
+    public void close() {
+        writer.shutdown();
+        try {
+            writer.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

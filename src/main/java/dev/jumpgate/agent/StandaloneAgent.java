@@ -1,0 +1,99 @@
+package dev.jumpgate.agent;
+
+import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.api.v1alpha1.SpecValidation;
+import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.report.ForwardReport;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/**
+ * The agent without a cluster, for the machine of the classic recipe that ran autossh:
+ * {@code jumpgate agent --file tunnel.yaml --identity ~/.ssh/id_ed25519}. The same ReverseTunnel YAML, the same
+ * agent, the same health and metrics; its reports go to the log.
+ */
+public final class StandaloneAgent {
+
+    private static final Logger LOG = Logger.getLogger(StandaloneAgent.class);
+    public static final String USAGE = "usage: jumpgate agent --file tunnel.yaml --identity ~/.ssh/id_ed25519";
+
+    /** A command line or file the agent cannot run with; the message says why, for a person. */
+    public static final class BadInput extends Exception {
+        BadInput(String message) {
+            super(message);
+        }
+    }
+
+    private StandaloneAgent() {
+    }
+
+    /** Parses {@code --file F --identity K} and reads both, or says what is wrong. */
+    public static TunnelConfig config(List<String> args) throws BadInput {
+        Path file = null;
+        Path identity = null;
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            if ((arg.equals("--file") || arg.equals("-f")) && i + 1 < args.size()) {
+                file = Path.of(args.get(++i));
+            } else if ((arg.equals("--identity") || arg.equals("-i")) && i + 1 < args.size()) {
+                identity = Path.of(args.get(++i));
+            } else {
+                throw new BadInput("unexpected argument " + arg + "\n" + USAGE);
+            }
+        }
+        if (file == null || identity == null) {
+            throw new BadInput(USAGE);
+        }
+        ReverseTunnel tunnel = read(file);
+        List<String> problems = SpecValidation.problems(tunnel.getSpec());
+        if (!problems.isEmpty()) {
+            throw new BadInput(file + " is not a valid ReverseTunnel:\n  " + String.join("\n  ", problems));
+        }
+        try {
+            return new TunnelConfig(1, tunnel.getSpec(), Identity.read(identity), null);
+        } catch (IOException e) {
+            throw new BadInput("cannot read the identity " + identity + ": " + e.getMessage());
+        }
+    }
+
+    private static ReverseTunnel read(Path file) throws BadInput {
+        try (InputStream in = Files.newInputStream(file)) {
+            ReverseTunnel tunnel = Serialization.unmarshal(in, ReverseTunnel.class);
+            String expected = ReverseTunnel.GROUP + "/" + ReverseTunnel.VERSION;
+            if (tunnel == null || !"ReverseTunnel".equals(tunnel.getKind()) || !expected.equals(tunnel.getApiVersion())) {
+                throw new BadInput(file + " holds no ReverseTunnel (apiVersion " + expected + ", kind ReverseTunnel)");
+            }
+            return tunnel;
+        } catch (IOException e) {
+            throw new BadInput("cannot read " + file + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            throw new BadInput(file + " is not a ReverseTunnel YAML: " + e.getMessage());
+        }
+    }
+
+    public static TunnelAgent start(AgentRuntime runtime, TunnelConfig config) {
+        TunnelAgent agent = runtime.start(new LogReporter());
+        agent.apply(config);
+        return agent;
+    }
+
+    /** One line per change of what the agent sees: the standalone agent's status. */
+    static final class LogReporter implements Consumer<AgentReport> {
+        @Override
+        public void accept(AgentReport report) {
+            String forwards = report.forwards().stream().map(LogReporter::describe).collect(Collectors.joining(", "));
+            LOG.infof("%s: %s; forwards: %s", report.reason(), report.message(), forwards);
+        }
+
+        private static String describe(ForwardReport f) {
+            return f.name() + "=" + f.state() + (f.remotePort() > 0 ? "(" + f.bindAddress() + ":" + f.remotePort() + ")" : "");
+        }
+    }
+}

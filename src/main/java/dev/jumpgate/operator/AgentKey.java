@@ -1,0 +1,86 @@
+package dev.jumpgate.operator;
+
+import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.api.v1alpha1.SecretKeyRef;
+import dev.jumpgate.ssh.PublicKeyLine;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+
+/**
+ * The Secret that holds a tunnel's private key, the user's or the generated one, as found at this reconcile:
+ * resolved once and shared by the workflow's precondition, the agent Deployment and the status.
+ *
+ * @param secretName the Secret's name
+ * @param dataKey    the data key of the private key in it
+ * @param version    the Secret's resourceVersion, which rolls the agent when the key changes; null when missing
+ * @param problem    why the agent cannot use the key; null when it can
+ * @param publicKey  the public half ("ssh-ed25519 AAAA..."), when it can be told
+ */
+public record AgentKey(String secretName, String dataKey, String version, String problem, String publicKey) {
+
+    public static final String PRIVATE_KEY = SecretKeyRef.DEFAULT_KEY;
+    /** Stored beside the private key in generated Secrets, and read from users' Secrets when present. */
+    public static final String PUBLIC_KEY = "ssh-publickey";
+
+    private static final String CONTEXT_KEY = AgentKey.class.getName();
+
+    public static AgentKey of(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
+        var shared = context.managedWorkflowAndDependentResourceContext();
+        return shared.get(CONTEXT_KEY, AgentKey.class).orElseGet(() -> shared.put(CONTEXT_KEY, resolve(tunnel, context)));
+    }
+
+    private static AgentKey resolve(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
+        var auth = tunnel.getSpec().getAuth();
+        if (auth == null || auth.getSecretRef() == null) {
+            String name = Names.keySecret(tunnel);
+            Secret generated = context.getSecondaryResources(Secret.class).stream()
+                    .filter(s -> name.equals(s.getMetadata().getName())).findFirst().orElse(null);
+            if (generated == null) {
+                return new AgentKey(name, PRIVATE_KEY, null, "the generated key Secret " + name + " is being created", null);
+            }
+            return inspect(name, PRIVATE_KEY, generated);
+        }
+        SecretKeyRef ref = auth.getSecretRef();
+        // Users' Secrets carry none of our labels, so no informer sees them: read it.
+        Secret secret = context.getClient().secrets().inNamespace(tunnel.getMetadata().getNamespace())
+                .withName(ref.getName()).get();
+        if (secret == null) {
+            return new AgentKey(ref.getName(), ref.getKey(), null, "Secret " + ref.getName() + " not found in namespace "
+                    + tunnel.getMetadata().getNamespace(), null);
+        }
+        return inspect(ref.getName(), ref.getKey(), secret);
+    }
+
+    private static AgentKey inspect(String name, String dataKey, Secret secret) {
+        String version = secret.getMetadata().getResourceVersion();
+        String privateKey = data(secret, dataKey);
+        if (privateKey == null) {
+            return new AgentKey(name, dataKey, null, "Secret " + name + " has no data key " + dataKey, null);
+        }
+        String publicKey = data(secret, PUBLIC_KEY);
+        try {
+            publicKey = publicKey != null ? PublicKeyLine.parse(publicKey).toKeyString()
+                    : PublicKeyLine.fromOpenSshPrivateKey(privateKey).toKeyString();
+        } catch (IllegalArgumentException e) {
+            publicKey = null; // a PEM or PKCS#8 key: the agent may still use it, we just cannot show its public half
+        }
+        return new AgentKey(name, dataKey, version, null, publicKey);
+    }
+
+    private static String data(Secret secret, String key) {
+        if (secret.getData() != null && secret.getData().get(key) != null) {
+            return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
+        }
+        if (secret.getStringData() != null) {
+            return secret.getStringData().get(key);
+        }
+        return null;
+    }
+
+    @Override
+    public String toString() {
+        return "AgentKey[" + secretName + "/" + dataKey + (problem == null ? "" : ", " + problem) + "]";
+    }
+}

@@ -1,0 +1,29 @@
+package dev.jumpgate.operator;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** How the operator runs agents; the chart sets these (the image is the operator's own). */
+@ConfigMapping(prefix = "jumpgate.agent")
+public interface AgentPodConfig {
+
+    /** The image of agent pods: the operator's own image, which runs as an agent when told to. */
+    @WithDefault("jumpgate:latest")
+    String image();
+
+    @WithDefault("IfNotPresent")
+    String imagePullPolicy();
+
+    /** The non-root user the image runs as; also the group that may read the mounted key. */
+    @WithDefault("185")
+    long runAsUser();
+
+    @WithDefault("10m")
+    String cpuRequest();
+
+    @WithDefault("96Mi")
+    String memoryRequest();
+
+    @WithDefault("192Mi")
+    String memoryLimit();
+}

@@ -1,0 +1,93 @@
+package dev.jumpgate.operator;
+
+import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
+import dev.jumpgate.api.v1alpha1.SpecValidation;
+import dev.jumpgate.operator.dependent.AgentDeploymentDependent;
+import dev.jumpgate.operator.dependent.AgentLeaseDependent;
+import dev.jumpgate.operator.dependent.AgentRoleBindingDependent;
+import dev.jumpgate.operator.dependent.AgentRoleDependent;
+import dev.jumpgate.operator.dependent.AgentServiceAccountDependent;
+import dev.jumpgate.operator.dependent.KeySecretDependent;
+import dev.jumpgate.operator.status.StatusAggregator;
+import dev.jumpgate.operator.status.TunnelObservation;
+import dev.jumpgate.report.AgentReport;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
+import jakarta.inject.Inject;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import org.jboss.logging.Logger;
+
+/**
+ * Keeps each ReverseTunnel's agent and its objects in place (declared as dependents below) and writes the status,
+ * the only writer of it: what the cluster shows folded with what the agent reports in its Lease.
+ */
+@ControllerConfiguration(name = ReverseTunnelReconciler.NAME)
+@Workflow(dependents = {
+        @Dependent(name = "key", type = KeySecretDependent.class, reconcilePrecondition = KeySecretDependent.Wanted.class),
+        @Dependent(name = "service-account", type = AgentServiceAccountDependent.class),
+        @Dependent(name = "role", type = AgentRoleDependent.class),
+        @Dependent(name = "role-binding", type = AgentRoleBindingDependent.class, dependsOn = {"service-account", "role"}),
+        @Dependent(name = "lease", type = AgentLeaseDependent.class),
+        @Dependent(name = "agent", type = AgentDeploymentDependent.class,
+                reconcilePrecondition = AgentDeploymentDependent.CanRun.class, dependsOn = {"role-binding", "lease"})
+})
+public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
+
+    public static final String NAME = "reversetunnel";
+    private static final Logger LOG = Logger.getLogger(ReverseTunnelReconciler.class);
+
+    @Inject
+    TunnelEvents events;
+
+    Clock clock = Clock.systemUTC();
+
+    @Override
+    public UpdateControl<ReverseTunnel> reconcile(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
+        List<String> problems = SpecValidation.problems(tunnel.getSpec());
+        AgentKey key = AgentKey.of(tunnel, context);
+        TunnelObservation seen = new TunnelObservation(
+                problems,
+                key.problem(),
+                key.publicKey(),
+                context.getSecondaryResource(Deployment.class).isPresent(),
+                report(context),
+                clock.instant());
+        ReverseTunnelStatus status = StatusAggregator.aggregate(tunnel, seen);
+
+        // Agents report on change and heartbeat every HEARTBEAT; looking again after a missed beat or two tells a
+        // silent agent from a quiet one.
+        Duration recheck = StatusAggregator.HEARTBEAT.multipliedBy(2);
+        if (status.equals(tunnel.getStatus())) {
+            return UpdateControl.<ReverseTunnel>noUpdate().rescheduleAfter(recheck);
+        }
+        events.onStatusChange(tunnel, tunnel.getStatus(), status);
+        tunnel.setStatus(status);
+        tunnel.getMetadata().setManagedFields(null);
+        return UpdateControl.patchStatus(tunnel).rescheduleAfter(recheck);
+    }
+
+    private static AgentReport report(Context<ReverseTunnel> context) {
+        return context.getSecondaryResource(Lease.class)
+                .map(lease -> lease.getMetadata().getAnnotations())
+                .map(annotations -> annotations.get(AgentReport.ANNOTATION))
+                .map(json -> {
+                    try {
+                        return Serialization.unmarshal(json, AgentReport.class);
+                    } catch (RuntimeException e) {
+                        LOG.warnf("unreadable agent report in Lease: %s", e.getMessage());
+                        return null;
+                    }
+                })
+                .orElse(null);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.jumpgate.operator;
+
+import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
+import dev.jumpgate.operator.status.StatusAggregator;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * An Event on the tunnel each time its readiness changes reason: Normal when it becomes ready, Warning with the
+ * reason otherwise, so that {@code kubectl describe rtun} tells the story. Messages come from conditions, which
+ * never carry key material.
+ */
+@ApplicationScoped
+public class TunnelEvents {
+
+    private static final Logger LOG = Logger.getLogger(TunnelEvents.class);
+    static final String COMPONENT = "jumpgate-operator";
+
+    @Inject
+    KubernetesClient client;
+
+    void onStatusChange(ReverseTunnel tunnel, ReverseTunnelStatus before, ReverseTunnelStatus after) {
+        Condition was = StatusAggregator.readyCondition(before);
+        Condition now = StatusAggregator.readyCondition(after);
+        if (now == null || (was != null && Objects.equals(was.getReason(), now.getReason())
+                && Objects.equals(was.getStatus(), now.getStatus()))) {
+            return;
+        }
+        boolean ready = "True".equals(now.getStatus());
+        String type = ready || Reasons.AGENT_STARTING.equals(now.getReason()) ? "Normal" : "Warning";
+        record(tunnel, type, now.getReason(), now.getMessage());
+    }
+
+    private void record(ReverseTunnel tunnel, String type, String reason, String message) {
+        String time = Instant.now().toString();
+        try {
+            client.v1().events().inNamespace(tunnel.getMetadata().getNamespace()).resource(new EventBuilder()
+                    .withNewMetadata()
+                    .withName(tunnel.getMetadata().getName() + "." + UUID.randomUUID().toString().substring(0, 8))
+                    .withNamespace(tunnel.getMetadata().getNamespace())
+                    .endMetadata()
+                    .withInvolvedObject(new ObjectReferenceBuilder()
+                            .withApiVersion(tunnel.getApiVersion())
+                            .withKind(tunnel.getKind())
+                            .withName(tunnel.getMetadata().getName())
+                            .withNamespace(tunnel.getMetadata().getNamespace())
+                            .withUid(tunnel.getMetadata().getUid())
+                            .build())
+                    .withType(type)
+                    .withReason(reason)
+                    .withMessage(message)
+                    .withFirstTimestamp(time)
+                    .withLastTimestamp(time)
+                    .withCount(1)
+                    .withNewSource().withComponent(COMPONENT).endSource()
+                    .build()).create();
+        } catch (KubernetesClientException e) {
+            // An Event is a courtesy; the status already says it.
+            LOG.debugf("could not record event %s on %s: %s", reason, tunnel.getMetadata().getName(), e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package dev.jumpgate.operator.dependent;
+
+import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.operator.Labels;
+import dev.jumpgate.operator.Names;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
+import io.javaoperatorsdk.operator.processing.dependent.Creator;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
+
+/**
+ * The agent's report channel: the operator creates it empty, the agent writes its report into it, the operator
+ * watches it. Created, never updated, so the operator never overwrites what the agent wrote.
+ */
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
+public class AgentLeaseDependent extends KubernetesDependentResource<Lease, ReverseTunnel>
+        implements Creator<Lease, ReverseTunnel>, GarbageCollected<ReverseTunnel> {
+
+    public AgentLeaseDependent() {
+        super(Lease.class);
+    }
+
+    @Override
+    protected Lease desired(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
+        return new LeaseBuilder()
+                .withNewMetadata()
+                .withName(Names.agent(tunnel))
+                .withNamespace(tunnel.getMetadata().getNamespace())
+                .withLabels(Labels.of(tunnel))
+                .endMetadata()
+                .withNewSpec()
+                .endSpec()
+                .build();
+    }
+}

@@ -1,0 +1,38 @@
+package dev.jumpgate.operator.dependent;
+
+import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.operator.Labels;
+import dev.jumpgate.operator.Names;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+
+/** Grants the agent's ServiceAccount its Role. */
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
+public class AgentRoleBindingDependent extends CRUDKubernetesDependentResource<RoleBinding, ReverseTunnel> {
+
+    public AgentRoleBindingDependent() {
+        super(RoleBinding.class);
+    }
+
+    @Override
+    protected RoleBinding desired(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
+        String name = Names.agent(tunnel);
+        return new RoleBindingBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withNamespace(tunnel.getMetadata().getNamespace())
+                .withLabels(Labels.of(tunnel))
+                .endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "Role", name)
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withName(name)
+                .withNamespace(tunnel.getMetadata().getNamespace())
+                .endSubject()
+                .build();
+    }
+}

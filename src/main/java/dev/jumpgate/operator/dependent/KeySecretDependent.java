@@ -1,0 +1,60 @@
+package dev.jumpgate.operator.dependent;
+
+import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.operator.AgentKey;
+import dev.jumpgate.operator.Labels;
+import dev.jumpgate.operator.Names;
+import dev.jumpgate.ssh.Ed25519KeyPair;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
+import io.javaoperatorsdk.operator.processing.dependent.Creator;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Map;
+
+/**
+ * The agent's ed25519 key, generated when the spec names no Secret. Created, never updated: regenerating it would
+ * lock the agent out of every relay that trusts it. Removed with the tunnel.
+ */
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
+public class KeySecretDependent extends KubernetesDependentResource<Secret, ReverseTunnel>
+        implements Creator<Secret, ReverseTunnel>, GarbageCollected<ReverseTunnel> {
+
+    public KeySecretDependent() {
+        super(Secret.class);
+    }
+
+    @Override
+    protected Secret desired(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
+        Ed25519KeyPair key = Ed25519KeyPair.generate(Names.keyComment(tunnel));
+        return new SecretBuilder()
+                .withNewMetadata()
+                .withName(Names.keySecret(tunnel))
+                .withNamespace(tunnel.getMetadata().getNamespace())
+                .withLabels(Labels.of(tunnel))
+                .endMetadata()
+                .withType("kubernetes.io/ssh-auth")
+                .withData(Map.of(
+                        AgentKey.PRIVATE_KEY, base64(key.privateKeyPem()),
+                        AgentKey.PUBLIC_KEY, base64(key.publicKey().toString())))
+                .build();
+    }
+
+    private static String base64(String value) {
+        return Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Only when the spec names no key Secret of its own. */
+    public static class Wanted implements io.javaoperatorsdk.operator.processing.dependent.workflow.Condition<Secret, ReverseTunnel> {
+        @Override
+        public boolean isMet(io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource<Secret, ReverseTunnel> dependent,
+                ReverseTunnel tunnel, Context<ReverseTunnel> context) {
+            return tunnel.getSpec().getAuth() == null || tunnel.getSpec().getAuth().getSecretRef() == null;
+        }
+    }
+}
