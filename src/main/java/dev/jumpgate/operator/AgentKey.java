@@ -28,7 +28,11 @@ public record AgentKey(String secretName, String dataKey, String version, String
 
     public static AgentKey of(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
         var shared = context.managedWorkflowAndDependentResourceContext();
-        return shared.get(CONTEXT_KEY, AgentKey.class).orElseGet(() -> shared.put(CONTEXT_KEY, resolve(tunnel, context)));
+        return shared.get(CONTEXT_KEY, AgentKey.class).orElseGet(() -> {
+            AgentKey key = resolve(tunnel, context);
+            shared.put(CONTEXT_KEY, key);
+            return key;
+        });
     }
 
     private static AgentKey resolve(ReverseTunnel tunnel, Context<ReverseTunnel> context) {

@@ -44,6 +44,7 @@ import org.jboss.logging.Logger;
 public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
 
     public static final String NAME = "reversetunnel";
+    private static final Duration KEY_RECHECK = Duration.ofSeconds(10);
     private static final Logger LOG = Logger.getLogger(ReverseTunnelReconciler.class);
 
     @Inject
@@ -65,8 +66,8 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
         ReverseTunnelStatus status = StatusAggregator.aggregate(tunnel, seen);
 
         // Agents report on change and heartbeat every HEARTBEAT; looking again after a missed beat or two tells a
-        // silent agent from a quiet one.
-        Duration recheck = StatusAggregator.HEARTBEAT.multipliedBy(2);
+        // silent agent from a quiet one. A user's Secret is watched by no informer: look for it sooner.
+        Duration recheck = key.problem() != null ? KEY_RECHECK : StatusAggregator.HEARTBEAT.multipliedBy(2);
         if (status.equals(tunnel.getStatus())) {
             return UpdateControl.<ReverseTunnel>noUpdate().rescheduleAfter(recheck);
         }

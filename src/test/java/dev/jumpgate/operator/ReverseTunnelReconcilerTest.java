@@ -1,0 +1,318 @@
+package dev.jumpgate.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.jumpgate.api.v1alpha1.AuthSpec;
+import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
+import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
+import dev.jumpgate.api.v1alpha1.SecretKeyRef;
+import dev.jumpgate.api.v1alpha1.TargetEndpoint;
+import dev.jumpgate.operator.dependent.AgentDeploymentDependent;
+import dev.jumpgate.operator.status.StatusAggregator;
+import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.report.ForwardReport;
+import dev.jumpgate.report.ForwardState;
+import dev.jumpgate.ssh.Ed25519KeyPair;
+import dev.jumpgate.ssh.PublicKeyLine;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.Operator;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** Tier 3: the reconciler against the Fabric8 mock API server in CRUD mode (no schema validation, no GC, no pods). */
+@Tag("operator")
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+class ReverseTunnelReconcilerTest {
+
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
+    private static final String RELAY_KEY = Ed25519KeyPair.generate("relay").publicKey().toString();
+
+    @Inject
+    KubernetesClient client;
+
+    @Inject
+    Operator operator;
+
+    private String namespace;
+
+    @BeforeEach
+    void startOperator() {
+        operator.start(); // JumpgateMain does this in operator mode; a no-op once started
+        namespace = "test-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private ReverseTunnel tunnel(String name, ForwardSpec... forwards) {
+        ReverseTunnelSpec spec = new ReverseTunnelSpec();
+        spec.getRelay().setHost("relay.example.com");
+        spec.getRelay().setUser("tunnel");
+        spec.getRelay().setHostKeys(new java.util.ArrayList<>(List.of(RELAY_KEY)));
+        spec.setForwards(new java.util.ArrayList<>(List.of(forwards)));
+        ReverseTunnel tunnel = new ReverseTunnel();
+        tunnel.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
+        tunnel.setSpec(spec);
+        return tunnel;
+    }
+
+    private static ForwardSpec sshForward() {
+        return new ForwardSpec("ssh", new RemoteEndpoint("0.0.0.0", 4040), new TargetEndpoint("10.8.92.10", 22));
+    }
+
+    private ReverseTunnel create(ReverseTunnel tunnel) {
+        return client.resource(tunnel).create();
+    }
+
+    private ReverseTunnel current(String name) {
+        return client.resources(ReverseTunnel.class).inNamespace(namespace).withName(name).get();
+    }
+
+    private Condition condition(String name, String type) {
+        ReverseTunnel t = current(name);
+        return t == null || t.getStatus() == null ? null : t.getStatus().getConditions().stream()
+                .filter(c -> type.equals(c.getType())).findFirst().orElse(null);
+    }
+
+    private void awaitReason(String name, String type, String status, String reason) {
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(condition(name, type))
+                .isNotNull()
+                .satisfies(c -> assertThat(c.getStatus()).isEqualTo(status))
+                .satisfies(c -> assertThat(c.getReason()).isEqualTo(reason)));
+    }
+
+    private <T extends HasMetadata> T awaitObject(Class<T> type, String name) {
+        await().atMost(PATIENCE).until(() -> client.resources(type).inNamespace(namespace).withName(name).get() != null);
+        return client.resources(type).inNamespace(namespace).withName(name).get();
+    }
+
+    private boolean exists(Class<? extends HasMetadata> type, String name) {
+        return client.resources(type).inNamespace(namespace).withName(name).get() != null;
+    }
+
+    private void report(String tunnel, AgentReport report) {
+        String json = Serialization.asJson(Map.of("metadata", Map.of("annotations",
+                Map.of(AgentReport.ANNOTATION, Serialization.asJson(report)))));
+        client.leases().inNamespace(namespace).withName(Names.agent(tunnel))
+                .patch(PatchContext.of(PatchType.JSON_MERGE), json);
+    }
+
+    private static AgentReport connectedReport(long generation, ForwardReport... forwards) {
+        return new AgentReport(generation, true, Reasons.CONNECTED, "connected to tunnel@relay.example.com:22",
+                "2026-11-23T10:00:00Z", 2, "the connection to the relay was lost", RELAY_KEY,
+                PublicKeyLine.parse(RELAY_KEY).fingerprint(), List.of(forwards), Instant.now().toString());
+    }
+
+    @Test
+    void aTunnelGetsItsKeyRbacLeaseAndAHardenedAgentAllOwnedByIt() {
+        ReverseTunnel tunnel = create(tunnel("lab-ssh", sshForward()));
+
+        Secret key = awaitObject(Secret.class, "lab-ssh-key");
+        ServiceAccount account = awaitObject(ServiceAccount.class, "lab-ssh-agent");
+        Role role = awaitObject(Role.class, "lab-ssh-agent");
+        RoleBinding binding = awaitObject(RoleBinding.class, "lab-ssh-agent");
+        Lease lease = awaitObject(Lease.class, "lab-ssh-agent");
+        Deployment agent = awaitObject(Deployment.class, "lab-ssh-agent");
+
+        for (HasMetadata owned : List.of(key, account, role, binding, lease, agent)) {
+            assertThat(owned.getMetadata().getOwnerReferences()).as(owned.getKind())
+                    .extracting(OwnerReference::getUid).containsExactly(tunnel.getMetadata().getUid());
+        }
+        assertThat(key.getType()).isEqualTo("kubernetes.io/ssh-auth");
+        String privateKey = new String(Base64.getDecoder().decode(key.getData().get("ssh-privatekey")), StandardCharsets.UTF_8);
+        PublicKeyLine publicKey = PublicKeyLine.fromOpenSshPrivateKey(privateKey);
+        assertThat(publicKey.type()).isEqualTo("ssh-ed25519");
+
+        assertThat(role.getRules()).allSatisfy(rule -> assertThat(rule.getResourceNames()).hasSize(1));
+        assertThat(role.getRules()).flatExtracting(r -> r.getResources()).containsExactlyInAnyOrder("reversetunnels", "leases");
+        assertThat(binding.getSubjects()).singleElement().satisfies(s -> assertThat(s.getName()).isEqualTo("lab-ssh-agent"));
+
+        PodSpec pod = agent.getSpec().getTemplate().getSpec();
+        Container container = pod.getContainers().get(0);
+        assertThat(agent.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+        assertThat(pod.getServiceAccountName()).isEqualTo("lab-ssh-agent");
+        assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        assertThat(container.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/q/health/ready");
+        assertThat(container.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/q/health/live");
+        assertThat(container.getEnv()).anySatisfy(e -> assertThat(e.getName() + "=" + e.getValue()).isEqualTo("JUMPGATE_MODE=agent"));
+        assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("lab-ssh-key"));
+        assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+
+        awaitReason("lab-ssh", StatusAggregator.READY, "False", Reasons.AGENT_STARTING);
+        ReverseTunnel seen = current("lab-ssh");
+        assertThat(seen.getStatus().getPublicKey()).isEqualTo(publicKey.toKeyString());
+        assertThat(seen.getStatus().getAuthorizedKey())
+                .isEqualTo("restrict,port-forwarding,permitlisten=\"0.0.0.0:4040\" " + publicKey.toKeyString()
+                        + " jumpgate:" + namespace + "/lab-ssh");
+        assertThat(seen.getStatus().getObservedGeneration()).isEqualTo(1L);
+    }
+
+    @Test
+    void theAgentsReportBecomesTheStatus() {
+        create(tunnel("lab-ssh", sshForward()));
+        awaitObject(Lease.class, "lab-ssh-agent");
+
+        report("lab-ssh", connectedReport(1, new ForwardReport("ssh", "0.0.0.0", 4040, 4040, "10.8.92.10:22",
+                ForwardState.Bound, Reasons.BOUND, "the relay listens on 0.0.0.0:4040")));
+
+        awaitReason("lab-ssh", StatusAggregator.READY, "True", Reasons.TUNNEL_READY);
+        ReverseTunnel ready = current("lab-ssh");
+        assertThat(condition("lab-ssh", StatusAggregator.CONNECTED).getStatus()).isEqualTo("True");
+        assertThat(ready.getStatus().getBoundForwards()).isEqualTo("1/1");
+        assertThat(ready.getStatus().getForwards()).singleElement().satisfies(f -> {
+            assertThat(f.getRemotePort()).isEqualTo(4040);
+            assertThat(f.getState()).isEqualTo(ForwardState.Bound);
+            assertThat(f.getEndpoint()).isEqualTo("ssh -p 4040 <user>@relay.example.com");
+        });
+        assertThat(ready.getStatus().getRelay().getFingerprint()).isEqualTo(PublicKeyLine.parse(RELAY_KEY).fingerprint());
+        assertThat(ready.getStatus().getRelay().getReconnects()).isEqualTo(2);
+        String readySince = condition("lab-ssh", StatusAggregator.READY).getLastTransitionTime();
+
+        report("lab-ssh", connectedReport(1, new ForwardReport("ssh", "0.0.0.0", 4040, 0, "10.8.92.10:22",
+                ForwardState.Failed, Reasons.FORWARD_REFUSED, "the relay refused to listen on 0.0.0.0:4040")));
+
+        awaitReason("lab-ssh", StatusAggregator.READY, "False", Reasons.FORWARD_REFUSED);
+        assertThat(condition("lab-ssh", StatusAggregator.READY).getMessage()).contains("forward ssh", "refused");
+        assertThat(condition("lab-ssh", StatusAggregator.READY).getLastTransitionTime()).isNotEqualTo(readySince);
+        assertThat(condition("lab-ssh", StatusAggregator.CONNECTED).getStatus()).isEqualTo("True");
+        assertThat(current("lab-ssh").getStatus().getBoundForwards()).isEqualTo("0/1");
+        await().atMost(PATIENCE).until(() -> client.v1().events().inNamespace(namespace).list().getItems().stream()
+                .anyMatch(e -> Reasons.FORWARD_REFUSED.equals(e.getReason()) && "Warning".equals(e.getType())));
+    }
+
+    @Test
+    void aHostKeyMismatchTheAgentReportsIsTheReasonNotReady() {
+        create(tunnel("lab-ssh", sshForward()));
+        awaitObject(Lease.class, "lab-ssh-agent");
+
+        report("lab-ssh", new AgentReport(1, false, Reasons.HOST_KEY_MISMATCH, "the relay presented ssh-ed25519 SHA256:x",
+                null, 0, "the relay presented ssh-ed25519 SHA256:x", null, "SHA256:x",
+                List.of(new ForwardReport("ssh", "0.0.0.0", 4040, 0, "10.8.92.10:22", ForwardState.Pending,
+                        Reasons.FORWARD_PENDING, "waiting for the session")), Instant.now().toString()));
+
+        awaitReason("lab-ssh", StatusAggregator.CONNECTED, "False", Reasons.HOST_KEY_MISMATCH);
+        awaitReason("lab-ssh", StatusAggregator.READY, "False", Reasons.HOST_KEY_MISMATCH);
+        assertThat(current("lab-ssh").getStatus().getRelay().getLastError()).contains("SHA256:x");
+    }
+
+    @Test
+    void aSilentAgentIsReportedUnavailable() {
+        create(tunnel("lab-ssh", sshForward()));
+        awaitObject(Lease.class, "lab-ssh-agent");
+
+        report("lab-ssh", connectedReport(1).withHeartbeat(Instant.now().minus(Duration.ofMinutes(5)).toString()));
+
+        awaitReason("lab-ssh", StatusAggregator.CONNECTED, "Unknown", Reasons.AGENT_UNAVAILABLE);
+        awaitReason("lab-ssh", StatusAggregator.READY, "False", Reasons.AGENT_UNAVAILABLE);
+    }
+
+    @Test
+    void anInvalidSpecIsAConditionAndStartsNoAgent() {
+        ReverseTunnel tunnel = tunnel("no-pins", sshForward());
+        tunnel.getSpec().getRelay().getHostKeys().clear(); // neither pinned nor AcceptNew; a real API server refuses it
+        create(tunnel);
+
+        awaitReason("no-pins", StatusAggregator.READY, "False", Reasons.SPEC_INVALID);
+        assertThat(condition("no-pins", StatusAggregator.READY).getMessage()).contains("spec.relay.hostKeys");
+        assertThat(exists(Deployment.class, "no-pins-agent")).isFalse();
+        await().atMost(PATIENCE).until(() -> client.v1().events().inNamespace(namespace).list().getItems().stream()
+                .anyMatch(e -> Reasons.SPEC_INVALID.equals(e.getReason())));
+    }
+
+    @Test
+    void aMissingKeySecretIsAConditionUntilTheSecretAppears() {
+        ReverseTunnel tunnel = tunnel("own-key", sshForward());
+        AuthSpec auth = new AuthSpec();
+        SecretKeyRef ref = new SecretKeyRef();
+        ref.setName("lab-key");
+        auth.setSecretRef(ref);
+        tunnel.getSpec().setAuth(auth);
+        create(tunnel);
+
+        awaitReason("own-key", StatusAggregator.READY, "False", Reasons.SECRET_MISSING);
+        assertThat(condition("own-key", StatusAggregator.READY).getMessage()).contains("lab-key");
+        assertThat(exists(Deployment.class, "own-key-agent")).isFalse();
+        assertThat(exists(Secret.class, "own-key-key")).as("no key is generated when the spec names one").isFalse();
+
+        Ed25519KeyPair userKey = Ed25519KeyPair.generate("user");
+        client.resource(new SecretBuilder().withNewMetadata().withName("lab-key").withNamespace(namespace).endMetadata()
+                .withStringData(Map.of("ssh-privatekey", userKey.privateKeyPem())).build()).create();
+
+        Deployment agent = awaitObject(Deployment.class, "own-key-agent");
+        assertThat(agent.getSpec().getTemplate().getSpec().getVolumes())
+                .anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("lab-key"));
+        assertThat(agent.getSpec().getTemplate().getMetadata().getAnnotations())
+                .containsKey(AgentDeploymentDependent.KEY_VERSION_ANNOTATION);
+        awaitReason("own-key", StatusAggregator.READY, "False", Reasons.AGENT_STARTING);
+        assertThat(current("own-key").getStatus().getPublicKey()).isEqualTo(userKey.publicKey().toKeyString());
+    }
+
+    @Test
+    void theGeneratedKeyIsNeverRegenerated() {
+        create(tunnel("lab-ssh", sshForward()));
+        Secret first = awaitObject(Secret.class, "lab-ssh-key");
+
+        ReverseTunnel edited = current("lab-ssh");
+        edited.getSpec().getForwards().add(new ForwardSpec("web", new RemoteEndpoint("127.0.0.1", 8080),
+                new TargetEndpoint("10.8.92.10", 80)));
+        client.resource(edited).update();
+
+        await().atMost(PATIENCE).until(() -> current("lab-ssh").getStatus() != null
+                && current("lab-ssh").getStatus().getObservedGeneration() == 2L);
+        assertThat(current("lab-ssh").getStatus().getAuthorizedKey()).contains("permitlisten=\"127.0.0.1:8080\"");
+        assertThat(client.secrets().inNamespace(namespace).withName("lab-ssh-key").get().getData())
+                .isEqualTo(first.getData());
+    }
+
+    @Test
+    void deletingTheTunnelLeavesNothingOfItsOwnBehindForTheGarbageCollector() {
+        ReverseTunnel tunnel = create(tunnel("lab-ssh", sshForward()));
+        awaitObject(Deployment.class, "lab-ssh-agent");
+
+        client.resource(tunnel).delete();
+
+        await().atMost(PATIENCE).until(() -> current("lab-ssh") == null);
+        // The mock server has no garbage collector: what remains must all be owned by the deleted tunnel, with nothing
+        // (no finalizer, no foreign owner) holding it back. The cluster tier sees them go.
+        for (Class<? extends HasMetadata> type : List.of(Secret.class, ServiceAccount.class, Role.class,
+                RoleBinding.class, Lease.class, Deployment.class)) {
+            client.resources(type).inNamespace(namespace).list().getItems().forEach(o -> {
+                assertThat(o.getMetadata().getOwnerReferences()).extracting(OwnerReference::getUid)
+                        .containsExactly(tunnel.getMetadata().getUid());
+                assertThat(o.getMetadata().getFinalizers()).isNullOrEmpty();
+            });
+        }
+    }
+}
