@@ -4,7 +4,7 @@ import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
 import dev.jumpgate.operator.status.StatusAggregator;
-import io.fabric8.kubernetes.api.model.Condition;
+import dev.jumpgate.api.v1alpha1.TunnelCondition;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -31,8 +31,8 @@ public class TunnelEvents {
     KubernetesClient client;
 
     void onStatusChange(ReverseTunnel tunnel, ReverseTunnelStatus before, ReverseTunnelStatus after) {
-        Condition was = StatusAggregator.readyCondition(before);
-        Condition now = StatusAggregator.readyCondition(after);
+        TunnelCondition was = StatusAggregator.readyCondition(before);
+        TunnelCondition now = StatusAggregator.readyCondition(after);
         if (now == null || (was != null && Objects.equals(was.getReason(), now.getReason())
                 && Objects.equals(was.getStatus(), now.getStatus()))) {
             return;

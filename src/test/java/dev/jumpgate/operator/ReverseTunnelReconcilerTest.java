@@ -18,7 +18,7 @@ import dev.jumpgate.report.ForwardReport;
 import dev.jumpgate.report.ForwardState;
 import dev.jumpgate.ssh.Ed25519KeyPair;
 import dev.jumpgate.ssh.PublicKeyLine;
-import io.fabric8.kubernetes.api.model.Condition;
+import dev.jumpgate.api.v1alpha1.TunnelCondition;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -97,10 +97,9 @@ class ReverseTunnelReconcilerTest {
         return client.resources(ReverseTunnel.class).inNamespace(namespace).withName(name).get();
     }
 
-    private Condition condition(String name, String type) {
+    private TunnelCondition condition(String name, String type) {
         ReverseTunnel t = current(name);
-        return t == null || t.getStatus() == null ? null : t.getStatus().getConditions().stream()
-                .filter(c -> type.equals(c.getType())).findFirst().orElse(null);
+        return t == null ? null : StatusAggregator.condition(t.getStatus(), type);
     }
 
     private void awaitReason(String name, String type, String status, String reason) {

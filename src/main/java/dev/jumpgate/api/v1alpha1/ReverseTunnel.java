@@ -1,5 +1,6 @@
 package dev.jumpgate.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -27,4 +28,16 @@ public class ReverseTunnel extends CustomResource<ReverseTunnelSpec, ReverseTunn
 
     public static final String GROUP = "jumpgate.dev";
     public static final String VERSION = "v1alpha1";
+
+    @Override
+    @JsonPropertyDescription("What the tunnel should be: the relay, the key, the forwards.")
+    public ReverseTunnelSpec getSpec() {
+        return super.getSpec();
+    }
+
+    @Override
+    @JsonPropertyDescription("What the tunnel is, as the operator last saw it.")
+    public ReverseTunnelStatus getStatus() {
+        return super.getStatus();
+    }
 }

@@ -2,7 +2,6 @@ package dev.jumpgate.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -17,7 +16,7 @@ public class ReverseTunnelStatus {
     @JsonPropertyDescription("Ready: the agent is connected and every forward is bound. Connected: the agent's session "
             + "to the relay is up. Each with a reason (SpecInvalid, SecretMissing, AgentUnavailable, RelayUnreachable, "
             + "AuthenticationFailed, HostKeyMismatch, ForwardRefused, ...) and a message.")
-    private List<Condition> conditions = new ArrayList<>();
+    private List<TunnelCondition> conditions = new ArrayList<>();
 
     @JsonPropertyDescription("The relay as the agent sees it.")
     private RelayStatus relay;
@@ -37,8 +36,8 @@ public class ReverseTunnelStatus {
 
     public Long getObservedGeneration() { return observedGeneration; }
     public void setObservedGeneration(Long observedGeneration) { this.observedGeneration = observedGeneration; }
-    public List<Condition> getConditions() { return conditions; }
-    public void setConditions(List<Condition> conditions) { this.conditions = conditions; }
+    public List<TunnelCondition> getConditions() { return conditions; }
+    public void setConditions(List<TunnelCondition> conditions) { this.conditions = conditions; }
     public RelayStatus getRelay() { return relay; }
     public void setRelay(RelayStatus relay) { this.relay = relay; }
     public List<ForwardStatus> getForwards() { return forwards; }

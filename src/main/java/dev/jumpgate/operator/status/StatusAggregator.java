@@ -13,8 +13,7 @@ import dev.jumpgate.report.ForwardState;
 import dev.jumpgate.ssh.AuthorizedKeyLine;
 import dev.jumpgate.ssh.PublicKeyLine;
 import dev.jumpgate.operator.Names;
-import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import dev.jumpgate.api.v1alpha1.TunnelCondition;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -61,7 +60,7 @@ public final class StatusAggregator {
 
         Verdict connected = connected(seen, report);
         Verdict ready = connected.status.equals("True") ? ready(status.getForwards(), report, generation) : connected.asFalse();
-        List<Condition> conditions = new ArrayList<>();
+        List<TunnelCondition> conditions = new ArrayList<>();
         conditions.add(condition(READY, ready, generation, previous, seen.now()));
         conditions.add(condition(CONNECTED, connected, generation, previous, seen.now()));
         status.setConditions(conditions);
@@ -191,26 +190,25 @@ public final class StatusAggregator {
         }
     }
 
-    private static Condition condition(String type, Verdict verdict, long generation, ReverseTunnelStatus previous,
+    private static TunnelCondition condition(String type, Verdict verdict, long generation, ReverseTunnelStatus previous,
             Instant now) {
-        Condition before = previous.getConditions() == null ? null
-                : previous.getConditions().stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
-        boolean unchanged = before != null && Objects.equals(before.getStatus(), verdict.status)
-                && Objects.equals(before.getReason(), verdict.reason) && Objects.equals(before.getMessage(), verdict.message);
-        return new ConditionBuilder()
-                .withType(type)
-                .withStatus(verdict.status)
-                .withReason(verdict.reason)
-                .withMessage(verdict.message)
-                .withObservedGeneration(generation)
-                .withLastTransitionTime(unchanged && before.getLastTransitionTime() != null
-                        ? before.getLastTransitionTime() : now.toString())
-                .build();
+        TunnelCondition before = condition(previous, type);
+        TunnelCondition after = new TunnelCondition(type, verdict.status, verdict.reason, verdict.message, now.toString(),
+                generation);
+        if (after.saysTheSameAs(before) && before.getLastTransitionTime() != null) {
+            after.setLastTransitionTime(before.getLastTransitionTime());
+        }
+        return after;
+    }
+
+    /** The condition of this type in a status, or null. */
+    public static TunnelCondition condition(ReverseTunnelStatus status, String type) {
+        return status == null || status.getConditions() == null ? null
+                : status.getConditions().stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
     }
 
     /** The Ready condition of a status, or null. */
-    public static Condition readyCondition(ReverseTunnelStatus status) {
-        return status == null || status.getConditions() == null ? null
-                : status.getConditions().stream().filter(c -> READY.equals(c.getType())).findFirst().orElse(null);
+    public static TunnelCondition readyCondition(ReverseTunnelStatus status) {
+        return condition(status, READY);
     }
 }

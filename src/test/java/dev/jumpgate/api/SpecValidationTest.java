@@ -1,0 +1,83 @@
+package dev.jumpgate.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
+import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
+import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
+import dev.jumpgate.api.v1alpha1.SpecValidation;
+import dev.jumpgate.api.v1alpha1.TargetEndpoint;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SpecValidationTest {
+
+    private static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOUkituUMVtkrZyMpHYswXkrnmmT0+z0NBkuc4/PijNN relay";
+
+    private static ReverseTunnelSpec valid() {
+        ReverseTunnelSpec spec = new ReverseTunnelSpec();
+        spec.getRelay().setHost("relay.example.com");
+        spec.getRelay().setUser("tunnel");
+        spec.getRelay().setHostKeys(new ArrayList<>(List.of(KEY)));
+        spec.setForwards(new ArrayList<>(List.of(forward("ssh", 4040, 22))));
+        return spec;
+    }
+
+    private static ForwardSpec forward(String name, int remotePort, int targetPort) {
+        return new ForwardSpec(name, new RemoteEndpoint("0.0.0.0", remotePort), new TargetEndpoint("10.8.92.10", targetPort));
+    }
+
+    @Test
+    void theReadmeExampleIsValid() {
+        assertThat(SpecValidation.problems(valid())).isEmpty();
+    }
+
+    @Test
+    void hostKeysAreRequiredUnlessTrustOnFirstUseIsAskedFor() {
+        ReverseTunnelSpec spec = valid();
+        spec.getRelay().getHostKeys().clear();
+        assertThat(SpecValidation.problems(spec)).singleElement().asString().startsWith("spec.relay.hostKeys:");
+
+        spec.getRelay().setHostKeyPolicy(HostKeyPolicy.AcceptNew);
+        assertThat(SpecValidation.problems(spec)).isEmpty();
+    }
+
+    @Test
+    void everyProblemIsNamedByItsField() {
+        ReverseTunnelSpec spec = valid();
+        spec.getRelay().setHost(" ");
+        spec.getRelay().setPort(0);
+        spec.getRelay().getHostKeys().set(0, "ssh-ed25519 AAAA-not-base64");
+        spec.getForwards().add(forward("ssh", 4040, 70000));
+        spec.getForwards().add(forward("Web", -1, 80));
+        spec.getReconnect().setMinBackoffSeconds(60);
+
+        assertThat(SpecValidation.problems(spec)).containsExactly(
+                "spec.relay.host: required",
+                "spec.relay.port: must be between 1 and 65535, got 0",
+                "spec.relay.hostKeys[0]: the key of type ssh-ed25519 is not valid base64",
+                "spec.forwards[1].name: ssh is used by another forward",
+                "spec.forwards[1].remote: 0.0.0.0:4040 is used by another forward",
+                "spec.forwards[1].target.port: must be between 1 and 65535, got 70000",
+                "spec.forwards[2].name: must be a DNS label (lower case letters, digits and '-'), got Web",
+                "spec.forwards[2].remote.port: must be between 0 and 65535, got -1",
+                "spec.reconnect: minBackoffSeconds must not exceed maxBackoffSeconds");
+    }
+
+    @Test
+    void aTunnelWithoutForwardsIsRefused() {
+        ReverseTunnelSpec spec = valid();
+        spec.getForwards().clear();
+        assertThat(SpecValidation.problems(spec)).containsExactly("spec.forwards: at least one forward is required");
+    }
+
+    @Test
+    void severalForwardsMayAskTheRelayForAnyPort() {
+        ReverseTunnelSpec spec = valid();
+        spec.getForwards().add(forward("a", 0, 80));
+        spec.getForwards().add(forward("b", 0, 81));
+        assertThat(SpecValidation.problems(spec)).isEmpty();
+    }
+}

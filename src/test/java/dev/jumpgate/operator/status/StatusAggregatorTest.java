@@ -1,0 +1,140 @@
+package dev.jumpgate.operator.status;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
+import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
+import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
+import dev.jumpgate.api.v1alpha1.TargetEndpoint;
+import dev.jumpgate.api.v1alpha1.TunnelCondition;
+import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.report.ForwardReport;
+import dev.jumpgate.report.ForwardState;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StatusAggregatorTest {
+
+    private static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOUkituUMVtkrZyMpHYswXkrnmmT0+z0NBkuc4/PijNN";
+    private static final Instant NOW = Instant.parse("2026-11-23T12:00:00Z");
+
+    private final ReverseTunnel tunnel = tunnel();
+
+    private static ReverseTunnel tunnel() {
+        ReverseTunnel t = new ReverseTunnel();
+        t.setMetadata(new ObjectMetaBuilder().withName("lab").withNamespace("ns").withGeneration(3L).build());
+        t.setSpec(new dev.jumpgate.api.v1alpha1.ReverseTunnelSpec());
+        t.getSpec().getRelay().setHost("relay.example.com");
+        t.getSpec().getRelay().setUser("tunnel");
+        t.getSpec().getRelay().setHostKeys(new ArrayList<>(List.of(KEY)));
+        t.getSpec().setForwards(new ArrayList<>(List.of(
+                new ForwardSpec("ssh", new RemoteEndpoint("127.0.0.1", 3838), new TargetEndpoint("10.8.92.10", 22)),
+                new ForwardSpec("any", new RemoteEndpoint("0.0.0.0", 0), new TargetEndpoint("10.8.92.10", 80)))));
+        return t;
+    }
+
+    private static ForwardReport bound(String name, String bind, int requested, int port, String target) {
+        return new ForwardReport(name, bind, requested, port, target, ForwardState.Bound, Reasons.BOUND, "listening");
+    }
+
+    private static AgentReport report(long generation, Instant heartbeat, ForwardReport... forwards) {
+        return new AgentReport(generation, true, Reasons.CONNECTED, "connected", "2026-11-23T11:00:00Z", 0, null, KEY,
+                "SHA256:x", List.of(forwards), heartbeat.toString());
+    }
+
+    private ReverseTunnelStatus aggregate(AgentReport report, Instant now) {
+        return StatusAggregator.aggregate(tunnel, new TunnelObservation(List.of(), null, KEY, true, report, now));
+    }
+
+    private static TunnelCondition ready(ReverseTunnelStatus status) {
+        return StatusAggregator.readyCondition(status);
+    }
+
+    @Test
+    void connectedWithEveryForwardBoundIsReadyWithTheAllocatedPortsAndHints() {
+        ReverseTunnelStatus status = aggregate(report(3, NOW, bound("ssh", "127.0.0.1", 3838, 3838, "10.8.92.10:22"),
+                bound("any", "0.0.0.0", 0, 41234, "10.8.92.10:80")), NOW);
+
+        assertThat(ready(status).getStatus()).isEqualTo("True");
+        assertThat(ready(status).getReason()).isEqualTo(Reasons.TUNNEL_READY);
+        assertThat(status.getBoundForwards()).isEqualTo("2/2");
+        assertThat(status.getForwards()).extracting(f -> f.getRemotePort()).containsExactly(3838, 41234);
+        assertThat(status.getForwards()).extracting(f -> f.getEndpoint()).containsExactly(
+                "ssh -J <relay-user>@relay.example.com -p 3838 <user>@localhost",
+                "ssh -p 41234 <user>@relay.example.com");
+        assertThat(status.getAuthorizedKey()).startsWith(
+                "restrict,port-forwarding,permitlisten=\"127.0.0.1:3838\",permitlisten=\"0.0.0.0:*\" " + KEY);
+        assertThat(status.getObservedGeneration()).isEqualTo(3L);
+    }
+
+    @Test
+    void anAgentBehindTheSpecIsNotReadyYet() {
+        ReverseTunnelStatus status = aggregate(report(2, NOW, bound("ssh", "127.0.0.1", 3838, 3838, "10.8.92.10:22")), NOW);
+
+        assertThat(ready(status).getStatus()).isEqualTo("False");
+        assertThat(ready(status).getMessage()).contains("generation 3");
+        assertThat(status.getForwards().get(1).getState()).isEqualTo(ForwardState.Pending);
+    }
+
+    @Test
+    void aForwardWhoseSpecChangedIsPendingUntilTheAgentReportsTheNewOne() {
+        ReverseTunnelStatus status = aggregate(report(3, NOW, bound("ssh", "127.0.0.1", 3939, 3939, "10.8.92.10:22"),
+                bound("any", "0.0.0.0", 0, 41234, "10.8.92.10:80")), NOW);
+
+        assertThat(status.getForwards().get(0).getState()).isEqualTo(ForwardState.Pending);
+        assertThat(ready(status).getReason()).isEqualTo(Reasons.FORWARD_PENDING);
+    }
+
+    @Test
+    void aStaleReportMakesTheAgentUnavailable() {
+        Instant later = NOW.plus(StatusAggregator.STALE).plus(Duration.ofSeconds(1));
+        ReverseTunnelStatus status = aggregate(report(3, NOW, bound("ssh", "127.0.0.1", 3838, 3838, "10.8.92.10:22"),
+                bound("any", "0.0.0.0", 0, 41234, "10.8.92.10:80")), later);
+
+        assertThat(StatusAggregator.condition(status, StatusAggregator.CONNECTED).getStatus()).isEqualTo("Unknown");
+        assertThat(ready(status).getReason()).isEqualTo(Reasons.AGENT_UNAVAILABLE);
+        assertThat(status.getBoundForwards()).isEqualTo("0/2");
+    }
+
+    @Test
+    void anUnchangedConditionKeepsItsTransitionTimeSoTheStatusIsNotRewritten() {
+        AgentReport report = report(3, NOW, bound("ssh", "127.0.0.1", 3838, 3838, "10.8.92.10:22"),
+                bound("any", "0.0.0.0", 0, 41234, "10.8.92.10:80"));
+        tunnel.setStatus(aggregate(report, NOW));
+
+        ReverseTunnelStatus again = aggregate(report, NOW.plusSeconds(20));
+
+        assertThat(again).isEqualTo(tunnel.getStatus());
+    }
+
+    @Test
+    void trustOnFirstUsePinsTheFirstKeySeenAndKeepsIt() {
+        tunnel.getSpec().getRelay().getHostKeys().clear();
+        tunnel.getSpec().getRelay().setHostKeyPolicy(HostKeyPolicy.AcceptNew);
+        tunnel.setStatus(aggregate(report(3, NOW), NOW));
+        assertThat(tunnel.getStatus().getRelay().getAcceptedHostKey()).isEqualTo(KEY);
+
+        String otherKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOs9a/5C7kVhZ+X5+8/WIZ8wzXWYmVXPG6Qu3JzNoUhU";
+        AgentReport impostor = new AgentReport(3, true, Reasons.CONNECTED, "connected", null, 0, null, otherKey,
+                "SHA256:y", List.of(), NOW.toString());
+        assertThat(aggregate(impostor, NOW).getRelay().getAcceptedHostKey()).isEqualTo(KEY);
+    }
+
+    @Test
+    void anInvalidSpecSaysWhatIsWrongAndListsNoForwards() {
+        ReverseTunnelStatus status = StatusAggregator.aggregate(tunnel, new TunnelObservation(
+                List.of("spec.relay.hostKeys: pin at least one"), null, KEY, false, null, NOW));
+
+        assertThat(ready(status).getReason()).isEqualTo(Reasons.SPEC_INVALID);
+        assertThat(ready(status).getMessage()).isEqualTo("spec.relay.hostKeys: pin at least one");
+        assertThat(status.getForwards()).isEmpty();
+        assertThat(status.getAuthorizedKey()).isNull();
+    }
+}

@@ -1,0 +1,61 @@
+package dev.jumpgate.ssh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SshKeysTest {
+
+    // Made by ssh-keygen -t ed25519 -C test; ssh-keygen -lf printed its fingerprint below.
+    private static final String OPENSSH_PUBLIC =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOUkituUMVtkrZyMpHYswXkrnmmT0+z0NBkuc4/PijNN test";
+    private static final String OPENSSH_FINGERPRINT = "SHA256:chaRZIqaACMJdhoS3YnW1vIBuDo4mrLkWqRlkfPGibY";
+
+    @Test
+    void aPublicKeyLineParsesIntoTypeBlobAndComment() {
+        PublicKeyLine key = PublicKeyLine.parse(OPENSSH_PUBLIC);
+
+        assertThat(key.type()).isEqualTo("ssh-ed25519");
+        assertThat(key.comment()).isEqualTo("test");
+        assertThat(key.toKeyString()).isEqualTo(OPENSSH_PUBLIC.substring(0, OPENSSH_PUBLIC.length() - 5));
+        assertThat(key.fingerprint()).isEqualTo(OPENSSH_FINGERPRINT);
+    }
+
+    @Test
+    void garbageIsRefusedWithAReason() {
+        assertThatThrownBy(() -> PublicKeyLine.parse("ssh-ed25519")).hasMessageContaining("<type> <base64>");
+        assertThatThrownBy(() -> PublicKeyLine.parse("ssh-ed25519 !!!")).hasMessageContaining("base64");
+        assertThatThrownBy(() -> PublicKeyLine.parse("ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIOUkituUMVtkrZyMpHYswXkrnmmT0+z0NBkuc4/PijNN"))
+                .hasMessageContaining("holds ssh-ed25519");
+    }
+
+    @Test
+    void aGeneratedKeyPairCarriesItsPublicHalfInThePrivateKeyFile() {
+        Ed25519KeyPair pair = Ed25519KeyPair.generate("jumpgate:ns/lab");
+
+        assertThat(pair.privateKeyPem()).startsWith("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+                .endsWith("-----END OPENSSH PRIVATE KEY-----\n");
+        assertThat(PublicKeyLine.fromOpenSshPrivateKey(pair.privateKeyPem()).sameKey(pair.publicKey())).isTrue();
+        assertThat(pair.publicKey().toString()).startsWith("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI").endsWith(" jumpgate:ns/lab");
+        assertThat(pair.toString()).doesNotContain("PRIVATE");
+    }
+
+    @Test
+    void twoGeneratedKeysDiffer() {
+        assertThat(Ed25519KeyPair.generate("a").publicKey().sameKey(Ed25519KeyPair.generate("a").publicKey())).isFalse();
+    }
+
+    @Test
+    void theAuthorizedKeyLineAllowsOnlyTheTunnelsListens() {
+        PublicKeyLine key = PublicKeyLine.parse(OPENSSH_PUBLIC);
+
+        String line = AuthorizedKeyLine.of(key, List.of(new AuthorizedKeyLine.Listen("127.0.0.1", 3838),
+                new AuthorizedKeyLine.Listen("0.0.0.0", 4040), new AuthorizedKeyLine.Listen("127.0.0.1", 0),
+                new AuthorizedKeyLine.Listen("::1", 22)), "jumpgate:lab/gpu");
+
+        assertThat(line).isEqualTo("restrict,port-forwarding,permitlisten=\"127.0.0.1:3838\",permitlisten=\"0.0.0.0:4040\","
+                + "permitlisten=\"127.0.0.1:*\",permitlisten=\"[::1]:22\" " + key.toKeyString() + " jumpgate:lab/gpu");
+    }
+}
