@@ -4,6 +4,7 @@ import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ForwardState;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
@@ -25,12 +26,17 @@ public final class AgentHealth {
         @Inject
         AgentRuntime runtime;
 
+        @ConfigProperty(name = "jumpgate.mode", defaultValue = "operator")
+        String mode;
+
         @Override
         public HealthCheckResponse call() {
             HealthCheckResponseBuilder response = HealthCheckResponse.named("tunnel");
             TunnelAgent agent = runtime.agent();
             if (agent == null) {
-                return response.up().withData("agent", "not running in this process").build();
+                // The HTTP server is up before the agent starts: an agent process is not ready until then.
+                return "agent".equals(mode) ? response.down().withData("reason", "starting").build()
+                        : response.up().withData("agent", "none in operator mode").build();
             }
             AgentReport report = agent.report();
             if (report == null) {

@@ -1,0 +1,26 @@
+# The operator and agent image: one image, the mode chosen at run time (JUMPGATE_MODE=operator|agent).
+# Build after `mvn package`:  buildah bud -t jumpgate:0.1.0 .   (or docker build)
+# BASE_IMAGE is any Java 17+ runtime with /bin/sh; hack/image.sh passes one assembled from Debian packages.
+ARG BASE_IMAGE=docker.io/library/eclipse-temurin:17-jre
+FROM ${BASE_IMAGE}
+
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="Jumpgate" \
+      org.opencontainers.image.description="Kubernetes operator that keeps machines behind NAT reachable through an SSH relay" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.source="https://github.com/jumpgate-dev/jumpgate" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.vendor="Jumpgate"
+
+# Owned by root and read-only to the app: a compromised process cannot rewrite its own code.
+COPY target/quarkus-app/lib/ /deployments/lib/
+COPY target/quarkus-app/app/ /deployments/app/
+COPY target/quarkus-app/quarkus/ /deployments/quarkus/
+COPY target/quarkus-app/quarkus-run.jar /deployments/quarkus-run.jar
+
+# Small, predictable JVMs: one agent per tunnel adds up. No perf data file, so a read-only root works.
+ENV JAVA_OPTS="-XX:+UseSerialGC -XX:MaxRAMPercentage=70 -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError -Xss512k -Djava.io.tmpdir=/tmp"
+EXPOSE 8080
+USER 185:185
+WORKDIR /deployments
+ENTRYPOINT ["/bin/sh", "-c", "exec java $JAVA_OPTS $JAVA_OPTS_APPEND -jar /deployments/quarkus-run.jar \"$@\"", "jumpgate"]

@@ -1,0 +1,107 @@
+package dev.jumpgate.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** The hand-written chart, rendered by a real helm (hack/tools.sh builds it; hack/test.sh passes its path). */
+@Tag("chart")
+class HelmChartTest {
+
+    private static final Path CHART = Path.of("helm", "jumpgate");
+
+    private static String helm(String... args) throws IOException, InterruptedException {
+        String helm = System.getenv("JUMPGATE_HELM");
+        assertThat(helm).as("JUMPGATE_HELM: run the tests with hack/test.sh, which builds helm").isNotBlank();
+        List<String> command = new ArrayList<>(List.of(helm));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isZero();
+        return output;
+    }
+
+    private static List<HasMetadata> render(String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("template", "jumpgate", CHART.toString(), "--namespace", "jumpgate-system",
+                "--include-crds"));
+        args.addAll(List.of(extraArgs));
+        String yaml = helm(args.toArray(String[]::new));
+        try (KubernetesClient offline = new KubernetesClientBuilder().build()) {
+            return offline.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items();
+        }
+    }
+
+    private static <T extends HasMetadata> List<T> ofKind(List<HasMetadata> objects, Class<T> type) {
+        return objects.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    @Test
+    void theChartLints() throws Exception {
+        assertThat(helm("lint", CHART.toString())).contains("0 chart(s) failed");
+    }
+
+    @Test
+    void theChartInstallsTheCheckedInCrdAndAHardenedOperator() throws Exception {
+        List<HasMetadata> objects = render();
+
+        CustomResourceDefinition crd = ofKind(objects, CustomResourceDefinition.class).get(0);
+        assertThat(crd.getMetadata().getName()).isEqualTo("reversetunnels.jumpgate.dev");
+        assertThat(Files.readString(CHART.resolve("crds/reversetunnels.jumpgate.dev-v1.yml")))
+                .isEqualTo(Files.readString(Path.of("crds/reversetunnels.jumpgate.dev-v1.yml")));
+
+        Deployment operator = ofKind(objects, Deployment.class).get(0);
+        Container container = operator.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertThat(operator.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        assertThat(container.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        assertThat(container.getImage()).isEqualTo("jumpgate:0.1.0");
+        assertThat(container.getEnv()).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("JUMPGATE_AGENT_IMAGE");
+            assertThat(e.getValue()).isEqualTo("jumpgate:0.1.0");
+        });
+        assertThat(container.getEnv()).anySatisfy(e -> assertThat(e.getValue())
+                .isEqualTo("-Dquarkus.operator-sdk.controllers.reversetunnel.namespaces=JOSDK_ALL_NAMESPACES"));
+        assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/q/health/ready");
+
+        ClusterRole role = ofKind(objects, ClusterRole.class).get(0);
+        assertThat(role.getRules()).extracting(PolicyRule::getResources).flatExtracting(r -> r)
+                .contains("reversetunnels", "reversetunnels/status", "secrets", "deployments", "leases", "roles",
+                        "rolebindings", "serviceaccounts", "events");
+        assertThat(role.getRules()).noneSatisfy(r -> assertThat(r.getVerbs()).contains("*"));
+    }
+
+    @Test
+    void watchingNamespacesGrantsRightsInThemOnly() throws Exception {
+        List<HasMetadata> objects = render("--set", "watchNamespaces={lab,gpu}", "--set", "image.tag=dev");
+
+        assertThat(ofKind(objects, ClusterRole.class)).isEmpty();
+        assertThat(ofKind(objects, Role.class)).extracting(r -> r.getMetadata().getNamespace()).containsExactly("lab", "gpu");
+        assertThat(ofKind(objects, RoleBinding.class)).allSatisfy(b ->
+                assertThat(b.getSubjects().get(0).getNamespace()).isEqualTo("jumpgate-system"));
+        Container container = ofKind(objects, Deployment.class).get(0).getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertThat(container.getImage()).isEqualTo("jumpgate:dev");
+        assertThat(container.getEnv()).anySatisfy(e -> assertThat(e.getValue())
+                .isEqualTo("-Dquarkus.operator-sdk.controllers.reversetunnel.namespaces=lab,gpu"));
+    }
+}
