@@ -283,13 +283,17 @@ class ReverseTunnelReconcilerTest {
         create(tunnel("lab-ssh", sshForward()));
         Secret first = awaitObject(Secret.class, "lab-ssh-key");
 
-        ReverseTunnel edited = current("lab-ssh");
-        edited.getSpec().getForwards().add(new ForwardSpec("web", new RemoteEndpoint("127.0.0.1", 8080),
-                new TargetEndpoint("10.8.92.10", 80)));
-        client.resource(edited).update();
+        awaitReason("lab-ssh", StatusAggregator.READY, "False", Reasons.AGENT_STARTING);
+        ReverseTunnel edited = client.resources(ReverseTunnel.class).inNamespace(namespace).withName("lab-ssh")
+                .edit(t -> {
+                    t.getSpec().getForwards().add(new ForwardSpec("web", new RemoteEndpoint("127.0.0.1", 8080),
+                            new TargetEndpoint("10.8.92.10", 80)));
+                    return t;
+                });
+        assertThat(edited.getMetadata().getGeneration()).isEqualTo(2L);
 
-        await().atMost(PATIENCE).until(() -> current("lab-ssh").getStatus() != null
-                && current("lab-ssh").getStatus().getObservedGeneration() == 2L);
+        await().atMost(PATIENCE).until(() -> current("lab-ssh").getStatus().getObservedGeneration()
+                .equals(edited.getMetadata().getGeneration()));
         assertThat(current("lab-ssh").getStatus().getAuthorizedKey()).contains("permitlisten=\"127.0.0.1:8080\"");
         assertThat(client.secrets().inNamespace(namespace).withName("lab-ssh-key").get().getData())
                 .isEqualTo(first.getData());
