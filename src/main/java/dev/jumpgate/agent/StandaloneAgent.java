@@ -4,9 +4,9 @@ import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.SpecValidation;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ForwardReport;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -64,15 +64,20 @@ public final class StandaloneAgent {
     }
 
     private static ReverseTunnel read(Path file) throws BadInput {
-        try (InputStream in = Files.newInputStream(file)) {
-            ReverseTunnel tunnel = Serialization.unmarshal(in, ReverseTunnel.class);
-            String expected = ReverseTunnel.GROUP + "/" + ReverseTunnel.VERSION;
-            if (tunnel == null || !"ReverseTunnel".equals(tunnel.getKind()) || !expected.equals(tunnel.getApiVersion())) {
-                throw new BadInput(file + " holds no ReverseTunnel (apiVersion " + expected + ", kind ReverseTunnel)");
-            }
-            return tunnel;
+        String yaml;
+        try {
+            yaml = Files.readString(file);
         } catch (IOException e) {
             throw new BadInput("cannot read " + file + ": " + e.getMessage());
+        }
+        try {
+            // Kind and apiVersion as written: a typed read would fill them in from the class.
+            GenericKubernetesResource raw = Serialization.unmarshal(yaml, GenericKubernetesResource.class);
+            String expected = ReverseTunnel.GROUP + "/" + ReverseTunnel.VERSION;
+            if (raw == null || !"ReverseTunnel".equals(raw.getKind()) || !expected.equals(raw.getApiVersion())) {
+                throw new BadInput(file + " holds no ReverseTunnel (apiVersion " + expected + ", kind ReverseTunnel)");
+            }
+            return Serialization.unmarshal(yaml, ReverseTunnel.class);
         } catch (RuntimeException e) {
             throw new BadInput(file + " is not a ReverseTunnel YAML: " + e.getMessage());
         }

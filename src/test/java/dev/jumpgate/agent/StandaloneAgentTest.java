@@ -1,0 +1,79 @@
+package dev.jumpgate.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The standalone agent's command line: a bad file is refused with a message naming what is wrong. */
+class StandaloneAgentTest {
+
+    @TempDir
+    Path dir;
+
+    private Path file(String name, String content) throws IOException {
+        return Files.writeString(dir.resolve(name), content);
+    }
+
+    private Path identity() throws IOException {
+        return file("id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\n...\n-----END OPENSSH PRIVATE KEY-----\n");
+    }
+
+    @Test
+    void theExampleFromTheRepositoryIsAccepted() throws Exception {
+        TunnelConfig config = StandaloneAgent.config(List.of("--file", "examples/lab-ssh.yaml",
+                "--identity", identity().toString()));
+
+        assertThat(config.spec().getRelay().getHost()).isEqualTo("relay.example.com");
+        assertThat(config.spec().getForwards()).singleElement()
+                .satisfies(f -> assertThat(f.getRemote().getPort()).isEqualTo(4040));
+        assertThat(config.spec().getKeepalive().getIntervalSeconds()).as("defaults apply without an API server").isEqualTo(10);
+    }
+
+    @Test
+    void anInvalidTunnelIsRefusedFieldByField() throws Exception {
+        Path bad = file("bad.yaml", """
+                apiVersion: jumpgate.dev/v1alpha1
+                kind: ReverseTunnel
+                metadata: {name: x}
+                spec:
+                  relay: {host: relay.example.com, user: tunnel}
+                  forwards:
+                    - {name: SSH, remote: {port: 70000}, target: {host: h, port: 22}}
+                """);
+
+        assertThatThrownBy(() -> StandaloneAgent.config(List.of("--file", bad.toString(), "--identity", identity().toString())))
+                .isInstanceOf(StandaloneAgent.BadInput.class)
+                .hasMessageContaining("is not a valid ReverseTunnel")
+                .hasMessageContaining("spec.relay.hostKeys")
+                .hasMessageContaining("spec.forwards[0].name")
+                .hasMessageContaining("spec.forwards[0].remote.port: must be between 0 and 65535, got 70000");
+    }
+
+    @Test
+    void somethingElseThanATunnelIsRefused() throws Exception {
+        Path pod = file("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n");
+        Path garbage = file("garbage.yaml", "relay: [unclosed\n");
+
+        assertThatThrownBy(() -> StandaloneAgent.config(List.of("--file", pod.toString(), "--identity", identity().toString())))
+                .hasMessageContaining("holds no ReverseTunnel");
+        assertThatThrownBy(() -> StandaloneAgent.config(List.of("--file", garbage.toString(), "--identity", identity().toString())))
+                .hasMessageContaining("is not a ReverseTunnel YAML");
+    }
+
+    @Test
+    void missingFilesAndArgumentsAreNamed() throws Exception {
+        assertThatThrownBy(() -> StandaloneAgent.config(List.of("--file", "examples/lab-ssh.yaml")))
+                .hasMessage(StandaloneAgent.USAGE);
+        assertThatThrownBy(() -> StandaloneAgent.config(List.of("--file", dir.resolve("nope.yaml").toString(),
+                "--identity", identity().toString()))).hasMessageContaining("cannot read");
+        assertThatThrownBy(() -> StandaloneAgent.config(List.of("--file", "examples/lab-ssh.yaml",
+                "--identity", dir.resolve("no-key").toString()))).hasMessageContaining("cannot read the identity");
+        assertThatThrownBy(() -> StandaloneAgent.config(List.of("--verbose"))).hasMessageContaining("unexpected argument --verbose");
+    }
+}
