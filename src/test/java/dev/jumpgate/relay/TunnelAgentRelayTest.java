@@ -182,6 +182,40 @@ class TunnelAgentRelayTest {
     }
 
     @Test
+    void aFrozenRelayIsDeclaredDeadAfterTheKeepaliveWindowAndReconnectedWhenItThaws() {
+        OpenSshRelay relay = relay();
+        int port = OpenSshRelay.freePort();
+        run(spec(relay, forward("ssh", port, target.port()))); // keepalive 1 s x 3
+        awaitBound("ssh");
+
+        relay.freeze();
+        long frozenAt = System.nanoTime();
+        await().atMost(PATIENCE).until(() -> !agent.report().connected());
+        Duration noticed = Duration.ofNanos(System.nanoTime() - frozenAt);
+        relay.thaw();
+
+        // 3 unanswered keepalives a second apart, plus JSch's first wait and our poll: well under 10 s.
+        assertThat(noticed).isBetween(Duration.ofSeconds(2), Duration.ofSeconds(10));
+        assertThat(agent.report().reason()).isEqualTo(Reasons.RELAY_UNREACHABLE);
+        awaitBound("ssh");
+        assertThat(EchoClient.echoes(port, 1000)).isTrue();
+    }
+
+    @Test
+    void stoppingTheAgentCancelsItsForwardsOnTheRelay() {
+        OpenSshRelay relay = relay();
+        int port = OpenSshRelay.freePort();
+        run(spec(relay, forward("ssh", port, target.port())));
+        awaitBound("ssh");
+        assertThat(OpenSshRelay.listening(port)).isTrue();
+
+        agent.close();
+
+        await().atMost(PATIENCE).until(() -> !OpenSshRelay.listening(port));
+        assertThat(reports.get(reports.size() - 1).connected()).isFalse();
+    }
+
+    @Test
     void aPortTheRelayRefusesFailsAloneWhileTheOtherForwardWorks() {
         int allowed = OpenSshRelay.freePort();
         int refused = OpenSshRelay.freePort();

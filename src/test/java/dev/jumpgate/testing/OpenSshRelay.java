@@ -82,6 +82,7 @@ public final class OpenSshRelay implements AutoCloseable {
     /** Stops sshd and every session it serves, as a crash or a reboot of the relay would. */
     public void kill() {
         if (process != null) {
+            thaw();
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
             try {
@@ -90,6 +91,28 @@ public final class OpenSshRelay implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             process = null;
+        }
+    }
+
+    /** Stops sshd and its sessions dead without closing a socket, as a hung relay or a lost route would. */
+    public void freeze() {
+        signal("STOP");
+    }
+
+    public void thaw() {
+        signal("CONT");
+    }
+
+    private void signal(String signal) {
+        List<String> command = new ArrayList<>(List.of("kill", "-" + signal, Long.toString(process.pid())));
+        process.descendants().forEach(p -> command.add(Long.toString(p.pid())));
+        try {
+            // Not checked: a session may end between listing and signalling it.
+            new ProcessBuilder(command).redirectErrorStream(true).start().waitFor();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
