@@ -38,7 +38,12 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.Operator;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.quarkus.test.common.http.TestHTTPResource;
 import jakarta.inject.Inject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -297,6 +302,24 @@ class ReverseTunnelReconcilerTest {
         assertThat(current("lab-ssh").getStatus().getAuthorizedKey()).contains("permitlisten=\"127.0.0.1:8080\"");
         assertThat(client.secrets().inNamespace(namespace).withName("lab-ssh-key").get().getData())
                 .isEqualTo(first.getData());
+    }
+
+    @TestHTTPResource("/q/health/ready")
+    URI ready;
+
+    @TestHTTPResource("/q/metrics")
+    URI metrics;
+
+    @Test
+    void theOperatorIsReadyAndCountsItsReconciliations() throws Exception {
+        create(tunnel("lab-ssh", sshForward()));
+        awaitReason("lab-ssh", StatusAggregator.READY, "False", Reasons.AGENT_STARTING);
+
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> health = http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
+        String scraped = http.send(HttpRequest.newBuilder(metrics).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(scraped).containsPattern("reconciliations_started_total\\{controller_name=\"reversetunnel\"} [1-9]");
     }
 
     @Test
