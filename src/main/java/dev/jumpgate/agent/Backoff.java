@@ -1,5 +1,6 @@
 package dev.jumpgate.agent;
 
+import dev.jumpgate.api.v1alpha1.ReconnectSpec;
 import java.time.Duration;
 import java.util.random.RandomGenerator;
 
@@ -19,6 +20,12 @@ final class Backoff {
         this.minMillis = Math.max(1, min.toMillis());
         this.maxMillis = Math.max(minMillis, max.toMillis());
         this.random = random;
+    }
+
+    /** The backoff a tunnel's spec asks for. */
+    static Backoff of(ReconnectSpec spec, RandomGenerator random) {
+        return new Backoff(Duration.ofSeconds(spec.getMinBackoffSeconds()), Duration.ofSeconds(spec.getMaxBackoffSeconds()),
+                random);
     }
 
     /** The wait after one more transient failure. */

@@ -5,6 +5,7 @@ import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ForwardReport;
 import dev.jumpgate.report.ForwardState;
+import dev.jumpgate.ssh.PublicKeyLine;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,7 +58,7 @@ public final class TunnelAgent implements AutoCloseable {
     private String reason = Reasons.CONNECTING;
     private String message = "connecting to the relay";
     private String lastError;
-    private String hostKeySeen;
+    private PublicKeyLine hostKeySeen;
     private String acceptedHostKey;
     private int reconnects;
     private boolean everConnected;
@@ -175,9 +176,9 @@ public final class TunnelAgent implements AutoCloseable {
             session = opened;
             sessionConfig = config;
             connectedAt = clock.instant();
-            hostKeySeen = opened.hostKey().toKeyString();
+            hostKeySeen = opened.hostKey();
             if (config.trustsFirstUse() && acceptedHostKey == null && config.acceptedHostKey() == null) {
-                acceptedHostKey = hostKeySeen;
+                acceptedHostKey = hostKeySeen.toKeyString();
                 LOG.infof("trusting the relay's host key on first use: %s", opened.hostKey().fingerprint());
             }
             if (everConnected) {
@@ -190,7 +191,7 @@ public final class TunnelAgent implements AutoCloseable {
             return true;
         } catch (RelayFailure f) {
             if (f.hostKeySeen() != null) {
-                hostKeySeen = f.hostKeySeen().toKeyString();
+                hostKeySeen = f.hostKeySeen();
             }
             fail(f.reason(), f.getMessage(), f.retryingSoonHelps() ? connectBackoff().next() : connectBackoff().cap());
             return false;
@@ -287,10 +288,7 @@ public final class TunnelAgent implements AutoCloseable {
 
     private Backoff connectBackoff() {
         if (connectBackoff == null) {
-            TunnelConfig config = desired;
-            var reconnect = config.spec().getReconnect();
-            connectBackoff = new Backoff(Duration.ofSeconds(reconnect.getMinBackoffSeconds()),
-                    Duration.ofSeconds(reconnect.getMaxBackoffSeconds()), random);
+            connectBackoff = Backoff.of(desired.spec().getReconnect(), random);
         }
         return connectBackoff;
     }
@@ -312,8 +310,9 @@ public final class TunnelAgent implements AutoCloseable {
             }
         }
         AgentReport next = new AgentReport(config.generation(), session != null, reason, message,
-                connectedAt == null ? null : connectedAt.toString(), reconnects, lastError, hostKeySeen,
-                hostKeySeen == null ? null : dev.jumpgate.ssh.PublicKeyLine.parse(hostKeySeen).fingerprint(),
+                connectedAt == null ? null : connectedAt.toString(), reconnects, lastError,
+                hostKeySeen == null ? null : hostKeySeen.toKeyString(),
+                hostKeySeen == null ? null : hostKeySeen.fingerprint(),
                 List.copyOf(forwards), null);
         if (!next.equals(report)) {
             report = next;
@@ -353,9 +352,7 @@ public final class TunnelAgent implements AutoCloseable {
 
         Slot(ForwardSpec spec, TunnelConfig config) {
             this.spec = spec;
-            var reconnect = config.spec().getReconnect();
-            this.retry = new Backoff(Duration.ofSeconds(reconnect.getMinBackoffSeconds()),
-                    Duration.ofSeconds(reconnect.getMaxBackoffSeconds()), random);
+            this.retry = Backoff.of(config.spec().getReconnect(), random);
         }
 
         ForwardReport report() {

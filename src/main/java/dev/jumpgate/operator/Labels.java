@@ -1,6 +1,8 @@
 package dev.jumpgate.operator;
 
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.util.Map;
 
 /** The labels on every object the operator creates; the informers select on {@link #MANAGED_SELECTOR}. */
@@ -25,6 +27,15 @@ public final class Labels {
                 COMPONENT, "agent",
                 MANAGED_BY, OPERATOR,
                 TUNNEL, tunnel.getMetadata().getName());
+    }
+
+    /** The metadata of an object the operator makes for a tunnel: its name, the tunnel's namespace, these labels. */
+    public static ObjectMeta metadata(ReverseTunnel tunnel, String name) {
+        return new ObjectMetaBuilder()
+                .withName(name)
+                .withNamespace(tunnel.getMetadata().getNamespace())
+                .withLabels(of(tunnel))
+                .build();
     }
 
     /** Selects the agent pod of one tunnel. */

@@ -52,11 +52,7 @@ public class AgentDeploymentDependent extends CRUDKubernetesDependentResource<De
         AgentKey key = AgentKey.of(tunnel, context);
         String name = Names.agent(tunnel);
         return new DeploymentBuilder()
-                .withNewMetadata()
-                .withName(name)
-                .withNamespace(tunnel.getMetadata().getNamespace())
-                .withLabels(Labels.of(tunnel))
-                .endMetadata()
+                .withMetadata(Labels.metadata(tunnel, name))
                 .withNewSpec()
                 .withReplicas(1)
                 // Never two agents: they would contend for the same ports on the relay.

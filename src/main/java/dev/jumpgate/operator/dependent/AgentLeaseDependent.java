@@ -27,11 +27,7 @@ public class AgentLeaseDependent extends KubernetesDependentResource<Lease, Reve
     @Override
     protected Lease desired(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
         return new LeaseBuilder()
-                .withNewMetadata()
-                .withName(Names.agent(tunnel))
-                .withNamespace(tunnel.getMetadata().getNamespace())
-                .withLabels(Labels.of(tunnel))
-                .endMetadata()
+                .withMetadata(Labels.metadata(tunnel, Names.agent(tunnel)))
                 .withNewSpec()
                 .endSpec()
                 .build();

@@ -22,11 +22,7 @@ public class AgentRoleBindingDependent extends CRUDKubernetesDependentResource<R
     protected RoleBinding desired(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
         String name = Names.agent(tunnel);
         return new RoleBindingBuilder()
-                .withNewMetadata()
-                .withName(name)
-                .withNamespace(tunnel.getMetadata().getNamespace())
-                .withLabels(Labels.of(tunnel))
-                .endMetadata()
+                .withMetadata(Labels.metadata(tunnel, name))
                 .withNewRoleRef("rbac.authorization.k8s.io", "Role", name)
                 .addNewSubject()
                 .withKind("ServiceAccount")

@@ -25,11 +25,7 @@ public class AgentRoleDependent extends CRUDKubernetesDependentResource<Role, Re
     @Override
     protected Role desired(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
         return new RoleBuilder()
-                .withNewMetadata()
-                .withName(Names.agent(tunnel))
-                .withNamespace(tunnel.getMetadata().getNamespace())
-                .withLabels(Labels.of(tunnel))
-                .endMetadata()
+                .withMetadata(Labels.metadata(tunnel, Names.agent(tunnel)))
                 .withRules(
                         new PolicyRuleBuilder()
                                 .withApiGroups(ReverseTunnel.GROUP)

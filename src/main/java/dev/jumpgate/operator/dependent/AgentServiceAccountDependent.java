@@ -21,11 +21,7 @@ public class AgentServiceAccountDependent extends CRUDKubernetesDependentResourc
     @Override
     protected ServiceAccount desired(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
         return new ServiceAccountBuilder()
-                .withNewMetadata()
-                .withName(Names.agent(tunnel))
-                .withNamespace(tunnel.getMetadata().getNamespace())
-                .withLabels(Labels.of(tunnel))
-                .endMetadata()
+                .withMetadata(Labels.metadata(tunnel, Names.agent(tunnel)))
                 .build();
     }
 }

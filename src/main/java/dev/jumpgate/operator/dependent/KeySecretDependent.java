@@ -33,11 +33,7 @@ public class KeySecretDependent extends KubernetesDependentResource<Secret, Reve
     protected Secret desired(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
         Ed25519KeyPair key = Ed25519KeyPair.generate(Names.keyComment(tunnel));
         return new SecretBuilder()
-                .withNewMetadata()
-                .withName(Names.keySecret(tunnel))
-                .withNamespace(tunnel.getMetadata().getNamespace())
-                .withLabels(Labels.of(tunnel))
-                .endMetadata()
+                .withMetadata(Labels.metadata(tunnel, Names.keySecret(tunnel)))
                 .withType("kubernetes.io/ssh-auth")
                 .withData(Map.of(
                         AgentKey.PRIVATE_KEY, base64(key.privateKeyPem()),
