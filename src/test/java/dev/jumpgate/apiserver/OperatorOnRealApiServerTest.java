@@ -1,0 +1,164 @@
+package dev.jumpgate.apiserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.jumpgate.agent.AgentRuntime;
+import dev.jumpgate.agent.ClusterAgent;
+import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
+import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
+import dev.jumpgate.api.v1alpha1.TargetEndpoint;
+import dev.jumpgate.api.v1alpha1.TunnelCondition;
+import dev.jumpgate.operator.Names;
+import dev.jumpgate.operator.status.StatusAggregator;
+import dev.jumpgate.testing.EchoClient;
+import dev.jumpgate.testing.EchoServer;
+import dev.jumpgate.testing.OpenSshRelay;
+import dev.jumpgate.testing.RealApiServerResource;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.javaoperatorsdk.operator.Operator;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tier 3 on a real kube-apiserver: server-side apply as in production, RBAC enforced. No node runs pods here; the
+ * agent runs in the test JVM as its pod would, with its ServiceAccount's rights only.
+ */
+@Tag("apiserver")
+@QuarkusTest
+@TestProfile(RealApiServerResource.Profile.class)
+class OperatorOnRealApiServerTest {
+
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
+
+    @Inject
+    KubernetesClient client;
+
+    @Inject
+    Operator operator;
+
+    @Inject
+    AgentRuntime runtime;
+
+    @BeforeEach
+    void startOperator() {
+        operator.start();
+    }
+
+    private String namespace(String name) {
+        client.resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).serverSideApply();
+        return name;
+    }
+
+    private ReverseTunnel tunnel(String namespace, OpenSshRelay relay, int remotePort, int targetPort) {
+        ReverseTunnelSpec spec = new ReverseTunnelSpec();
+        spec.getRelay().setHost("127.0.0.1");
+        spec.getRelay().setPort(relay == null ? 22 : relay.port());
+        spec.getRelay().setUser(relay == null ? "tunnel" : relay.user());
+        spec.getRelay().setHostKeys(new ArrayList<>(List.of(relay == null
+                ? "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOUkituUMVtkrZyMpHYswXkrnmmT0+z0NBkuc4/PijNN" : relay.hostKey())));
+        spec.setForwards(new ArrayList<>(List.of(new ForwardSpec("ssh", new RemoteEndpoint("127.0.0.1", remotePort),
+                new TargetEndpoint("127.0.0.1", targetPort)))));
+        ReverseTunnel tunnel = new ReverseTunnel();
+        tunnel.setMetadata(new ObjectMetaBuilder().withName("lab").withNamespace(namespace).build());
+        tunnel.setSpec(spec);
+        return client.resource(tunnel).create();
+    }
+
+    private ReverseTunnel current(String namespace) {
+        return client.resources(ReverseTunnel.class).inNamespace(namespace).withName("lab").get();
+    }
+
+    private TunnelCondition ready(String namespace) {
+        return StatusAggregator.readyCondition(current(namespace).getStatus());
+    }
+
+    @Test
+    void theOperatorAppliesItsObjectsAndStatusWithServerSideApply() {
+        String ns = namespace("ssa");
+        tunnel(ns, null, 4040, 22);
+
+        await().atMost(PATIENCE).until(() -> client.apps().deployments().inNamespace(ns).withName("lab-agent").get() != null);
+        await().atMost(PATIENCE).until(() -> ready(ns) != null && Reasons.AGENT_STARTING.equals(ready(ns).getReason()));
+
+        Deployment agent = client.apps().deployments().inNamespace(ns).withName("lab-agent").get();
+        assertThat(agent.getMetadata().getManagedFields()).anySatisfy(f -> assertThat(f.getOperation()).isEqualTo("Apply"));
+        assertThat(current(ns).getStatus().getAuthorizedKey()).startsWith("restrict,port-forwarding,permitopen=\"127.0.0.1:1\",permitlisten=\"127.0.0.1:4040\"");
+    }
+
+    @Test
+    void theAgentsServiceAccountMayTouchItsOwnTunnelAndLeaseOnly() {
+        String ns = namespace("rbac");
+        tunnel(ns, null, 4040, 22);
+        await().atMost(PATIENCE).until(() -> client.rbac().roleBindings().inNamespace(ns).withName("lab-agent").get() != null
+                && client.leases().inNamespace(ns).withName("lab-agent").get() != null);
+        ReverseTunnel other = tunnel(namespace("rbac-other"), null, 4041, 22);
+
+        try (KubernetesClient agent = RealApiServerResource.api().clientAs("system:serviceaccount:" + ns + ":lab-agent")) {
+            assertThat(agent.resources(ReverseTunnel.class).inNamespace(ns).withName("lab").get()).isNotNull();
+            agent.leases().inNamespace(ns).withName("lab-agent")
+                    .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"annotations\":{\"a\":\"b\"}}}");
+
+            assertForbidden(() -> agent.resources(ReverseTunnel.class).inNamespace(other.getMetadata().getNamespace())
+                    .withName("lab").get());
+            assertForbidden(() -> agent.secrets().inNamespace(ns).withName("lab-key").get());
+            assertForbidden(() -> agent.resources(ReverseTunnel.class).inNamespace(ns).withName("lab")
+                    .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"relay\":{\"host\":\"evil.example.com\"}}}"));
+            assertForbidden(() -> agent.apps().deployments().inNamespace(ns).list());
+        }
+    }
+
+    private static void assertForbidden(Runnable call) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(KubernetesClientException.class,
+                e -> assertThat(e.getCode()).isEqualTo(403));
+    }
+
+    @Test
+    void anAgentWithOnlyItsOwnRightsMakesTheTunnelReady() throws Exception {
+        String ns = namespace("e2e");
+        try (OpenSshRelay relay = OpenSshRelay.start(); EchoServer target = new EchoServer()) {
+            int port = OpenSshRelay.freePort();
+            tunnel(ns, relay, port, target.port());
+            await().atMost(PATIENCE).until(() -> current(ns).getStatus() != null
+                    && current(ns).getStatus().getAuthorizedKey() != null
+                    && client.rbac().roleBindings().inNamespace(ns).withName("lab-agent").get() != null);
+            relay.authorize(current(ns).getStatus().getAuthorizedKey());
+
+            Secret key = client.secrets().inNamespace(ns).withName("lab-key").get();
+            Path keyFile = Files.createTempFile("jumpgate-key", "");
+            Files.write(keyFile, Base64.getDecoder().decode(key.getData().get("ssh-privatekey")));
+            try (KubernetesClient asAgent = RealApiServerResource.api().clientAs("system:serviceaccount:" + ns + ":lab-agent");
+                    ClusterAgent agent = ClusterAgent.start(runtime, asAgent, new ClusterAgent.Settings(ns, "lab",
+                            Names.agent("lab"), "lab-agent-pod", keyFile))) {
+                await().atMost(PATIENCE).until(() -> ready(ns) != null && "True".equals(ready(ns).getStatus()));
+
+                assertThat(ready(ns).getReason()).isEqualTo(Reasons.TUNNEL_READY);
+                assertThat(current(ns).getStatus().getForwards().get(0).getRemotePort()).isEqualTo(port);
+                assertThat(EchoClient.echoes(port, 10_000)).isTrue();
+            } finally {
+                Files.deleteIfExists(keyFile);
+            }
+        }
+    }
+}
