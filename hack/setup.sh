@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need on a fresh Debian machine, and nothing twice:
-#   Debian's OpenSSH server and client (the real relay the tests start), and helm (built from its Go module).
+#   Debian's OpenSSH server and client (the real relay the tests start), python3 (the demo), and helm;
+#   etcd and Kubernetes are built by hack/test.sh (hack/kubernetes/build.sh), all from Go modules, cached.
 # Java 17 and Maven, and Go for helm, are expected on the machine (see README.md).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -8,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 sudo=""
 [[ $(id -u) -eq 0 ]] || sudo="sudo"
 
-packages=(openssh-server openssh-client)
+packages=(openssh-server openssh-client python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -44,15 +44,21 @@ public class JumpgateMain implements QuarkusApplication {
             return standalone(List.of(args));
         }
         switch (mode) {
-            case "operator" -> operator.get().start();
-            case "agent" -> inCluster();
+            case "operator" -> {
+                operator.get().start();
+                Quarkus.waitForExit();
+            }
+            case "agent" -> {
+                // Closed on the way out: the forwards are cancelled and the last report says so.
+                try (ClusterAgent agent = inCluster()) {
+                    Quarkus.waitForExit();
+                }
+            }
             default -> {
                 LOG.errorf("jumpgate.mode must be operator or agent, not %s", mode);
                 return 2;
             }
         }
-        Quarkus.waitForExit();
-        agentRuntime.stop();
         return 0;
     }
 
@@ -62,7 +68,7 @@ public class JumpgateMain implements QuarkusApplication {
             return 2;
         }
         try {
-            StandaloneAgent.start(agentRuntime, StandaloneAgent.config(args.subList(1, args.size())));
+            StandaloneAgent.parse(args.subList(1, args.size())).start(agentRuntime);
         } catch (StandaloneAgent.BadInput e) {
             System.err.println("jumpgate: " + e.getMessage());
             return 2;
@@ -72,8 +78,8 @@ public class JumpgateMain implements QuarkusApplication {
         return 0;
     }
 
-    private void inCluster() {
-        ClusterAgent.start(agentRuntime, client.get(), new ClusterAgent.Settings(
+    private ClusterAgent inCluster() {
+        return ClusterAgent.start(agentRuntime, client.get(), new ClusterAgent.Settings(
                 required("JUMPGATE_TUNNEL_NAMESPACE"),
                 required("JUMPGATE_TUNNEL_NAME"),
                 required("JUMPGATE_LEASE_NAME"),

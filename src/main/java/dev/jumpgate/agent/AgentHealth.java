@@ -32,11 +32,13 @@ public final class AgentHealth {
         @Override
         public HealthCheckResponse call() {
             HealthCheckResponseBuilder response = HealthCheckResponse.named("tunnel");
+            if (!"agent".equals(mode)) {
+                return response.up().withData("agent", "none in operator mode").build();
+            }
             TunnelAgent agent = runtime.agent();
             if (agent == null) {
                 // The HTTP server is up before the agent starts: an agent process is not ready until then.
-                return "agent".equals(mode) ? response.down().withData("reason", "starting").build()
-                        : response.up().withData("agent", "none in operator mode").build();
+                return response.down().withData("reason", "starting").build();
             }
             AgentReport report = agent.report();
             if (report == null) {

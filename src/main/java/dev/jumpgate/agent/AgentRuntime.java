@@ -21,6 +21,8 @@ public class AgentRuntime {
     @Inject
     MeterRegistry registry;
 
+    private static final ForwardTraffic NO_TRAFFIC = new ForwardTraffic();
+
     private final Set<String> meteredForwards = new HashSet<>();
     private volatile TunnelAgent agent;
 
@@ -55,28 +57,35 @@ public class AgentRuntime {
         return r != null && r.connected();
     }
 
-    /** Meters appear with the first report that names a forward, and stay: Prometheus counters never go away. */
+    /**
+     * Meters appear with the first report that names a forward, and stay: Prometheus counters never go away. They
+     * read through this bean, so they follow the agent of the moment.
+     */
     private synchronized void meter(AgentReport report) {
         for (var forward : report.forwards()) {
             String name = forward.name();
             if (!meteredForwards.add(name)) {
                 continue;
             }
-            ForwardTraffic traffic = agent.traffic().computeIfAbsent(name, n -> new ForwardTraffic());
             Tags tags = Tags.of("forward", name);
-            FunctionCounter.builder("jumpgate.agent.forward.bytes", traffic, ForwardTraffic::bytesToTarget)
+            FunctionCounter.builder("jumpgate.agent.forward.bytes", this, r -> r.traffic(name).bytesToTarget())
                     .tags(tags.and("direction", "to_target")).baseUnit("bytes")
                     .description("bytes carried through the forward").register(registry);
-            FunctionCounter.builder("jumpgate.agent.forward.bytes", traffic, ForwardTraffic::bytesFromTarget)
+            FunctionCounter.builder("jumpgate.agent.forward.bytes", this, r -> r.traffic(name).bytesFromTarget())
                     .tags(tags.and("direction", "from_target")).baseUnit("bytes")
                     .description("bytes carried through the forward").register(registry);
-            FunctionCounter.builder("jumpgate.agent.forward.connections", traffic, ForwardTraffic::connections)
+            FunctionCounter.builder("jumpgate.agent.forward.connections", this, r -> r.traffic(name).connections())
                     .tags(tags).description("connections carried through the forward").register(registry);
-            Gauge.builder("jumpgate.agent.forward.open.connections", traffic, ForwardTraffic::openConnections)
+            Gauge.builder("jumpgate.agent.forward.open.connections", this, r -> r.traffic(name).openConnections())
                     .tags(tags).description("connections open through the forward now").register(registry);
             Gauge.builder("jumpgate.agent.forward.bound", this, r -> bound(name))
                     .tags(tags).description("1 while the relay listens for the forward").register(registry);
         }
+    }
+
+    private ForwardTraffic traffic(String forward) {
+        TunnelAgent a = agent;
+        return a == null ? NO_TRAFFIC : a.traffic().computeIfAbsent(forward, n -> new ForwardTraffic());
     }
 
     private double bound(String forward) {
@@ -88,6 +97,7 @@ public class AgentRuntime {
     public synchronized void stop() {
         if (agent != null) {
             agent.close();
+            agent = null;
         }
     }
 }

@@ -31,6 +31,7 @@ final class RelaySession implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(RelaySession.class);
     private static final int TARGET_CONNECT_TIMEOUT_MILLIS = 10_000;
+    private static final int MAX_CONNECT_TIMEOUT_MILLIS = 30_000;
     /** Host key algorithms when nothing is pinned yet: the strongest first, like OpenSSH. */
     private static final String ANY_HOST_KEY = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
             + "rsa-sha2-512,rsa-sha2-256";
@@ -83,7 +84,9 @@ final class RelaySession implements AutoCloseable {
             session.setDaemonThread(true);
             session.setServerAliveInterval(aliveMillis);
             session.setServerAliveCountMax(config.spec().getKeepalive().getCountMax());
-            session.connect(Math.max(5_000, aliveMillis * config.spec().getKeepalive().getCountMax()));
+            // The keepalive window, within bounds: a relay that accepts TCP but never speaks SSH must not hold the agent.
+            long window = (long) aliveMillis * config.spec().getKeepalive().getCountMax();
+            session.connect((int) Math.min(MAX_CONNECT_TIMEOUT_MILLIS, Math.max(5_000, window)));
             return new RelaySession(session, hostKeys);
         } catch (JSchException e) {
             if (session != null) {

@@ -22,7 +22,8 @@ import org.jboss.logging.Logger;
 public final class StandaloneAgent {
 
     private static final Logger LOG = Logger.getLogger(StandaloneAgent.class);
-    public static final String USAGE = "usage: jumpgate agent --file tunnel.yaml --identity ~/.ssh/id_ed25519";
+    public static final String USAGE = "usage: jumpgate agent --file tunnel.yaml --identity ~/.ssh/id_ed25519"
+            + " [--known-hosts FILE]";
 
     /** A command line or file the agent cannot run with; the message says why, for a person. */
     public static final class BadInput extends Exception {
@@ -31,19 +32,31 @@ public final class StandaloneAgent {
         }
     }
 
-    private StandaloneAgent() {
+    private final TunnelConfig config;
+    private final Path knownHosts;
+
+    private StandaloneAgent(TunnelConfig config, Path knownHosts) {
+        this.config = config;
+        this.knownHosts = knownHosts;
     }
 
-    /** Parses {@code --file F --identity K} and reads both, or says what is wrong. */
-    public static TunnelConfig config(List<String> args) throws BadInput {
+    /**
+     * Parses {@code --file F --identity K [--known-hosts H]} and reads them, or says what is wrong. With
+     * hostKeyPolicy AcceptNew, the relay's key accepted on first use is kept in H (default: F.known_hosts), so that
+     * a restart does not trust a new one.
+     */
+    public static StandaloneAgent parse(List<String> args) throws BadInput {
         Path file = null;
         Path identity = null;
+        Path knownHosts = null;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             if ((arg.equals("--file") || arg.equals("-f")) && i + 1 < args.size()) {
                 file = Path.of(args.get(++i));
             } else if ((arg.equals("--identity") || arg.equals("-i")) && i + 1 < args.size()) {
                 identity = Path.of(args.get(++i));
+            } else if (arg.equals("--known-hosts") && i + 1 < args.size()) {
+                knownHosts = Path.of(args.get(++i));
             } else {
                 throw new BadInput("unexpected argument " + arg + "\n" + USAGE);
             }
@@ -51,16 +64,30 @@ public final class StandaloneAgent {
         if (file == null || identity == null) {
             throw new BadInput(USAGE);
         }
+        if (knownHosts == null) {
+            knownHosts = Path.of(file + ".known_hosts");
+        }
         ReverseTunnel tunnel = read(file);
         List<String> problems = SpecValidation.problems(tunnel.getSpec());
         if (!problems.isEmpty()) {
             throw new BadInput(file + " is not a valid ReverseTunnel:\n  " + String.join("\n  ", problems));
         }
+        String accepted;
         try {
-            return new TunnelConfig(1, tunnel.getSpec(), Identity.read(identity), null);
+            accepted = Files.exists(knownHosts) ? Files.readString(knownHosts).trim() : null;
+        } catch (IOException e) {
+            throw new BadInput("cannot read " + knownHosts + ": " + e.getMessage());
+        }
+        try {
+            return new StandaloneAgent(new TunnelConfig(1, tunnel.getSpec(), Identity.read(identity),
+                    accepted == null || accepted.isEmpty() ? null : accepted), knownHosts);
         } catch (IOException e) {
             throw new BadInput("cannot read the identity " + identity + ": " + e.getMessage());
         }
+    }
+
+    public TunnelConfig config() {
+        return config;
     }
 
     private static ReverseTunnel read(Path file) throws BadInput {
@@ -83,10 +110,27 @@ public final class StandaloneAgent {
         }
     }
 
-    public static TunnelAgent start(AgentRuntime runtime, TunnelConfig config) {
-        TunnelAgent agent = runtime.start(new LogReporter());
+    public TunnelAgent start(AgentRuntime runtime) {
+        LogReporter log = new LogReporter();
+        TunnelAgent agent = runtime.start(report -> {
+            log.accept(report);
+            keepFirstHostKey(report);
+        });
         agent.apply(config);
         return agent;
+    }
+
+    /** Trust on first use, kept across restarts: what the operator does with status.relay.acceptedHostKey. */
+    private void keepFirstHostKey(AgentReport report) {
+        if (!config.trustsFirstUse() || config.acceptedHostKey() != null || !report.connected() || Files.exists(knownHosts)) {
+            return;
+        }
+        try {
+            Files.writeString(knownHosts, report.hostKey() + "\n");
+            LOG.infof("the relay's host key %s is kept in %s and required from now on", report.fingerprint(), knownHosts);
+        } catch (IOException e) {
+            LOG.warnf("cannot keep the relay's host key in %s: %s", knownHosts, e.getMessage());
+        }
     }
 
     /** One line per change of what the agent sees: the standalone agent's status. */

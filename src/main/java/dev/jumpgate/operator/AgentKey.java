@@ -6,7 +6,10 @@ import dev.jumpgate.ssh.PublicKeyLine;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
+import java.util.HexFormat;
 
 /**
  * The Secret that holds a tunnel's private key, the user's or the generated one, as found at this reconcile:
@@ -14,7 +17,7 @@ import java.util.Base64;
  *
  * @param secretName the Secret's name
  * @param dataKey    the data key of the private key in it
- * @param version    the Secret's resourceVersion, which rolls the agent when the key changes; null when missing
+ * @param version    a digest of the private key, which rolls the agent when the key changes; null while there is none
  * @param problem    why the agent cannot use the key; null when it can
  * @param publicKey  the public half ("ssh-ed25519 AAAA..."), when it can be told
  */
@@ -36,13 +39,14 @@ public record AgentKey(String secretName, String dataKey, String version, String
     }
 
     private static AgentKey resolve(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
-        var auth = tunnel.getSpec().getAuth();
+        var auth = tunnel.getSpec() == null ? null : tunnel.getSpec().getAuth();
         if (auth == null || auth.getSecretRef() == null) {
             String name = Names.keySecret(tunnel);
             Secret generated = context.getSecondaryResources(Secret.class).stream()
                     .filter(s -> name.equals(s.getMetadata().getName())).findFirst().orElse(null);
             if (generated == null) {
-                return new AgentKey(name, PRIVATE_KEY, null, "the generated key Secret " + name + " is being created", null);
+                // Being created by the workflow right now: not a problem, just not there yet.
+                return new AgentKey(name, PRIVATE_KEY, null, null, null);
             }
             return inspect(name, PRIVATE_KEY, generated);
         }
@@ -58,11 +62,11 @@ public record AgentKey(String secretName, String dataKey, String version, String
     }
 
     private static AgentKey inspect(String name, String dataKey, Secret secret) {
-        String version = secret.getMetadata().getResourceVersion();
         String privateKey = data(secret, dataKey);
         if (privateKey == null) {
             return new AgentKey(name, dataKey, null, "Secret " + name + " has no data key " + dataKey, null);
         }
+        String version = digest(privateKey);
         String publicKey = data(secret, PUBLIC_KEY);
         try {
             publicKey = publicKey != null ? PublicKeyLine.parse(publicKey).toKeyString()
@@ -71,6 +75,21 @@ public record AgentKey(String secretName, String dataKey, String version, String
             publicKey = null; // a PEM or PKCS#8 key: the agent may still use it, we just cannot show its public half
         }
         return new AgentKey(name, dataKey, version, null, publicKey);
+    }
+
+    /** Identifies the key without revealing it: the first 16 hex digits of its SHA-256. */
+    private static String digest(String privateKey) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(privateKey.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JRE has SHA-256", e);
+        }
+    }
+
+    /** Whether the agent can be deployed with this key now. */
+    public boolean available() {
+        return problem == null && version != null;
     }
 
     private static String data(Secret secret, String key) {

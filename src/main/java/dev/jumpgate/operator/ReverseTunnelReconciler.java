@@ -15,7 +15,9 @@ import dev.jumpgate.report.AgentReport;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import dev.jumpgate.api.v1alpha1.Reasons;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -24,6 +26,7 @@ import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import org.jboss.logging.Logger;
 
@@ -60,7 +63,8 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
                 problems,
                 key.problem(),
                 key.publicKey(),
-                context.getSecondaryResource(Deployment.class).isPresent(),
+                context.getSecondaryResource(Deployment.class)
+                        .map(d -> Instant.parse(d.getMetadata().getCreationTimestamp())).orElse(null),
                 report(context),
                 clock.instant());
         ReverseTunnelStatus status = StatusAggregator.aggregate(tunnel, seen);
@@ -75,6 +79,30 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
         tunnel.setStatus(status);
         tunnel.getMetadata().setManagedFields(null);
         return UpdateControl.patchStatus(tunnel).rescheduleAfter(recheck);
+    }
+
+    /**
+     * A failure of the reconcile itself (the API server refused an object: RBAC, quota, admission) is a condition
+     * and an Event too, not only a log line; the SDK retries with backoff.
+     */
+    @Override
+    public ErrorStatusUpdateControl<ReverseTunnel> updateErrorStatus(ReverseTunnel tunnel, Context<ReverseTunnel> context,
+            Exception e) {
+        ReverseTunnelStatus status = StatusAggregator.failed(tunnel, Reasons.RECONCILE_FAILED,
+                "the operator could not apply the tunnel's objects: " + rootMessage(e), clock.instant());
+        events.onStatusChange(tunnel, tunnel.getStatus(), status);
+        tunnel.setStatus(status);
+        tunnel.getMetadata().setManagedFields(null);
+        return ErrorStatusUpdateControl.patchStatus(tunnel);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return message.length() > 500 ? message.substring(0, 500) + "..." : message;
     }
 
     private static AgentReport report(Context<ReverseTunnel> context) {

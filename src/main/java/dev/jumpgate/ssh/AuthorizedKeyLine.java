@@ -8,10 +8,13 @@ import java.util.stream.Collectors;
 /**
  * The authorized_keys line a relay owner appends for a tunnel: the key may do nothing but listen where the tunnel
  * listens. {@code restrict} turns off ptys, agent and X11 forwarding and every port forwarding; {@code port-forwarding}
- * turns forwarding back on, and {@code permitlisten} narrows remote forwards to the tunnel's own bind addresses.
- * Local forwards (-L) need {@code permitopen}; none is given, so the key cannot open connections from the relay.
+ * turns both directions back on; {@code permitlisten} narrows remote forwards (-R) to the tunnel's own listens.
+ * Local forwards (-L) would then reach anything the relay reaches, and OpenSSH has no "none" for {@code permitopen}:
+ * the one destination it permits is {@link #NO_DESTINATION}, port 1 of the relay's loopback, which nothing serves.
  */
 public final class AuthorizedKeyLine {
+
+    static final String NO_DESTINATION = "permitopen=\"127.0.0.1:1\"";
 
     private AuthorizedKeyLine() {
     }
@@ -32,6 +35,7 @@ public final class AuthorizedKeyLine {
         Set<String> options = new LinkedHashSet<>();
         options.add("restrict");
         options.add("port-forwarding");
+        options.add(NO_DESTINATION);
         listens.forEach(l -> options.add(l.option()));
         return options.stream().collect(Collectors.joining(",")) + " " + key.toKeyString()
                 + (comment == null || comment.isEmpty() ? "" : " " + comment);

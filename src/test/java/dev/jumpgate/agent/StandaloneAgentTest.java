@@ -26,8 +26,8 @@ class StandaloneAgentTest {
 
     @Test
     void theExampleFromTheRepositoryIsAccepted() throws Exception {
-        TunnelConfig config = StandaloneAgent.config(List.of("--file", "examples/lab-ssh.yaml",
-                "--identity", identity().toString()));
+        TunnelConfig config = StandaloneAgent.parse(List.of("--file", "examples/lab-ssh.yaml",
+                "--identity", identity().toString())).config();
 
         assertThat(config.spec().getRelay().getHost()).isEqualTo("relay.example.com");
         assertThat(config.spec().getForwards()).singleElement()
@@ -47,7 +47,7 @@ class StandaloneAgentTest {
                     - {name: SSH, remote: {port: 70000}, target: {host: h, port: 22}}
                 """);
 
-        assertThatThrownBy(() -> StandaloneAgent.config(List.of("--file", bad.toString(), "--identity", identity().toString())))
+        assertThatThrownBy(() -> StandaloneAgent.parse(List.of("--file", bad.toString(), "--identity", identity().toString())))
                 .isInstanceOf(StandaloneAgent.BadInput.class)
                 .hasMessageContaining("is not a valid ReverseTunnel")
                 .hasMessageContaining("spec.relay.hostKeys")
@@ -60,20 +60,20 @@ class StandaloneAgentTest {
         Path pod = file("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n");
         Path garbage = file("garbage.yaml", "relay: [unclosed\n");
 
-        assertThatThrownBy(() -> StandaloneAgent.config(List.of("--file", pod.toString(), "--identity", identity().toString())))
+        assertThatThrownBy(() -> StandaloneAgent.parse(List.of("--file", pod.toString(), "--identity", identity().toString())))
                 .hasMessageContaining("holds no ReverseTunnel");
-        assertThatThrownBy(() -> StandaloneAgent.config(List.of("--file", garbage.toString(), "--identity", identity().toString())))
+        assertThatThrownBy(() -> StandaloneAgent.parse(List.of("--file", garbage.toString(), "--identity", identity().toString())))
                 .hasMessageContaining("is not a ReverseTunnel YAML");
     }
 
     @Test
     void missingFilesAndArgumentsAreNamed() throws Exception {
-        assertThatThrownBy(() -> StandaloneAgent.config(List.of("--file", "examples/lab-ssh.yaml")))
+        assertThatThrownBy(() -> StandaloneAgent.parse(List.of("--file", "examples/lab-ssh.yaml")))
                 .hasMessage(StandaloneAgent.USAGE);
-        assertThatThrownBy(() -> StandaloneAgent.config(List.of("--file", dir.resolve("nope.yaml").toString(),
+        assertThatThrownBy(() -> StandaloneAgent.parse(List.of("--file", dir.resolve("nope.yaml").toString(),
                 "--identity", identity().toString()))).hasMessageContaining("cannot read");
-        assertThatThrownBy(() -> StandaloneAgent.config(List.of("--file", "examples/lab-ssh.yaml",
+        assertThatThrownBy(() -> StandaloneAgent.parse(List.of("--file", "examples/lab-ssh.yaml",
                 "--identity", dir.resolve("no-key").toString()))).hasMessageContaining("cannot read the identity");
-        assertThatThrownBy(() -> StandaloneAgent.config(List.of("--verbose"))).hasMessageContaining("unexpected argument --verbose");
+        assertThatThrownBy(() -> StandaloneAgent.parse(List.of("--verbose"))).hasMessageContaining("unexpected argument --verbose");
     }
 }

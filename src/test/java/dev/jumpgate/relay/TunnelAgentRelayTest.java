@@ -3,6 +3,7 @@ package dev.jumpgate.relay;
 import static dev.jumpgate.testing.Tunnels.forward;
 import static dev.jumpgate.testing.Tunnels.spec;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.agent.Identity;
@@ -14,11 +15,18 @@ import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ForwardReport;
 import dev.jumpgate.report.ForwardState;
+import com.jcraft.jsch.Channel;
+import com.jcraft.jsch.JSch;
+import com.jcraft.jsch.JSchException;
+import com.jcraft.jsch.Session;
+import dev.jumpgate.ssh.AuthorizedKeyLine;
 import dev.jumpgate.ssh.Ed25519KeyPair;
 import dev.jumpgate.ssh.PublicKeyLine;
 import dev.jumpgate.testing.EchoClient;
 import dev.jumpgate.testing.EchoServer;
 import dev.jumpgate.testing.OpenSshRelay;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -160,6 +168,83 @@ class TunnelAgentRelayTest {
         awaitBound("ssh");
 
         assertThat(PublicKeyLine.parse(agent.report().hostKey()).sameKey(PublicKeyLine.parse(relay.hostKey()))).isTrue();
+    }
+
+    @Test
+    void aRefusedLoginIsRetriedOnlyAfterTheLongestWait() {
+        OpenSshRelay relay = relay();
+        relay.authorize(Ed25519KeyPair.generate("someone else").publicKey().toString());
+        ReverseTunnelSpec spec = spec(relay, forward("ssh", OpenSshRelay.freePort(), target.port()));
+        spec.getReconnect().setMaxBackoffSeconds(30);
+        run(spec);
+
+        await().atMost(PATIENCE).until(() -> agent.report() != null
+                && Reasons.AUTHENTICATION_FAILED.equals(agent.report().reason()));
+        long attempts = relay.connectionsAccepted();
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4))
+                .until(() -> relay.connectionsAccepted() == attempts);
+    }
+
+    @Test
+    void aKeyTrustedOnFirstUseIsRequiredFromThenOn() throws Exception {
+        OpenSshRelay relay = relay();
+        ReverseTunnelSpec spec = spec(relay, forward("ssh", OpenSshRelay.freePort(), target.port()));
+        spec.getRelay().setHostKeys(new ArrayList<>());
+        spec.getRelay().setHostKeyPolicy(HostKeyPolicy.AcceptNew);
+        run(spec);
+        awaitBound("ssh");
+        String trusted = agent.report().fingerprint();
+
+        relay.kill();
+        relay.newHostKey();
+        relay.restart();
+
+        await().atMost(PATIENCE).until(() -> Reasons.HOST_KEY_MISMATCH.equals(agent.report().reason()));
+        assertThat(agent.report().fingerprint()).isNotEqualTo(trusted)
+                .isEqualTo(PublicKeyLine.parse(relay.hostKey()).fingerprint());
+    }
+
+    @Test
+    void theAuthorizedKeyLineLetsTheKeyListenWhereTheTunnelListensAndNothingElse() throws Exception {
+        OpenSshRelay relay = relay();
+        int port = OpenSshRelay.freePort();
+        relay.authorize(AuthorizedKeyLine.of(key.publicKey(), List.of(new AuthorizedKeyLine.Listen("127.0.0.1", port)), "test"));
+        run(spec(relay, forward("ssh", port, target.port()), forward("other", OpenSshRelay.freePort(), target.port())));
+
+        awaitBound("ssh");
+        await().atMost(PATIENCE).until(() -> forwardReport("other").state() == ForwardState.Failed);
+        assertThat(EchoClient.echoes(port, 1000)).isTrue();
+
+        // The same key, used as a laptop would use a stolen one: ssh -L to something the relay reaches.
+        JSch jsch = new JSch();
+        jsch.addIdentity("stolen", key.privateKeyPem().getBytes(StandardCharsets.US_ASCII), null, null);
+        Session session = jsch.getSession(relay.user(), "127.0.0.1", relay.port());
+        session.setConfig("StrictHostKeyChecking", "no");
+        session.connect(5_000);
+        try {
+            Channel direct = session.getStreamForwarder("127.0.0.1", target.port());
+            assertThatThrownBy(() -> direct.connect(5_000)).isInstanceOf(JSchException.class);
+        } finally {
+            session.disconnect();
+        }
+    }
+
+    @Test
+    void aRefusedForwardIsRetriedUntilTheRelayLetsItListenWhileTheOtherStaysUp() throws Exception {
+        OpenSshRelay relay = relay();
+        int busy = OpenSshRelay.freePort();
+        int other = OpenSshRelay.freePort();
+        try (ServerSocket squatter = new ServerSocket(busy, 1, InetAddress.getLoopbackAddress())) {
+            run(spec(relay, forward("busy", busy, target.port()), forward("other", other, target.port())));
+            await().atMost(PATIENCE).until(() -> forwardReport("busy") != null
+                    && forwardReport("busy").state() == ForwardState.Failed);
+            awaitBound("other");
+        }
+
+        awaitBound("busy");
+        assertThat(EchoClient.echoes(busy, 1000)).isTrue();
+        assertThat(EchoClient.echoes(other, 1000)).isTrue();
+        assertThat(agent.report().reconnects()).isZero();
     }
 
     @Test

@@ -26,15 +26,14 @@ public final class OpenSshRelay implements AutoCloseable {
     private final Path dir;
     private final int port;
     private final List<String> extraConfig;
-    private final String hostKey;
+    private String hostKey;
     private Process process;
 
     private OpenSshRelay(Path dir, int port, List<String> extraConfig) throws IOException, InterruptedException {
         this.dir = dir;
         this.port = port;
         this.extraConfig = extraConfig;
-        run(SSH_KEYGEN.toString(), "-q", "-t", "ed25519", "-N", "", "-C", "relay", "-f", dir.resolve("host_ed25519").toString());
-        this.hostKey = Files.readString(dir.resolve("host_ed25519.pub")).trim();
+        newHostKey();
         Files.writeString(dir.resolve("authorized_keys"), "");
         writeConfig();
     }
@@ -68,6 +67,14 @@ public final class OpenSshRelay implements AutoCloseable {
     /** The relay's host key as ssh-keygen wrote it: "ssh-ed25519 AAAA... relay". */
     public String hostKey() {
         return hostKey;
+    }
+
+    /** Gives the relay a new host key (taking effect at the next start), as a reinstalled or impostor relay has. */
+    public void newHostKey() throws IOException, InterruptedException {
+        Files.deleteIfExists(dir.resolve("host_ed25519"));
+        Files.deleteIfExists(dir.resolve("host_ed25519.pub"));
+        run(SSH_KEYGEN.toString(), "-q", "-t", "ed25519", "-N", "", "-C", "relay", "-f", dir.resolve("host_ed25519").toString());
+        hostKey = Files.readString(dir.resolve("host_ed25519.pub")).trim();
     }
 
     /** Replaces authorized_keys with these lines. */

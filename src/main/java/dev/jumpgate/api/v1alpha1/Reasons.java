@@ -20,6 +20,7 @@ public final class Reasons {
     public static final String SECRET_MISSING = "SecretMissing";
     public static final String AGENT_STARTING = "AgentStarting";
     public static final String AGENT_UNAVAILABLE = "AgentUnavailable";
+    public static final String RECONCILE_FAILED = "ReconcileFailed";
 
     // found by the agent
     public static final String KEY_INVALID = "KeyInvalid";

@@ -2,6 +2,7 @@ package dev.jumpgate.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.Required;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -30,6 +31,7 @@ public class ReverseTunnel extends CustomResource<ReverseTunnelSpec, ReverseTunn
     public static final String VERSION = "v1alpha1";
 
     @Override
+    @Required
     @JsonPropertyDescription("What the tunnel should be: the relay, the key, the forwards.")
     public ReverseTunnelSpec getSpec() {
         return super.getSpec();

@@ -139,7 +139,7 @@ public class AgentDeploymentDependent extends CRUDKubernetesDependentResource<De
         @Override
         public boolean isMet(DependentResource<Deployment, ReverseTunnel> dependent, ReverseTunnel tunnel,
                 Context<ReverseTunnel> context) {
-            return SpecValidation.problems(tunnel.getSpec()).isEmpty() && AgentKey.of(tunnel, context).problem() == null;
+            return SpecValidation.problems(tunnel.getSpec()).isEmpty() && AgentKey.of(tunnel, context).available();
         }
     }
 }

@@ -41,6 +41,14 @@ public class KeySecretDependent extends KubernetesDependentResource<Secret, Reve
                 .build();
     }
 
+    /**
+     * Kept when the spec switches to a Secret of its own: switching back must find the same key, which the relay
+     * already trusts. The owner reference removes it with the tunnel.
+     */
+    @Override
+    protected void handleDelete(ReverseTunnel tunnel, Secret secret, Context<ReverseTunnel> context) {
+    }
+
     private static String base64(String value) {
         return Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8));
     }
@@ -50,7 +58,8 @@ public class KeySecretDependent extends KubernetesDependentResource<Secret, Reve
         @Override
         public boolean isMet(io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource<Secret, ReverseTunnel> dependent,
                 ReverseTunnel tunnel, Context<ReverseTunnel> context) {
-            return tunnel.getSpec().getAuth() == null || tunnel.getSpec().getAuth().getSecretRef() == null;
+            return tunnel.getSpec() == null || tunnel.getSpec().getAuth() == null
+                    || tunnel.getSpec().getAuth().getSecretRef() == null;
         }
     }
 }

@@ -13,7 +13,8 @@ final class EndpointHint {
         String bind = forward.getRemote().getBindAddress();
         if (bind.equals("127.0.0.1") || bind.equals("localhost") || bind.equals("::1")) {
             // Listening on the relay's loopback only: hop through the relay, as the classic recipe's step 3 does.
-            return "ssh -J <relay-user>@" + relay.getHost() + " -p " + port + " <user>@localhost";
+            String jump = relay.getHost() + (relay.getPort() == 22 ? "" : ":" + relay.getPort());
+            return "ssh -J <relay-user>@" + jump + " -p " + port + " <user>@localhost";
         }
         String host = bind.equals("0.0.0.0") || bind.equals("*") || bind.isEmpty() || bind.equals("::") ? relay.getHost() : bind;
         return "ssh -p " + port + " <user>@" + host;

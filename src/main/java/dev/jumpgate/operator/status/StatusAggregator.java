@@ -14,6 +14,7 @@ import dev.jumpgate.ssh.AuthorizedKeyLine;
 import dev.jumpgate.ssh.PublicKeyLine;
 import dev.jumpgate.operator.Names;
 import dev.jumpgate.api.v1alpha1.TunnelCondition;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -38,6 +39,8 @@ public final class StatusAggregator {
     public static final Duration HEARTBEAT = Duration.ofSeconds(30);
     /** A report older than this is from an agent that is gone or hung. */
     public static final Duration STALE = HEARTBEAT.multipliedBy(3);
+    /** An agent that has not reported this long after its Deployment appeared is stuck (image, scheduling, crash). */
+    public static final Duration FIRST_REPORT_DEADLINE = Duration.ofMinutes(3);
 
     private StatusAggregator() {
     }
@@ -53,12 +56,13 @@ public final class StatusAggregator {
         if (seen.publicKey() != null && seen.specProblems().isEmpty()) {
             status.setAuthorizedKey(authorizedKey(tunnel, seen.publicKey()));
         }
-        status.setRelay(relay(tunnel, previous.getRelay(), seen.report()));
-        status.setForwards(seen.specProblems().isEmpty() ? forwards(tunnel, report, generation) : List.of());
+        boolean valid = seen.specProblems().isEmpty();
+        status.setRelay(valid ? relay(tunnel, previous.getRelay(), report, seen.report()) : previous.getRelay());
+        status.setForwards(valid ? forwards(tunnel, report, generation) : List.of());
         long bound = status.getForwards().stream().filter(f -> f.getState() == ForwardState.Bound).count();
-        status.setBoundForwards(bound + "/" + (tunnel.getSpec().getForwards() == null ? 0 : tunnel.getSpec().getForwards().size()));
+        status.setBoundForwards(bound + "/" + (valid ? tunnel.getSpec().getForwards().size() : 0));
 
-        Verdict connected = connected(seen, report);
+        Verdict connected = connected(tunnel, seen, report);
         Verdict ready = connected.status.equals("True") ? ready(status.getForwards(), report, generation) : connected.asFalse();
         List<TunnelCondition> conditions = new ArrayList<>();
         conditions.add(condition(READY, ready, generation, previous, seen.now()));
@@ -73,7 +77,7 @@ public final class StatusAggregator {
         }
     }
 
-    private static Verdict connected(TunnelObservation seen, AgentReport report) {
+    private static Verdict connected(ReverseTunnel tunnel, TunnelObservation seen, AgentReport report) {
         if (!seen.specProblems().isEmpty()) {
             return new Verdict("False", Reasons.SPEC_INVALID, String.join("; ", seen.specProblems()));
         }
@@ -85,9 +89,15 @@ public final class StatusAggregator {
                 return new Verdict("Unknown", Reasons.AGENT_UNAVAILABLE, "the agent has not reported since "
                         + seen.report().heartbeat() + "; see its pod");
             }
-            return seen.agentDeployed()
-                    ? new Verdict("Unknown", Reasons.AGENT_STARTING, "waiting for the agent's first report")
-                    : new Verdict("Unknown", Reasons.AGENT_UNAVAILABLE, "the agent is not deployed");
+            if (seen.agentDeployedAt() == null) {
+                return new Verdict("Unknown", Reasons.AGENT_STARTING, "creating the agent");
+            }
+            if (Duration.between(seen.agentDeployedAt(), seen.now()).compareTo(FIRST_REPORT_DEADLINE) > 0) {
+                return new Verdict("Unknown", Reasons.AGENT_UNAVAILABLE, "the agent has not reported in "
+                        + FIRST_REPORT_DEADLINE.toMinutes() + " minutes; see kubectl describe pod -l "
+                        + "jumpgate.dev/tunnel=" + tunnel.getMetadata().getName());
+            }
+            return new Verdict("Unknown", Reasons.AGENT_STARTING, "waiting for the agent's first report");
         }
         if (report.connected()) {
             return new Verdict("True", Reasons.CONNECTED, report.message());
@@ -140,7 +150,8 @@ public final class StatusAggregator {
         return result;
     }
 
-    private static RelayStatus relay(ReverseTunnel tunnel, RelayStatus previous, AgentReport report) {
+    /** From the fresh report when there is one; what the last report said otherwise, but never "connected since". */
+    private static RelayStatus relay(ReverseTunnel tunnel, RelayStatus previous, AgentReport fresh, AgentReport last) {
         RelayStatus relay = new RelayStatus();
         var spec = tunnel.getSpec().getRelay();
         boolean trustsFirstUse = spec.getHostKeyPolicy() == HostKeyPolicy.AcceptNew
@@ -148,17 +159,17 @@ public final class StatusAggregator {
         if (trustsFirstUse) {
             // Pinned once: the agent reads it back and refuses any other key from then on.
             String accepted = previous == null ? null : previous.getAcceptedHostKey();
-            if (accepted == null && report != null && report.connected()) {
-                accepted = report.hostKey();
+            if (accepted == null && fresh != null && fresh.connected()) {
+                accepted = fresh.hostKey();
             }
             relay.setAcceptedHostKey(accepted);
         }
-        if (report != null) {
-            relay.setHostKey(report.hostKey());
-            relay.setFingerprint(report.fingerprint());
-            relay.setConnectedSince(report.connected() ? report.connectedSince() : null);
-            relay.setReconnects(report.reconnects());
-            relay.setLastError(report.lastError());
+        if (last != null) {
+            relay.setHostKey(last.hostKey());
+            relay.setFingerprint(last.fingerprint());
+            relay.setConnectedSince(fresh != null && fresh.connected() ? fresh.connectedSince() : null);
+            relay.setReconnects(last.reconnects());
+            relay.setLastError(last.lastError());
         } else if (previous != null) {
             relay.setHostKey(previous.getHostKey());
             relay.setFingerprint(previous.getFingerprint());
@@ -199,6 +210,21 @@ public final class StatusAggregator {
             after.setLastTransitionTime(before.getLastTransitionTime());
         }
         return after;
+    }
+
+    /** The previous status with Ready set False for a failure of the operator's own. */
+    public static ReverseTunnelStatus failed(ReverseTunnel tunnel, String reason, String message, Instant now) {
+        ReverseTunnelStatus previous = tunnel.getStatus() == null ? new ReverseTunnelStatus() : tunnel.getStatus();
+        long generation = tunnel.getMetadata().getGeneration() == null ? 0 : tunnel.getMetadata().getGeneration();
+        ReverseTunnelStatus status = Serialization.clone(previous);
+        List<TunnelCondition> conditions = new ArrayList<>();
+        conditions.add(condition(READY, new Verdict("False", reason, message), generation, previous, now));
+        TunnelCondition connected = condition(previous, CONNECTED);
+        if (connected != null) {
+            conditions.add(connected);
+        }
+        status.setConditions(conditions);
+        return status;
     }
 
     /** The condition of this type in a status, or null. */

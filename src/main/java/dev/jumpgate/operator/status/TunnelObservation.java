@@ -11,7 +11,7 @@ import java.util.List;
  * @param specProblems  what is wrong with the spec; empty when valid
  * @param keyProblem    why the agent's key cannot be used (a missing Secret or data key); null when it can
  * @param publicKey     the public half of the agent's key, when known
- * @param agentDeployed whether the agent's Deployment exists
+ * @param agentDeployedAt when the agent's Deployment was created; null while there is none
  * @param report        the agent's last report from its Lease, or null
  * @param now           the time of this reconcile
  */
@@ -19,7 +19,7 @@ public record TunnelObservation(
         List<String> specProblems,
         String keyProblem,
         String publicKey,
-        boolean agentDeployed,
+        Instant agentDeployedAt,
         AgentReport report,
         Instant now) {
 }

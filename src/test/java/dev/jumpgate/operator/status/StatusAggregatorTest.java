@@ -50,7 +50,7 @@ class StatusAggregatorTest {
     }
 
     private ReverseTunnelStatus aggregate(AgentReport report, Instant now) {
-        return StatusAggregator.aggregate(tunnel, new TunnelObservation(List.of(), null, KEY, true, report, now));
+        return StatusAggregator.aggregate(tunnel, new TunnelObservation(List.of(), null, KEY, NOW.minusSeconds(60), report, now));
     }
 
     private static TunnelCondition ready(ReverseTunnelStatus status) {
@@ -70,7 +70,7 @@ class StatusAggregatorTest {
                 "ssh -J <relay-user>@relay.example.com -p 3838 <user>@localhost",
                 "ssh -p 41234 <user>@relay.example.com");
         assertThat(status.getAuthorizedKey()).startsWith(
-                "restrict,port-forwarding,permitlisten=\"127.0.0.1:3838\",permitlisten=\"0.0.0.0:*\" " + KEY);
+                "restrict,port-forwarding,permitopen=\"127.0.0.1:1\",permitlisten=\"127.0.0.1:3838\",permitlisten=\"0.0.0.0:*\" " + KEY);
         assertThat(status.getObservedGeneration()).isEqualTo(3L);
     }
 
@@ -128,9 +128,30 @@ class StatusAggregatorTest {
     }
 
     @Test
+    void anAgentThatNeverReportsIsStartingThenUnavailable() {
+        TunnelObservation justDeployed = new TunnelObservation(List.of(), null, KEY, NOW.minusSeconds(10), null, NOW);
+        TunnelObservation longAgo = new TunnelObservation(List.of(), null, KEY,
+                NOW.minus(StatusAggregator.FIRST_REPORT_DEADLINE).minusSeconds(1), null, NOW);
+
+        assertThat(ready(StatusAggregator.aggregate(tunnel, justDeployed)).getReason()).isEqualTo(Reasons.AGENT_STARTING);
+        TunnelCondition stuck = ready(StatusAggregator.aggregate(tunnel, longAgo));
+        assertThat(stuck.getReason()).isEqualTo(Reasons.AGENT_UNAVAILABLE);
+        assertThat(stuck.getMessage()).contains("kubectl describe pod -l jumpgate.dev/tunnel=lab");
+    }
+
+    @Test
+    void aTunnelWithoutSpecIsInvalidNotACrash() {
+        tunnel.setSpec(null);
+        ReverseTunnelStatus status = StatusAggregator.aggregate(tunnel, new TunnelObservation(
+                List.of("spec: required"), null, null, null, null, NOW));
+        assertThat(ready(status).getReason()).isEqualTo(Reasons.SPEC_INVALID);
+        assertThat(status.getBoundForwards()).isEqualTo("0/0");
+    }
+
+    @Test
     void anInvalidSpecSaysWhatIsWrongAndListsNoForwards() {
         ReverseTunnelStatus status = StatusAggregator.aggregate(tunnel, new TunnelObservation(
-                List.of("spec.relay.hostKeys: pin at least one"), null, KEY, false, null, NOW));
+                List.of("spec.relay.hostKeys: pin at least one"), null, KEY, null, null, NOW));
 
         assertThat(ready(status).getReason()).isEqualTo(Reasons.SPEC_INVALID);
         assertThat(ready(status).getMessage()).isEqualTo("spec.relay.hostKeys: pin at least one");
