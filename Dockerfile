@@ -1,6 +1,6 @@
 # The operator and agent image: one image, the mode chosen at run time (JUMPGATE_MODE=operator|agent).
 # Build after `mvn package`:  buildah bud -t jumpgate:0.1.0 .   (or docker build)
-# BASE_IMAGE is any Java 17+ runtime with /bin/sh; hack/image.sh passes one assembled from Debian packages.
+# BASE_IMAGE is any Java 17+ runtime with /bin/sh (where no registry is reachable, a local image of that name).
 ARG BASE_IMAGE=docker.io/library/eclipse-temurin:17-jre
 FROM ${BASE_IMAGE}
 

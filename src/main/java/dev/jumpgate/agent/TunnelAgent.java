@@ -53,6 +53,7 @@ public final class TunnelAgent implements AutoCloseable {
     private TunnelConfig sessionConfig;
     private Instant connectedAt;
     private Backoff connectBackoff;
+    private ReconnectSpecKey backoffFor;
     private Instant nextConnectAttempt = Instant.MIN;
     private final Map<String, Slot> slots = new LinkedHashMap<>();
     private String reason = Reasons.CONNECTING;
@@ -286,11 +287,20 @@ public final class TunnelAgent implements AutoCloseable {
         publish();
     }
 
+    /** The backoff of the applied spec: rebuilt when the spec's reconnect settings change. */
     private Backoff connectBackoff() {
-        if (connectBackoff == null) {
+        ReconnectSpecKey wanted = ReconnectSpecKey.of(desired.spec().getReconnect());
+        if (connectBackoff == null || !wanted.equals(backoffFor)) {
             connectBackoff = Backoff.of(desired.spec().getReconnect(), random);
+            backoffFor = wanted;
         }
         return connectBackoff;
+    }
+
+    private record ReconnectSpecKey(int min, int max) {
+        static ReconnectSpecKey of(dev.jumpgate.api.v1alpha1.ReconnectSpec spec) {
+            return new ReconnectSpecKey(spec.getMinBackoffSeconds(), spec.getMaxBackoffSeconds());
+        }
     }
 
     private void publish() {
