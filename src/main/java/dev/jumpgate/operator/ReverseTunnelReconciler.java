@@ -48,6 +48,7 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
 
     public static final String NAME = "reversetunnel";
     private static final Duration KEY_RECHECK = Duration.ofSeconds(10);
+    private static final Duration KEY_CREATED_RECHECK = Duration.ofSeconds(1);
     private static final Logger LOG = Logger.getLogger(ReverseTunnelReconciler.class);
 
     @Inject
@@ -69,9 +70,7 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
                 clock.instant());
         ReverseTunnelStatus status = StatusAggregator.aggregate(tunnel, seen);
 
-        // Agents report on change and heartbeat every HEARTBEAT; looking again after a missed beat or two tells a
-        // silent agent from a quiet one. A user's Secret is watched by no informer: look for it sooner.
-        Duration recheck = key.problem() != null ? KEY_RECHECK : StatusAggregator.HEARTBEAT.multipliedBy(2);
+        Duration recheck = recheck(key);
         if (status.equals(tunnel.getStatus())) {
             return UpdateControl.<ReverseTunnel>noUpdate().rescheduleAfter(recheck);
         }
@@ -79,6 +78,19 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
         tunnel.setStatus(status);
         tunnel.getMetadata().setManagedFields(null);
         return UpdateControl.patchStatus(tunnel).rescheduleAfter(recheck);
+    }
+
+    /**
+     * When to look again without an event. Agents report on change and heartbeat every HEARTBEAT: looking after a
+     * missed beat or two tells a silent agent from a quiet one. A user's Secret is watched by no informer: look for
+     * it sooner. A key Secret this very reconcile created brings no event (the SDK ignores its own writes), yet the
+     * agent waits for it: look again at once.
+     */
+    private static Duration recheck(AgentKey key) {
+        if (key.problem() != null) {
+            return KEY_RECHECK;
+        }
+        return key.available() ? StatusAggregator.HEARTBEAT.multipliedBy(2) : KEY_CREATED_RECHECK;
     }
 
     /**

@@ -181,6 +181,31 @@ class ReverseTunnelReconcilerTest {
                 .isEqualTo("restrict,port-forwarding,permitopen=\"127.0.0.1:1\",permitlisten=\"0.0.0.0:4040\" " + publicKey.toKeyString()
                         + " jumpgate:" + namespace + "/lab-ssh");
         assertThat(seen.getStatus().getObservedGeneration()).isEqualTo(1L);
+
+        String secretPart = key.getData().get("ssh-privatekey").substring(40, 80);
+        assertThat(Serialization.asJson(seen)).doesNotContain("PRIVATE KEY").doesNotContain(secretPart);
+        assertThat(client.v1().events().inNamespace(namespace).list().getItems()).isNotEmpty().allSatisfy(e ->
+                assertThat(e.getMessage()).doesNotContain("PRIVATE KEY").doesNotContain(secretPart));
+    }
+
+    @Test
+    void aHeartbeatThatChangesNothingLeavesTheStatusAlone() {
+        create(tunnel("lab-ssh", sshForward()));
+        awaitObject(Lease.class, "lab-ssh-agent");
+        ForwardReport bound = new ForwardReport("ssh", "0.0.0.0", 4040, 4040, "10.8.92.10:22", ForwardState.Bound,
+                Reasons.BOUND, "the relay listens on 0.0.0.0:4040");
+        report("lab-ssh", connectedReport(1, bound));
+        awaitReason("lab-ssh", StatusAggregator.READY, "True", Reasons.TUNNEL_READY);
+        String version = current("lab-ssh").getMetadata().getResourceVersion();
+        String leaseVersion = client.leases().inNamespace(namespace).withName("lab-ssh-agent").get()
+                .getMetadata().getResourceVersion();
+
+        report("lab-ssh", connectedReport(1, bound)); // the same facts, a newer heartbeat
+
+        await().atMost(PATIENCE).until(() -> !client.leases().inNamespace(namespace).withName("lab-ssh-agent").get()
+                .getMetadata().getResourceVersion().equals(leaseVersion));
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3))
+                .until(() -> current("lab-ssh").getMetadata().getResourceVersion().equals(version));
     }
 
     @Test
@@ -287,21 +312,41 @@ class ReverseTunnelReconcilerTest {
     void theGeneratedKeyIsNeverRegenerated() {
         create(tunnel("lab-ssh", sshForward()));
         Secret first = awaitObject(Secret.class, "lab-ssh-key");
-
         awaitReason("lab-ssh", StatusAggregator.READY, "False", Reasons.AGENT_STARTING);
-        ReverseTunnel edited = client.resources(ReverseTunnel.class).inNamespace(namespace).withName("lab-ssh")
-                .edit(t -> {
-                    t.getSpec().getForwards().add(new ForwardSpec("web", new RemoteEndpoint("127.0.0.1", 8080),
-                            new TargetEndpoint("10.8.92.10", 80)));
-                    return t;
-                });
-        assertThat(edited.getMetadata().getGeneration()).isEqualTo(2L);
 
-        await().atMost(PATIENCE).until(() -> current("lab-ssh").getStatus().getObservedGeneration()
-                .equals(edited.getMetadata().getGeneration()));
+        ReverseTunnel edited = edit("lab-ssh", t -> t.getSpec().getForwards().add(new ForwardSpec("web",
+                new RemoteEndpoint("127.0.0.1", 8080), new TargetEndpoint("10.8.92.10", 80))));
+        assertThat(edited.getMetadata().getGeneration()).isEqualTo(2L);
+        awaitObservedGeneration("lab-ssh", 2L);
         assertThat(current("lab-ssh").getStatus().getAuthorizedKey()).contains("permitlisten=\"127.0.0.1:8080\"");
+
+        // A key of the user's own for a while, then back to the generated one: the relay still knows that one.
+        client.resource(new SecretBuilder().withNewMetadata().withName("own").withNamespace(namespace).endMetadata()
+                .withStringData(Map.of("ssh-privatekey", Ed25519KeyPair.generate("own").privateKeyPem())).build()).create();
+        edit("lab-ssh", t -> {
+            AuthSpec auth = new AuthSpec();
+            auth.setSecretRef(new SecretKeyRef());
+            auth.getSecretRef().setName("own");
+            t.getSpec().setAuth(auth);
+        });
+        awaitObservedGeneration("lab-ssh", 3L);
+        edit("lab-ssh", t -> t.getSpec().setAuth(null));
+        awaitObservedGeneration("lab-ssh", 4L);
+
         assertThat(client.secrets().inNamespace(namespace).withName("lab-ssh-key").get().getData())
                 .isEqualTo(first.getData());
+    }
+
+    private ReverseTunnel edit(String name, java.util.function.Consumer<ReverseTunnel> change) {
+        return client.resources(ReverseTunnel.class).inNamespace(namespace).withName(name).edit(t -> {
+            change.accept(t);
+            return t;
+        });
+    }
+
+    private void awaitObservedGeneration(String name, long generation) {
+        await().atMost(PATIENCE).until(() -> current(name).getStatus() != null
+                && Long.valueOf(generation).equals(current(name).getStatus().getObservedGeneration()));
     }
 
     @TestHTTPResource("/q/health/ready")
