@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the operator/agent image from the project's Dockerfile without a Docker engine or a registry: buildah,
+# on a Java 17 base assembled from Debian packages (debootstrap, cached), then saved as a docker-archive for
+# containerd (hack/cluster.sh import). Prints the archive's path. Needs root.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+CACHE="${JUMPGATE_CACHE:-$HOME/.cache/jumpgate}"
+VERSION="$(awk '/^appVersion:/ {gsub(/"/, "", $2); print $2}' helm/jumpgate/Chart.yaml)"
+IMAGE="jumpgate:$VERSION"
+BASE=localhost/jumpgate-jre:17
+ROOTFS="$CACHE/images/jre-bookworm-rootfs"
+ARCHIVE="$CACHE/images/jumpgate-$VERSION.tar"
+log() { echo "image: $*" >&2; }
+
+[[ -f target/quarkus-app/quarkus-run.jar ]] || mvn -B -q -ntp package -DskipTests >&2
+
+if ! buildah inspect --type image "$BASE" >/dev/null 2>&1; then
+  if [[ ! -d $ROOTFS ]]; then
+    log "assembling a Debian bookworm + openjdk-17-jre-headless root filesystem (once; cached in $ROOTFS)"
+    rm -rf "$ROOTFS.tmp"
+    debootstrap --variant=minbase --include=openjdk-17-jre-headless bookworm "$ROOTFS.tmp" \
+      http://deb.debian.org/debian >/dev/null
+    rm -rf "$ROOTFS.tmp"/var/cache/apt/archives/*.deb "$ROOTFS.tmp"/var/lib/apt/lists/*
+    mv "$ROOTFS.tmp" "$ROOTFS"
+  fi
+  log "making the base image $BASE (the name the Dockerfile's BASE_IMAGE gets here)"
+  container=$(buildah from scratch)
+  mount=$(buildah mount "$container")
+  cp -a "$ROOTFS"/. "$mount"/
+  buildah umount "$container" >/dev/null
+  buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --env JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 "$container"
+  buildah commit --quiet --rm "$container" "$BASE" >/dev/null
+fi
+
+log "building $IMAGE from the Dockerfile"
+buildah bud --quiet --pull=never --layers=false --build-arg "BASE_IMAGE=$BASE" --build-arg "VERSION=$VERSION" \
+  -t "$IMAGE" . >/dev/null
+rm -f "$ARCHIVE"
+buildah push --quiet "$IMAGE" "docker-archive:$ARCHIVE:$IMAGE" >/dev/null
+echo "$ARCHIVE"

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The hosts of the classic recipe, as network namespaces beside the cluster's node (needs root):
+#   lab     10.8.92.10   the GPU box on the cluster's LAN: an sshd the agent forwards to
+#   relay   203.0.113.10 the cloud server, a stock OpenSSH sshd with GatewayPorts clientspecified, reachable from the
+#                        node; 192.0.2.10 on the laptop's side
+#   laptop  192.0.2.20   reaches the relay and nothing else
+#
+#   hack/topology.sh up | down | status
+#   hack/topology.sh relay-authorize "LINE"   replace the relay's authorized_keys (the tunnel's authorizedKey)
+#   hack/topology.sh relay-hostkey            the relay's host key, to pin
+#   hack/topology.sh relay-stop | relay-start the relay's sshd (sessions included)
+#   hack/topology.sh laptop CMD...            run a command on the laptop
+# Logins are for root with keys kept in the state directory; the laptop's key opens the lab.
+set -euo pipefail
+STATE="${JUMPGATE_TOPOLOGY_DIR:-/var/lib/jumpgate-topology}"
+LAB_IP=10.8.92.10 LAB_GW=10.8.92.1
+RELAY_IP=203.0.113.10 RELAY_GW=203.0.113.1
+RELAY_LAPTOP_IP=192.0.2.10 LAPTOP_IP=192.0.2.20
+
+ns() { ip netns exec "jg-$1" "${@:2}"; }
+
+sshd_config() { # host extra...
+  local host=$1; shift
+  mkdir -p "$STATE/$host"
+  [[ -f "$STATE/$host/host_ed25519" ]] || ssh-keygen -q -t ed25519 -N '' -C "$host" -f "$STATE/$host/host_ed25519"
+  touch "$STATE/$host/authorized_keys"
+  { echo "Port 22"; echo "HostKey $STATE/$host/host_ed25519"; echo "PidFile $STATE/$host/sshd.pid"
+    echo "AuthorizedKeysFile $STATE/$host/authorized_keys"; echo "StrictModes no"; echo "UsePAM no"
+    echo "PasswordAuthentication no"; echo "KbdInteractiveAuthentication no"; echo "PermitRootLogin prohibit-password"
+    echo "LogLevel VERBOSE"; printf '%s\n' "$@"; } > "$STATE/$host/sshd_config"
+}
+
+start_sshd() { # host
+  ns "$1" /usr/sbin/sshd -f "$STATE/$1/sshd_config" -E "$STATE/$1/sshd.log"
+}
+
+stop_sshd() { # host: the listener and every session it serves
+  local pid
+  pid=$(cat "$STATE/$1/sshd.pid" 2>/dev/null) || return 0
+  pkill -9 -P "$pid" 2>/dev/null || true
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$STATE/$1/sshd.pid"
+  # sessions re-parented after their listener died
+  pgrep -f "sshd: .*" | while read -r p; do
+    [[ "$(ip netns identify "$p" 2>/dev/null)" == "jg-$1" ]] && kill -9 "$p" 2>/dev/null || true
+  done
+}
+
+veth() { # netns ip/len host-side-ip/len name
+  local n=$1 inside=$2 outside=$3 name=$4
+  ip link add "$name" type veth peer name "$name-in"
+  ip link set "$name-in" netns "jg-$n"
+  ip addr add "$outside" dev "$name"; ip link set "$name" up
+  ns "$n" ip addr add "$inside" dev "$name-in"; ns "$n" ip link set "$name-in" up
+}
+
+up() {
+  down >/dev/null 2>&1 || true
+  mkdir -p /run/sshd "$STATE"
+  for n in lab relay laptop; do ip netns add "jg-$n"; ns "$n" ip link set lo up; done
+  veth lab "$LAB_IP/24" "$LAB_GW/24" jg-lab
+  ns lab ip route add default via "$LAB_GW"
+  veth relay "$RELAY_IP/24" "$RELAY_GW/24" jg-relay
+  ns relay ip route add default via "$RELAY_GW"
+  # The laptop and the relay share a link of their own; the laptop has no route anywhere else.
+  ip link add jg-laptop type veth peer name jg-laptop-in
+  ip link set jg-laptop netns jg-relay; ip link set jg-laptop-in netns jg-laptop
+  ns relay ip addr add "$RELAY_LAPTOP_IP/24" dev jg-laptop; ns relay ip link set jg-laptop up
+  ns laptop ip addr add "$LAPTOP_IP/24" dev jg-laptop-in; ns laptop ip link set jg-laptop-in up
+
+  [[ -f "$STATE/laptop_ed25519" ]] || ssh-keygen -q -t ed25519 -N '' -C laptop -f "$STATE/laptop_ed25519"
+  sshd_config lab
+  cp "$STATE/laptop_ed25519.pub" "$STATE/lab/authorized_keys"
+  sshd_config relay "AllowTcpForwarding yes" "GatewayPorts clientspecified" "ClientAliveInterval 5" "ClientAliveCountMax 3"
+  start_sshd lab
+  start_sshd relay
+  echo "topology: lab $LAB_IP, relay $RELAY_IP (laptop side $RELAY_LAPTOP_IP), laptop $LAPTOP_IP" >&2
+}
+
+down() {
+  stop_sshd lab || true
+  stop_sshd relay || true
+  for n in lab relay laptop; do ip netns del "jg-$n" 2>/dev/null || true; done
+  ip link del jg-lab 2>/dev/null || true
+  ip link del jg-relay 2>/dev/null || true
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) ip netns list | grep '^jg-' || true ;;
+  relay-authorize) printf '%s\n' "${2:?line}" > "$STATE/relay/authorized_keys" ;;
+  relay-hostkey) cut -d' ' -f1,2 "$STATE/relay/host_ed25519.pub" ;;
+  relay-stop) stop_sshd relay ;;
+  relay-start) start_sshd relay ;;
+  laptop) shift; ns laptop "$@" ;;
+  ssh-from-laptop) shift; ns laptop ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+      -o ConnectTimeout=5 -i "$STATE/laptop_ed25519" "$@" ;;
+  *) sed -n '2,16p' "$0"; exit 2 ;;
+esac
