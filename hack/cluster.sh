@@ -5,7 +5,8 @@
 # Kubernetes' own pause.c. No registry, no Docker engine; needs root.
 #
 #   hack/cluster.sh up       start everything (again after a crash: it stops leftovers first)
-#   hack/cluster.sh down     stop everything up started, by pid, and put the host back as it was
+#   hack/cluster.sh down     stop everything up started, by pid, put the host back as it was, forget the
+#                            cluster's objects (the next up is a fresh cluster; certificates and images stay)
 #   hack/cluster.sh status   what runs
 #   hack/cluster.sh env      prints export KUBECONFIG=... for a shell: eval "$(hack/cluster.sh env)"
 #   hack/cluster.sh import IMAGE.tar   load an image (docker-archive) into the node's containerd
@@ -37,13 +38,14 @@ die() { log "$*"; exit 1; }
 bin_dir() { hack/kubernetes/build.sh; }
 
 # ---------------------------------------------------------------------------------------------- certificates
+# RSA for client keys: the Fabric8 client cannot read EC keys in PKCS#8 without Bouncy Castle.
 cert() { # name CN O [SANs]
   local name=$1 cn=$2 org=$3 sans=${4:-}
   [[ -f "$STATE/pki/$name.crt" ]] && return
   local ext="$STATE/pki/$name.ext"
   { echo "basicConstraints=CA:FALSE"; echo "keyUsage=critical,digitalSignature,keyEncipherment"
     echo "extendedKeyUsage=serverAuth,clientAuth"; [[ -n $sans ]] && echo "subjectAltName=$sans"; } > "$ext"
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$STATE/pki/$name.key" \
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$STATE/pki/$name.key" \
     -subj "/CN=$cn${org:+/O=$org}" -out "$STATE/pki/$name.csr" 2>/dev/null
   openssl x509 -req -in "$STATE/pki/$name.csr" -CA "$STATE/pki/ca.crt" -CAkey "$STATE/pki/ca.key" -CAcreateserial \
     -days 365 -extfile "$ext" -out "$STATE/pki/$name.crt" 2>/dev/null
@@ -84,6 +86,10 @@ host_up() {
     for s in "${SYSCTLS[@]}"; do echo "$s=$(sysctl -n "$s" 2>/dev/null || echo)"; done > "$STATE/sysctls.saved"
   fi
   modprobe br_netfilter 2>/dev/null || true
+  # /run/netns must be a shared mount before containerd puts pods' namespaces there: "ip netns add" makes it one
+  # when first called, and doing that later (hack/topology.sh) duplicates the pods' netns mounts, which then
+  # cannot be removed (EBUSY) and pods never terminate.
+  ip netns add jg-mount-probe && ip netns del jg-mount-probe
   sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
   # A dummy interface where the kernel has the module; else an address on lo (any local address is delivered).
   if ! ip -o addr show | grep -q " $NODE_IP/"; then
@@ -113,16 +119,26 @@ host_down() {
   done
   pkill -9 -f "containerd-shim.*-address $CONTAINERD_SOCK" 2>/dev/null || true
   # Mounts made for pods (secret volumes, shm, rootfs) under our directories, deepest first.
-  grep -E " ($STATE|$RUN)/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  awk -v a="$STATE/" -v b="$RUN/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/self/mounts | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done
   if [[ -x "$BIN/kube-proxy" ]]; then "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
-  iptables -t nat -S 2>/dev/null | grep -E "CNI-|jumpgate" | sed 's/^-A/-D/' | while read -r rule; do iptables -t nat $rule 2>/dev/null || true; done
+  { iptables -t nat -S 2>/dev/null || true; } | awk '/^-A/ && /CNI-|jumpgate/ {sub(/^-A/, "-D"); print}' |
+    while read -r rule; do iptables -t nat $rule 2>/dev/null || true; done
   for chain in $(iptables -t nat -S 2>/dev/null | awk '/^-N CNI-/{print $2}'); do
     iptables -t nat -F "$chain" 2>/dev/null || true; iptables -t nat -X "$chain" 2>/dev/null || true
   done
   ip link del "$BRIDGE" 2>/dev/null || true
   ip link del "$NODE_DEV" 2>/dev/null || true
   ip addr del "$NODE_IP/32" dev lo 2>/dev/null || true
-  for netns in $(ip netns list 2>/dev/null | awk '/^cni-/{print $1}'); do ip netns del "$netns" 2>/dev/null || true; done
+  # Pods' network namespaces (containerd names them cni-*), however many times they are mounted.
+  netns_mounts() { awk '$2 ~ "^/(var/)?run/netns/cni-" {print $2}' /proc/self/mounts | sort -ru; }
+  netns_mounts | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  if [[ -n "$(netns_mounts)" ]]; then
+    # Hidden under a later bind mount of /run/netns itself: lift that, then they can go.
+    umount -l /run/netns 2>/dev/null || true
+    netns_mounts | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  fi
+  rm -f /run/netns/cni-* 2>/dev/null || true
   if [[ -f "$STATE/sysctls.saved" ]]; then
     while IFS='=' read -r key value; do [[ -n $value ]] && sysctl -qw "$key=$value" 2>/dev/null || true; done < "$STATE/sysctls.saved"
     rm -f "$STATE/sysctls.saved"
@@ -290,6 +306,8 @@ down_processes() {
 }
 
 down() {
+  # The next up starts a fresh cluster (certificates and the image store are kept).
+  trap 'rm -rf "$STATE/etcd" "$STATE/kubelet"' RETURN
   BIN="${JUMPGATE_CACHE:-$HOME/.cache/jumpgate}/kubernetes/$(cd hack/kubernetes && go list -m -f '{{.Version}}' k8s.io/kubernetes)/bin"
   down_processes
   host_down

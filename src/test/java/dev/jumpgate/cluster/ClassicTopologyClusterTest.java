@@ -1,0 +1,242 @@
+package dev.jumpgate.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
+import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.api.v1alpha1.TargetEndpoint;
+import dev.jumpgate.api.v1alpha1.TunnelCondition;
+import dev.jumpgate.operator.status.StatusAggregator;
+import dev.jumpgate.ssh.AuthorizedKeyLine;
+import dev.jumpgate.ssh.Ed25519KeyPair;
+import dev.jumpgate.ssh.PublicKeyLine;
+import dev.jumpgate.testing.Topology;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tier 4: the operator installed by its chart in a real single-node Kubernetes (hack/cluster.sh), agents as real
+ * pods, and the classic recipe's hosts in network namespaces (hack/topology.sh): the laptop reaches the lab machine
+ * through port 4040 of the relay. hack/e2e.sh sets it all up and runs this class.
+ */
+@Tag("cluster")
+class ClassicTopologyClusterTest {
+
+    private static final Duration PATIENCE = Duration.ofSeconds(90);
+    private static final int DOOR = 4040;
+
+    private final KubernetesClient client = new KubernetesClientBuilder().build();
+    private final String namespace = "e2e-" + Long.toString(System.nanoTime(), 36);
+
+    @BeforeEach
+    void namespace() {
+        client.resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build()).create();
+    }
+
+    @AfterEach
+    void cleanUp() {
+        client.namespaces().withName(namespace).delete();
+        await().atMost(PATIENCE).until(() -> client.namespaces().withName(namespace).get() == null);
+        client.close();
+    }
+
+    /** examples/lab-ssh.yaml, pointed at this machine's relay, with its host key pinned. */
+    private ReverseTunnel example(Consumer<ReverseTunnel> change) throws IOException {
+        ReverseTunnel tunnel = Serialization.unmarshal(Files.readString(Path.of("examples/lab-ssh.yaml")), ReverseTunnel.class);
+        tunnel.getMetadata().setNamespace(namespace);
+        tunnel.getSpec().getRelay().setHost(Topology.RELAY_IP);
+        tunnel.getSpec().getRelay().setUser("root");
+        tunnel.getSpec().getRelay().setHostKeys(new ArrayList<>(List.of(Topology.relayHostKey())));
+        tunnel.getSpec().getKeepalive().setIntervalSeconds(2);
+        tunnel.getSpec().getReconnect().setMaxBackoffSeconds(5);
+        change.accept(tunnel);
+        return client.resource(tunnel).create();
+    }
+
+    private ReverseTunnel current(String name) {
+        return client.resources(ReverseTunnel.class).inNamespace(namespace).withName(name).get();
+    }
+
+    private TunnelCondition ready(String name) {
+        ReverseTunnel t = current(name);
+        return t == null ? null : StatusAggregator.readyCondition(t.getStatus());
+    }
+
+    private void awaitReady(String name, String status, String reason) {
+        await().atMost(PATIENCE).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> assertThat(ready(name))
+                .isNotNull()
+                .satisfies(c -> assertThat(c.getStatus() + " " + c.getReason()).isEqualTo(status + " " + reason)));
+    }
+
+    /** What the relay owner does with the status: the tunnel's line into authorized_keys. */
+    private void authorize(String name) {
+        await().atMost(PATIENCE).until(() -> current(name).getStatus() != null
+                && current(name).getStatus().getAuthorizedKey() != null);
+        Topology.authorizeOnRelay(current(name).getStatus().getAuthorizedKey());
+    }
+
+    private ReverseTunnel readyExample() throws IOException {
+        example(t -> { });
+        authorize("lab-ssh");
+        awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
+        return current("lab-ssh");
+    }
+
+    private static void assertLaptopReachesLab(int port) {
+        Topology.Result result = Topology.sshFromLaptop(port, "ip -4 -o addr show");
+        assertThat(result.exitCode()).as(result.output()).isZero();
+        assertThat(result.output()).contains("inet " + Topology.LAB_IP + "/");
+    }
+
+    private static String kubectl(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(System.getenv().getOrDefault("JUMPGATE_KUBECTL", "kubectl")));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return output;
+    }
+
+    /** A session from the laptop to the lab that prints a line every quarter second for ten seconds. */
+    private static Process longSession(int port) throws IOException {
+        return Topology.startFromLaptop("-p", Integer.toString(port), "root@" + Topology.RELAY_FROM_LAPTOP,
+                "for i in $(seq 1 40); do echo line-$i; sleep 0.25; done");
+    }
+
+    private static void assertSessionSurvived(Process session) throws Exception {
+        String output = new String(session.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(session.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(session.exitValue()).as(output).isZero();
+        assertThat(output.lines().filter(l -> l.startsWith("line-")).collect(Collectors.toList()))
+                .containsExactlyElementsOf(IntStream.rangeClosed(1, 40).mapToObj(i -> "line-" + i).toList());
+    }
+
+    @Test
+    void theLaptopReachesTheLabThroughTheRelayAndDeletingTheTunnelClosesTheDoor() throws Exception {
+        readyExample();
+
+        assertLaptopReachesLab(DOOR);
+        String table = kubectl("get", "reversetunnels", "-n", namespace);
+        assertThat(table.lines().toList().get(0).split("\\s+")).containsExactly("NAME", "READY", "RELAY", "FORWARDS",
+                "REASON", "AGE");
+        assertThat(table.lines().toList().get(1).split("\\s+")).startsWith("lab-ssh", "True", Topology.RELAY_IP, "1/1",
+                "TunnelReady");
+
+        client.resources(ReverseTunnel.class).inNamespace(namespace).withName("lab-ssh").delete();
+
+        await().atMost(PATIENCE).until(() -> !Topology.relayListensForLaptop(DOOR));
+        await().atMost(PATIENCE).until(() -> client.apps().deployments().inNamespace(namespace).list().getItems().isEmpty()
+                && client.secrets().inNamespace(namespace).withName("lab-ssh-key").get() == null);
+    }
+
+    @Test
+    void aDeletedAgentPodIsReplacedAndTheTunnelComesBack() throws Exception {
+        readyExample();
+        Pod agent = client.pods().inNamespace(namespace).withLabel("jumpgate.dev/tunnel", "lab-ssh").list().getItems().get(0);
+
+        client.resource(agent).delete();
+
+        await().atMost(PATIENCE).until(() -> client.pods().inNamespace(namespace).withLabel("jumpgate.dev/tunnel", "lab-ssh")
+                .list().getItems().stream().anyMatch(p -> !p.getMetadata().getUid().equals(agent.getMetadata().getUid())
+                        && p.getStatus().getContainerStatuses() != null
+                        && p.getStatus().getContainerStatuses().stream().allMatch(s -> Boolean.TRUE.equals(s.getReady()))));
+        awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
+        assertLaptopReachesLab(DOOR);
+    }
+
+    @Test
+    void killingTheOperatorLeavesOpenConnectionsFlowingAndTheStatusRightAfterwards() throws Exception {
+        readyExample();
+        Process session = longSession(DOOR);
+        Pod operator = client.pods().inNamespace("jumpgate-system").withLabel("app.kubernetes.io/name", "jumpgate-operator")
+                .list().getItems().get(0);
+
+        client.resource(operator).withGracePeriod(0).delete();
+
+        assertSessionSurvived(session);
+        await().atMost(PATIENCE).until(() -> client.pods().inNamespace("jumpgate-system")
+                .withLabel("app.kubernetes.io/name", "jumpgate-operator").list().getItems().stream()
+                .anyMatch(p -> !p.getMetadata().getUid().equals(operator.getMetadata().getUid())
+                        && p.getStatus().getContainerStatuses() != null
+                        && p.getStatus().getContainerStatuses().stream().allMatch(s -> Boolean.TRUE.equals(s.getReady()))));
+        awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
+        assertLaptopReachesLab(DOOR);
+    }
+
+    @Test
+    void aStoppedRelayIsReportedWithinTheKeepaliveWindowAndTheTunnelReturnsWithIt() throws Exception {
+        readyExample();
+
+        Topology.run("relay-stop");
+        long stoppedAt = System.nanoTime();
+        try {
+            await().atMost(PATIENCE).until(() -> ready("lab-ssh") != null && "False".equals(ready("lab-ssh").getStatus()));
+            // keepalive 2 s x 3, plus the report's trip through the Lease and the operator.
+            assertThat(Duration.ofNanos(System.nanoTime() - stoppedAt)).isLessThan(Duration.ofSeconds(20));
+            assertThat(ready("lab-ssh").getReason()).isEqualTo(Reasons.RELAY_UNREACHABLE);
+        } finally {
+            Topology.run("relay-start");
+        }
+
+        awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
+        assertThat(current("lab-ssh").getStatus().getRelay().getReconnects()).isPositive();
+        assertLaptopReachesLab(DOOR);
+    }
+
+    @Test
+    void anEditedForwardListIsAppliedWithoutDroppingAnOpenConnection() throws Exception {
+        example(t -> { });
+        // sshd applies permitlisten when the agent logs in: the relay owner allows the second listen beforehand.
+        await().atMost(PATIENCE).until(() -> current("lab-ssh").getStatus() != null
+                && current("lab-ssh").getStatus().getPublicKey() != null);
+        Topology.authorizeOnRelay(AuthorizedKeyLine.of(PublicKeyLine.parse(current("lab-ssh").getStatus().getPublicKey()),
+                List.of(new AuthorizedKeyLine.Listen("0.0.0.0", DOOR), new AuthorizedKeyLine.Listen("0.0.0.0", DOOR + 1)),
+                "e2e"));
+        awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
+        Process session = longSession(DOOR);
+
+        client.resources(ReverseTunnel.class).inNamespace(namespace).withName("lab-ssh").edit(t -> {
+            t.getSpec().getForwards().add(new ForwardSpec("ssh-again", new RemoteEndpoint("0.0.0.0", DOOR + 1),
+                    new TargetEndpoint(Topology.LAB_IP, 22)));
+            return t;
+        });
+        await().atMost(PATIENCE).until(() -> current("lab-ssh").getStatus().getObservedGeneration() == 2
+                && "2/2".equals(current("lab-ssh").getStatus().getBoundForwards()));
+
+        assertLaptopReachesLab(DOOR + 1);
+        assertSessionSurvived(session);
+        assertThat(current("lab-ssh").getStatus().getRelay().getReconnects()).isZero();
+    }
+
+    @Test
+    void aWrongPinnedHostKeyIsAHostKeyMismatchAndNothingIsForwarded() throws Exception {
+        example(t -> t.getSpec().getRelay().setHostKeys(new ArrayList<>(List.of(
+                Ed25519KeyPair.generate("impostor").publicKey().toKeyString()))));
+        authorize("lab-ssh");
+
+        awaitReady("lab-ssh", "False", Reasons.HOST_KEY_MISMATCH);
+        assertThat(ready("lab-ssh").getMessage()).contains(current("lab-ssh").getStatus().getRelay().getFingerprint());
+        assertThat(Topology.relayListensForLaptop(DOOR)).isFalse();
+    }
+}
