@@ -1,81 +1,51 @@
 #!/usr/bin/env bash
-# The classic recipe, rebuilt on this machine with the standalone agent: a "lab" sshd (the GPU box), a relay sshd
-# (the cloud server), the Jumpgate agent holding the reverse forward, and the "laptop" reaching the lab through
-# port 4040 of the relay. Everything runs on loopback, in a temporary directory, and is stopped at the end.
-# (The cluster version of this demo comes with the real-cluster work: see docs/roadmap in the issues.)
+# The main job: the classic recipe rebuilt with Jumpgate on this machine. A single-node Kubernetes
+# (hack/cluster.sh), the Jumpgate image built and loaded (hack/image.sh), the operator installed with helm, the
+# recipe's hosts in network namespaces (hack/topology.sh: the lab machine 10.8.92.10, the relay 203.0.113.10, the
+# laptop), one ReverseTunnel from examples/, and the laptop's `ssh -p 4040 root@relay` landing on the lab machine.
+# Needs root. Leaves it all running; hack/topology.sh down && hack/cluster.sh down stops it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+say() { printf '\n== %s\n' "$*"; }
+
+say "setting up (Debian packages, helm, Kubernetes binaries: cached after the first run)"
 hack/setup.sh
-[[ -f target/quarkus-app/quarkus-run.jar ]] || mvn -B -q -ntp package -DskipTests
+helm="$(hack/tools.sh helm)"
+bin="$(hack/kubernetes/build.sh)"
+kubectl="$bin/kubectl"
+mvn -B -q -ntp package -DskipTests
 
-work="$(mktemp -d /tmp/jumpgate-demo.XXXXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-user="$(id -un)"
+say "a single-node Kubernetes: hack/cluster.sh up"
+hack/cluster.sh up
+export KUBECONFIG=/var/lib/jumpgate-cluster/admin.kubeconfig
+"$kubectl" get nodes
 
-start_sshd() { # name port authorized_keys [extra config]
-  local name=$1 port=$2 keys=$3; shift 3
-  ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$work/$name-host"
-  cat > "$work/$name.conf" <<CONF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $work/$name-host
-PidFile none
-AuthorizedKeysFile $keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-$(printf '%s\n' "$@")
-CONF
-  /usr/sbin/sshd -D -e -f "$work/$name.conf" 2>"$work/$name.log" &
-  pids+=($!)
-}
+say "the image, built by buildah from the Dockerfile and loaded into the node: hack/image.sh"
+hack/cluster.sh import "$(hack/image.sh)"
 
-echo "== keys: the laptop's, and the agent's (ed25519, as the operator would generate)"
-ssh-keygen -q -t ed25519 -N '' -C laptop -f "$work/laptop"
-ssh-keygen -q -t ed25519 -N '' -C "jumpgate:demo/lab-ssh" -f "$work/agent"
+say "the operator: helm install jumpgate helm/jumpgate"
+"$helm" upgrade --install jumpgate helm/jumpgate --namespace jumpgate-system --create-namespace --wait --timeout 180s >/dev/null
+"$kubectl" -n jumpgate-system rollout restart deployment/jumpgate >/dev/null
+"$kubectl" -n jumpgate-system rollout status deployment/jumpgate --timeout 180s
 
-lab_port=$(free_port); relay_port=$(free_port); door=4040
-cp "$work/laptop.pub" "$work/lab_authorized_keys"
-echo "restrict,port-forwarding,permitlisten=\"127.0.0.1:$door\" $(cat "$work/agent.pub")" > "$work/relay_authorized_keys"
-echo "== lab machine: sshd on 127.0.0.1:$lab_port (the GPU box behind NAT)"
-start_sshd lab "$lab_port" "$work/lab_authorized_keys"
-echo "== relay: sshd on 127.0.0.1:$relay_port, the agent's key limited to listening on 127.0.0.1:$door"
-start_sshd relay "$relay_port" "$work/relay_authorized_keys" "AllowTcpForwarding yes" "GatewayPorts clientspecified"
+say "the hosts of the classic recipe: hack/topology.sh up"
+hack/topology.sh up
 
-cat > "$work/tunnel.yaml" <<YAML
-apiVersion: jumpgate.dev/v1alpha1
-kind: ReverseTunnel
-metadata: {name: lab-ssh}
-spec:
-  relay:
-    host: 127.0.0.1
-    port: $relay_port
-    user: $user
-    hostKeys: ["$(cut -d' ' -f1,2 "$work/relay-host.pub")"]
-  forwards:
-    - name: ssh
-      remote: {bindAddress: 127.0.0.1, port: $door}
-      target: {host: 127.0.0.1, port: $lab_port}
-YAML
-echo "== the agent: bin/jumpgate agent --file tunnel.yaml --identity agent   (instead of autossh -fCNR $door:localhost:$lab_port)"
-http_port=$(free_port)
-JUMPGATE_HTTP_PORT=$http_port bin/jumpgate agent --file "$work/tunnel.yaml" --identity "$work/agent" > "$work/agent.log" 2>&1 &
-pids+=($!)
-health="http://127.0.0.1:$http_port/q/health/ready"
-for _ in $(seq 1 100); do
-  curl -fsS "$health" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-curl -fsS "$health" || { echo "the agent did not get ready:"; cat "$work/agent.log"; exit 1; }
-echo
-echo "== the laptop: ssh -p $door $user@relay runs a command on the lab machine"
-ssh -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$work/known_hosts" -i "$work/laptop" \
-  -p "$door" "$user@127.0.0.1" 'echo "hello from the lab machine: $(hostname), sshd $SSH_CONNECTION"'
-echo "== agent log:"
-grep -E "TunnelReady|Connected|bound" "$work/agent.log" || true
-echo "demo done (files in $work)"
+say "the tunnel: examples/lab-ssh.yaml, pointed at this relay with its host key pinned"
+"$kubectl" create namespace lab --dry-run=client -o yaml | "$kubectl" apply -f - >/dev/null
+sed -e "s/host: relay.example.com/host: 203.0.113.10/" -e "s/user: tunnel/user: root/" \
+    -e "s|\"ssh-ed25519 AAAA[^\"]*\"|\"$(hack/topology.sh relay-hostkey)\"|" examples/lab-ssh.yaml |
+  "$kubectl" -n lab apply -f -
+until line="$("$kubectl" -n lab get rtun lab-ssh -o jsonpath='{.status.authorizedKey}' 2>/dev/null)" && [[ -n $line ]]; do sleep 1; done
+say "on the relay, the tunnel's status.authorizedKey goes into ~root/.ssh/authorized_keys:"
+echo "$line"
+hack/topology.sh relay-authorize "$line"
+"$kubectl" -n lab wait --for=condition=Ready reversetunnel/lab-ssh --timeout=120s
+"$kubectl" -n lab get reversetunnels
+
+say "from the laptop: ssh -p 4040 root@relay runs a command on the lab machine"
+hack/topology.sh ssh-from-laptop -p 4040 root@192.0.2.10 \
+  'echo "hello from the lab machine, $(ip -4 -o addr show | grep -o "inet 10.8.92.10")"' 2>/dev/null
+
+say "done. Look around: export KUBECONFIG=$KUBECONFIG; $kubectl -n lab describe rtun lab-ssh"
+echo "Stop it all: hack/topology.sh down && hack/cluster.sh down"

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The cluster tier: a real single-node Kubernetes (hack/cluster.sh), the image built and imported
 # (hack/image.sh), the chart installed with helm, the classic topology (hack/topology.sh), then the tests tagged
-# "cluster". Leaves the cluster up for a rerun or a look (hack/cluster.sh down; hack/topology.sh down). Needs root.
+# "cluster". Stops the cluster and the topology at the end, unless JUMPGATE_KEEP_CLUSTER=1 (for a rerun or a look).
+# Needs root.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+[[ $(id -u) -eq 0 ]] || { echo "e2e: the cluster tier needs root" >&2; exit 1; }
 hack/setup.sh
 helm="$(hack/tools.sh helm)"
 bin="$(hack/kubernetes/build.sh)"
-mvn -B -q -ntp package -DskipTests
+[[ ${JUMPGATE_PACKAGED:-} == 1 ]] || mvn -B -q -ntp package -DskipTests
+if [[ ${JUMPGATE_KEEP_CLUSTER:-} != 1 ]]; then
+  trap 'hack/topology.sh down; hack/cluster.sh down' EXIT
+fi
 
 hack/cluster.sh up
 export KUBECONFIG=/var/lib/jumpgate-cluster/admin.kubeconfig JUMPGATE_KUBECTL="$bin/kubectl"
@@ -18,4 +23,4 @@ hack/cluster.sh import "$(hack/image.sh)"
 "$bin/kubectl" -n jumpgate-system rollout status deployment/jumpgate --timeout 180s >/dev/null
 hack/topology.sh up
 
-exec mvn -B -ntp verify -Dgroups=cluster -Djumpgate.test.excludedGroups=none -Dsurefire.failIfNoSpecifiedTests=false "$@"
+mvn -B -ntp verify -Dgroups=cluster -Djumpgate.test.excludedGroups=none -Dsurefire.failIfNoSpecifiedTests=false "$@"

@@ -134,7 +134,10 @@ class ClassicTopologyClusterTest {
 
     @Test
     void theLaptopReachesTheLabThroughTheRelayAndDeletingTheTunnelClosesTheDoor() throws Exception {
-        readyExample();
+        example(t -> { });
+        authorize("lab-ssh");
+        assertThat(kubectl("wait", "--for=condition=Ready", "reversetunnel/lab-ssh", "-n", namespace, "--timeout=90s"))
+                .contains("condition met");
 
         assertLaptopReachesLab(DOOR);
         String table = kubectl("get", "reversetunnels", "-n", namespace);
