@@ -118,6 +118,15 @@ class ClassicTopologyClusterTest {
         return output;
     }
 
+    /** Waits for another pod with this label, all its containers ready: the one its Deployment made instead. */
+    private void awaitReadyReplacement(Pod gone, String label, String value) {
+        await().atMost(PATIENCE).until(() -> client.pods().inNamespace(gone.getMetadata().getNamespace())
+                .withLabel(label, value).list().getItems().stream()
+                .anyMatch(p -> !p.getMetadata().getUid().equals(gone.getMetadata().getUid())
+                        && p.getStatus().getContainerStatuses() != null
+                        && p.getStatus().getContainerStatuses().stream().allMatch(s -> Boolean.TRUE.equals(s.getReady()))));
+    }
+
     /** A session from the laptop to the lab that prints a line every quarter second for ten seconds. */
     private static Process longSession(int port) throws IOException {
         return Topology.startFromLaptop("-p", Integer.toString(port), "root@" + Topology.RELAY_FROM_LAPTOP,
@@ -160,10 +169,7 @@ class ClassicTopologyClusterTest {
 
         client.resource(agent).delete();
 
-        await().atMost(PATIENCE).until(() -> client.pods().inNamespace(namespace).withLabel("jumpgate.dev/tunnel", "lab-ssh")
-                .list().getItems().stream().anyMatch(p -> !p.getMetadata().getUid().equals(agent.getMetadata().getUid())
-                        && p.getStatus().getContainerStatuses() != null
-                        && p.getStatus().getContainerStatuses().stream().allMatch(s -> Boolean.TRUE.equals(s.getReady()))));
+        awaitReadyReplacement(agent, "jumpgate.dev/tunnel", "lab-ssh");
         awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
         assertLaptopReachesLab(DOOR);
     }
@@ -178,11 +184,7 @@ class ClassicTopologyClusterTest {
         client.resource(operator).withGracePeriod(0).delete();
 
         assertSessionSurvived(session);
-        await().atMost(PATIENCE).until(() -> client.pods().inNamespace("jumpgate-system")
-                .withLabel("app.kubernetes.io/name", "jumpgate-operator").list().getItems().stream()
-                .anyMatch(p -> !p.getMetadata().getUid().equals(operator.getMetadata().getUid())
-                        && p.getStatus().getContainerStatuses() != null
-                        && p.getStatus().getContainerStatuses().stream().allMatch(s -> Boolean.TRUE.equals(s.getReady()))));
+        awaitReadyReplacement(operator, "app.kubernetes.io/name", "jumpgate-operator");
         awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
         assertLaptopReachesLab(DOOR);
     }

@@ -93,6 +93,17 @@ class TunnelAgentRelayTest {
         return forwardReport(name);
     }
 
+    /**
+     * The agent reports the failure, then leaves the relay alone for seconds: long enough for a tight loop to show
+     * itself in sshd's log, while the spec's cap of 30 s holds the next attempt back.
+     */
+    private void awaitReasonAndNoRetryForAWhile(OpenSshRelay relay, String reason) {
+        await().atMost(PATIENCE).until(() -> agent.report() != null && reason.equals(agent.report().reason()));
+        long attempts = relay.connectionsAccepted();
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4))
+                .until(() -> relay.connectionsAccepted() == attempts);
+    }
+
     @Test
     void bytesCrossTheForwardBothWays() throws Exception {
         OpenSshRelay relay = relay();
@@ -131,12 +142,7 @@ class TunnelAgentRelayTest {
         spec.getReconnect().setMaxBackoffSeconds(30);
         run(spec);
 
-        await().atMost(PATIENCE).until(() -> agent.report() != null
-                && Reasons.HOST_KEY_MISMATCH.equals(agent.report().reason()));
-        long attempts = relay.connectionsAccepted();
-        // Long enough for a tight loop to show itself; the cap of 30 s holds the next attempt back.
-        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4))
-                .until(() -> relay.connectionsAccepted() == attempts);
+        awaitReasonAndNoRetryForAWhile(relay, Reasons.HOST_KEY_MISMATCH);
 
         AgentReport report = agent.report();
         assertThat(report.connected()).isFalse();
@@ -178,11 +184,7 @@ class TunnelAgentRelayTest {
         spec.getReconnect().setMaxBackoffSeconds(30);
         run(spec);
 
-        await().atMost(PATIENCE).until(() -> agent.report() != null
-                && Reasons.AUTHENTICATION_FAILED.equals(agent.report().reason()));
-        long attempts = relay.connectionsAccepted();
-        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4))
-                .until(() -> relay.connectionsAccepted() == attempts);
+        awaitReasonAndNoRetryForAWhile(relay, Reasons.AUTHENTICATION_FAILED);
     }
 
     @Test
