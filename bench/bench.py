@@ -1,0 +1,457 @@
+#!/usr/bin/env python3
+"""Jumpgate's agent side by side with OpenSSH and autossh, through one stock OpenSSH sshd on loopback.
+
+Each comparison runs its variants interleaved, round after round, and reports medians and the median of the
+per-round ratios to OpenSSH. Run by bench/run.sh, which installs what is missing.
+"""
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CIPHER = "aes128-gcm@openssh.com"
+SSH_OPTS = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", f"Ciphers={CIPHER}", "-o", "Compression=no", "-o", "ExitOnForwardFailure=yes", "-o", "LogLevel=ERROR"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening(port, timeout=0.3):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until(check, seconds, what):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"{what} not within {seconds}s")
+
+
+def rss_kib(pids):
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def descendants(pid):
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout.split()
+    kids = [int(p) for p in out]
+    return kids + [d for k in kids for d in descendants(k)]
+
+
+class Relay:
+    """Debian's sshd on a free loopback port, key-only, the same cipher for everyone."""
+
+    def __init__(self, work, authorized):
+        self.work, self.port = work, free_port()
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / "relay_host")], check=True)
+        (work / "relay_keys").write_text(authorized)
+        (work / "relay.conf").write_text("\n".join([
+            f"Port {self.port}", "ListenAddress 127.0.0.1", f"HostKey {work / 'relay_host'}", "PidFile none",
+            f"AuthorizedKeysFile {work / 'relay_keys'}", "StrictModes no", "UsePAM no", "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "AllowTcpForwarding yes",
+            f"Ciphers {CIPHER}", "Compression no", "LogLevel ERROR", ""]))
+        self.process = None
+        self.start()
+
+    def host_key(self):
+        return " ".join((self.work / "relay_host.pub").read_text().split()[:2])
+
+    def start(self):
+        Path("/run/sshd").mkdir(exist_ok=True)
+        self.process = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(self.work / "relay.conf")],
+                                        stderr=subprocess.DEVNULL)
+        wait_until(lambda: listening(self.port), 10, "relay sshd")
+
+    def pids(self):
+        return [self.process.pid] + descendants(self.process.pid)
+
+    def kill(self):
+        for pid in reversed(self.pids()):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait()
+
+    def signal_all(self, sig):
+        for pid in self.pids():
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
+
+class Forwarder:
+    """Something that holds `-R 127.0.0.1:port -> 127.0.0.1:target` on the relay."""
+    name = "?"
+
+    def __init__(self, work, relay, key, target):
+        self.work, self.relay, self.key, self.target = work, relay, key, target
+        self.port = free_port()
+        self.process = None
+
+    def wait_bound(self, seconds=30):
+        wait_until(lambda: listening(self.port), seconds, f"{self.name} forward")
+
+    def pids(self):
+        return [self.process.pid] + descendants(self.process.pid)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+class OpenSsh(Forwarder):
+    name = "openssh"
+
+    def __init__(self, work, relay, key, target, extra=()):
+        super().__init__(work, relay, key, target)
+        self.process = subprocess.Popen(
+            ["ssh", "-N", "-R", f"127.0.0.1:{self.port}:127.0.0.1:{target}", "-i", str(key), "-p", str(relay.port),
+             *SSH_OPTS, *extra, f"{os.environ.get('USER', 'root')}@127.0.0.1"], stderr=subprocess.DEVNULL)
+
+
+class Autossh(Forwarder):
+    """autossh as the classic recipe runs it (-M monitor port), or tuned with ServerAliveInterval and -M 0."""
+
+    def __init__(self, work, relay, key, target, tuned, echo_port):
+        super().__init__(work, relay, key, target)
+        self.name = "autossh-tuned" if tuned else "autossh"
+        # -M port:echo_port: the monitor loops through the relay's echo service. The plain -M port would also ask
+        # the relay to listen on that port, which on one loopback collides with the local end of the loop.
+        monitor = ["-M", "0", "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=3"] if tuned \
+            else ["-M", f"{free_port()}:{echo_port}"]
+        env = dict(os.environ, AUTOSSH_GATETIME="0")
+        self.process = subprocess.Popen(
+            ["autossh", *monitor, "-N", "-R", f"127.0.0.1:{self.port}:127.0.0.1:{target}", "-i", str(key),
+             "-p", str(relay.port), *SSH_OPTS, f"{os.environ.get('USER', 'root')}@127.0.0.1"],
+            stderr=subprocess.DEVNULL, env=env)
+
+
+class Jumpgate(Forwarder):
+    name = "jumpgate"
+
+    def __init__(self, work, relay, key, target, keepalive=(10, 3)):
+        super().__init__(work, relay, key, target)
+        self.http = free_port()
+        spec = work / f"tunnel-{self.port}.yaml"
+        spec.write_text(f"""apiVersion: jumpgate.dev/v1alpha1
+kind: ReverseTunnel
+metadata: {{name: bench}}
+spec:
+  relay: {{host: 127.0.0.1, port: {relay.port}, user: {os.environ.get('USER', 'root')}, hostKeys: ["{relay.host_key()}"]}}
+  forwards:
+    - {{name: bench, remote: {{bindAddress: 127.0.0.1, port: {self.port}}}, target: {{host: 127.0.0.1, port: {target}}}}}
+  keepalive: {{intervalSeconds: {keepalive[0]}, countMax: {keepalive[1]}}}
+""")
+        env = dict(os.environ, JUMPGATE_HTTP_PORT=str(self.http))
+        self.process = subprocess.Popen([str(ROOT / "bin" / "jumpgate"), "agent", "--file", str(spec),
+                                         "--identity", str(key)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, env=env)
+
+    def ready(self):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.http}/q/health/ready", timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+
+class Direct:
+    name = "direct"
+
+    def __init__(self, target):
+        self.port = target
+
+    def stop(self):
+        pass
+
+
+class EchoServer:
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(512)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            conn, _ = self.sock.accept()
+            threading.Thread(target=self.echo, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def echo(conn):
+        with conn:
+            while data := conn.recv(65536):
+                conn.sendall(data)
+
+
+def echo_once(port, payload=b"x" * 64, timeout=5):
+    with socket.create_connection(("127.0.0.1", port), timeout) as s:
+        s.sendall(payload)
+        got = b""
+        while len(got) < len(payload):
+            chunk = s.recv(65536)
+            if not chunk:
+                raise OSError("closed")
+            got += chunk
+    return got == payload
+
+
+# ------------------------------------------------------------------------------------------------ measurements
+
+def throughput(port, reverse, seconds):
+    args = ["iperf3", "-c", "127.0.0.1", "-p", str(port), "-t", str(seconds), "-J", "-O", "1"]
+    if reverse:
+        args.append("-R")
+    for _ in range(10):
+        out = json.loads(subprocess.run(args, capture_output=True, text=True).stdout or "{}")
+        if "sum_received" in out.get("end", {}):
+            return out["end"]["sum_received"]["bits_per_second"] / 8 / 2**20  # MiB/s
+        time.sleep(0.5)  # iperf3's server runs one test at a time: the previous one may still be closing
+    raise RuntimeError(f"iperf3 through port {port} failed: {out.get('error')}")
+
+
+def connection_latencies(port, count):
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        echo_once(port)
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def round_trips(port, count):
+    samples = []
+    with socket.create_connection(("127.0.0.1", port), 5) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(count):
+            start = time.perf_counter()
+            s.sendall(b"ping")
+            got = b""
+            while len(got) < 4:
+                got += s.recv(16)
+            samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def pct(samples, p):
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+# ------------------------------------------------------------------------------------------------ comparisons
+
+def compare(rounds, variants, measure):
+    """variants: {name: port}; measure(port) -> number. Interleaved; returns {name: [per-round values]}."""
+    values = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, port in variants.items():
+            values[name].append(measure(port))
+    return values
+
+
+def ratios(values, against, higher_is_better):
+    out = {}
+    for name, series in values.items():
+        per_round = [(v / b if higher_is_better else b / v) if v and b else float("nan")
+                     for v, b in zip(series, values[against])]
+        out[name] = statistics.median(per_round)
+    return out
+
+
+def run_speed(args, work, relay, key, results):
+    iperf = free_port()
+    server = subprocess.Popen(["iperf3", "-s", "-p", str(iperf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    echo = EchoServer()
+    try:
+        wait_until(lambda: listening(iperf), 10, "iperf3 server")
+        forwarders = [OpenSsh(work, relay, key, iperf), Jumpgate(work, relay, key, iperf)]
+        echo_forwarders = [OpenSsh(work, relay, key, echo.port), Jumpgate(work, relay, key, echo.port)]
+        for f in forwarders + echo_forwarders:
+            f.wait_bound()
+        jumpgate = forwarders[1]
+        results["memory"] = {"jumpgate_idle_rss_mib": rss_kib(jumpgate.pids()) / 1024}
+        if "throughput" in args.only:
+            ports = {"direct": iperf, **{f.name: f.port for f in forwarders}}
+            for direction, reverse in (("to_target", False), ("from_target", True)):
+                values = compare(args.rounds, ports, lambda p: throughput(p, reverse, args.seconds))
+                results[f"throughput_{direction}_mib_s"] = summarize(values, higher_is_better=True)
+            results["memory"]["jumpgate_loaded_rss_mib"] = rss_kib(jumpgate.pids()) / 1024
+        if "latency" in args.only:
+            ports = {"direct": echo.port, **{f.name: f.port for f in echo_forwarders}}
+            per_variant = {n: [] for n in ports}
+            for _ in range(args.rounds):
+                for name, port in ports.items():
+                    per_variant[name].append(connection_latencies(port, args.connections))
+            results["new_connection_ms"] = {name: {
+                "p50": statistics.median(pct(r, 50) for r in runs),
+                "p99": statistics.median(pct(r, 99) for r in runs),
+                "share_over_30ms": statistics.median(sum(1 for x in r if x > 30) / len(r) for r in runs),
+            } for name, runs in per_variant.items()}
+            rt = compare(args.rounds, ports, lambda p: pct(round_trips(p, 300), 50))
+            results["round_trip_p50_ms"] = summarize(rt, higher_is_better=False)
+        if "memory" in args.only:
+            ssh = OpenSsh(work, relay, key, echo.port)
+            auto = Autossh(work, relay, key, echo.port, tuned=False, echo_port=echo.port)
+            ssh.wait_bound()
+            auto.wait_bound()
+            results["memory"]["openssh_rss_mib"] = rss_kib(ssh.pids()) / 1024
+            results["memory"]["autossh_plus_ssh_rss_mib"] = rss_kib(auto.pids()) / 1024
+            ssh.stop()
+            auto.stop()
+        for f in forwarders + echo_forwarders:
+            f.stop()
+    finally:
+        server.kill()
+
+
+def summarize(values, higher_is_better):
+    return {"median": {n: statistics.median(v) for n, v in values.items()},
+            "ratio_to_openssh": ratios(values, "openssh", higher_is_better),
+            "rounds": values}
+
+
+def run_recovery(args, work, relay, key, results):
+    """Kill the relay, bring it back after an outage; time until a new connection through each forward works."""
+    echo = EchoServer()
+    outcome = {}
+    for outage in args.outages:
+        times = {}
+        for _ in range(args.recovery_rounds):
+            variants = [Jumpgate(work, relay, key, echo.port),
+                        Autossh(work, relay, key, echo.port, tuned=False, echo_port=echo.port),
+                        Autossh(work, relay, key, echo.port, tuned=True, echo_port=echo.port)]
+            for v in variants:
+                v.wait_bound()
+            relay.kill()
+            time.sleep(outage)
+            relay.start()
+            back = time.monotonic()
+            recovered = {}
+
+            def watch(v):
+                while time.monotonic() - back < 120:
+                    try:
+                        if echo_once(v.port, timeout=1):
+                            recovered[v.name] = time.monotonic() - back
+                            return
+                    except OSError:
+                        pass
+                    time.sleep(0.02)
+
+            watchers = [threading.Thread(target=watch, args=(v,)) for v in variants]
+            for w in watchers:
+                w.start()
+            for w in watchers:
+                w.join()
+            for v in variants:
+                times.setdefault(v.name, []).append(recovered.get(v.name, float("inf")))
+                v.stop()
+        outcome[f"{outage}s"] = {name: statistics.median(series) for name, series in times.items()}
+    results["recovery_after_relay_returns_s"] = outcome
+
+
+def table(results):
+    lines = []
+
+    def row(*cells):
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+
+    for key, unit in (("throughput_to_target_mib_s", "MiB/s"), ("throughput_from_target_mib_s", "MiB/s"),
+                      ("round_trip_p50_ms", "ms")):
+        if key in results:
+            lines.append(f"\n{key} ({unit}; ratio = median of per-round ratios, >1 is better than OpenSSH)")
+            row("variant", "median", "ratio to openssh")
+            row("---", "---", "---")
+            for name, value in results[key]["median"].items():
+                row(name, f"{value:.2f}", f"{results[key]['ratio_to_openssh'][name]:.2f}")
+    if "new_connection_ms" in results:
+        lines.append("\nnew connection + 64-byte echo + close (ms)")
+        row("variant", "p50", "p99", "share over 30 ms")
+        row("---", "---", "---", "---")
+        for name, r in results["new_connection_ms"].items():
+            row(name, f"{r['p50']:.2f}", f"{r['p99']:.2f}", f"{r['share_over_30ms']:.0%}")
+    if "recovery_after_relay_returns_s" in results:
+        lines.append("\nrecovery: seconds from the relay accepting again to a working connection through the forward")
+        names = next(iter(results["recovery_after_relay_returns_s"].values())).keys()
+        row("outage", *names)
+        row("---", *["---"] * len(names))
+        for outage, r in results["recovery_after_relay_returns_s"].items():
+            row(outage, *[f"{r[n]:.2f}" for n in names])
+    if "memory" in results:
+        lines.append("\nmemory (RSS, MiB)")
+        row("what", "MiB")
+        row("---", "---")
+        for name, value in results["memory"].items():
+            row(name, f"{value:.1f}")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=3, help="iperf3 time per measurement")
+    parser.add_argument("--connections", type=int, default=200)
+    parser.add_argument("--outages", type=float, nargs="*", default=[0.5, 5, 15])
+    parser.add_argument("--recovery-rounds", type=int, default=3)
+    parser.add_argument("--only", default="throughput,latency,recovery,memory")
+    args = parser.parse_args()
+    args.only = set(args.only.split(","))
+
+    with tempfile.TemporaryDirectory(prefix="jumpgate-bench") as tmp:
+        work = Path(tmp)
+        key = work / "id_ed25519"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+        relay = Relay(work, (work / "id_ed25519.pub").read_text())
+        results = {"machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
+                               "openssh": subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()},
+                   "cipher": CIPHER, "rounds": args.rounds}
+        try:
+            if args.only & {"throughput", "latency", "memory"}:
+                run_speed(args, work, relay, key, results)
+            if "recovery" in args.only:
+                run_recovery(args, work, relay, key, results)
+        finally:
+            relay.kill()
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print("\nfigures: bench/results.json")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Benchmarks, side by side in one run: the Jumpgate agent against OpenSSH's `ssh -N -R` (as autossh runs it) and
+# a direct loopback connection, through a stock OpenSSH sshd on loopback, same cipher (aes128-gcm@openssh.com),
+# compression off. Interleaved rounds (A B C A B C ...), medians and the median of per-round ratios.
+# Prints a table and writes bench/results.json. Not part of the test command (see BENCHMARKS.md).
+#   bench/run.sh [--rounds N] [--only throughput,latency,recovery,memory]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+hack/setup.sh >/dev/null
+need=()
+for tool in iperf3 autossh; do command -v "$tool" >/dev/null || need+=("$tool"); done
+if (( ${#need[@]} )); then
+  sudo=""; [[ $(id -u) -eq 0 ]] || sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+[[ -f target/quarkus-app/quarkus-run.jar ]] || mvn -B -q -ntp package -DskipTests
+exec python3 bench/bench.py "$@"
