@@ -12,12 +12,23 @@ final class RelayFailure extends Exception {
     private final String reason;
     private final boolean retryingSoonHelps;
     private final transient PublicKeyLine hostKeySeen;
+    private final boolean refused;
 
     RelayFailure(String reason, String message, boolean retryingSoonHelps, PublicKeyLine hostKeySeen) {
+        this(reason, message, retryingSoonHelps, hostKeySeen, false);
+    }
+
+    RelayFailure(String reason, String message, boolean retryingSoonHelps, PublicKeyLine hostKeySeen, boolean refused) {
         super(message);
         this.reason = reason;
         this.retryingSoonHelps = retryingSoonHelps;
         this.hostKeySeen = hostKeySeen;
+        this.refused = refused;
+    }
+
+    /** The relay's host answered, refusing the TCP connection: its sshd is down, the host is up. */
+    boolean refused() {
+        return refused;
     }
 
     String reason() {

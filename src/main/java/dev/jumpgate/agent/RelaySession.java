@@ -16,6 +16,8 @@ import dev.jumpgate.ssh.PublicKeyLine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -116,14 +118,38 @@ final class RelaySession implements AutoCloseable {
                     + "/.ssh/authorized_keys on the relay", false, seen);
         }
         return new RelayFailure(Reasons.RELAY_UNREACHABLE, "cannot reach the relay " + where + ": " + rootMessage(e),
-                true, seen);
+                true, seen, refused(e));
     }
 
-    private static String rootMessage(Throwable e) {
+    /**
+     * Whether the relay accepts a TCP connection now: a probe far cheaper than an SSH handshake, so that a relay
+     * that comes back is used at once rather than at the end of a backoff.
+     */
+    static boolean accepts(RelaySpec relay, int timeoutMillis) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(relay.getHost(), relay.getPort()), timeoutMillis);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** JSch reports a refused connect as a ConnectException, or only in its message when it connects on a thread. */
+    private static boolean refused(JSchException e) {
+        return rootCause(e) instanceof ConnectException
+                || String.valueOf(e.getMessage()).contains("Connection refused");
+    }
+
+    private static Throwable rootCause(Throwable e) {
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
+        return root;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = rootCause(e);
         return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     }
 

@@ -33,6 +33,12 @@ public final class TunnelAgent implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(TunnelAgent.class);
     /** How often a quiet agent looks at its session: JSch has no callback for a dead connection. */
     private static final Duration LIVENESS_POLL = Duration.ofMillis(200);
+    /**
+     * While the relay's host refuses connections (its sshd is down), a TCP probe this often tells when it is back,
+     * so the next SSH attempt need not wait out the backoff. A refused connect is one packet each way; SSH attempts
+     * themselves still follow the backoff, so a relay that accepts TCP but fails SSH is never hammered.
+     */
+    private static final Duration REFUSED_PROBE = Duration.ofMillis(250);
     /** A session up this long has proved the relay healthy: the next failure backs off from the minimum again. */
     private static final Duration STABLE = Duration.ofSeconds(10);
 
@@ -55,6 +61,7 @@ public final class TunnelAgent implements AutoCloseable {
     private Backoff connectBackoff;
     private ReconnectSpecKey backoffFor;
     private Instant nextConnectAttempt = Instant.MIN;
+    private boolean relayRefused;
     private final Map<String, Slot> slots = new LinkedHashMap<>();
     private String reason = Reasons.CONNECTING;
     private String message = "connecting to the relay";
@@ -158,17 +165,25 @@ public final class TunnelAgent implements AutoCloseable {
             nextConnectAttempt = now;
         }
         if (session == null) {
-            if (now.isBefore(nextConnectAttempt)) {
-                return Duration.between(now, nextConnectAttempt);
+            if (now.isBefore(nextConnectAttempt) && relayRefused
+                    && RelaySession.accepts(config.spec().getRelay(), (int) REFUSED_PROBE.toMillis())) {
+                LOG.debug("the relay accepts connections again");
+                nextConnectAttempt = now;
             }
-            if (!connect(config)) {
-                return Duration.between(now, nextConnectAttempt);
+            if (now.isBefore(nextConnectAttempt) || !connect(config)) {
+                return untilNextConnectAttempt(clock.instant());
             }
         }
         if (connectedAt != null && Duration.between(connectedAt, now).compareTo(STABLE) >= 0) {
             connectBackoff().reset();
         }
         return reconcileForwards(config, now);
+    }
+
+    /** Until the backoff allows the next SSH attempt; no longer than the next probe while the relay refuses. */
+    private Duration untilNextConnectAttempt(Instant now) {
+        Duration wait = now.isBefore(nextConnectAttempt) ? Duration.between(now, nextConnectAttempt) : Duration.ZERO;
+        return relayRefused && wait.compareTo(REFUSED_PROBE) > 0 ? REFUSED_PROBE : wait;
     }
 
     private boolean connect(TunnelConfig config) {
@@ -186,6 +201,7 @@ public final class TunnelAgent implements AutoCloseable {
                 reconnects++;
             }
             everConnected = true;
+            relayRefused = false;
             reason = Reasons.CONNECTED;
             message = "connected to " + describe(config);
             LOG.infof("connected to %s, host key %s", describe(config), opened.hostKey().fingerprint());
@@ -194,6 +210,7 @@ public final class TunnelAgent implements AutoCloseable {
             if (f.hostKeySeen() != null) {
                 hostKeySeen = f.hostKeySeen();
             }
+            relayRefused = f.refused();
             fail(f.reason(), f.getMessage(), f.retryingSoonHelps() ? connectBackoff().next() : connectBackoff().cap());
             return false;
         }

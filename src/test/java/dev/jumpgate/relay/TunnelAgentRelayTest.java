@@ -269,6 +269,26 @@ class TunnelAgentRelayTest {
     }
 
     @Test
+    void aRelayBackAfterALongOutageIsUsedAtOnceNotAtTheEndOfTheBackoff() {
+        OpenSshRelay relay = relay();
+        int port = OpenSshRelay.freePort();
+        ReverseTunnelSpec spec = spec(relay, forward("ssh", port, target.port()));
+        spec.getReconnect().setMaxBackoffSeconds(30);
+        run(spec);
+        awaitBound("ssh");
+
+        relay.kill();
+        // Down long enough for the backoff to grow past 4 s (attempts after about 1, 2 and 4 s).
+        await().during(Duration.ofSeconds(7)).atMost(Duration.ofSeconds(8)).until(() -> !agent.report().connected());
+        relay.restart();
+        long back = System.nanoTime();
+
+        awaitBound("ssh");
+        assertThat(Duration.ofNanos(System.nanoTime() - back)).isLessThan(Duration.ofSeconds(2));
+        assertThat(EchoClient.echoes(port, 1000)).isTrue();
+    }
+
+    @Test
     void aFrozenRelayIsDeclaredDeadAfterTheKeepaliveWindowAndReconnectedWhenItThaws() {
         OpenSshRelay relay = relay();
         int port = OpenSshRelay.freePort();
