@@ -13,6 +13,7 @@ import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RelaySpec;
 import dev.jumpgate.ssh.PublicKeyLine;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,6 +24,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import jdk.net.ExtendedSocketOptions;
 import org.jboss.logging.Logger;
 
 /**
@@ -72,6 +74,9 @@ final class RelaySession implements AutoCloseable {
                     + " is not a usable unencrypted OpenSSH key: " + e.getMessage(), false, null);
         }
         int aliveMillis = config.spec().getKeepalive().getIntervalSeconds() * 1000;
+        // The keepalive window, within bounds: a relay that accepts TCP but never speaks SSH must not hold the agent.
+        int connectTimeout = (int) Math.min(MAX_CONNECT_TIMEOUT_MILLIS,
+                Math.max(5_000, (long) aliveMillis * config.spec().getKeepalive().getCountMax()));
         Session session = null;
         try {
             session = jsch.getSession(relay.getUser(), relay.getHost(), relay.getPort());
@@ -84,11 +89,10 @@ final class RelaySession implements AutoCloseable {
             session.setConfig("compression.c2s", "none");
             session.setConfig("PreferredAuthentications", "publickey");
             session.setDaemonThread(true);
+            session.setSocketFactory(new RelaySocket(connectTimeout));
             session.setServerAliveInterval(aliveMillis);
             session.setServerAliveCountMax(config.spec().getKeepalive().getCountMax());
-            // The keepalive window, within bounds: a relay that accepts TCP but never speaks SSH must not hold the agent.
-            long window = (long) aliveMillis * config.spec().getKeepalive().getCountMax();
-            session.connect((int) Math.min(MAX_CONNECT_TIMEOUT_MILLIS, Math.max(5_000, window)));
+            session.connect(connectTimeout);
             return new RelaySession(session, hostKeys);
         } catch (JSchException e) {
             if (session != null) {
@@ -280,6 +284,62 @@ final class RelaySession implements AutoCloseable {
         @Override
         public HostKey[] getHostKey(String host, String type) {
             return new HostKey[0]; // no revoked keys: JSch asks after an OK
+        }
+    }
+
+    /**
+     * The agent's socket to the relay. sshd sets TCP_NODELAY only for sessions with a pty, so its small packets
+     * (a forwarded connection's first bytes) wait under Nagle for the agent's ACK, which Linux delays up to 40 ms:
+     * re-arming TCP_QUICKACK after every read acknowledges at once. JSch reads the relay only through these streams.
+     */
+    private record RelaySocket(int connectTimeoutMillis) implements SocketFactory {
+        @Override
+        public Socket createSocket(String host, int port) throws IOException {
+            Socket socket = new Socket();
+            try {
+                socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
+                socket.setTcpNoDelay(true);
+            } catch (IOException e) {
+                socket.close();
+                throw e;
+            }
+            return socket;
+        }
+
+        @Override
+        public InputStream getInputStream(Socket socket) throws IOException {
+            InputStream in = socket.getInputStream();
+            if (!socket.supportedOptions().contains(ExtendedSocketOptions.TCP_QUICKACK)) {
+                return in;
+            }
+            return new FilterInputStream(in) {
+                @Override
+                public int read(byte[] buffer, int offset, int length) throws IOException {
+                    int n = super.read(buffer, offset, length);
+                    quickAck();
+                    return n;
+                }
+
+                @Override
+                public int read() throws IOException {
+                    int b = super.read();
+                    quickAck();
+                    return b;
+                }
+
+                private void quickAck() {
+                    try {
+                        socket.setOption(ExtendedSocketOptions.TCP_QUICKACK, true);
+                    } catch (IOException e) {
+                        // the socket closed under us: the session sees it on its next read
+                    }
+                }
+            };
+        }
+
+        @Override
+        public OutputStream getOutputStream(Socket socket) throws IOException {
+            return socket.getOutputStream();
         }
     }
 
