@@ -18,8 +18,9 @@ COPY target/quarkus-app/app/ /deployments/app/
 COPY target/quarkus-app/quarkus/ /deployments/quarkus/
 COPY target/quarkus-app/quarkus-run.jar /deployments/quarkus-run.jar
 
-# Small, predictable JVMs: one agent per tunnel adds up. No perf data file, so a read-only root works.
-ENV JAVA_OPTS="-XX:+UseSerialGC -XX:MaxRAMPercentage=70 -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError -Xss512k -Djava.io.tmpdir=/tmp"
+# Small, predictable JVMs: one agent per tunnel adds up. Half the memory limit for the heap leaves room for
+# classes, code and buffers inside it. No perf data file, so a read-only root works.
+ENV JAVA_OPTS="-XX:+UseSerialGC -XX:MaxRAMPercentage=50 -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError -Xss512k -Djava.io.tmpdir=/tmp"
 EXPOSE 8080
 USER 185:185
 WORKDIR /deployments

@@ -21,9 +21,9 @@ public interface AgentPodConfig {
     @WithDefault("10m")
     String cpuRequest();
 
-    @WithDefault("96Mi")
+    @WithDefault("160Mi")
     String memoryRequest();
 
-    @WithDefault("192Mi")
+    @WithDefault("256Mi")
     String memoryLimit();
 }
