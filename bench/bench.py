@@ -386,6 +386,42 @@ def run_recovery(args, work, relay, key, results):
     results["recovery_after_relay_returns_s"] = outcome
 
 
+def run_frozen(args, work, relay, key, results):
+    """SIGSTOP the relay and its sessions: nothing is closed, nothing answers. Time until each side notices, with the
+    same keepalive (2 s x 3): the agent's readiness going down, ssh -N -R (ServerAliveInterval) exiting."""
+    echo = EchoServer()
+    times = {"jumpgate": [], "openssh": []}
+    for _ in range(args.recovery_rounds):
+        agent = Jumpgate(work, relay, key, echo.port, keepalive=(2, 3))
+        ssh = OpenSsh(work, relay, key, echo.port, extra=["-o", "ServerAliveInterval=2", "-o", "ServerAliveCountMax=3"])
+        agent.wait_bound()
+        ssh.wait_bound()
+        wait_until(agent.ready, 30, "agent ready")
+        relay.signal_all(signal.SIGSTOP)
+        frozen = time.monotonic()
+        noticed = {}
+
+        def watch(name, check):
+            while time.monotonic() - frozen < 120:
+                if check():
+                    noticed[name] = time.monotonic() - frozen
+                    return
+                time.sleep(0.05)
+
+        watchers = [threading.Thread(target=watch, args=("jumpgate", lambda: not agent.ready())),
+                    threading.Thread(target=watch, args=("openssh", lambda: ssh.process.poll() is not None))]
+        for w in watchers:
+            w.start()
+        for w in watchers:
+            w.join()
+        relay.signal_all(signal.SIGCONT)
+        for name in times:
+            times[name].append(noticed.get(name, float("inf")))
+        agent.stop()
+        ssh.stop()
+    results["frozen_relay_noticed_s"] = {name: statistics.median(series) for name, series in times.items()}
+
+
 def table(results):
     lines = []
 
@@ -413,6 +449,11 @@ def table(results):
         row("---", *["---"] * len(names))
         for outage, r in results["recovery_after_relay_returns_s"].items():
             row(outage, *[f"{r[n]:.2f}" for n in names])
+    if "frozen_relay_noticed_s" in results:
+        lines.append("\nfrozen relay (SIGSTOP), keepalive 2 s x 3: seconds until it is noticed")
+        row(*results["frozen_relay_noticed_s"].keys())
+        row(*["---"] * len(results["frozen_relay_noticed_s"]))
+        row(*[f"{v:.2f}" for v in results["frozen_relay_noticed_s"].values()])
     if "memory" in results:
         lines.append("\nmemory (RSS, MiB)")
         row("what", "MiB")
@@ -429,7 +470,7 @@ def main():
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--outages", type=float, nargs="*", default=[0.5, 5, 15])
     parser.add_argument("--recovery-rounds", type=int, default=3)
-    parser.add_argument("--only", default="throughput,latency,recovery,memory")
+    parser.add_argument("--only", default="throughput,latency,recovery,frozen,memory")
     args = parser.parse_args()
     args.only = set(args.only.split(","))
 
@@ -446,6 +487,8 @@ def main():
                 run_speed(args, work, relay, key, results)
             if "recovery" in args.only:
                 run_recovery(args, work, relay, key, results)
+            if "frozen" in args.only:
+                run_frozen(args, work, relay, key, results)
         finally:
             relay.kill()
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")

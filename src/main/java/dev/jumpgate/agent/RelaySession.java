@@ -91,7 +91,9 @@ final class RelaySession implements AutoCloseable {
             session.setDaemonThread(true);
             session.setSocketFactory(new RelaySocket(connectTimeout));
             session.setServerAliveInterval(aliveMillis);
-            session.setServerAliveCountMax(config.spec().getKeepalive().getCountMax());
+            // JSch declares the relay dead at the first silent interval after countMax keepalives, one interval later
+            // than ssh's ServerAliveCountMax: one less makes "interval x countMax" mean what it says in ssh_config.
+            session.setServerAliveCountMax(config.spec().getKeepalive().getCountMax() - 1);
             session.connect(connectTimeout);
             return new RelaySession(session, hostKeys);
         } catch (JSchException e) {

@@ -301,8 +301,9 @@ class TunnelAgentRelayTest {
         Duration noticed = Duration.ofNanos(System.nanoTime() - frozenAt);
         relay.thaw();
 
-        // 3 unanswered keepalives a second apart, plus JSch's first wait and our poll: well under 10 s.
-        assertThat(noticed).isBetween(Duration.ofSeconds(2), Duration.ofSeconds(10));
+        // interval x countMax = 3 s declares the relay dead, as ServerAliveInterval x ServerAliveCountMax does for ssh;
+        // our 200 ms poll and scheduling on top.
+        assertThat(noticed).isBetween(Duration.ofMillis(2_500), Duration.ofMillis(4_500));
         assertThat(agent.report().reason()).isEqualTo(Reasons.RELAY_UNREACHABLE);
         awaitBound("ssh");
         assertThat(EchoClient.echoes(port, 1000)).isTrue();
