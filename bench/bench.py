@@ -389,6 +389,28 @@ def run_recovery(args, work, relay, key, results):
 def run_frozen(args, work, relay, key, results):
     """SIGSTOP the relay and its sessions: nothing is closed, nothing answers. Time until each side notices, with the
     same keepalive (2 s x 3): the agent's readiness going down, ssh -N -R (ServerAliveInterval) exiting."""
+    results["frozen_relay_noticed_s"] = noticed_silence(args, work, relay, key,
+                                                        lambda: relay.signal_all(signal.SIGSTOP),
+                                                        lambda: relay.signal_all(signal.SIGCONT))
+
+
+def run_silent_drop(args, work, relay, key, results):
+    """Every packet to and from the relay's port dropped (iptables, needs root), as a dead route would: the same
+    measure as a frozen relay."""
+    rules = [["-p", "tcp", "--dport", str(relay.port), "-j", "DROP"], ["-p", "tcp", "--sport", str(relay.port), "-j", "DROP"]]
+
+    def drop():
+        for rule in rules:
+            subprocess.run(["iptables", "-I", "INPUT", *rule], check=True)
+
+    def restore():
+        for rule in rules:
+            subprocess.run(["iptables", "-D", "INPUT", *rule], check=False)
+
+    results["silent_drop_noticed_s"] = noticed_silence(args, work, relay, key, drop, restore)
+
+
+def noticed_silence(args, work, relay, key, silence, restore):
     echo = EchoServer()
     times = {"jumpgate": [], "openssh": []}
     for _ in range(args.recovery_rounds):
@@ -397,7 +419,7 @@ def run_frozen(args, work, relay, key, results):
         agent.wait_bound()
         ssh.wait_bound()
         wait_until(agent.ready, 30, "agent ready")
-        relay.signal_all(signal.SIGSTOP)
+        silence()
         frozen = time.monotonic()
         noticed = {}
 
@@ -414,12 +436,12 @@ def run_frozen(args, work, relay, key, results):
             w.start()
         for w in watchers:
             w.join()
-        relay.signal_all(signal.SIGCONT)
+        restore()
         for name in times:
             times[name].append(noticed.get(name, float("inf")))
         agent.stop()
         ssh.stop()
-    results["frozen_relay_noticed_s"] = {name: statistics.median(series) for name, series in times.items()}
+    return {name: statistics.median(series) for name, series in times.items()}
 
 
 def table(results):
@@ -449,11 +471,12 @@ def table(results):
         row("---", *["---"] * len(names))
         for outage, r in results["recovery_after_relay_returns_s"].items():
             row(outage, *[f"{r[n]:.2f}" for n in names])
-    if "frozen_relay_noticed_s" in results:
-        lines.append("\nfrozen relay (SIGSTOP), keepalive 2 s x 3: seconds until it is noticed")
-        row(*results["frozen_relay_noticed_s"].keys())
-        row(*["---"] * len(results["frozen_relay_noticed_s"]))
-        row(*[f"{v:.2f}" for v in results["frozen_relay_noticed_s"].values()])
+    for key, title in (("frozen_relay_noticed_s", "frozen relay (SIGSTOP)"), ("silent_drop_noticed_s", "silent drop (DROP)")):
+        if key in results:
+            lines.append(f"\n{title}, keepalive 2 s x 3: seconds until it is noticed")
+            row(*results[key].keys())
+            row(*["---"] * len(results[key]))
+            row(*[f"{v:.2f}" for v in results[key].values()])
     if "memory" in results:
         lines.append("\nmemory (RSS, MiB)")
         row("what", "MiB")
@@ -470,7 +493,7 @@ def main():
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--outages", type=float, nargs="*", default=[0.5, 5, 15])
     parser.add_argument("--recovery-rounds", type=int, default=3)
-    parser.add_argument("--only", default="throughput,latency,recovery,frozen,memory")
+    parser.add_argument("--only", default="throughput,latency,recovery,frozen,silent,memory")
     args = parser.parse_args()
     args.only = set(args.only.split(","))
 
@@ -489,6 +512,8 @@ def main():
                 run_recovery(args, work, relay, key, results)
             if "frozen" in args.only:
                 run_frozen(args, work, relay, key, results)
+            if "silent" in args.only:
+                run_silent_drop(args, work, relay, key, results)
         finally:
             relay.kill()
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -8,6 +8,7 @@
 #   hack/cluster.sh down     stop everything up started, by pid, put the host back as it was, forget the
 #                            cluster's objects (the next up is a fresh cluster; certificates and images stay)
 #   hack/cluster.sh status   what runs
+#   hack/cluster.sh check-clean   fails if down left anything of up's on the host
 #   hack/cluster.sh env      prints export KUBECONFIG=... for a shell: eval "$(hack/cluster.sh env)"
 #   hack/cluster.sh import IMAGE.tar   load an image (docker-archive) into the node's containerd
 #
@@ -121,11 +122,10 @@ host_down() {
   # Mounts made for pods (secret volumes, shm, rootfs) under our directories, deepest first.
   awk -v a="$STATE/" -v b="$RUN/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/self/mounts | sort -r |
     while read -r m; do umount -l "$m" 2>/dev/null || true; done
-  if [[ -x "$BIN/kube-proxy" ]]; then "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true; fi
-  { iptables -t nat -S 2>/dev/null || true; } | awk '/^-A/ && /CNI-|jumpgate/ {sub(/^-A/, "-D"); print}' |
-    while read -r rule; do iptables -t nat $rule 2>/dev/null || true; done
-  for chain in $(iptables -t nat -S 2>/dev/null | awk '/^-N CNI-/{print $2}'); do
-    iptables -t nat -F "$chain" 2>/dev/null || true; iptables -t nat -X "$chain" 2>/dev/null || true
+  # Every chain and rule the kubelet, kube-proxy and the CNI plugins made (KUBE-*, CNI-*), in every table, at once.
+  for family in iptables ip6tables; do
+    command -v "$family-save" >/dev/null || continue
+    "$family-save" 2>/dev/null | grep -vE 'KUBE-|CNI-' | "$family-restore" 2>/dev/null || true
   done
   ip link del "$BRIDGE" 2>/dev/null || true
   ip link del "$NODE_DEV" 2>/dev/null || true
@@ -314,6 +314,21 @@ down() {
   log "down"
 }
 
+# What up leaves on the host, if anything is left after down: the cluster tier checks that down cleans.
+check_clean() {
+  local left=()
+  for name in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy; do
+    running "$name" && left+=("process $name")
+  done
+  iptables-save 2>/dev/null | grep -qE 'KUBE-|CNI-' && left+=("iptables chains KUBE-*/CNI-*")
+  ip link show "$BRIDGE" >/dev/null 2>&1 && left+=("bridge $BRIDGE")
+  ip -o addr show | grep -q " $NODE_IP/" && left+=("address $NODE_IP")
+  grep -qE " ($STATE|$RUN)/| /run/netns/cni-" /proc/self/mounts && left+=("mounts")
+  [[ -f "$STATE/sysctls.saved" ]] && left+=("sysctls not restored")
+  if (( ${#left[@]} )); then log "left on the host: ${left[*]}"; return 1; fi
+  log "the host is clean"
+}
+
 status() {
   for name in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy; do
     if running "$name"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
@@ -325,6 +340,7 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
+  check-clean) check_clean ;;
   env) echo "export KUBECONFIG=$STATE/admin.kubeconfig" ;;
   import) import "${2:?image tarball}" ;;
   *) sed -n '2,20p' "$0"; exit 2 ;;

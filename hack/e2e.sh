@@ -10,9 +10,14 @@ hack/setup.sh
 helm="$(hack/tools.sh helm)"
 bin="$(hack/kubernetes/build.sh)"
 [[ ${JUMPGATE_PACKAGED:-} == 1 ]] || mvn -B -q -ntp package -DskipTests
-if [[ ${JUMPGATE_KEEP_CLUSTER:-} != 1 ]]; then
-  trap 'hack/topology.sh down; hack/cluster.sh down' EXIT
-fi
+teardown() {
+  local status=$?
+  hack/topology.sh down
+  hack/cluster.sh down
+  hack/cluster.sh check-clean || status=1   # down must leave nothing of up's behind
+  exit "$status"
+}
+[[ ${JUMPGATE_KEEP_CLUSTER:-} == 1 ]] || trap teardown EXIT
 
 hack/cluster.sh up
 export KUBECONFIG=/var/lib/jumpgate-cluster/admin.kubeconfig JUMPGATE_KUBECTL="$bin/kubectl"
