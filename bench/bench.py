@@ -496,6 +496,9 @@ def main():
     parser.add_argument("--only", default="throughput,latency,recovery,frozen,silent,memory")
     args = parser.parse_args()
     args.only = set(args.only.split(","))
+    if args.only == {"controlplane"}:
+        # No OpenSSH counterpart: the operator alone, on a real control plane.
+        return subprocess.run([sys.executable, str(ROOT / "bench" / "controlplane.py")]).returncode
 
     with tempfile.TemporaryDirectory(prefix="jumpgate-bench") as tmp:
         work = Path(tmp)

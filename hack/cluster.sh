@@ -4,7 +4,8 @@
 # (hack/kubernetes/build.sh), containerd, runc and the CNI plugins from Debian, the pause image built from
 # Kubernetes' own pause.c. No registry, no Docker engine; needs root.
 #
-#   hack/cluster.sh up       start everything (again after a crash: it stops leftovers first)
+#   hack/cluster.sh up       start everything (again after a crash: it stops leftovers first);
+#                            JUMPGATE_CLUSTER_NODE=0 starts the control plane only (bench/controlplane.py)
 #   hack/cluster.sh down     stop everything up started, by pid, put the host back as it was, forget the
 #                            cluster's objects (the next up is a fresh cluster; certificates and images stay)
 #   hack/cluster.sh status   what runs
@@ -285,6 +286,10 @@ up() {
     --authentication-kubeconfig "$STATE/scheduler.kubeconfig" --authorization-kubeconfig "$STATE/scheduler.kubeconfig" \
     --leader-elect=false --bind-address 127.0.0.1
 
+  if [[ ${JUMPGATE_CLUSTER_NODE:-1} == 0 ]]; then
+    log "up: control plane only (no node runs pods); eval \"\$(hack/cluster.sh env)\""
+    return
+  fi
   containerd_config
   start containerd containerd --config "$STATE/containerd/config.toml"
   wait_for containerd 30 ctr --address "$CONTAINERD_SOCK" version

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""The operator at scale on a real control plane (hack/cluster.sh with no node: agents are never scheduled).
+
+For 1, 100 and 1000 ReverseTunnels created at once: seconds until the operator has made every tunnel's objects
+(key Secret, ServiceAccount, Role, RoleBinding, Lease, Deployment) and written its status; the operator's RSS
+afterwards. Needs root. Run by bench/run.sh --only controlplane.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RELAY_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOUkituUMVtkrZyMpHYswXkrnmmT0+z0NBkuc4/PijNN"
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, capture_output=True, text=True, cwd=ROOT, **kw).stdout
+
+
+def kubectl(*args, input=None):
+    return subprocess.run([KUBECTL, *args], check=True, capture_output=True, text=True, input=input).stdout
+
+
+def count(kind, namespace):
+    out = kubectl("get", kind, "-n", namespace, "-l", "app.kubernetes.io/managed-by=jumpgate-operator", "-o", "name")
+    return len(out.split())
+
+
+def statuses(namespace):
+    items = json.loads(kubectl("get", "reversetunnels", "-n", namespace, "-o", "json"))["items"]
+    return sum(1 for t in items if t.get("status", {}).get("observedGeneration") == 1)
+
+
+def tunnels(n, namespace):
+    docs = []
+    for i in range(n):
+        docs.append(json.dumps({
+            "apiVersion": "jumpgate.dev/v1alpha1", "kind": "ReverseTunnel",
+            "metadata": {"name": f"t{i}", "namespace": namespace},
+            "spec": {"relay": {"host": "relay.example.com", "user": "tunnel", "hostKeys": [RELAY_KEY]},
+                     "forwards": [{"name": "ssh", "remote": {"port": 4040}, "target": {"host": "10.8.92.10", "port": 22}}]}}))
+    return "\n---\n".join(docs)
+
+
+def rss_mib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main():
+    global KUBECTL
+    KUBECTL = sh("hack/kubernetes/build.sh").strip() + "/kubectl"
+    env = dict(os.environ, JUMPGATE_CLUSTER_NODE="0")
+    subprocess.run(["hack/cluster.sh", "up"], check=True, cwd=ROOT, env=env)
+    os.environ["KUBECONFIG"] = "/var/lib/jumpgate-cluster/admin.kubeconfig"
+    kubectl("apply", "--server-side", "-f", str(ROOT / "crds"))
+    kubectl("wait", "--for=condition=Established", "crd/reversetunnels.jumpgate.dev", "--timeout=60s")
+    # The JVM as in its pod: the Dockerfile's flags, the heap at half the chart's 384Mi limit.
+    operator = subprocess.Popen(["java", "-XX:+UseSerialGC", "-Xmx192m", "-XX:-UsePerfData", "-Xss512k",
+                                 "-Dquarkus.http.port=0", "-jar",
+                                 str(ROOT / "target/quarkus-app/quarkus-run.jar")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    results = {}
+    try:
+        for n in (1, 100, 1000):
+            ns = f"scale-{n}"
+            kubectl("create", "namespace", ns)
+            start = time.monotonic()
+            kubectl("apply", "--server-side", "-f", "-", input=tunnels(n, ns))
+            while True:
+                done = all(count(kind, ns) >= n for kind in ("secrets", "serviceaccounts", "roles", "rolebindings",
+                                                               "leases", "deployments")) and statuses(ns) >= n
+                if done:
+                    break
+                if time.monotonic() - start > 600:
+                    raise RuntimeError(f"{n} tunnels not reconciled in 600 s")
+                time.sleep(0.5)
+            results[n] = {"seconds": round(time.monotonic() - start, 2), "operator_rss_mib": round(rss_mib(operator.pid), 1)}
+            print(f"{n:>5} tunnels: objects and status in {results[n]['seconds']:.1f} s; "
+                  f"operator RSS {results[n]['operator_rss_mib']:.0f} MiB", flush=True)
+    finally:
+        operator.terminate()
+        operator.wait()
+        subprocess.run(["hack/cluster.sh", "down"], cwd=ROOT)
+    (ROOT / "bench" / "controlplane.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
