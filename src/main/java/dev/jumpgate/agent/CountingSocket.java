@@ -5,7 +5,6 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -25,14 +24,7 @@ final class CountingSocket extends Socket {
     }
 
     static Socket connect(String host, int port, int timeoutMillis, ForwardTraffic traffic) throws IOException {
-        CountingSocket socket = new CountingSocket(traffic);
-        try {
-            socket.connect(new InetSocketAddress(host, port), timeoutMillis);
-            socket.setTcpNoDelay(true);
-        } catch (IOException e) {
-            socket.close();
-            throw e;
-        }
+        CountingSocket socket = TcpSockets.connect(new CountingSocket(traffic), host, port, timeoutMillis);
         socket.open.set(true);
         traffic.opened();
         return socket;

@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -132,8 +131,7 @@ final class RelaySession implements AutoCloseable {
      * that comes back is used at once rather than at the end of a backoff.
      */
     static boolean accepts(RelaySpec relay, int timeoutMillis) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(relay.getHost(), relay.getPort()), timeoutMillis);
+        try (Socket probe = TcpSockets.connect(new Socket(), relay.getHost(), relay.getPort(), timeoutMillis)) {
             return true;
         } catch (IOException e) {
             return false;
@@ -175,7 +173,7 @@ final class RelaySession implements AutoCloseable {
     int bind(ForwardSpec forward, ForwardTraffic traffic) throws ForwardRefused {
         String bind = forward.getRemote().getBindAddress();
         int requested = forward.getRemote().getPort();
-        Set<Integer> before = boundPorts();
+        Set<Integer> before = requested == 0 ? boundPorts() : Set.of();
         try {
             session.setPortForwardingR(bind, requested, forward.getTarget().getHost(), forward.getTarget().getPort(),
                     new TargetSockets(traffic));
@@ -297,15 +295,7 @@ final class RelaySession implements AutoCloseable {
     private record RelaySocket(int connectTimeoutMillis) implements SocketFactory {
         @Override
         public Socket createSocket(String host, int port) throws IOException {
-            Socket socket = new Socket();
-            try {
-                socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
-                socket.setTcpNoDelay(true);
-            } catch (IOException e) {
-                socket.close();
-                throw e;
-            }
-            return socket;
+            return TcpSockets.connect(new Socket(), host, port, connectTimeoutMillis);
         }
 
         @Override
