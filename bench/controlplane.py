@@ -7,6 +7,7 @@ afterwards. Needs root. Run by bench/run.sh --only controlplane.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -52,6 +53,14 @@ def rss_mib(pid):
     return 0.0
 
 
+def pod_jvm_options():
+    """The operator's JVM as in its pod: the image's JAVA_OPTS, sized by the chart's memory limit."""
+    java_opts = re.search(r'^ENV JAVA_OPTS="([^"]*)"', (ROOT / "Dockerfile").read_text(), re.M).group(1)
+    limit = re.search(r"^resources:\n(?:  .*\n)*?  limits:\n    memory: (\d+)Mi",
+                      (ROOT / "helm/jumpgate/values.yaml").read_text(), re.M).group(1)
+    return [f"-XX:MaxRAM={limit}m", *[o for o in java_opts.split() if not o.startswith("-Djava.io.tmpdir")]]
+
+
 def main():
     global KUBECTL
     KUBECTL = sh("hack/kubernetes/build.sh").strip() + "/kubectl"
@@ -60,9 +69,7 @@ def main():
     os.environ["KUBECONFIG"] = "/var/lib/jumpgate-cluster/admin.kubeconfig"
     kubectl("apply", "--server-side", "-f", str(ROOT / "crds"))
     kubectl("wait", "--for=condition=Established", "crd/reversetunnels.jumpgate.dev", "--timeout=60s")
-    # The JVM as in its pod: the Dockerfile's flags, the heap at half the chart's 384Mi limit.
-    operator = subprocess.Popen(["java", "-XX:+UseSerialGC", "-Xmx192m", "-XX:-UsePerfData", "-Xss512k",
-                                 "-Dquarkus.http.port=0", "-jar",
+    operator = subprocess.Popen(["java", *pod_jvm_options(), "-Dquarkus.http.port=0", "-jar",
                                  str(ROOT / "target/quarkus-app/quarkus-run.jar")],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
     results = {}

@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -34,7 +35,7 @@ import org.jboss.logging.Logger;
  * Keeps each ReverseTunnel's agent and its objects in place (declared as dependents below) and writes the status,
  * the only writer of it: what the cluster shows folded with what the agent reports in its Lease.
  */
-@ControllerConfiguration(name = ReverseTunnelReconciler.NAME)
+@ControllerConfiguration(name = ReverseTunnelReconciler.NAME, informer = @Informer(itemStore = InformerCaches.Tunnels.class))
 @Workflow(dependents = {
         @Dependent(name = "key", type = KeySecretDependent.class, reconcilePrecondition = KeySecretDependent.Wanted.class),
         @Dependent(name = "service-account", type = AgentServiceAccountDependent.class),

@@ -4,6 +4,7 @@ import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.SpecValidation;
 import dev.jumpgate.operator.AgentKey;
 import dev.jumpgate.operator.AgentPodConfig;
+import dev.jumpgate.operator.InformerCaches;
 import dev.jumpgate.operator.Labels;
 import dev.jumpgate.operator.Names;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
@@ -31,7 +32,7 @@ import java.util.Map;
  * restricted Pod Security Standard asks: non-root, read-only root filesystem, no capabilities, no privilege
  * escalation, the runtime's seccomp profile.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = InformerCaches.Owned.class))
 public class AgentDeploymentDependent extends CRUDKubernetesDependentResource<Deployment, ReverseTunnel> {
 
     public static final String CONTAINER = "agent";

@@ -1,6 +1,7 @@
 package dev.jumpgate.operator.dependent;
 
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.operator.InformerCaches;
 import dev.jumpgate.operator.Labels;
 import dev.jumpgate.operator.Names;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -16,7 +17,7 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDep
  * The agent's report channel: the operator creates it empty, the agent writes its report into it, the operator
  * watches it. Created, never updated, so the operator never overwrites what the agent wrote.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = InformerCaches.Owned.class))
 public class AgentLeaseDependent extends KubernetesDependentResource<Lease, ReverseTunnel>
         implements Creator<Lease, ReverseTunnel>, GarbageCollected<ReverseTunnel> {
 

@@ -1,6 +1,7 @@
 package dev.jumpgate.operator.dependent;
 
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.operator.InformerCaches;
 import dev.jumpgate.operator.Labels;
 import dev.jumpgate.operator.Names;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
@@ -11,7 +12,7 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernete
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /** Grants the agent's ServiceAccount its Role. */
-@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = InformerCaches.Owned.class))
 public class AgentRoleBindingDependent extends CRUDKubernetesDependentResource<RoleBinding, ReverseTunnel> {
 
     public AgentRoleBindingDependent() {

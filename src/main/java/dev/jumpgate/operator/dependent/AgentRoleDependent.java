@@ -1,6 +1,7 @@
 package dev.jumpgate.operator.dependent;
 
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.operator.InformerCaches;
 import dev.jumpgate.operator.Labels;
 import dev.jumpgate.operator.Names;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
@@ -15,7 +16,7 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDep
  * What the agent may do: read its own ReverseTunnel (its spec, and the host key pinned in its status) and write its
  * own Lease. Nothing else: its key comes as a mounted Secret volume, so it needs no rights on Secrets.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = InformerCaches.Owned.class))
 public class AgentRoleDependent extends CRUDKubernetesDependentResource<Role, ReverseTunnel> {
 
     public AgentRoleDependent() {

@@ -2,6 +2,7 @@ package dev.jumpgate.operator.dependent;
 
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.operator.AgentKey;
+import dev.jumpgate.operator.InformerCaches;
 import dev.jumpgate.operator.Labels;
 import dev.jumpgate.operator.Names;
 import dev.jumpgate.ssh.Ed25519KeyPair;
@@ -21,7 +22,7 @@ import java.util.Map;
  * The agent's ed25519 key, generated when the spec names no Secret. Created, never updated: regenerating it would
  * lock the agent out of every relay that trusts it. Removed with the tunnel.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR))
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = InformerCaches.Owned.class))
 public class KeySecretDependent extends KubernetesDependentResource<Secret, ReverseTunnel>
         implements Creator<Secret, ReverseTunnel>, GarbageCollected<ReverseTunnel> {
 
