@@ -21,7 +21,7 @@ public interface AgentPodConfig {
     @WithDefault("10m")
     String cpuRequest();
 
-    @WithDefault("160Mi")
+    @WithDefault("128Mi")
     String memoryRequest();
 
     @WithDefault("256Mi")
