@@ -3,7 +3,8 @@
 
 For 1, 100 and 1000 ReverseTunnels created at once: seconds until the operator has made every tunnel's objects
 (key Secret, ServiceAccount, Role, RoleBinding, Lease, Deployment) and written its status; the operator's RSS
-afterwards. Needs root. Run by bench/run.sh --only controlplane.
+afterwards. Then the steady state: the server-side applies the API server serves while every tunnel is reconciled
+once more (none expected: nothing changed). Needs root. Run by bench/run.sh --only controlplane.
 """
 import json
 import os
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+STEADY_SECONDS = 75
 RELAY_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOUkituUMVtkrZyMpHYswXkrnmmT0+z0NBkuc4/PijNN"
 
 
@@ -53,12 +55,27 @@ def rss_mib(pid):
     return 0.0
 
 
+def applies():
+    """Server-side applies the API server has served so far, by resource (its apiserver_request_total counter)."""
+    counts = {}
+    for line in kubectl("get", "--raw", "/metrics").splitlines():
+        m = re.match(r'apiserver_request_total\{(.*)\} ([0-9.e+]+)$', line)
+        if m and 'verb="APPLY"' in m.group(1):
+            resource = re.search(r'resource="([^"]*)"', m.group(1)).group(1)
+            subresource = re.search(r'subresource="([^"]*)"', m.group(1))
+            key = resource + ("/" + subresource.group(1) if subresource and subresource.group(1) else "")
+            counts[key] = counts.get(key, 0) + float(m.group(2))
+    return counts
+
+
 def pod_jvm_options():
-    """The operator's JVM as in its pod: the image's JAVA_OPTS, sized by the chart's memory limit."""
+    """The operator's JVM as in its pod: the image's JAVA_OPTS and the chart's jvmOptions, sized by its limit."""
     java_opts = re.search(r'^ENV JAVA_OPTS="([^"]*)"', (ROOT / "Dockerfile").read_text(), re.M).group(1)
-    limit = re.search(r"^resources:\n(?:  .*\n)*?  limits:\n    memory: (\d+)Mi",
-                      (ROOT / "helm/jumpgate/values.yaml").read_text(), re.M).group(1)
-    return [f"-XX:MaxRAM={limit}m", *[o for o in java_opts.split() if not o.startswith("-Djava.io.tmpdir")]]
+    values = (ROOT / "helm/jumpgate/values.yaml").read_text()
+    limit = re.search(r"^resources:\n(?:  .*\n)*?  limits:\n    memory: (\d+)Mi", values, re.M).group(1)
+    operator_opts = re.search(r'^jvmOptions: "([^"]*)"', values, re.M).group(1)
+    return [f"-XX:MaxRAM={limit}m", *[o for o in java_opts.split() if not o.startswith("-Djava.io.tmpdir")],
+            *operator_opts.split()]
 
 
 def main():
@@ -90,6 +107,14 @@ def main():
             results[n] = {"seconds": round(time.monotonic() - start, 2), "operator_rss_mib": round(rss_mib(operator.pid), 1)}
             print(f"{n:>5} tunnels: objects and status in {results[n]['seconds']:.1f} s; "
                   f"operator RSS {results[n]['operator_rss_mib']:.0f} MiB", flush=True)
+        # Steady state: every tunnel is reconciled again within a minute (its heartbeat recheck); an owned object
+        # that still matches what the operator wants must not be written again.
+        before = applies()
+        time.sleep(STEADY_SECONDS)
+        after = applies()
+        writes = {k: int(after[k] - before.get(k, 0)) for k in after if after[k] - before.get(k, 0) > 0}
+        results["steady_state"] = {"seconds": STEADY_SECONDS, "applies": writes}
+        print(f"steady state, {STEADY_SECONDS} s after: server-side applies {writes or 'none'}", flush=True)
     finally:
         operator.terminate()
         operator.wait()

@@ -35,7 +35,7 @@ import org.jboss.logging.Logger;
  * Keeps each ReverseTunnel's agent and its objects in place (declared as dependents below) and writes the status,
  * the only writer of it: what the cluster shows folded with what the agent reports in its Lease.
  */
-@ControllerConfiguration(name = ReverseTunnelReconciler.NAME, informer = @Informer(itemStore = InformerCaches.Tunnels.class))
+@ControllerConfiguration(name = ReverseTunnelReconciler.NAME, informer = @Informer(itemStore = InformerCaches.WithoutManagedFields.class))
 @Workflow(dependents = {
         @Dependent(name = "key", type = KeySecretDependent.class, reconcilePrecondition = KeySecretDependent.Wanted.class),
         @Dependent(name = "service-account", type = AgentServiceAccountDependent.class),

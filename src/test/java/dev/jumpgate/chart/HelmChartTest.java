@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
@@ -80,8 +81,8 @@ class HelmChartTest {
             assertThat(e.getName()).isEqualTo("JUMPGATE_AGENT_IMAGE");
             assertThat(e.getValue()).isEqualTo("jumpgate:0.1.0");
         });
-        assertThat(container.getEnv()).anySatisfy(e -> assertThat(e.getValue())
-                .isEqualTo("-Dquarkus.operator-sdk.controllers.reversetunnel.namespaces=JOSDK_ALL_NAMESPACES"));
+        assertThat(javaOptions(container)).containsExactly("-XX:TieredStopAtLevel=1",
+                "-Dquarkus.operator-sdk.controllers.reversetunnel.namespaces=JOSDK_ALL_NAMESPACES");
         assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/q/health/ready");
 
         ClusterRole role = ofKind(objects, ClusterRole.class).get(0);
@@ -101,7 +102,12 @@ class HelmChartTest {
                 assertThat(b.getSubjects().get(0).getNamespace()).isEqualTo("jumpgate-system"));
         Container container = ofKind(objects, Deployment.class).get(0).getSpec().getTemplate().getSpec().getContainers().get(0);
         assertThat(container.getImage()).isEqualTo("jumpgate:dev");
-        assertThat(container.getEnv()).anySatisfy(e -> assertThat(e.getValue())
-                .isEqualTo("-Dquarkus.operator-sdk.controllers.reversetunnel.namespaces=lab,gpu"));
+        assertThat(javaOptions(container)).contains("-Dquarkus.operator-sdk.controllers.reversetunnel.namespaces=lab,gpu");
+    }
+
+    /** The operator's own JVM flags, after the image's JAVA_OPTS. */
+    private static List<String> javaOptions(Container operator) {
+        return operator.getEnv().stream().filter(e -> e.getName().equals("JAVA_OPTS_APPEND"))
+                .flatMap(e -> Arrays.stream(e.getValue().trim().split("\\s+"))).toList();
     }
 }

@@ -20,7 +20,6 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 import jakarta.inject.Inject;
@@ -32,8 +31,8 @@ import java.util.Map;
  * restricted Pod Security Standard asks: non-root, read-only root filesystem, no capabilities, no privilege
  * escalation, the runtime's seccomp profile.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = InformerCaches.Owned.class))
-public class AgentDeploymentDependent extends CRUDKubernetesDependentResource<Deployment, ReverseTunnel> {
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = InformerCaches.WithoutManagedFields.class))
+public class AgentDeploymentDependent extends KeptDependent<Deployment> {
 
     public static final String CONTAINER = "agent";
     public static final String IDENTITY_DIR = "/var/run/jumpgate/identity";

@@ -17,7 +17,7 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDep
  * The agent's report channel: the operator creates it empty, the agent writes its report into it, the operator
  * watches it. Created, never updated, so the operator never overwrites what the agent wrote.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = InformerCaches.Owned.class))
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = InformerCaches.WithoutManagedFields.class))
 public class AgentLeaseDependent extends KubernetesDependentResource<Lease, ReverseTunnel>
         implements Creator<Lease, ReverseTunnel>, GarbageCollected<ReverseTunnel> {
 

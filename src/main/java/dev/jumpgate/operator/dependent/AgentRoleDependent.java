@@ -9,15 +9,14 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /**
  * What the agent may do: read its own ReverseTunnel (its spec, and the host key pinned in its status) and write its
  * own Lease. Nothing else: its key comes as a mounted Secret volume, so it needs no rights on Secrets.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = InformerCaches.Owned.class))
-public class AgentRoleDependent extends CRUDKubernetesDependentResource<Role, ReverseTunnel> {
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = InformerCaches.WithoutManagedFields.class))
+public class AgentRoleDependent extends KeptDependent<Role> {
 
     public AgentRoleDependent() {
         super(Role.class);
