@@ -494,7 +494,12 @@ def main():
     parser.add_argument("--outages", type=float, nargs="*", default=[0.5, 5, 15])
     parser.add_argument("--recovery-rounds", type=int, default=3)
     parser.add_argument("--only", default="throughput,latency,recovery,frozen,silent,memory")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI's check that every comparison still runs: one short round each, figures not kept")
     args = parser.parse_args()
+    if args.smoke:
+        args.rounds, args.seconds, args.connections, args.outages, args.recovery_rounds = 1, 1, 20, [0.5], 1
+        args.only = "throughput,latency,recovery,frozen,memory"
     args.only = set(args.only.split(","))
     if args.only == {"controlplane"}:
         # No OpenSSH counterpart: the operator alone, on a real control plane.
@@ -519,9 +524,10 @@ def main():
                 run_silent_drop(args, work, relay, key, results)
         finally:
             relay.kill()
-    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
-    print("\nfigures: bench/results.json")
+    if not args.smoke:
+        (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        print("\nfigures: bench/results.json")
 
 
 if __name__ == "__main__":
