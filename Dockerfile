@@ -18,10 +18,9 @@ COPY target/quarkus-app/app/ /deployments/app/
 COPY target/quarkus-app/quarkus/ /deployments/quarkus/
 COPY target/quarkus-app/quarkus-run.jar /deployments/quarkus-run.jar
 
-# Small, predictable JVMs: one agent per tunnel adds up. Half the memory limit for the heap leaves room for
-# classes, code and buffers inside it. No perf data file, so a read-only root works.
-ENV JAVA_OPTS="-XX:+UseSerialGC -XX:MaxRAMPercentage=50 -XX:-UsePerfData -XX:+ExitOnOutOfMemoryError -Xss512k -Djava.io.tmpdir=/tmp"
+# The JVM's flags (src/main/docker/jvm.options, shared with bin/jumpgate); JAVA_OPTS and JAVA_OPTS_APPEND add to them.
+COPY src/main/docker/jvm.options /deployments/jvm.options
 EXPOSE 8080
 USER 185:185
 WORKDIR /deployments
-ENTRYPOINT ["/bin/sh", "-c", "exec java $JAVA_OPTS $JAVA_OPTS_APPEND -jar /deployments/quarkus-run.jar \"$@\"", "jumpgate"]
+ENTRYPOINT ["/bin/sh", "-c", "exec java @/deployments/jvm.options $JAVA_OPTS $JAVA_OPTS_APPEND -jar /deployments/quarkus-run.jar \"$@\"", "jumpgate"]

@@ -305,12 +305,15 @@ def run_speed(args, work, relay, key, results):
         for f in forwarders + echo_forwarders:
             f.wait_bound()
         jumpgate = forwarders[1]
+        # The memory of an agent that runs, not of its start or of a burst just gone: measured after a quiet while.
+        time.sleep(args.settle)
         results["memory"] = {"jumpgate_idle_rss_mib": rss_kib(jumpgate.pids()) / 1024}
         if "throughput" in args.only:
             ports = {"direct": iperf, **{f.name: f.port for f in forwarders}}
             for direction, reverse in (("to_target", False), ("from_target", True)):
                 values = compare(args.rounds, ports, lambda p: throughput(p, reverse, args.seconds))
                 results[f"throughput_{direction}_mib_s"] = summarize(values, higher_is_better=True)
+            time.sleep(args.settle)
             results["memory"]["jumpgate_loaded_rss_mib"] = rss_kib(jumpgate.pids()) / 1024
         if "latency" in args.only:
             ports = {"direct": echo.port, **{f.name: f.port for f in echo_forwarders}}
@@ -494,11 +497,13 @@ def main():
     parser.add_argument("--outages", type=float, nargs="*", default=[0.5, 5, 15])
     parser.add_argument("--recovery-rounds", type=int, default=3)
     parser.add_argument("--only", default="throughput,latency,recovery,frozen,silent,memory")
+    parser.add_argument("--settle", type=float, default=10, help="seconds of quiet before each memory figure")
     parser.add_argument("--smoke", action="store_true",
                         help="CI's check that every comparison still runs: one short round each, figures not kept")
     args = parser.parse_args()
     if args.smoke:
         args.rounds, args.seconds, args.connections, args.outages, args.recovery_rounds = 1, 1, 20, [0.5], 1
+        args.settle = 0
         args.only = "throughput,latency,recovery,frozen,memory"
     args.only = set(args.only.split(","))
     if args.only == {"controlplane"}:

@@ -69,13 +69,11 @@ def applies():
 
 
 def pod_jvm_options():
-    """The operator's JVM as in its pod: the image's JAVA_OPTS and the chart's jvmOptions, sized by its limit."""
-    java_opts = re.search(r'^ENV JAVA_OPTS="([^"]*)"', (ROOT / "Dockerfile").read_text(), re.M).group(1)
+    """The operator's JVM as in its pod: the image's jvm.options and the chart's jvmOptions, sized by its limit."""
     values = (ROOT / "helm/jumpgate/values.yaml").read_text()
     limit = re.search(r"^resources:\n(?:  .*\n)*?  limits:\n    memory: (\d+)Mi", values, re.M).group(1)
     operator_opts = re.search(r'^jvmOptions: "([^"]*)"', values, re.M).group(1)
-    return [f"-XX:MaxRAM={limit}m", *[o for o in java_opts.split() if not o.startswith("-Djava.io.tmpdir")],
-            *operator_opts.split()]
+    return [f"@{ROOT / 'src/main/docker/jvm.options'}", f"-XX:MaxRAM={limit}m", *operator_opts.split()]
 
 
 def main():

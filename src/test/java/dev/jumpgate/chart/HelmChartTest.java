@@ -105,7 +105,7 @@ class HelmChartTest {
         assertThat(javaOptions(container)).contains("-Dquarkus.operator-sdk.controllers.reversetunnel.namespaces=lab,gpu");
     }
 
-    /** The operator's own JVM flags, after the image's JAVA_OPTS. */
+    /** The operator's own JVM flags, after the image's jvm.options. */
     private static List<String> javaOptions(Container operator) {
         return operator.getEnv().stream().filter(e -> e.getName().equals("JAVA_OPTS_APPEND"))
                 .flatMap(e -> Arrays.stream(e.getValue().trim().split("\\s+"))).toList();
