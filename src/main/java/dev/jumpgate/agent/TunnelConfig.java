@@ -38,8 +38,7 @@ public record TunnelConfig(long generation, ReverseTunnelSpec spec, Identity ide
     }
 
     boolean trustsFirstUse() {
-        List<String> pinned = spec.getRelay().getHostKeys();
-        return spec.getRelay().getHostKeyPolicy() == HostKeyPolicy.AcceptNew && (pinned == null || pinned.isEmpty());
+        return spec.getRelay().trustsFirstUse();
     }
 
     /**

@@ -58,4 +58,9 @@ public class RelaySpec {
     public void setHostKeys(List<String> hostKeys) { this.hostKeys = hostKeys; }
     public HostKeyPolicy getHostKeyPolicy() { return hostKeyPolicy; }
     public void setHostKeyPolicy(HostKeyPolicy hostKeyPolicy) { this.hostKeyPolicy = hostKeyPolicy; }
+
+    /** Trust on first use: AcceptNew with no key pinned, so the first key the relay presents is accepted. */
+    public boolean trustsFirstUse() {
+        return hostKeyPolicy == HostKeyPolicy.AcceptNew && (hostKeys == null || hostKeys.isEmpty());
+    }
 }

@@ -2,7 +2,6 @@ package dev.jumpgate.operator.status;
 
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.ForwardStatus;
-import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RelayStatus;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
@@ -153,10 +152,7 @@ public final class StatusAggregator {
     /** From the fresh report when there is one; what the last report said otherwise, but never "connected since". */
     private static RelayStatus relay(ReverseTunnel tunnel, RelayStatus previous, AgentReport fresh, AgentReport last) {
         RelayStatus relay = new RelayStatus();
-        var spec = tunnel.getSpec().getRelay();
-        boolean trustsFirstUse = spec.getHostKeyPolicy() == HostKeyPolicy.AcceptNew
-                && (spec.getHostKeys() == null || spec.getHostKeys().isEmpty());
-        if (trustsFirstUse) {
+        if (tunnel.getSpec().getRelay().trustsFirstUse()) {
             // Pinned once: the agent reads it back and refuses any other key from then on.
             String accepted = previous == null ? null : previous.getAcceptedHostKey();
             if (accepted == null && fresh != null && fresh.connected()) {
