@@ -59,7 +59,7 @@ public final class ClusterAgent implements AutoCloseable {
     }
 
     private synchronized void apply(ReverseTunnel tunnel) {
-        long generation = tunnel.getMetadata().getGeneration() == null ? 0 : tunnel.getMetadata().getGeneration();
+        long generation = tunnel.generation();
         String acceptedKey = tunnel.getStatus() == null || tunnel.getStatus().getRelay() == null ? null
                 : tunnel.getStatus().getRelay().getAcceptedHostKey();
         if (generation == appliedGeneration && java.util.Objects.equals(acceptedKey, appliedAcceptedKey)) {

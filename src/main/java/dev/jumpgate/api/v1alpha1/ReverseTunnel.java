@@ -42,4 +42,9 @@ public class ReverseTunnel extends CustomResource<ReverseTunnelSpec, ReverseTunn
     public ReverseTunnelStatus getStatus() {
         return super.getStatus();
     }
+
+    /** The spec's generation; 0 for a tunnel the API server has not numbered (read from a file, built in a test). */
+    public long generation() {
+        return getMetadata().getGeneration() == null ? 0 : getMetadata().getGeneration();
+    }
 }

@@ -46,7 +46,7 @@ public final class StatusAggregator {
 
     public static ReverseTunnelStatus aggregate(ReverseTunnel tunnel, TunnelObservation seen) {
         ReverseTunnelStatus previous = tunnel.getStatus() == null ? new ReverseTunnelStatus() : tunnel.getStatus();
-        long generation = tunnel.getMetadata().getGeneration() == null ? 0 : tunnel.getMetadata().getGeneration();
+        long generation = tunnel.generation();
         AgentReport report = fresh(seen.report(), seen.now()) ? seen.report() : null;
 
         ReverseTunnelStatus status = new ReverseTunnelStatus();
@@ -211,7 +211,7 @@ public final class StatusAggregator {
     /** The previous status with Ready set False for a failure of the operator's own. */
     public static ReverseTunnelStatus failed(ReverseTunnel tunnel, String reason, String message, Instant now) {
         ReverseTunnelStatus previous = tunnel.getStatus() == null ? new ReverseTunnelStatus() : tunnel.getStatus();
-        long generation = tunnel.getMetadata().getGeneration() == null ? 0 : tunnel.getMetadata().getGeneration();
+        long generation = tunnel.generation();
         ReverseTunnelStatus status = Serialization.clone(previous);
         List<TunnelCondition> conditions = new ArrayList<>();
         conditions.add(condition(READY, new Verdict("False", reason, message), generation, previous, now));
