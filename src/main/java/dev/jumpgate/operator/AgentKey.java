@@ -38,9 +38,14 @@ public record AgentKey(String secretName, String dataKey, String version, String
         });
     }
 
+    /** Whether the operator generates the tunnel's key: the spec names no Secret of the user's. */
+    public static boolean generated(ReverseTunnel tunnel) {
+        return tunnel.getSpec() == null || tunnel.getSpec().getAuth() == null
+                || tunnel.getSpec().getAuth().getSecretRef() == null;
+    }
+
     private static AgentKey resolve(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
-        var auth = tunnel.getSpec() == null ? null : tunnel.getSpec().getAuth();
-        if (auth == null || auth.getSecretRef() == null) {
+        if (generated(tunnel)) {
             String name = Names.keySecret(tunnel);
             Secret generated = context.getSecondaryResources(Secret.class).stream()
                     .filter(s -> name.equals(s.getMetadata().getName())).findFirst().orElse(null);
@@ -50,7 +55,7 @@ public record AgentKey(String secretName, String dataKey, String version, String
             }
             return inspect(name, PRIVATE_KEY, generated);
         }
-        SecretKeyRef ref = auth.getSecretRef();
+        SecretKeyRef ref = tunnel.getSpec().getAuth().getSecretRef();
         // Users' Secrets carry none of our labels, so no informer sees them: read it.
         Secret secret = context.getClient().secrets().inNamespace(tunnel.getMetadata().getNamespace())
                 .withName(ref.getName()).get();

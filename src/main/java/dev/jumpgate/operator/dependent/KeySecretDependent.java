@@ -10,9 +10,11 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
 import io.javaoperatorsdk.operator.processing.dependent.Creator;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -55,12 +57,11 @@ public class KeySecretDependent extends KubernetesDependentResource<Secret, Reve
     }
 
     /** Only when the spec names no key Secret of its own. */
-    public static class Wanted implements io.javaoperatorsdk.operator.processing.dependent.workflow.Condition<Secret, ReverseTunnel> {
+    public static class Wanted implements Condition<Secret, ReverseTunnel> {
         @Override
-        public boolean isMet(io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource<Secret, ReverseTunnel> dependent,
-                ReverseTunnel tunnel, Context<ReverseTunnel> context) {
-            return tunnel.getSpec() == null || tunnel.getSpec().getAuth() == null
-                    || tunnel.getSpec().getAuth().getSecretRef() == null;
+        public boolean isMet(DependentResource<Secret, ReverseTunnel> dependent, ReverseTunnel tunnel,
+                Context<ReverseTunnel> context) {
+            return AgentKey.generated(tunnel);
         }
     }
 }
