@@ -1,5 +1,6 @@
 package dev.jumpgate.operator;
 
+import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
 import dev.jumpgate.api.v1alpha1.SpecValidation;
@@ -15,11 +16,10 @@ import dev.jumpgate.report.AgentReport;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import dev.jumpgate.api.v1alpha1.Reasons;
-import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
@@ -75,10 +75,18 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
         if (status.equals(tunnel.getStatus())) {
             return UpdateControl.<ReverseTunnel>noUpdate().rescheduleAfter(recheck);
         }
+        return UpdateControl.patchStatus(withStatus(tunnel, status)).rescheduleAfter(recheck);
+    }
+
+    /**
+     * The tunnel to patch with a new status, its Event recorded. Without managedFields: the tunnel may come from
+     * the SDK's cache of the last patch's answer, and a server-side apply must not carry them.
+     */
+    private ReverseTunnel withStatus(ReverseTunnel tunnel, ReverseTunnelStatus status) {
         events.onStatusChange(tunnel, tunnel.getStatus(), status);
         tunnel.setStatus(status);
         tunnel.getMetadata().setManagedFields(null);
-        return UpdateControl.patchStatus(tunnel).rescheduleAfter(recheck);
+        return tunnel;
     }
 
     /**
@@ -103,10 +111,7 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
             Exception e) {
         ReverseTunnelStatus status = StatusAggregator.failed(tunnel, Reasons.RECONCILE_FAILED,
                 "the operator could not apply the tunnel's objects: " + rootMessage(e), clock.instant());
-        events.onStatusChange(tunnel, tunnel.getStatus(), status);
-        tunnel.setStatus(status);
-        tunnel.getMetadata().setManagedFields(null);
-        return ErrorStatusUpdateControl.patchStatus(tunnel);
+        return ErrorStatusUpdateControl.patchStatus(withStatus(tunnel, status));
     }
 
     private static String rootMessage(Throwable e) {
