@@ -232,6 +232,32 @@ def echo_once(port, payload=b"x" * 64, timeout=5):
     return got == payload
 
 
+def echoes(port):
+    try:
+        return echo_once(port, timeout=1)
+    except OSError:
+        return False
+
+
+def seconds_until(checks, since, poll, limit=120):
+    """For each named check, polled side by side: seconds from `since` until it first holds (inf if not in limit)."""
+    found = {}
+
+    def watch(name, check):
+        while time.monotonic() - since < limit:
+            if check():
+                found[name] = time.monotonic() - since
+                return
+            time.sleep(poll)
+
+    watchers = [threading.Thread(target=watch, args=item) for item in checks.items()]
+    for w in watchers:
+        w.start()
+    for w in watchers:
+        w.join()
+    return {name: found.get(name, float("inf")) for name in checks}
+
+
 # ------------------------------------------------------------------------------------------------ measurements
 
 def throughput(port, reverse, seconds):
@@ -364,26 +390,10 @@ def run_recovery(args, work, relay, key, results):
             relay.kill()
             time.sleep(outage)
             relay.start()
-            back = time.monotonic()
-            recovered = {}
-
-            def watch(v):
-                while time.monotonic() - back < 120:
-                    try:
-                        if echo_once(v.port, timeout=1):
-                            recovered[v.name] = time.monotonic() - back
-                            return
-                    except OSError:
-                        pass
-                    time.sleep(0.02)
-
-            watchers = [threading.Thread(target=watch, args=(v,)) for v in variants]
-            for w in watchers:
-                w.start()
-            for w in watchers:
-                w.join()
+            recovered = seconds_until({v.name: (lambda port=v.port: echoes(port)) for v in variants},
+                                      since=time.monotonic(), poll=0.02)
             for v in variants:
-                times.setdefault(v.name, []).append(recovered.get(v.name, float("inf")))
+                times.setdefault(v.name, []).append(recovered[v.name])
                 v.stop()
         outcome[f"{outage}s"] = {name: statistics.median(series) for name, series in times.items()}
     results["recovery_after_relay_returns_s"] = outcome
@@ -423,25 +433,12 @@ def noticed_silence(args, work, relay, key, silence, restore):
         ssh.wait_bound()
         wait_until(agent.ready, 30, "agent ready")
         silence()
-        frozen = time.monotonic()
-        noticed = {}
-
-        def watch(name, check):
-            while time.monotonic() - frozen < 120:
-                if check():
-                    noticed[name] = time.monotonic() - frozen
-                    return
-                time.sleep(0.05)
-
-        watchers = [threading.Thread(target=watch, args=("jumpgate", lambda: not agent.ready())),
-                    threading.Thread(target=watch, args=("openssh", lambda: ssh.process.poll() is not None))]
-        for w in watchers:
-            w.start()
-        for w in watchers:
-            w.join()
+        noticed = seconds_until({"jumpgate": lambda: not agent.ready(),
+                                 "openssh": lambda: ssh.process.poll() is not None},
+                                since=time.monotonic(), poll=0.05)
         restore()
         for name in times:
-            times[name].append(noticed.get(name, float("inf")))
+            times[name].append(noticed[name])
         agent.stop()
         ssh.stop()
     return {name: statistics.median(series) for name, series in times.items()}
