@@ -6,8 +6,9 @@
 #
 #   hack/cluster.sh up       start everything (again after a crash: it stops leftovers first);
 #                            JUMPGATE_CLUSTER_NODE=0 starts the control plane only (bench/controlplane.py)
-#   hack/cluster.sh down     stop everything up started, by pid, put the host back as it was, forget the
-#                            cluster's objects (the next up is a fresh cluster; certificates and images stay)
+#   hack/cluster.sh down     stop everything up started, by pid, put the host back as it was (only what up
+#                            made: its chains, links, mounts, sysctls, the directory and module it added), forget
+#                            the cluster's objects (the next up is a fresh cluster; certificates and images stay)
 #   hack/cluster.sh status   what runs
 #   hack/cluster.sh check-clean   fails if down left anything of up's on the host
 #   hack/cluster.sh env      prints export KUBECONFIG=... for a shell: eval "$(hack/cluster.sh env)"
@@ -18,7 +19,8 @@
 # kubelet reports (neither may be loopback: pods must reach them); pods get 10.244.0.0/24 on the bridge jgbr0;
 # Services 10.96.0.0/24 (kubernetes = 10.96.0.1), by kube-proxy in iptables mode.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$JUMPGATE_ROOT"
 
 STATE="${JUMPGATE_CLUSTER_DIR:-/var/lib/jumpgate-cluster}"
 RUN=/run/jumpgate-cluster
@@ -33,6 +35,8 @@ PAUSE_IMAGE=registry.k8s.io/pause:3.10
 CONTAINERD_SOCK="$RUN/containerd.sock"
 # The kubelet sets these when it starts; down puts back what was there before up.
 SYSCTLS=(kernel.panic kernel.panic_on_oops vm.overcommit_memory net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables)
+# What up added to the host beyond its own directories, one "kind value" a line, for down to take away again.
+CREATED="$STATE/host.created"
 
 log() { echo "cluster: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -82,12 +86,33 @@ kubeconfig() { # who
 }
 
 # ---------------------------------------------------------------------------------------------- host setup
+# Another Kubernetes on this host (its kube-proxy's chains, its kubelet's pods) would be torn down with ours: refuse.
+refuse_foreign_cluster() {
+  [[ -f "$CREATED" ]] && return  # leftovers of our own up, which down will take away
+  if iptables-save 2>/dev/null | grep -qE '^:(KUBE|CNI)-'; then
+    die "this host already has KUBE-*/CNI-* iptables chains, from another Kubernetes: stop it first (down would remove them)"
+  fi
+  local cg
+  for cg in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/*/kubepods.slice /sys/fs/cgroup/kubepods*; do
+    [[ -d $cg ]] && [[ -n "$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)" ]] &&
+      die "$cg has processes: another kubelet runs pods on this host; stop it first"
+  done
+  return 0
+}
+
 host_up() {
   mkdir -p "$STATE" "$RUN"
+  refuse_foreign_cluster
+  touch "$CREATED"
   if [[ ! -f "$STATE/sysctls.saved" ]]; then
     for s in "${SYSCTLS[@]}"; do echo "$s=$(sysctl -n "$s" 2>/dev/null || echo)"; done > "$STATE/sysctls.saved"
   fi
-  modprobe br_netfilter 2>/dev/null || true
+  # bridge-nf-call-iptables needs br_netfilter; where it is a module (not built in), load it and unload it at down.
+  if [[ ! -e /proc/sys/net/bridge ]]; then
+    need modprobe
+    modprobe br_netfilter
+    grep -qx "module br_netfilter" "$CREATED" || echo "module br_netfilter" >> "$CREATED"
+  fi
   # /run/netns must be a shared mount before containerd puts pods' namespaces there: "ip netns add" makes it one
   # when first called, and doing that later (hack/topology.sh) duplicates the pods' netns mounts, which then
   # cannot be removed (EBUSY) and pods never terminate.
@@ -102,7 +127,7 @@ host_up() {
       ip addr add "$NODE_IP/32" dev lo
     fi
   fi
-  mkdir -p "$STATE/cni" /etc/cni/net.d
+  mkdir -p "$STATE/cni"
   cat > "$STATE/cni/10-jumpgate.conflist" <<EOF
 {"cniVersion": "1.0.0", "name": "jumpgate",
  "plugins": [
@@ -114,6 +139,7 @@ EOF
 }
 
 host_down() {
+  [[ -f "$CREATED" ]] || return 0  # up made nothing on this host (or down already took it away)
   # The pods' containers outlive containerd's shims only if nobody kills them: everything under kubepods goes.
   for cg in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/*/kubepods.slice; do
     [[ -d $cg ]] || continue
@@ -124,10 +150,11 @@ host_down() {
   awk -v a="$STATE/" -v b="$RUN/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/self/mounts | sort -r |
     while read -r m; do umount -l "$m" 2>/dev/null || true; done
   # Every chain and rule the kubelet, kube-proxy and the CNI plugins made (KUBE-*, CNI-*), in every table, at once.
-  for family in iptables ip6tables; do
-    command -v "$family-save" >/dev/null || continue
-    "$family-save" 2>/dev/null | grep -vE 'KUBE-|CNI-' | "$family-restore" 2>/dev/null || true
-  done
+  # (refuse_foreign_cluster made sure at up that they are all ours.)
+  iptables-save 2>/dev/null | grep -vE 'KUBE-|CNI-' | iptables-restore 2>/dev/null || true
+  if command -v ip6tables-save >/dev/null; then
+    ip6tables-save 2>/dev/null | grep -vE 'KUBE-|CNI-' | ip6tables-restore 2>/dev/null || true
+  fi
   ip link del "$BRIDGE" 2>/dev/null || true
   ip link del "$NODE_DEV" 2>/dev/null || true
   ip addr del "$NODE_IP/32" dev lo 2>/dev/null || true
@@ -143,6 +170,10 @@ host_down() {
   if [[ -f "$STATE/sysctls.saved" ]]; then
     while IFS='=' read -r key value; do [[ -n $value ]] && sysctl -qw "$key=$value" 2>/dev/null || true; done < "$STATE/sysctls.saved"
     rm -f "$STATE/sysctls.saved"
+  fi
+  if [[ -f "$CREATED" ]]; then
+    grep -qx "module br_netfilter" "$CREATED" && { modprobe -r br_netfilter 2>/dev/null || true; }
+    rm -f "$CREATED"
   fi
 }
 
@@ -224,7 +255,7 @@ EOF
 }
 
 pause_image() {
-  local tar="$CACHE/images/pause-3.10.tar"
+  local tar="$JUMPGATE_CACHE/images/pause-3.10.tar"
   if [[ ! -f $tar ]]; then
     log "building the pause image from Kubernetes' pause.c"
     local src work
@@ -251,9 +282,10 @@ import() { # docker-archive tarball
 
 up() {
   [[ $(id -u) -eq 0 ]] || die "needs root (network interfaces, iptables, containers)"
-  for tool in containerd runc ctr iptables conntrack ipset openssl gcc umoci skopeo; do
-    command -v "$tool" >/dev/null || die "$tool is missing: run hack/setup.sh"
-  done
+  # The runtime, the CNI plugins and what kube-proxy and the pause image need; runc and the plugins by the paths
+  # the configurations below name.
+  need containerd ctr /usr/sbin/runc /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/portmap \
+    iptables iptables-save iptables-restore conntrack ip sysctl openssl curl gcc strip umoci skopeo pkill
   down_processes   # a crash or a second up: start clean, keep certs and etcd data
   BIN="$(bin_dir)"
   mkdir -p "$STATE/logs"
@@ -313,7 +345,7 @@ down_processes() {
 down() {
   # The next up starts a fresh cluster (certificates and the image store are kept).
   trap 'rm -rf "$STATE/etcd" "$STATE/kubelet"' RETURN
-  BIN="${JUMPGATE_CACHE:-$HOME/.cache/jumpgate}/kubernetes/$(cd hack/kubernetes && go list -m -f '{{.Version}}' k8s.io/kubernetes)/bin"
+  BIN="$JUMPGATE_CACHE/kubernetes/$(cd hack/kubernetes && go list -m -f '{{.Version}}' k8s.io/kubernetes)/bin"
   down_processes
   host_down
   log "down"
@@ -330,6 +362,7 @@ check_clean() {
   ip -o addr show | grep -q " $NODE_IP/" && left+=("address $NODE_IP")
   grep -qE " ($STATE|$RUN)/| /run/netns/cni-" /proc/self/mounts && left+=("mounts")
   [[ -f "$STATE/sysctls.saved" ]] && left+=("sysctls not restored")
+  [[ -f "$CREATED" ]] && left+=("$(tr '\n' ' ' < "$CREATED")(in $CREATED)")
   if (( ${#left[@]} )); then log "left on the host: ${left[*]}"; return 1; fi
   log "the host is clean"
 }
@@ -340,7 +373,6 @@ status() {
   done
 }
 
-CACHE="${JUMPGATE_CACHE:-$HOME/.cache/jumpgate}"
 case "${1:-}" in
   up) up ;;
   down) down ;;

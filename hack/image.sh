@@ -2,24 +2,37 @@
 # Builds the operator/agent image from the project's Dockerfile without a Docker engine or a registry: buildah,
 # on a Java 17 base assembled from Debian packages (debootstrap, cached), then saved as a docker-archive for
 # containerd (hack/cluster.sh import). Prints the archive's path. Needs root.
+# The Debian mirror and any proxy are this machine's own apt configuration: the image builds wherever apt works.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-CACHE="${JUMPGATE_CACHE:-$HOME/.cache/jumpgate}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$JUMPGATE_ROOT"
+CACHE="$JUMPGATE_CACHE"
 VERSION="$(awk '/^appVersion:/ {gsub(/"/, "", $2); print $2}' helm/jumpgate/Chart.yaml)"
 IMAGE="jumpgate:$VERSION"
 BASE=localhost/jumpgate-jre:17
 ROOTFS="$CACHE/images/jre-bookworm-rootfs"
 ARCHIVE="$CACHE/images/jumpgate-$VERSION.tar"
 log() { echo "image: $*" >&2; }
+need buildah debootstrap
+
+# The archive this machine's apt uses for Debian's main suite (not -security or -updates), and apt's proxy.
+debian_mirror() {
+  apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(IDENTIFIER)' 2>/dev/null |
+    awk '$3 == "Packages" && $2 !~ /-/ && $1 !~ /security/ {print $1; exit}'
+}
 
 [[ -f target/quarkus-app/quarkus-run.jar ]] || mvn -B -q -ntp package -DskipTests >&2
 
 if ! buildah inspect --type image "$BASE" >/dev/null 2>&1; then
   if [[ ! -d $ROOTFS ]]; then
     log "assembling a Debian bookworm + openjdk-17-jre-headless root filesystem (once; cached in $ROOTFS)"
+    mirror="$(debian_mirror)"
+    [[ -n $mirror ]] || { log "apt on this machine names no Debian archive (apt-get indextargets): run hack/setup.sh"; exit 1; }
+    proxy="$(apt-config dump --format '%v%n' Acquire::http::Proxy 2>/dev/null | head -n 1)"
+    log "from $mirror${proxy:+ through $proxy}"
     rm -rf "$ROOTFS.tmp"
-    debootstrap --variant=minbase --include=openjdk-17-jre-headless bookworm "$ROOTFS.tmp" \
-      http://deb.debian.org/debian >/dev/null
+    http_proxy="${proxy:-${http_proxy:-}}" debootstrap --variant=minbase --include=openjdk-17-jre-headless bookworm \
+      "$ROOTFS.tmp" "$mirror" >/dev/null
     rm -rf "$ROOTFS.tmp"/var/cache/apt/archives/*.deb "$ROOTFS.tmp"/var/lib/apt/lists/*
     mv "$ROOTFS.tmp" "$ROOTFS"
   fi

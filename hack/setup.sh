@@ -1,32 +1,51 @@
 #!/usr/bin/env bash
-# Installs what the tests and the demo need on a fresh Debian machine, and nothing twice:
-#   Debian's OpenSSH server and client (the real relay the tests start), python3 (the demo), and helm;
-#   etcd and Kubernetes are built by hack/test.sh (hack/kubernetes/build.sh), all from Go modules, cached.
-# Java 17 and Maven, and Go for helm, are expected on the machine (see README.md).
+# Installs everything the project's scripts and tests run, on a Debian 12 machine that has Java 17, Maven and Go
+# (README.md, Prerequisites), and nothing twice:
+#   - the Debian packages hack/packages.txt names, those that are missing (apt-get; services are not started);
+#   - helm, built from its Go module into ~/.cache/jumpgate (hack/tools.sh).
+# Kubernetes and etcd are built by the scripts that run them (hack/kubernetes/build.sh), also cached.
+#
+#   hack/setup.sh           install what is missing
+#   hack/setup.sh --check   fail if a script or test runs a command that is neither part of a base Debian 12 system
+#                           nor installed here (hack/commands.py; CI runs it)
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$JUMPGATE_ROOT"
 
 sudo=""
 [[ $(id -u) -eq 0 ]] || sudo="sudo"
 
-packages=(openssh-server openssh-client python3)
+# The packages of hack/packages.txt (column 2 on, up to a comment), without the prerequisites.
+mapfile -t packages < <(awk '!/^#/ && NF > 1 && $2 != "prerequisite" {
+  for (i = 2; i <= NF && $i != "#"; i++) print $i }' hack/packages.txt | sort -u)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if (( ${#missing[@]} )); then
-  echo "installing Debian packages: ${missing[*]}"
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
   $sudo apt-get update -qq
-  # policy-rc.d: the tests start their own sshd; the package must not start the system one.
-  echo -e '#!/bin/sh\nexit 101' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-  $sudo chmod +x /usr/sbin/policy-rc.d
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  $sudo rm -f /usr/sbin/policy-rc.d
+  # The project starts its own sshd, containerd and iperf3 when it needs them: the packages must not start the
+  # system's. A policy-rc.d that is already there (container images have one) is left as it is.
+  policy=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod +x "$policy"
+  fi
+  status=0
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+  [[ -z $policy ]] || $sudo rm -f "$policy"
+  (( status == 0 )) || { echo "setup: apt-get install failed (status $status): is apt working on this machine?" >&2; exit 1; }
 fi
-$sudo mkdir -p /run/sshd   # sshd's privilege separation directory
 
-for tool in java mvn go; do
-  command -v "$tool" >/dev/null || { echo "setup: $tool is not installed (see README.md)" >&2; exit 1; }
-done
+if [[ ${1:-} == --check ]]; then
+  exec python3 hack/commands.py
+fi
+
+need java mvn go
+java_major="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
+(( ${java_major%%.*} >= 17 )) || { echo "setup: Java $java_major found, 17 or newer is needed (README.md)" >&2; exit 1; }
+$sudo mkdir -p /run/sshd   # sshd's privilege separation directory
 hack/tools.sh helm >/dev/null
-echo "setup done"
+echo "setup: done" >&2

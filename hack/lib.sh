@@ -1,0 +1,65 @@
+# Sourced by the project's scripts (source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"): where the project and its
+# cache are, and one way to say that a tool is needed and, when it is missing, which package brings it.
+JUMPGATE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JUMPGATE_CACHE="${JUMPGATE_CACHE:-$HOME/.cache/jumpgate}"
+
+# The Debian package(s) that bring a command or file, from hack/packages.txt; "prerequisite" for Java, Maven, Go.
+package_of() {
+  awk -v tool="$1" '!/^#/ && $1 == tool { out = $2; for (i = 3; i <= NF && $i != "#"; i++) out = out " " $i; print out; exit }' \
+    "$JUMPGATE_ROOT/hack/packages.txt"
+}
+
+# need TOOL...: every TOOL (a command, or an absolute path) must be there. Otherwise say, for each, which package
+# brings it and what to run, and stop the script.
+need() {
+  local tool package missing=0
+  for tool in "$@"; do
+    if [[ $tool == /* ]]; then [[ -e $tool ]] && continue; else command -v "$tool" >/dev/null && continue; fi
+    package="$(package_of "$tool")"
+    case "$package" in
+      prerequisite) echo "${0##*/}: $tool is missing: install it first (README.md, Prerequisites)" >&2 ;;
+      "") echo "${0##*/}: $tool is missing, and hack/packages.txt does not say which package brings it" >&2 ;;
+      *) echo "${0##*/}: $tool is missing (Debian package: $package): run hack/setup.sh" >&2 ;;
+    esac
+    missing=1
+  done
+  (( missing == 0 )) || exit 1
+}
+
+# The steps of a long script (demo, tests): each is announced and timed, and when one fails the script says which,
+# after how long, and what to do (the step's hint). `steps_begin NAME` once, then `step "title" "hint"` before each;
+# steps_begin installs an EXIT trap that calls the function `on_failure` if the script defines one (to put the host
+# back), and prints the times at the end.
+steps_begin() {
+  STEPS_NAME=$1 STEP_TITLE="" STEP_HINT="" STEP_START=$SECONDS STEPS_START=$SECONDS STEP_TIMES=()
+  trap 'steps_end $?' EXIT
+}
+
+step() { # title [hint]
+  step_done
+  STEP_TITLE=$1 STEP_HINT=${2:-} STEP_START=$SECONDS
+  printf '\n== %s\n' "$1" >&2
+}
+
+step_done() {
+  [[ -n $STEP_TITLE ]] || return 0
+  STEP_TIMES+=("$(printf '%5ss  %s' $((SECONDS - STEP_START)) "$STEP_TITLE")")
+  printf '   (%ss)\n' $((SECONDS - STEP_START)) >&2
+  STEP_TITLE=""
+}
+
+steps_end() {
+  local status=$1
+  trap - EXIT
+  if (( status == 0 )); then
+    step_done
+    printf '\n%s: done in %ss\n' "$STEPS_NAME" $((SECONDS - STEPS_START)) >&2
+    printf '%s\n' "${STEP_TIMES[@]}" >&2
+  else
+    printf '\n%s: FAILED at step "%s" after %ss (exit status %s).\n' "$STEPS_NAME" "$STEP_TITLE" \
+      $((SECONDS - STEP_START)) "$status" >&2
+    [[ -z $STEP_HINT ]] || printf '%s\n' "$STEP_HINT" | fold -s -w 110 | sed 's/^/  /' >&2
+    if declare -F on_failure >/dev/null; then on_failure || true; fi
+  fi
+  exit "$status"
+}
