@@ -16,7 +16,7 @@ A command is base when it resolves, on this machine, to a file that a package of
 minimal Debian 12 system has). Anything else must be listed in hack/packages.txt, and a listed package that is
 installed must really bring the command. A listed command that nothing runs is an error too: the list stays true.
 
-  hack/commands.py [--packages FILE] [--list]     (--list: print each command found, where, and its verdict)
+  hack/commands.py [--root DIR] [--packages FILE] [--list]   (--list: each command found, where, and its verdict)
 """
 import argparse
 import ast
@@ -36,7 +36,7 @@ BIN_DIRS = ("/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/u
 WRAPPERS = {"sudo": 0, "exec": 0, "command": 0, "nohup": 0, "setsid": 0, "nice": 0, "env": 0, "xargs": 0,
             "timeout": 1, "chroot": 1, "flock": 1}
 # Options of those wrappers that take a value.
-OPTIONS_WITH_VALUE = {"-u", "-g", "-n", "-I", "-s", "-k", "-P", "-L", "-d", "--signal", "-E"}
+OPTIONS_WITH_VALUE = {"-u", "-g", "-n", "-I", "-s", "-k", "-P", "-L", "-d", "--signal"}
 
 
 class Found:
@@ -61,7 +61,8 @@ def shell_scripts():
                 yield path
                 continue
             try:
-                first = path.open("rb").readline()
+                with path.open("rb") as file:
+                    first = file.readline()
             except OSError:
                 continue
             if first.startswith(b"#!") and re.search(rb"\b(ba)?sh\b", first):
@@ -131,93 +132,95 @@ def walk(node, visit):
             walk(value, visit)
 
 
-def function_wrappers(tree):
-    """The script's functions that run their arguments as a command: name -> arguments before the command."""
+def command_word(args, functions, wrappers, seen=lambda name: None):
+    """The index in a simple command's words of the command it runs in the end, through wrappers (sudo, timeout,
+    ip netns exec, the scripts' own functions that run their arguments); `seen` is told each wrapper on the way.
+    None when the command is a function of the scripts, `need`, a `bash -c` string (handled by the caller) or
+    a word made of variables."""
+    i = 0
+    while i < len(args):
+        name = literal(args[i])
+        if name is None:
+            return i  # the caller decides what a variable command means
+        if name == "ip" and [literal(a) for a in args[i + 1:i + 3]] == ["netns", "exec"]:
+            seen("ip")
+            i += 4
+        elif name in functions and name in wrappers:
+            i += 1 + wrappers[name]
+        elif name in WRAPPERS:
+            seen(name)
+            if name == "command" and i + 1 < len(args) and literal(args[i + 1]) in ("-v", "-V"):
+                return None  # a look-up; what it looks up is run later, or named by need
+            i += 1
+            while i < len(args):  # options, and VAR=value for env
+                word = literal(args[i])
+                if word is None or not (word.startswith("-") or (name == "env" and "=" in word)):
+                    break
+                i += 2 if word in OPTIONS_WITH_VALUE else 1
+            i += WRAPPERS[name]
+        else:
+            return i
+    return None
+
+
+def function_wrappers(trees, functions):
+    """The scripts' functions that run their arguments as a command: name -> arguments before the command."""
     wrappers = {}
-    for stmt in tree.get("Stmts", []):
-        collect_functions(stmt.get("Cmd", {}), wrappers)
+    for tree in trees:
+        for stmt in tree.get("Stmts", []):
+            cmd = stmt.get("Cmd", {})
+            if cmd.get("Type") != "FuncDecl":
+                continue
+            shifted, runs = 0, []
+
+            def visit(node):
+                nonlocal shifted
+                if node.get("Type") != "CallExpr" or not node.get("Args"):
+                    return
+                args = node["Args"]
+                if literal(args[0]) == "shift":
+                    count = literal(args[1]) if len(args) > 1 else "1"
+                    shifted += int(count) if count and count.isdigit() else 1
+                    return
+                i = command_word(args, functions, wrappers)
+                skip = runs_arguments(args[i]) if i is not None else None
+                if skip is not None:
+                    runs.append(skip + shifted)
+
+            walk(cmd.get("Body"), visit)
+            if runs:
+                wrappers[cmd["Name"]["Value"]] = runs[0]
     return wrappers
 
 
-def collect_functions(cmd, wrappers):
-    if cmd.get("Type") != "FuncDecl":
-        return
-    shifted = 0
-    runs = []
-
-    def visit(node):
-        nonlocal shifted
-        if node.get("Type") != "CallExpr" or not node.get("Args"):
-            return
-        args = node["Args"]
-        if literal(args[0]) == "shift":
-            count = literal(args[1]) if len(args) > 1 else "1"
-            shifted += int(count) if count and count.isdigit() else 1
-            return
-        skip = runs_arguments(args[0])
-        if skip is not None:
-            runs.append(skip + shifted)
-
-    walk(cmd.get("Body"), visit)
-    if runs:
-        wrappers[cmd["Name"]["Value"]] = runs[0]
-
-
-def shell_commands(path, found):
-    text = path.read_text()
-    rel = path.relative_to(ROOT)
-    tree = parse_shell(text, str(rel))
+def shell_commands(paths, found):
+    """Every command the shell scripts run. The functions of all of them count as known everywhere: hack/lib.sh's
+    are sourced by the others, and lib.sh calls on_failure where a script defines it."""
+    trees = {path: parse_shell(path.read_text(), str(path.relative_to(ROOT))) for path in paths}
     functions = set()
-    walk(tree, lambda n: functions.add(n["Name"]["Value"]) if n.get("Type") == "FuncDecl" else None)
-    wrappers = dict(WRAPPERS)
-    wrappers.update(function_wrappers(tree))
-    line_of = lambda node: node.get("Pos", {}).get("Line", 0)
+    for tree in trees.values():
+        walk(tree, lambda n: functions.add(n["Name"]["Value"]) if n.get("Type") == "FuncDecl" else None)
+    wrappers = function_wrappers(trees.values(), functions)
 
-    def command_in(args, place):
-        """The command a simple command runs (through wrappers), as words; records it."""
-        i = 0
-        while i < len(args):
-            name = literal(args[i])
-            if name is None:
-                return  # built from variables: the project's own tool, or a pass-through
-            if name == "need":
-                for arg in args[i + 1:]:
-                    found.add(literal(arg), place)
-                return
-            if name == "ip" and [literal(a) for a in args[i + 1:i + 3]] == ["netns", "exec"]:
-                found.add("ip", place)
-                i += 4
-                continue
-            if name in ("bash", "sh") and i + 2 < len(args) and literal(args[i + 1]) == "-c":
-                found.add(name, place)
-                inner = parse_shell(placeholder_text(args[i + 2]), str(rel))
-                walk(inner, lambda n: command_in(n["Args"], place) if n.get("Type") == "CallExpr" and n.get("Args") else None)
-                return
-            if name in functions and name in wrappers:
-                i += 1 + wrappers[name]
-                continue
-            if name in functions:
-                return
-            if name in wrappers:
-                found.add(name, place)
-                if name == "command" and i + 1 < len(args) and literal(args[i + 1]) in ("-v", "-V"):
-                    return  # a look-up; the tool it looks up is run later, or named by need
-                i += 1
-                while i < len(args):  # options, and VAR=value for env
-                    word = literal(args[i])
-                    if word is None or not (word.startswith("-") or (name == "env" and "=" in word)):
-                        break
-                    i += 2 if word in OPTIONS_WITH_VALUE else 1
-                i += wrappers[name]
-                continue
-            found.add(name, place)
+    def record(args, place):
+        i = command_word(args, functions, wrappers, lambda name: found.add(name, place))
+        if i is None:
             return
+        name = literal(args[i])
+        if name == "need":
+            for arg in args[i + 1:]:
+                found.add(literal(arg), place)
+        elif name in ("bash", "sh") and i + 2 < len(args) and literal(args[i + 1]) == "-c":
+            found.add(name, place)
+            inner = parse_shell(placeholder_text(args[i + 2]), place)
+            walk(inner, lambda n: record(n["Args"], place) if n.get("Type") == "CallExpr" and n.get("Args") else None)
+        elif name is not None and name not in functions:
+            found.add(name, place)
 
-    def visit(node):
-        if node.get("Type") == "CallExpr" and node.get("Args"):
-            command_in(node["Args"], f"{rel}:{line_of(node)}")
-
-    walk(tree, visit)
+    for path, tree in trees.items():
+        rel = path.relative_to(ROOT)
+        walk(tree, lambda n: record(n["Args"], f"{rel}:{n.get('Pos', {}).get('Line', 0)}")
+             if n.get("Type") == "CallExpr" and n.get("Args") else None)
 
 
 # ------------------------------------------------------------------------------------------------ Python
@@ -249,7 +252,8 @@ def python_commands(path, found):
 def java_commands(found, problems):
     for path in sorted((ROOT / "src").rglob("*.java")):
         rel = path.relative_to(ROOT)
-        text = path.read_text()
+        # Comments out, lines kept: a javadoc that shows `new HostCommand("...")` names no command.
+        text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), path.read_text(), flags=re.S)
         for match in re.finditer(r'new\s+HostCommand\(\s*"([^"]+)"', text):
             found.add(match.group(1), f"{rel}:{text.count(chr(10), 0, match.start()) + 1}")
         if path.name != "HostCommand.java":
@@ -277,14 +281,50 @@ def read_packages(path):
     return table
 
 
-def dpkg_owner(path):
-    out = subprocess.run(["dpkg-query", "-S", path], capture_output=True, text=True)
-    if out.returncode != 0:
-        return None
-    for line in out.stdout.splitlines():  # "diversion by dash from: /bin/sh" lines name no owner
-        if not line.startswith("diversion by"):
-            return line.split(":", 1)[0].split(",")[0].strip()
-    return None
+class Dpkg:
+    """What dpkg knows of this machine, read once: each installed package's fields and files, each file's owner."""
+
+    def __init__(self):
+        out = subprocess.run(["dpkg-query", "-W", "-f",
+                              "${Package}\t${Status}\t${Priority}\t${Essential}\t${Pre-Depends}, ${Depends}\n"],
+                             capture_output=True, text=True, check=True).stdout
+        self.fields = {}
+        for line in out.splitlines():
+            name, status, priority, essential, depends = line.split("\t")
+            if status.endswith("installed") and "not-installed" not in status:
+                self.fields[name] = (priority, essential,
+                                     {d.split()[0].split(":")[0] for d in re.split(r"[,|]", depends) if d.strip()})
+        self.owners, self.files = {}, {}
+        for listing in Path("/var/lib/dpkg/info").glob("*.list"):
+            package = listing.stem.split(":")[0]
+            for path in listing.read_text(errors="replace").splitlines():
+                self.owners.setdefault(path, package)
+                self.files.setdefault(package, set()).add(normalized(path))
+
+    def installed(self, package):
+        return package in self.fields
+
+    def priority(self, package):
+        return self.fields[package][0] if package in self.fields else ""
+
+    def essential(self, package):
+        return package in self.fields and self.fields[package][1] == "yes"
+
+    def depends(self, package):
+        return self.fields[package][2] if package in self.fields else set()
+
+    def owner_of(self, command):
+        """(the file a command runs on this machine, the package that owns it), each None where there is none."""
+        path = resolve(command)
+        if not path:
+            return None, None
+        candidates = [path, os.path.realpath(path)]
+        for d in BIN_DIRS:  # usr-merge: dpkg may know /bin/x as /usr/bin/x or the other way round
+            candidates.append(d + os.path.basename(path))
+        for candidate in candidates:
+            if candidate in self.owners:
+                return path, self.owners[candidate]
+        return path, None
 
 
 def resolve(command):
@@ -294,48 +334,14 @@ def resolve(command):
     return shutil.which(command)
 
 
-def owner_of(command):
-    path = resolve(command)
-    if not path:
-        return None, None
-    candidates = [path, os.path.realpath(path)]
-    for d in BIN_DIRS:  # usr-merge: dpkg may know /bin/x as /usr/bin/x or the other way round
-        candidates.append(d + os.path.basename(path))
-    for candidate in candidates:
-        owner = dpkg_owner(candidate)
-        if owner:
-            return path, owner
-    return path, None
-
-
-def package_field(package, field):
-    out = subprocess.run(["dpkg-query", "-W", "-f", "${" + field + "}", package], capture_output=True, text=True)
-    return out.stdout.strip() if out.returncode == 0 else ""
-
-
-def installed(package):
-    return "install ok installed" in package_field(package, "Status")
-
-
-def depends(package):
-    fields = package_field(package, "Pre-Depends") + "," + package_field(package, "Depends")
-    return {d.split()[0].split(":")[0] for d in re.split(r"[,|]", fields) if d.strip()}
-
-
-def package_files(package):
-    out = subprocess.run(["dpkg-query", "-L", package], capture_output=True, text=True)
-    return {normalized(line) for line in out.stdout.splitlines()}
-
-
 def bash_builtins():
     out = subprocess.run(["bash", "-c", "compgen -b; compgen -k"], capture_output=True, text=True)
     return set(out.stdout.split())
 
 
-def verdicts(found, packages, builtins):
+def verdicts(found, packages, builtins, dpkg):
     """(command, verdict, ok) for every command found."""
     results = []
-    files = {}
     for command in sorted(found.places):
         name = normalized(command)
         if command in builtins:
@@ -343,26 +349,22 @@ def verdicts(found, packages, builtins):
         elif not command.startswith("/") and "/" in command:
             own = (ROOT / command).exists()
             results.append((command, "the project's own" if own else "a path in the project that does not exist", own))
+        elif packages.get(name) == ["prerequisite"]:
+            results.append((command, "prerequisite (README.md)", True))
         elif name in packages:
             wanted = packages[name]
-            if wanted == ["prerequisite"]:
-                results.append((command, "prerequisite (README.md)", True))
-                continue
-            bringers = [p for p in wanted if installed(p)]
-            for p in bringers:
-                files.setdefault(p, package_files(p))
+            bringers = [p for p in wanted if dpkg.installed(p)]
             # The package brings the command itself, or through a package it depends on (python3-minimal).
-            brought = any(name in files[p] for p in bringers) or (
-                bringers and owner_of(command)[1] in set(bringers).union(*(depends(p) for p in bringers)))
+            brought = any(name in dpkg.files.get(p, ()) for p in bringers) or (
+                bringers and dpkg.owner_of(command)[1] in set(bringers).union(*(dpkg.depends(p) for p in bringers)))
             if bringers and not brought:
                 results.append((command, f"hack/packages.txt names {' '.join(wanted)}, whose files have no {name}", False))
             else:
                 results.append((command, f"hack/setup.sh installs {' '.join(wanted)}", True))
         else:
-            path, owner = owner_of(command)
-            priority = package_field(owner, "Priority") if owner else ""
-            essential = package_field(owner, "Essential") if owner else ""
-            if owner and (priority == "required" or essential == "yes"):
+            path, owner = dpkg.owner_of(command)
+            priority = dpkg.priority(owner) if owner else ""
+            if owner and (priority == "required" or dpkg.essential(owner)):
                 results.append((command, f"base ({owner}, {priority or 'essential'})", True))
             elif owner:
                 results.append((command, f"from {owner} (Priority {priority}), not base: add it to hack/packages.txt", False))
@@ -374,24 +376,30 @@ def verdicts(found, packages, builtins):
     return results
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--packages", type=Path, default=ROOT / "hack" / "packages.txt")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the project to check (default: this one)")
+    parser.add_argument("--packages", type=Path, help="default: ROOT/hack/packages.txt")
     parser.add_argument("--list", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    return check(args.root.resolve(), args.packages or args.root / "hack" / "packages.txt", args.list)
+
+
+def check(root, packages_file, list_all=False):
+    global ROOT
+    ROOT = root
 
     found, problems = Found(), []
-    for path in shell_scripts():
-        shell_commands(path, found)
+    shell_commands(list(shell_scripts()), found)
     for pattern in PYTHON_GLOBS:
         for path in sorted(ROOT.glob(pattern)):
             python_commands(path, found)
     java_commands(found, problems)
 
-    packages = read_packages(args.packages)
-    results = verdicts(found, packages, bash_builtins())
+    packages = read_packages(packages_file)
+    results = verdicts(found, packages, bash_builtins(), Dpkg())
     for command, verdict, ok in results:
-        if args.list or not ok:
+        if list_all or not ok:
             where = ", ".join(found.places[command][:3]) + (" ..." if len(found.places[command]) > 3 else "")
             print(f"{'ok  ' if ok else 'FAIL'} {command:28} {verdict}   [{where}]")
         if not ok:

@@ -10,8 +10,11 @@
 #   hack/topology.sh relay-hostkey            the relay's host key, to pin
 #   hack/topology.sh relay-stop | relay-start the relay's sshd (sessions included)
 #   hack/topology.sh laptop CMD...            run a command on the laptop
+#   hack/topology.sh laptop-reaches ADDR PORT whether the laptop can open a TCP connection there
 # Logins are for root with keys kept in the state directory; the laptop's key opens the lab.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need ip /usr/sbin/sshd ssh ssh-keygen pkill pgrep
 STATE="${JUMPGATE_TOPOLOGY_DIR:-/var/lib/jumpgate-topology}"
 LAB_IP=10.8.92.10 LAB_GW=10.8.92.1
 RELAY_IP=203.0.113.10 RELAY_GW=203.0.113.1
@@ -94,7 +97,8 @@ case "${1:-}" in
   relay-stop) stop_sshd relay ;;
   relay-start) start_sshd relay ;;
   laptop) shift; ns laptop "$@" ;;
+  laptop-reaches) ns laptop timeout 3 bash -c "</dev/tcp/${2:?address}/${3:?port}" ;;
   ssh-from-laptop) shift; ns laptop ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
       -o ConnectTimeout=5 -i "$STATE/laptop_ed25519" "$@" ;;
-  *) sed -n '2,16p' "$0"; exit 2 ;;
+  *) sed -n '2,17p' "$0"; exit 2 ;;
 esac

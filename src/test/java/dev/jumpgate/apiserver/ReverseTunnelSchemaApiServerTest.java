@@ -4,18 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.testing.HostCommand;
 import dev.jumpgate.testing.RealApiServer;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -129,12 +127,8 @@ class ReverseTunnelSchemaApiServerTest {
     @Test
     void kubectlShowsReadinessRelayForwardsAndReason() throws Exception {
         create(RELAY, FORWARD, "");
-        Path kubectl = Path.of(System.getenv("KUBE_API_TEST_DIR"), "k8s").toFile().listFiles()[0].toPath().resolve("kubectl");
-        List<String> command = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", api.kubeconfigFile().toString(),
-                "get", "rtun", "-n", "default"));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String output = HostCommand.kubectl().run(Duration.ofSeconds(30),
+                "--kubeconfig", api.kubeconfigFile().toString(), "get", "rtun", "-n", "default").orThrow();
 
         assertThat(output.lines().findFirst().orElseThrow().split("\\s+"))
                 .containsExactly("NAME", "READY", "RELAY", "FORWARDS", "REASON", "AGE");

@@ -2,6 +2,7 @@ package dev.jumpgate.chart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jumpgate.testing.HostCommand;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -13,14 +14,13 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -30,16 +30,8 @@ class HelmChartTest {
 
     private static final Path CHART = Path.of("helm", "jumpgate");
 
-    private static String helm(String... args) throws IOException, InterruptedException {
-        String helm = System.getenv("JUMPGATE_HELM");
-        assertThat(helm).as("JUMPGATE_HELM: run the tests with hack/test.sh, which builds helm").isNotBlank();
-        List<String> command = new ArrayList<>(List.of(helm));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(output).isZero();
-        return output;
+    private static String helm(String... args) {
+        return HostCommand.helm().run(Duration.ofSeconds(60), args).orThrow();
     }
 
     private static List<HasMetadata> render(String... extraArgs) throws Exception {

@@ -9,10 +9,12 @@ import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.TargetEndpoint;
 import dev.jumpgate.api.v1alpha1.TunnelCondition;
+import dev.jumpgate.operator.Labels;
 import dev.jumpgate.operator.status.StatusAggregator;
 import dev.jumpgate.ssh.AuthorizedKeyLine;
 import dev.jumpgate.ssh.Ed25519KeyPair;
 import dev.jumpgate.ssh.PublicKeyLine;
+import dev.jumpgate.testing.HostCommand;
 import dev.jumpgate.testing.Topology;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -34,6 +36,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Tier 4: the operator installed by its chart in a real single-node Kubernetes (hack/cluster.sh), agents as real
@@ -48,6 +52,19 @@ class ClassicTopologyClusterTest {
 
     private final KubernetesClient client = new KubernetesClientBuilder().build();
     private final String namespace = "e2e-" + Long.toString(System.nanoTime(), 36);
+
+    /** A failed test prints what a person would look at, before cleanUp() deletes the namespace. */
+    @RegisterExtension
+    final AfterTestExecutionCallback dumpOnFailure = context -> {
+        if (context.getExecutionException().isPresent()) {
+            System.out.println(String.join("\n", "---- " + context.getDisplayName() + " failed; the cluster's view:",
+                    kubectl("-n", namespace, "get", "reversetunnels,pods,leases", "-o", "wide"),
+                    kubectl("-n", namespace, "get", "reversetunnels", "-o", "yaml"),
+                    kubectl("-n", namespace, "get", "events", "--sort-by=.lastTimestamp"),
+                    kubectl("-n", namespace, "logs", "-l", Labels.COMPONENT + "=agent", "--tail=80", "--prefix"),
+                    kubectl("-n", "jumpgate-system", "logs", "deploy/jumpgate", "--tail=120")));
+        }
+    };
 
     @BeforeEach
     void namespace() {
@@ -109,13 +126,8 @@ class ClassicTopologyClusterTest {
         assertThat(result.output()).contains("inet " + Topology.LAB_IP + "/");
     }
 
-    private static String kubectl(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(System.getenv().getOrDefault("JUMPGATE_KUBECTL", "kubectl")));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return output;
+    private static String kubectl(String... args) {
+        return HostCommand.kubectl().run(Duration.ofSeconds(60), args).output();
     }
 
     /** Waits for another pod with this label, all its containers ready: the one its Deployment made instead. */
@@ -128,7 +140,7 @@ class ClassicTopologyClusterTest {
     }
 
     /** A session from the laptop to the lab that prints a line every quarter second for ten seconds. */
-    private static Process longSession(int port) throws IOException {
+    private static Process longSession(int port) {
         return Topology.startFromLaptop("-p", Integer.toString(port), "root@" + Topology.RELAY_FROM_LAPTOP,
                 "for i in $(seq 1 40); do echo line-$i; sleep 0.25; done");
     }

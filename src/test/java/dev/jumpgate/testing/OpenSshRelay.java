@@ -20,16 +20,13 @@ import java.util.concurrent.TimeUnit;
  */
 public final class OpenSshRelay implements AutoCloseable {
 
-    private static final Path SSHD = Path.of("/usr/sbin/sshd");
-    private static final Path SSH_KEYGEN = Path.of("/usr/bin/ssh-keygen");
-
     private final Path dir;
     private final int port;
     private final List<String> extraConfig;
     private String hostKey;
     private Process process;
 
-    private OpenSshRelay(Path dir, int port, List<String> extraConfig) throws IOException, InterruptedException {
+    private OpenSshRelay(Path dir, int port, List<String> extraConfig) throws IOException {
         this.dir = dir;
         this.port = port;
         this.extraConfig = extraConfig;
@@ -41,8 +38,8 @@ public final class OpenSshRelay implements AutoCloseable {
     /** Starts a relay; {@code extraConfig} lines are appended to sshd_config (e.g. "PermitListen 127.0.0.1:4040"). */
     public static OpenSshRelay start(String... extraConfig) {
         try {
-            if (!Files.isExecutable(SSHD)) {
-                throw new IllegalStateException(SSHD + " is missing: run hack/setup.sh (Debian's openssh-server)");
+            if (!Files.isExecutable(Path.of(HostCommand.SSHD.toString()))) {
+                throw new IllegalStateException(HostCommand.SSHD + " is missing: run hack/setup.sh (Debian's openssh-server)");
             }
             Files.createDirectories(Path.of("/run/sshd")); // sshd's privilege separation directory, when root
             OpenSshRelay relay = new OpenSshRelay(Files.createTempDirectory("jumpgate-relay"), freePort(), List.of(extraConfig));
@@ -50,9 +47,6 @@ public final class OpenSshRelay implements AutoCloseable {
             return relay;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 
@@ -70,10 +64,11 @@ public final class OpenSshRelay implements AutoCloseable {
     }
 
     /** Gives the relay a new host key (taking effect at the next start), as a reinstalled or impostor relay has. */
-    public void newHostKey() throws IOException, InterruptedException {
+    public void newHostKey() throws IOException {
         Files.deleteIfExists(dir.resolve("host_ed25519"));
         Files.deleteIfExists(dir.resolve("host_ed25519.pub"));
-        run(SSH_KEYGEN.toString(), "-q", "-t", "ed25519", "-N", "", "-C", "relay", "-f", dir.resolve("host_ed25519").toString());
+        HostCommand.SSH_KEYGEN.run(Duration.ofSeconds(30), "-q", "-t", "ed25519", "-N", "", "-C", "relay",
+                "-f", dir.resolve("host_ed25519").toString()).orThrow();
         hostKey = Files.readString(dir.resolve("host_ed25519.pub")).trim();
     }
 
@@ -111,26 +106,16 @@ public final class OpenSshRelay implements AutoCloseable {
     }
 
     private void signal(String signal) {
-        List<String> command = new ArrayList<>(List.of("kill", "-" + signal, Long.toString(process.pid())));
-        process.descendants().forEach(p -> command.add(Long.toString(p.pid())));
-        try {
-            // Not checked: a session may end between listing and signalling it.
-            new ProcessBuilder(command).redirectErrorStream(true).start().waitFor();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        List<String> args = new ArrayList<>(List.of("-" + signal, Long.toString(process.pid())));
+        process.descendants().forEach(p -> args.add(Long.toString(p.pid())));
+        // Not checked: a session may end between listing and signalling it.
+        HostCommand.KILL.run(Duration.ofSeconds(10), args.toArray(String[]::new));
     }
 
     /** Starts sshd again on the same port, with the same host key. */
     public void restart() {
         kill();
-        try {
-            startProcess();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        startProcess();
     }
 
     /** How many connections sshd has accepted, from its log. */
@@ -189,11 +174,9 @@ public final class OpenSshRelay implements AutoCloseable {
         Files.write(dir.resolve("sshd_config"), config);
     }
 
-    private void startProcess() throws IOException {
-        process = new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", dir.resolve("sshd_config").toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()))
-                .start();
+    private void startProcess() {
+        process = HostCommand.SSHD.start(ProcessBuilder.Redirect.appendTo(log().toFile()),
+                "-D", "-e", "-f", dir.resolve("sshd_config").toString());
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
                 .until(() -> {
                     if (!process.isAlive()) {
@@ -201,13 +184,5 @@ public final class OpenSshRelay implements AutoCloseable {
                     }
                     return listening(port);
                 });
-    }
-
-    private static void run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) {
-            throw new IOException(String.join(" ", command) + " failed: " + output);
-        }
     }
 }

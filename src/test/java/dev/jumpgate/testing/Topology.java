@@ -1,11 +1,9 @@
 package dev.jumpgate.testing;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import dev.jumpgate.testing.HostCommand.Result;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /** The classic recipe's hosts in network namespaces, driven through hack/topology.sh (hack/e2e.sh sets them up). */
 public final class Topology {
@@ -18,33 +16,15 @@ public final class Topology {
     private Topology() {
     }
 
-    public record Result(int exitCode, String output) {
-    }
-
     public static Result run(String... args) {
-        List<String> command = new ArrayList<>(List.of("hack/topology.sh"));
-        command.addAll(List.of(args));
-        try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", command) + " did not finish");
-            }
-            return new Result(process.exitValue(), output);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return HostCommand.TOPOLOGY.run(Duration.ofSeconds(60), args);
     }
 
-    /** Starts a command on the laptop that runs on; the caller reads and waits for it. */
-    public static Process startFromLaptop(String... sshArgs) throws IOException {
-        List<String> command = new ArrayList<>(List.of("hack/topology.sh", "ssh-from-laptop"));
-        command.addAll(List.of(sshArgs));
-        return new ProcessBuilder(command).redirectErrorStream(true).start();
+    /** Starts ssh on the laptop with these arguments; the caller reads and waits for it. */
+    public static Process startFromLaptop(String... sshArgs) {
+        List<String> args = new ArrayList<>(List.of("ssh-from-laptop"));
+        args.addAll(List.of(sshArgs));
+        return HostCommand.TOPOLOGY.start(args.toArray(String[]::new));
     }
 
     /** ssh -p PORT root@relay COMMAND, from the laptop: lands on the lab machine when the tunnel works. */
@@ -57,14 +37,11 @@ public final class Topology {
     }
 
     public static void authorizeOnRelay(String authorizedKeyLines) {
-        Result result = run("relay-authorize", authorizedKeyLines);
-        if (result.exitCode() != 0) {
-            throw new IllegalStateException(result.output());
-        }
+        run("relay-authorize", authorizedKeyLines).orThrow();
     }
 
     /** Whether the laptop can open a TCP connection to this port of the relay. */
     public static boolean relayListensForLaptop(int port) {
-        return run("laptop", "timeout", "3", "bash", "-c", "</dev/tcp/" + RELAY_FROM_LAPTOP + "/" + port).exitCode() == 0;
+        return run("laptop-reaches", RELAY_FROM_LAPTOP, Integer.toString(port)).exitCode() == 0;
     }
 }
