@@ -7,13 +7,9 @@
 # (--smoke: one short round of each, for CI; --only controlplane: the operator at scale, root)
 # (silent inserts iptables DROP rules for the relay port while it measures: run it as root)
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-hack/setup.sh >/dev/null
-need=()
-for tool in iperf3 autossh; do command -v "$tool" >/dev/null || need+=("$tool"); done
-if (( ${#need[@]} )); then
-  sudo=""; [[ $(id -u) -eq 0 ]] || sudo=sudo
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/../hack/lib.sh"
+cd "$JUMPGATE_ROOT"
+hack/setup.sh >/dev/null   # iperf3 and autossh come with the rest (hack/packages.txt)
+need python3 iperf3 autossh ssh /usr/sbin/sshd
 [[ -f target/quarkus-app/quarkus-run.jar ]] || mvn -B -q -ntp package -DskipTests
 exec python3 bench/bench.py "$@"

@@ -4,8 +4,10 @@
 # port 4040 of the relay. Everything runs on loopback, in a temporary directory, and is stopped at the end.
 # hack/demo.sh is the same story with a cluster, the operator and an agent pod.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$JUMPGATE_ROOT"
 hack/setup.sh
+need python3 curl ssh ssh-keygen /usr/sbin/sshd
 [[ -f target/quarkus-app/quarkus-run.jar ]] || mvn -B -q -ntp package -DskipTests
 
 work="$(mktemp -d /tmp/jumpgate-demo.XXXXXX)"
