@@ -202,6 +202,11 @@ def shell_commands(paths, found):
         walk(tree, lambda n: functions.add(n["Name"]["Value"]) if n.get("Type") == "FuncDecl" else None)
     wrappers = function_wrappers(trees.values(), functions)
 
+    def run_string(word, place):
+        """The commands of a string that a shell will run (`bash -c STRING`)."""
+        inner = parse_shell(placeholder_text(word), place)
+        walk(inner, lambda n: record(n["Args"], place) if n.get("Type") == "CallExpr" and n.get("Args") else None)
+
     def record(args, place):
         i = command_word(args, functions, wrappers, lambda name: found.add(name, place))
         if i is None:
@@ -212,8 +217,10 @@ def shell_commands(paths, found):
                 found.add(literal(arg), place)
         elif name in ("bash", "sh") and i + 2 < len(args) and literal(args[i + 1]) == "-c":
             found.add(name, place)
-            inner = parse_shell(placeholder_text(args[i + 2]), place)
-            walk(inner, lambda n: record(n["Args"], place) if n.get("Type") == "CallExpr" and n.get("Args") else None)
+            run_string(args[i + 2], place)
+        elif name == "together":  # hack/lib.sh: together TITLE COMMAND [TITLE COMMAND ...]
+            for command in args[i + 2::2]:
+                run_string(command, place)
         elif name is not None and name not in functions:
             found.add(name, place)
 

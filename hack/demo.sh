@@ -25,16 +25,15 @@ steps_begin demo
 step "set-up: Debian packages and helm (hack/setup.sh)" \
   "hack/setup.sh installs Debian packages with apt-get and builds helm from its Go module: the message above says which failed. Check that apt-get update works and that Go can reach its module proxy, then run hack/demo.sh again."
 hack/setup.sh
-helm="$(hack/tools.sh helm)"
+helm="$(hack/kubernetes/build.sh helm)/helm"
 
-step "Kubernetes v1.34 and etcd, built from their Go modules (cached after the first run)" \
-  "go build failed: see its message above. A full disk or an unreachable Go module proxy are the usual causes (go env GOPROXY). Rerun: what was built is kept."
+step "Kubernetes v1.34 and etcd (Go), Jumpgate (Maven) and the image's Java base (debootstrap), side by side" \
+  "The part named FAILED above did not build; the end of its output is shown. Go: a full disk or an unreachable module proxy (go env GOPROXY). Maven: run mvn -B package -DskipTests for its whole output. debootstrap: the Debian mirror apt uses. Rerun: what was built is kept."
+together "Kubernetes v1.34 and etcd, from their Go modules" "hack/kubernetes/build.sh >/dev/null" \
+  "Jumpgate (mvn package)" "mvn -B -q -ntp package -DskipTests" \
+  "the image's Java 17 base (debootstrap, buildah)" "hack/image.sh base"
 bin="$(hack/kubernetes/build.sh)"
 kubectl="$bin/kubectl"
-
-step "Jumpgate, built by Maven (mvn package)" \
-  "Maven failed: see its output above (run mvn -B package -DskipTests for the whole of it). Java 17 and Maven must be installed (README.md)."
-mvn -B -q -ntp package -DskipTests
 
 step "a single-node Kubernetes: hack/cluster.sh up" \
   "A component did not start: its log is in $STATE/logs/ (the message above names it). hack/cluster.sh status shows what runs."
@@ -43,7 +42,7 @@ export KUBECONFIG="$STATE/admin.kubeconfig"
 "$kubectl" get nodes
 
 step "the image, built by buildah from the Dockerfile and loaded into the node: hack/image.sh" \
-  "The first run assembles a Java 17 base with debootstrap from the Debian mirror apt uses here; the message above says what failed. Rerun to retry: finished parts are cached in $JUMPGATE_CACHE/images."
+  "buildah or the import into containerd failed: the message above says which."
 hack/cluster.sh import "$(hack/image.sh)"
 
 step "the operator: helm install jumpgate helm/jumpgate" \

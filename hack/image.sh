@@ -2,6 +2,8 @@
 # Builds the operator/agent image from the project's Dockerfile without a Docker engine or a registry: buildah,
 # on a Java 17 base assembled from Debian packages (debootstrap, cached), then saved as a docker-archive for
 # containerd (hack/cluster.sh import). Prints the archive's path. Needs root.
+#   hack/image.sh        the image (the base first, if it is not there yet)
+#   hack/image.sh base   only the Java 17 base (the demo makes it while Kubernetes builds)
 # The Debian mirror and any proxy are this machine's own apt configuration: the image builds wherever apt works.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,9 +23,8 @@ debian_mirror() {
     awk '$3 == "Packages" && $2 !~ /-/ && $1 !~ /security/ {print $1; exit}'
 }
 
-[[ -f target/quarkus-app/quarkus-run.jar ]] || mvn -B -q -ntp package -DskipTests >&2
-
-if ! buildah inspect --type image "$BASE" >/dev/null 2>&1; then
+base_image() {
+  buildah inspect --type image "$BASE" >/dev/null 2>&1 && return
   if [[ ! -d $ROOTFS ]]; then
     log "assembling a Debian bookworm + openjdk-17-jre-headless root filesystem (once; cached in $ROOTFS)"
     mirror="$(debian_mirror)"
@@ -44,7 +45,11 @@ if ! buildah inspect --type image "$BASE" >/dev/null 2>&1; then
   buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --env JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 "$container"
   buildah commit --quiet --rm "$container" "$BASE" >/dev/null
-fi
+}
+
+base_image
+[[ ${1:-} != base ]] || exit 0
+[[ -f target/quarkus-app/quarkus-run.jar ]] || mvn -B -q -ntp package -DskipTests >&2
 
 log "building $IMAGE from the Dockerfile"
 buildah bud --quiet --pull=never --layers=false --build-arg "BASE_IMAGE=$BASE" --build-arg "VERSION=$VERSION" \

@@ -63,3 +63,29 @@ steps_end() {
   fi
   exit "$status"
 }
+
+# together TITLE COMMAND [TITLE COMMAND ...]: runs the commands side by side, each one's output in a log of its own,
+# waits for all of them, prints each one's time, and when any failed names it with the end of its log and fails.
+# For work that waits on different things (the CPU, the network, the disk), so a first run is not their sum.
+together() {
+  local logs titles=() pids=() i status=0
+  logs="$(mktemp -d /tmp/jumpgate-together.XXXXXX)"
+  while (( $# >= 2 )); do
+    titles+=("$1")
+    ( start=$SECONDS; bash -c "$2"; code=$?; echo "$((SECONDS - start))" > "$logs/${#titles[@]}.time"; exit $code ) \
+      > "$logs/${#titles[@]}.log" 2>&1 &
+    pids+=($!)
+    shift 2
+  done
+  for i in "${!pids[@]}"; do
+    if wait "${pids[$i]}"; then
+      printf '   %-58s %5ss\n' "${titles[$i]}" "$(cat "$logs/$((i + 1)).time" 2>/dev/null)" >&2
+    else
+      status=1
+      printf '   %-58s FAILED; the end of its output:\n' "${titles[$i]}" >&2
+      tail -n 25 "$logs/$((i + 1)).log" | sed 's/^/     | /' >&2
+    fi
+  done
+  rm -rf "$logs"
+  return "$status"
+}

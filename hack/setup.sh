@@ -2,7 +2,7 @@
 # Installs everything the project's scripts and tests run, on a Debian 12 machine that has Java 17, Maven and Go
 # (README.md, Prerequisites), and nothing twice:
 #   - the Debian packages hack/packages.txt names, those that are missing (apt-get; services are not started);
-#   - helm, built from its Go module into ~/.cache/jumpgate (hack/tools.sh).
+#   - helm, built from its Go module into ~/.cache/jumpgate (hack/kubernetes/build.sh, beside Kubernetes).
 # Kubernetes and etcd are built by the scripts that run them (hack/kubernetes/build.sh), also cached.
 #
 #   hack/setup.sh           install what is missing
@@ -47,5 +47,5 @@ need java mvn go
 java_major="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
 (( ${java_major%%.*} >= 17 )) || { echo "setup: Java $java_major found, 17 or newer is needed (README.md)" >&2; exit 1; }
 $sudo mkdir -p /run/sshd   # sshd's privilege separation directory
-hack/tools.sh helm >/dev/null
+hack/kubernetes/build.sh helm >/dev/null
 echo "setup: done" >&2

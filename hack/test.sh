@@ -20,7 +20,7 @@ python3 -m unittest discover -s hack -p 'test_*.py'
 
 step "etcd, kube-apiserver and kubectl for the API server tier (built from their Go modules; cached)" \
   "go build failed (message above): a full disk or an unreachable Go module proxy are the usual causes. Rerun: what was built is kept."
-JUMPGATE_HELM="$(hack/tools.sh helm)"
+JUMPGATE_HELM="$(hack/kubernetes/build.sh helm)/helm"
 bin="$(hack/kubernetes/build.sh etcd kube-apiserver kubectl)"
 JUMPGATE_KUBECTL="$bin/kubectl"
 export JUMPGATE_HELM JUMPGATE_KUBECTL

@@ -73,12 +73,14 @@ class ProjectChecks(unittest.TestCase):
             bash -c "frob-in-string | grep x"
             need frob-needed /usr/lib/frob/plugin
             x=$(frob-in-substitution)
+            together "a title" "frob-together --x" "another" "frob-together-too > /dev/null"
             """)
         self.packages("ip  iproute2")
         status, failures = self.failures()
         found = " ".join(failures)
         for name in ["frob-in-namespace", "frob-started", "sudo", "frob-behind-sudo", "frob-behind-xargs",
-                     "frob-in-string", "frob-needed", "/usr/lib/frob/plugin", "frob-in-substitution"]:
+                     "frob-in-string", "frob-needed", "/usr/lib/frob/plugin", "frob-in-substitution",
+                     "frob-together", "frob-together-too"]:
             self.assertIn(name, found)
         self.assertNotIn(" ns ", found)  # the script's own function
         self.assertNotIn(" daemon ", found)  # an argument of the function, not the command it runs

@@ -24,7 +24,7 @@ import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** The hand-written chart, rendered by a real helm (hack/tools.sh builds it; hack/test.sh passes its path). */
+/** The hand-written chart, rendered by a real helm (hack/kubernetes/build.sh builds it; hack/test.sh passes its path). */
 @Tag("chart")
 class HelmChartTest {
 

@@ -121,7 +121,7 @@ class ClassicTopologyClusterTest {
     }
 
     private static void assertLaptopReachesLab(int port) {
-        Topology.Result result = Topology.sshFromLaptop(port, "ip -4 -o addr show");
+        HostCommand.Result result = Topology.sshFromLaptop(port, "ip -4 -o addr show");
         assertThat(result.exitCode()).as(result.output()).isZero();
         assertThat(result.output()).contains("inet " + Topology.LAB_IP + "/");
     }

@@ -32,7 +32,7 @@ public final class HostCommand {
         return built("JUMPGATE_KUBECTL");
     }
 
-    /** helm as hack/tools.sh built it; hack/test.sh passes its path in JUMPGATE_HELM. */
+    /** helm as hack/kubernetes/build.sh built it; hack/test.sh passes its path in JUMPGATE_HELM. */
     public static HostCommand helm() {
         return built("JUMPGATE_HELM");
     }
