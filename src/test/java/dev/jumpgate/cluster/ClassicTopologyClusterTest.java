@@ -16,6 +16,7 @@ import dev.jumpgate.ssh.Ed25519KeyPair;
 import dev.jumpgate.ssh.PublicKeyLine;
 import dev.jumpgate.testing.HostCommand;
 import dev.jumpgate.testing.Topology;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -135,8 +136,13 @@ class ClassicTopologyClusterTest {
         await().atMost(PATIENCE).until(() -> client.pods().inNamespace(gone.getMetadata().getNamespace())
                 .withLabel(label, value).list().getItems().stream()
                 .anyMatch(p -> !p.getMetadata().getUid().equals(gone.getMetadata().getUid())
-                        && p.getStatus().getContainerStatuses() != null
-                        && p.getStatus().getContainerStatuses().stream().allMatch(s -> Boolean.TRUE.equals(s.getReady()))));
+                        && allContainersReady(p)));
+    }
+
+    /** Fabric8 gives an empty list, not null, before the kubelet reports: that is not "all ready". */
+    private static boolean allContainersReady(Pod pod) {
+        List<ContainerStatus> statuses = pod.getStatus() == null ? List.of() : pod.getStatus().getContainerStatuses();
+        return statuses != null && !statuses.isEmpty() && statuses.stream().allMatch(s -> Boolean.TRUE.equals(s.getReady()));
     }
 
     /** A session from the laptop to the lab that prints a line every quarter second for ten seconds. */
