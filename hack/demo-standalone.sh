@@ -43,11 +43,12 @@ ssh-keygen -q -t ed25519 -N '' -C "jumpgate:demo/lab-ssh" -f "$work/agent"
 
 lab_port=$(free_port); relay_port=$(free_port); door=4040
 cp "$work/laptop.pub" "$work/lab_authorized_keys"
-echo "restrict,port-forwarding,permitlisten=\"127.0.0.1:$door\" $(cat "$work/agent.pub")" > "$work/relay_authorized_keys"
 echo "== lab machine: sshd on 127.0.0.1:$lab_port (the GPU box behind NAT)"
 start_sshd lab "$lab_port" "$work/lab_authorized_keys"
-echo "== relay: sshd on 127.0.0.1:$relay_port, the agent's key limited to listening on 127.0.0.1:$door"
-start_sshd relay "$relay_port" "$work/relay_authorized_keys" "AllowTcpForwarding yes" "GatewayPorts clientspecified"
+echo "== relay: sshd on 127.0.0.1:$relay_port, with the README's block for the tunnels' account ($user here)"
+touch "$work/relay_authorized_keys"
+start_sshd relay "$relay_port" "$work/relay_authorized_keys" "AllowTcpForwarding yes" "GatewayPorts clientspecified" \
+  "$(sed "s/^Match User tunnel$/Match User $user/" examples/relay/sshd_config.d/jumpgate.conf)"
 
 cat > "$work/tunnel.yaml" <<YAML
 apiVersion: jumpgate.dev/v1alpha1
@@ -64,6 +65,8 @@ spec:
       remote: {bindAddress: 127.0.0.1, port: $door}
       target: {host: 127.0.0.1, port: $lab_port}
 YAML
+echo "== on the relay, the line bin/jumpgate authorized-key --file tunnel.yaml --identity agent prints:"
+bin/jumpgate authorized-key --file "$work/tunnel.yaml" --identity "$work/agent" | tee "$work/relay_authorized_keys"
 echo "== the agent: bin/jumpgate agent --file tunnel.yaml --identity agent   (instead of autossh -fCNR $door:localhost:$lab_port)"
 http_port=$(free_port)
 JUMPGATE_HTTP_PORT=$http_port bin/jumpgate agent --file "$work/tunnel.yaml" --identity "$work/agent" > "$work/agent.log" 2>&1 &

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The hosts of the classic recipe, as network namespaces beside the cluster's node (needs root):
 #   lab     10.8.92.10   the GPU box on the cluster's LAN: an sshd the agent forwards to
-#   relay   203.0.113.10 the cloud server, a stock OpenSSH sshd with GatewayPorts clientspecified, reachable from the
-#                        node; 192.0.2.10 on the laptop's side
+#   relay   203.0.113.10 the cloud server, a stock OpenSSH sshd with the README's block for the tunnels' account
+#                        (examples/relay/sshd_config.d/jumpgate.conf), reachable from the node; 192.0.2.10 on the
+#                        laptop's side
 #   laptop  192.0.2.20   reaches the relay and nothing else
 #
 #   hack/topology.sh up | down | status
@@ -75,6 +76,9 @@ up() {
   sshd_config lab
   cp "$STATE/laptop_ed25519.pub" "$STATE/lab/authorized_keys"
   sshd_config relay "AllowTcpForwarding yes" "GatewayPorts clientspecified" "ClientAliveInterval 5" "ClientAliveCountMax 3"
+  # The block the README recommends for the tunnels' account (root here), last: a Match block runs to the end.
+  sed 's/^Match User tunnel$/Match User root/' "$JUMPGATE_ROOT/examples/relay/sshd_config.d/jumpgate.conf" \
+    >> "$STATE/relay/sshd_config"
   start_sshd lab
   start_sshd relay
   echo "topology: lab $LAB_IP, relay $RELAY_IP (laptop side $RELAY_LAPTOP_IP), laptop $LAPTOP_IP" >&2

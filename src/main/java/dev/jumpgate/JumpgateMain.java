@@ -63,6 +63,15 @@ public class JumpgateMain implements QuarkusApplication {
     }
 
     private int standalone(List<String> args) {
+        if (args.get(0).equals("authorized-key")) {
+            try {
+                System.out.println(StandaloneAgent.authorizedKey(args.subList(1, args.size())));
+                return 0;
+            } catch (StandaloneAgent.BadInput e) {
+                System.err.println("jumpgate: " + e.getMessage());
+                return 2;
+            }
+        }
         if (!args.get(0).equals("agent")) {
             System.err.println(StandaloneAgent.USAGE);
             return 2;

@@ -4,9 +4,12 @@ import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.SpecValidation;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ForwardReport;
+import dev.jumpgate.ssh.AuthorizedKeyLine;
+import dev.jumpgate.ssh.PublicKeyLine;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,7 +26,7 @@ public final class StandaloneAgent {
 
     private static final Logger LOG = Logger.getLogger(StandaloneAgent.class);
     public static final String USAGE = "usage: jumpgate agent --file tunnel.yaml --identity ~/.ssh/id_ed25519"
-            + " [--known-hosts FILE]";
+            + " [--known-hosts FILE]\n       jumpgate authorized-key --file tunnel.yaml --identity ~/.ssh/id_ed25519";
 
     /** A command line or file the agent cannot run with; the message says why, for a person. */
     public static final class BadInput extends Exception {
@@ -33,10 +36,14 @@ public final class StandaloneAgent {
     }
 
     private final TunnelConfig config;
+    private final Path file;
+    private final Path identityFile;
     private final Path knownHosts;
 
-    private StandaloneAgent(TunnelConfig config, Path knownHosts) {
+    private StandaloneAgent(TunnelConfig config, Path file, Path identityFile, Path knownHosts) {
         this.config = config;
+        this.file = file;
+        this.identityFile = identityFile;
         this.knownHosts = knownHosts;
     }
 
@@ -80,7 +87,7 @@ public final class StandaloneAgent {
         }
         try {
             return new StandaloneAgent(new TunnelConfig(1, tunnel.getSpec(), Identity.read(identity),
-                    accepted == null || accepted.isEmpty() ? null : accepted), knownHosts);
+                    accepted == null || accepted.isEmpty() ? null : accepted), file, identity, knownHosts);
         } catch (IOException e) {
             throw new BadInput("cannot read the identity " + identity + ": " + e.getMessage());
         }
@@ -88,6 +95,30 @@ public final class StandaloneAgent {
 
     public TunnelConfig config() {
         return config;
+    }
+
+    /**
+     * {@code jumpgate authorized-key --file F --identity K}: the line for the relay's authorized_keys that lets K
+     * listen where the tunnel in F listens and do nothing else, the same line the operator puts in
+     * status.authorizedKey. The public key is the one an OpenSSH private key file carries, else K.pub.
+     */
+    public static String authorizedKey(List<String> args) throws BadInput {
+        StandaloneAgent agent = parse(args);
+        ReverseTunnel tunnel = read(agent.file);
+        Path identity = agent.identityFile;
+        PublicKeyLine key;
+        try {
+            key = PublicKeyLine.fromOpenSshPrivateKey(new String(Files.readAllBytes(identity), StandardCharsets.US_ASCII));
+        } catch (IOException | IllegalArgumentException notOpenSsh) {
+            Path pub = Path.of(identity + ".pub");
+            try {
+                key = PublicKeyLine.parse(Files.readString(pub).trim());
+            } catch (IOException | IllegalArgumentException e) {
+                throw new BadInput("cannot find the public key of " + identity + ": it is not an OpenSSH private key file,"
+                        + " and " + pub + " " + (Files.exists(pub) ? "holds no public key" : "is missing"));
+            }
+        }
+        return AuthorizedKeyLine.forTunnel(tunnel, key);
     }
 
     private static ReverseTunnel read(Path file) throws BadInput {

@@ -21,9 +21,4 @@ public final class Names {
     public static String agent(String tunnelName) {
         return tunnelName + "-agent";
     }
-
-    /** The comment on the tunnel's public key, so a relay owner knows whose line is whose in authorized_keys. */
-    public static String keyComment(ReverseTunnel tunnel) {
-        return "jumpgate:" + tunnel.getMetadata().getNamespace() + "/" + tunnel.getMetadata().getName();
-    }
 }

@@ -3,6 +3,7 @@ package dev.jumpgate.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.jumpgate.ssh.Ed25519KeyPair;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +34,32 @@ class StandaloneAgentTest {
         assertThat(config.spec().getForwards()).singleElement()
                 .satisfies(f -> assertThat(f.getRemote().getPort()).isEqualTo(4040));
         assertThat(config.spec().getKeepalive().getIntervalSeconds()).as("defaults apply without an API server").isEqualTo(10);
+    }
+
+    @Test
+    void authorizedKeyPrintsTheLineTheOperatorWouldForTheSameTunnelAndKey() throws Exception {
+        Ed25519KeyPair key = Ed25519KeyPair.generate("laptop");
+        Path identity = file("id_ed25519", key.privateKeyPem());
+
+        String line = StandaloneAgent.authorizedKey(List.of("--file", "examples/lab-ssh.yaml", "--identity", identity.toString()));
+
+        assertThat(line).isEqualTo("restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2;"
+                + " exit 1\",permitopen=\"127.0.0.1:1\",permitlisten=\"0.0.0.0:4040\" " + key.publicKey().toKeyString()
+                + " jumpgate:lab-ssh");
+    }
+
+    @Test
+    void authorizedKeyTakesThePublicKeyFromTheDotPubFileWhenThePrivateKeyDoesNotCarryIt() throws Exception {
+        Ed25519KeyPair key = Ed25519KeyPair.generate("laptop");
+        Path identity = identity();
+        file("id_ed25519.pub", key.publicKey().toString() + "\n");
+
+        assertThat(StandaloneAgent.authorizedKey(List.of("--file", "examples/lab-ssh.yaml", "--identity", identity.toString())))
+                .contains(key.publicKey().toKeyString());
+        Files.delete(dir.resolve("id_ed25519.pub"));
+        assertThatThrownBy(() -> StandaloneAgent.authorizedKey(List.of("--file", "examples/lab-ssh.yaml",
+                "--identity", identity.toString())))
+                .hasMessageContaining("cannot find the public key").hasMessageContaining("id_ed25519.pub is missing");
     }
 
     @Test

@@ -178,7 +178,7 @@ class ReverseTunnelReconcilerTest {
         ReverseTunnel seen = current("lab-ssh");
         assertThat(seen.getStatus().getPublicKey()).isEqualTo(publicKey.toKeyString());
         assertThat(seen.getStatus().getAuthorizedKey())
-                .isEqualTo("restrict,port-forwarding,permitopen=\"127.0.0.1:1\",permitlisten=\"0.0.0.0:4040\" " + publicKey.toKeyString()
+                .isEqualTo("restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\",permitopen=\"127.0.0.1:1\",permitlisten=\"0.0.0.0:4040\" " + publicKey.toKeyString()
                         + " jumpgate:" + namespace + "/lab-ssh");
         assertThat(seen.getStatus().getObservedGeneration()).isEqualTo(1L);
 

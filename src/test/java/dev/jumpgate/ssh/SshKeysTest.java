@@ -55,7 +55,7 @@ class SshKeysTest {
                 new AuthorizedKeyLine.Listen("0.0.0.0", 4040), new AuthorizedKeyLine.Listen("127.0.0.1", 0),
                 new AuthorizedKeyLine.Listen("::1", 22)), "jumpgate:lab/gpu");
 
-        assertThat(line).isEqualTo("restrict,port-forwarding,permitopen=\"127.0.0.1:1\",permitlisten=\"127.0.0.1:3838\",permitlisten=\"0.0.0.0:4040\","
+        assertThat(line).isEqualTo("restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\",permitopen=\"127.0.0.1:1\",permitlisten=\"127.0.0.1:3838\",permitlisten=\"0.0.0.0:4040\","
                 + "permitlisten=\"127.0.0.1:*\",permitlisten=\"[::1]:22\" " + key.toKeyString() + " jumpgate:lab/gpu");
     }
 }

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -18,6 +19,9 @@ public final class HostCommand {
 
     public static final HostCommand SSHD = new HostCommand("/usr/sbin/sshd");
     public static final HostCommand SSH_KEYGEN = new HostCommand("ssh-keygen");
+    public static final HostCommand SSH = new HostCommand("ssh");
+    public static final HostCommand SFTP = new HostCommand("sftp");
+    public static final HostCommand SSH_AGENT = new HostCommand("ssh-agent");
     public static final HostCommand KILL = new HostCommand("kill");
     public static final HostCommand TOPOLOGY = new HostCommand("hack/topology.sh");
 
@@ -58,9 +62,16 @@ public final class HostCommand {
 
     /** Runs the program with these arguments to its end (at most {@code timeout}), stdout and stderr together. */
     public Result run(Duration timeout, String... args) {
+        return run(timeout, Map.of(), args);
+    }
+
+    /** {@link #run(Duration, String...)} with these variables added to the environment. */
+    public Result run(Duration timeout, Map<String, String> environment, String... args) {
         List<String> command = command(args);
         try {
-            Process process = builder(command).redirectErrorStream(true).start();
+            ProcessBuilder builder = builder(command).redirectErrorStream(true);
+            builder.environment().putAll(environment);
+            Process process = builder.start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();

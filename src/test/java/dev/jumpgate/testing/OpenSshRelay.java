@@ -16,33 +16,53 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A stock OpenSSH sshd on a free loopback port, configured the way a relay owner would (key-only, TCP forwarding,
- * GatewayPorts clientspecified), in a directory of its own. Logins are for the user running the tests.
+ * GatewayPorts clientspecified, sftp), in a directory of its own, with the block the README recommends for the
+ * tunnels' account ({@link #RECOMMENDED_BLOCK}) unless started {@link #withoutRecommendedBlock}. Logins are for the
+ * user running the tests, whom the block's "Match User tunnel" then names.
  */
 public final class OpenSshRelay implements AutoCloseable {
+
+    /** The relay's side of the tunnels, as the README gives it to relay owners. */
+    public static final Path RECOMMENDED_BLOCK = Path.of("examples", "relay", "sshd_config.d", "jumpgate.conf");
 
     private final Path dir;
     private final int port;
     private final List<String> extraConfig;
+    private final boolean recommendedBlock;
     private String hostKey;
     private Process process;
 
-    private OpenSshRelay(Path dir, int port, List<String> extraConfig) throws IOException {
+    private OpenSshRelay(Path dir, int port, List<String> extraConfig, boolean recommendedBlock) throws IOException {
         this.dir = dir;
         this.port = port;
         this.extraConfig = extraConfig;
+        this.recommendedBlock = recommendedBlock;
         newHostKey();
         Files.writeString(dir.resolve("authorized_keys"), "");
         writeConfig();
     }
 
-    /** Starts a relay; {@code extraConfig} lines are appended to sshd_config (e.g. "PermitListen 127.0.0.1:4040"). */
+    /**
+     * Starts a relay with the recommended block; {@code extraConfig} lines come first in sshd_config, so they win
+     * (sshd keeps the first value of a keyword), e.g. "PermitListen 127.0.0.1:4040" or "LogLevel DEBUG1".
+     */
     public static OpenSshRelay start(String... extraConfig) {
+        return start(true, extraConfig);
+    }
+
+    /** A relay whose owner only pasted the key's authorized_keys line: everything rests on the line's options. */
+    public static OpenSshRelay withoutRecommendedBlock(String... extraConfig) {
+        return start(false, extraConfig);
+    }
+
+    private static OpenSshRelay start(boolean recommendedBlock, String... extraConfig) {
         try {
             if (!Files.isExecutable(Path.of(HostCommand.SSHD.toString()))) {
                 throw new IllegalStateException(HostCommand.SSHD + " is missing: run hack/setup.sh (Debian's openssh-server)");
             }
             Files.createDirectories(Path.of("/run/sshd")); // sshd's privilege separation directory, when root
-            OpenSshRelay relay = new OpenSshRelay(Files.createTempDirectory("jumpgate-relay"), freePort(), List.of(extraConfig));
+            OpenSshRelay relay = new OpenSshRelay(Files.createTempDirectory("jumpgate-relay"), freePort(),
+                    List.of(extraConfig), recommendedBlock);
             relay.startProcess();
             return relay;
         } catch (IOException e) {
@@ -155,7 +175,8 @@ public final class OpenSshRelay implements AutoCloseable {
     }
 
     private void writeConfig() throws IOException {
-        List<String> config = new ArrayList<>(List.of(
+        List<String> config = new ArrayList<>(extraConfig);
+        config.addAll(List.of(
                 "Port " + port,
                 "ListenAddress 127.0.0.1",
                 "HostKey " + dir.resolve("host_ed25519"),
@@ -169,8 +190,14 @@ public final class OpenSshRelay implements AutoCloseable {
                 "PermitRootLogin prohibit-password",
                 "AllowTcpForwarding yes",
                 "GatewayPorts clientspecified",
+                "Subsystem sftp /usr/lib/openssh/sftp-server",
                 "LogLevel VERBOSE"));
-        config.addAll(extraConfig);
+        if (recommendedBlock) {
+            // Last: a Match block runs to the end of the file.
+            Files.readAllLines(RECOMMENDED_BLOCK).stream()
+                    .map(line -> line.equals("Match User tunnel") ? "Match User " + user() : line)
+                    .forEach(config::add);
+        }
         Files.write(dir.resolve("sshd_config"), config);
     }
 

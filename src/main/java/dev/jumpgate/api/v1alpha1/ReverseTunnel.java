@@ -43,6 +43,12 @@ public class ReverseTunnel extends CustomResource<ReverseTunnelSpec, ReverseTunn
         return super.getStatus();
     }
 
+    /** The comment of the tunnel's key and of its authorized_keys line: jumpgate:NAMESPACE/NAME (jumpgate:NAME from a file). */
+    public String keyComment() {
+        String namespace = getMetadata().getNamespace();
+        return "jumpgate:" + (namespace == null || namespace.isEmpty() ? "" : namespace + "/") + getMetadata().getName();
+    }
+
     /** The spec's generation; 0 for a tunnel the API server has not numbered (read from a file, built in a test). */
     public long generation() {
         return getMetadata().getGeneration() == null ? 0 : getMetadata().getGeneration();

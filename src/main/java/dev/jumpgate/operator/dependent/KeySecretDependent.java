@@ -34,7 +34,7 @@ public class KeySecretDependent extends KubernetesDependentResource<Secret, Reve
 
     @Override
     protected Secret desired(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
-        Ed25519KeyPair key = Ed25519KeyPair.generate(Names.keyComment(tunnel));
+        Ed25519KeyPair key = Ed25519KeyPair.generate(tunnel.keyComment());
         return new SecretBuilder()
                 .withMetadata(Labels.metadata(tunnel, Names.keySecret(tunnel)))
                 .withType("kubernetes.io/ssh-auth")

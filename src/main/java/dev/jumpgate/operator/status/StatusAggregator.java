@@ -11,7 +11,6 @@ import dev.jumpgate.report.ForwardReport;
 import dev.jumpgate.report.ForwardState;
 import dev.jumpgate.ssh.AuthorizedKeyLine;
 import dev.jumpgate.ssh.PublicKeyLine;
-import dev.jumpgate.operator.Names;
 import dev.jumpgate.api.v1alpha1.TunnelCondition;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
@@ -176,11 +175,8 @@ public final class StatusAggregator {
     }
 
     private static String authorizedKey(ReverseTunnel tunnel, String publicKey) {
-        List<AuthorizedKeyLine.Listen> listens = tunnel.getSpec().getForwards().stream()
-                .map(f -> new AuthorizedKeyLine.Listen(f.getRemote().getBindAddress(), f.getRemote().getPort()))
-                .toList();
         try {
-            return AuthorizedKeyLine.of(PublicKeyLine.parse(publicKey), listens, Names.keyComment(tunnel));
+            return AuthorizedKeyLine.forTunnel(tunnel, PublicKeyLine.parse(publicKey));
         } catch (IllegalArgumentException e) {
             return null;
         }

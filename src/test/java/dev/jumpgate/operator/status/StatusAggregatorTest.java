@@ -70,7 +70,7 @@ class StatusAggregatorTest {
                 "ssh -J <relay-user>@relay.example.com -p 3838 <user>@localhost",
                 "ssh -p 41234 <user>@relay.example.com");
         assertThat(status.getAuthorizedKey()).startsWith(
-                "restrict,port-forwarding,permitopen=\"127.0.0.1:1\",permitlisten=\"127.0.0.1:3838\",permitlisten=\"0.0.0.0:*\" " + KEY);
+                "restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\",permitopen=\"127.0.0.1:1\",permitlisten=\"127.0.0.1:3838\",permitlisten=\"0.0.0.0:*\" " + KEY);
         assertThat(status.getObservedGeneration()).isEqualTo(3L);
     }
 
