@@ -46,7 +46,7 @@ class Found:
         self.places = {}
 
     def add(self, command, place):
-        if command and "__expansion__" not in command:  # built from a variable inside a `bash -c` string
+        if command and EXPANSION not in command:  # built from a variable inside a `bash -c` string
             self.places.setdefault(command, []).append(place)
 
 
@@ -77,35 +77,32 @@ def parse_shell(text, name):
     return json.loads(out.stdout)
 
 
-def literal(word):
-    """The text of a word made only of literal parts (quoted or not), else None."""
+EXPANSION = "__expansion__"
+
+
+def word_text(word, expansion=None):
+    """The text of a word, quoted or not. An expansion in it ($x, $(...)) makes it None, or, given `expansion`, is
+    replaced by that marker (enough to parse a `bash -c` string)."""
     text = ""
     for part in word.get("Parts", []):
         kind = part.get("Type")
         if kind in ("Lit", "SglQuoted"):
             text += part.get("Value", "")
         elif kind == "DblQuoted":
-            inner = literal(part)
+            inner = word_text(part, expansion)
             if inner is None:
                 return None
             text += inner
-        else:
+        elif expansion is None:
             return None
-    return text
-
-
-def placeholder_text(word):
-    """A word's text with each expansion replaced by a marker: enough to parse a `bash -c` string."""
-    text = ""
-    for part in word.get("Parts", []):
-        kind = part.get("Type")
-        if kind in ("Lit", "SglQuoted"):
-            text += part.get("Value", "")
-        elif kind == "DblQuoted":
-            text += placeholder_text(part)
         else:
-            text += "__expansion__"
+            text += expansion
     return text
+
+
+def literal(word):
+    """The text of a word made only of literal parts, else None."""
+    return word_text(word)
 
 
 def runs_arguments(word):
@@ -204,7 +201,7 @@ def shell_commands(paths, found):
 
     def run_string(word, place):
         """The commands of a string that a shell will run (`bash -c STRING`)."""
-        inner = parse_shell(placeholder_text(word), place)
+        inner = parse_shell(word_text(word, EXPANSION), place)
         walk(inner, lambda n: record(n["Args"], place) if n.get("Type") == "CallExpr" and n.get("Args") else None)
 
     def record(args, place):

@@ -6,7 +6,8 @@
 # Kubernetes and etcd are built by the scripts that run them (hack/kubernetes/build.sh), also cached.
 #
 #   hack/setup.sh           install what is missing
-#   hack/setup.sh --check   fail if a script or test runs a command that is neither part of a base Debian 12 system
+#   hack/setup.sh --check   (after installing what is missing, shfmt among it) fail if a script or test runs a
+#                           command that is neither part of a base Debian 12 system
 #                           nor installed here (hack/commands.py; CI runs it)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
