@@ -6,10 +6,7 @@ import dev.jumpgate.ssh.PublicKeyLine;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
-import java.util.HexFormat;
 
 /**
  * The Secret that holds a tunnel's private key, the user's or the generated one, as found at this reconcile:
@@ -17,7 +14,9 @@ import java.util.HexFormat;
  *
  * @param secretName the Secret's name
  * @param dataKey    the data key of the private key in it
- * @param version    a digest of the private key, which rolls the agent when the key changes; null while there is none
+ * @param version    the Secret's uid and resourceVersion, which roll the agent when the key changes; null while there
+ *                   is none. Nothing derived from the key itself: the value lands in the pod template, which more
+ *                   people may read than the Secret.
  * @param problem    why the agent cannot use the key; null when it can
  * @param publicKey  the public half ("ssh-ed25519 AAAA..."), when it can be told
  */
@@ -71,7 +70,7 @@ public record AgentKey(String secretName, String dataKey, String version, String
         if (privateKey == null) {
             return new AgentKey(name, dataKey, null, "Secret " + name + " has no data key " + dataKey, null);
         }
-        String version = digest(privateKey);
+        String version = secret.getMetadata().getUid() + ":" + secret.getMetadata().getResourceVersion();
         String publicKey = data(secret, PUBLIC_KEY);
         try {
             publicKey = publicKey != null ? PublicKeyLine.parse(publicKey).toKeyString()
@@ -80,16 +79,6 @@ public record AgentKey(String secretName, String dataKey, String version, String
             publicKey = null; // a PEM or PKCS#8 key: the agent may still use it, we just cannot show its public half
         }
         return new AgentKey(name, dataKey, version, null, publicKey);
-    }
-
-    /** Identifies the key without revealing it: the first 16 hex digits of its SHA-256. */
-    private static String digest(String privateKey) {
-        try {
-            byte[] hash = MessageDigest.getInstance("SHA-256").digest(privateKey.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(hash, 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JRE has SHA-256", e);
-        }
     }
 
     /** Whether the agent can be deployed with this key now. */

@@ -302,8 +302,11 @@ class ReverseTunnelReconcilerTest {
         Deployment agent = awaitObject(Deployment.class, "own-key-agent");
         assertThat(agent.getSpec().getTemplate().getSpec().getVolumes())
                 .anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("lab-key"));
+        // What rolls the agent when the key changes names the Secret's version, nothing derived from the key.
+        Secret stored = client.secrets().inNamespace(namespace).withName("lab-key").get();
         assertThat(agent.getSpec().getTemplate().getMetadata().getAnnotations())
-                .containsKey(AgentDeploymentDependent.KEY_VERSION_ANNOTATION);
+                .containsEntry(AgentDeploymentDependent.KEY_VERSION_ANNOTATION,
+                        stored.getMetadata().getUid() + ":" + stored.getMetadata().getResourceVersion());
         awaitReason("own-key", StatusAggregator.READY, "False", Reasons.AGENT_STARTING);
         assertThat(current("own-key").getStatus().getPublicKey()).isEqualTo(userKey.publicKey().toKeyString());
     }
