@@ -12,6 +12,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -79,15 +83,11 @@ public final class StandaloneAgent {
         if (!problems.isEmpty()) {
             throw new BadInput(file + " is not a valid ReverseTunnel:\n  " + String.join("\n  ", problems));
         }
-        String accepted;
+        String accepted = acceptedHostKey(knownHosts);
+        refuseUnprotected(identity);
         try {
-            accepted = Files.exists(knownHosts) ? Files.readString(knownHosts).trim() : null;
-        } catch (IOException e) {
-            throw new BadInput("cannot read " + knownHosts + ": " + e.getMessage());
-        }
-        try {
-            return new StandaloneAgent(new TunnelConfig(1, tunnel.getSpec(), Identity.read(identity),
-                    accepted == null || accepted.isEmpty() ? null : accepted), file, identity, knownHosts);
+            return new StandaloneAgent(new TunnelConfig(1, tunnel.getSpec(), Identity.read(identity), accepted),
+                    file, identity, knownHosts);
         } catch (IOException e) {
             throw new BadInput("cannot read the identity " + identity + ": " + e.getMessage());
         }
@@ -95,6 +95,43 @@ public final class StandaloneAgent {
 
     public TunnelConfig config() {
         return config;
+    }
+
+    /**
+     * The relay key kept by an earlier run, or null when there is no file yet. A file that is there but holds no key
+     * (emptied, truncated, overwritten) is refused rather than read as "trust the next key": that would hand trust on
+     * first use to whoever answers next.
+     */
+    private static String acceptedHostKey(Path knownHosts) throws BadInput {
+        if (!Files.exists(knownHosts)) {
+            return null;
+        }
+        String kept;
+        try {
+            kept = Files.readString(knownHosts).trim();
+        } catch (IOException e) {
+            throw new BadInput("cannot read " + knownHosts + ": " + e.getMessage());
+        }
+        try {
+            return PublicKeyLine.parse(kept).toKeyString();
+        } catch (IllegalArgumentException e) {
+            throw new BadInput(knownHosts + " holds no relay host key (it is empty or damaged), so the relay cannot be"
+                    + " checked: restore it, or delete it to trust the key the relay shows next");
+        }
+    }
+
+    /** As ssh does: a private key that others may read is not used. */
+    private static void refuseUnprotected(Path identity) throws BadInput {
+        Set<PosixFilePermission> permissions;
+        try {
+            permissions = Files.getPosixFilePermissions(identity);
+        } catch (UnsupportedOperationException | IOException notPosixOrMissing) {
+            return; // reading it says what is wrong with a missing file
+        }
+        if (permissions.stream().anyMatch(p -> p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_"))) {
+            throw new BadInput("permissions " + PosixFilePermissions.toString(permissions) + " for " + identity
+                    + " are too open: a private key must be readable by its owner only (chmod 600 " + identity + ")");
+        }
     }
 
     /**
@@ -157,7 +194,10 @@ public final class StandaloneAgent {
             return;
         }
         try {
-            Files.writeString(knownHosts, report.hostKey() + "\n");
+            // Whole or not at all: a crash mid-write must not leave a file that holds half a key.
+            Path partial = knownHosts.resolveSibling(knownHosts.getFileName() + ".partial");
+            Files.writeString(partial, report.hostKey() + "\n");
+            Files.move(partial, knownHosts, StandardCopyOption.ATOMIC_MOVE);
             LOG.infof("the relay's host key %s is kept in %s and required from now on", report.fingerprint(), knownHosts);
         } catch (IOException e) {
             LOG.warnf("cannot keep the relay's host key in %s: %s", knownHosts, e.getMessage());

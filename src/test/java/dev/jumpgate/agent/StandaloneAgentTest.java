@@ -7,6 +7,7 @@ import dev.jumpgate.ssh.Ed25519KeyPair;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,8 +22,15 @@ class StandaloneAgentTest {
         return Files.writeString(dir.resolve(name), content);
     }
 
+    /** A private key file as ssh-keygen leaves it: readable by its owner only. */
+    private Path keyFile(String name, String content) throws IOException {
+        Path file = file(name, content);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return file;
+    }
+
     private Path identity() throws IOException {
-        return file("id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\n...\n-----END OPENSSH PRIVATE KEY-----\n");
+        return keyFile("id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\n...\n-----END OPENSSH PRIVATE KEY-----\n");
     }
 
     @Test
@@ -39,7 +47,7 @@ class StandaloneAgentTest {
     @Test
     void authorizedKeyPrintsTheLineTheOperatorWouldForTheSameTunnelAndKey() throws Exception {
         Ed25519KeyPair key = Ed25519KeyPair.generate("laptop");
-        Path identity = file("id_ed25519", key.privateKeyPem());
+        Path identity = keyFile("id_ed25519", key.privateKeyPem());
 
         String line = StandaloneAgent.authorizedKey(List.of("--file", "examples/lab-ssh.yaml", "--identity", identity.toString()));
 
@@ -91,6 +99,31 @@ class StandaloneAgentTest {
                 .hasMessageContaining("holds no ReverseTunnel");
         assertThatThrownBy(() -> StandaloneAgent.parse(List.of("--file", garbage.toString(), "--identity", identity().toString())))
                 .hasMessageContaining("is not a ReverseTunnel YAML");
+    }
+
+    @Test
+    void aPrivateKeyOthersMayReadIsRefusedAsSshRefusesIt() throws Exception {
+        Path identity = identity();
+        Files.setPosixFilePermissions(identity, PosixFilePermissions.fromString("rw-r--r--"));
+
+        assertThatThrownBy(() -> StandaloneAgent.parse(List.of("--file", "examples/lab-ssh.yaml", "--identity",
+                identity.toString()))).hasMessageContaining("rw-r--r--").hasMessageContaining("too open")
+                .hasMessageContaining("chmod 600 " + identity);
+    }
+
+    @Test
+    void anEmptyOrDamagedKnownHostsFileDoesNotResetTrust() throws Exception {
+        for (String damaged : List.of("", "\n", "ssh-ed25519 AAAAC3Nza", "garbage")) {
+            Path knownHosts = file("relay.known_hosts", damaged);
+            assertThatThrownBy(() -> StandaloneAgent.parse(List.of("--file", "examples/lab-ssh.yaml",
+                    "--identity", identity().toString(), "--known-hosts", knownHosts.toString())))
+                    .as("known-hosts holding %s", damaged)
+                    .hasMessageContaining("holds no relay host key").hasMessageContaining("delete it to trust");
+        }
+        String kept = Ed25519KeyPair.generate("relay").publicKey().toKeyString();
+        Path knownHosts = file("relay.known_hosts", kept + "\n");
+        assertThat(StandaloneAgent.parse(List.of("--file", "examples/lab-ssh.yaml", "--identity", identity().toString(),
+                "--known-hosts", knownHosts.toString())).config().acceptedHostKey()).isEqualTo(kept);
     }
 
     @Test
