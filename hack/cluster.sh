@@ -86,18 +86,22 @@ kubeconfig() { # who
 }
 
 # ---------------------------------------------------------------------------------------------- host setup
+# The processes of every pod a kubelet runs here (cgroupfs: kubepods under each controller, or cgroup v2's root).
+kubepods_processes() {
+  local cg
+  for cg in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/*/kubepods.slice /sys/fs/cgroup/kubepods*; do
+    [[ -d $cg ]] && find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null
+  done
+  return 0
+}
+
 # Another Kubernetes on this host (its kube-proxy's chains, its kubelet's pods) would be torn down with ours: refuse.
 refuse_foreign_cluster() {
   [[ -f "$CREATED" ]] && return  # leftovers of our own up, which down will take away
   if iptables-save 2>/dev/null | grep -qE '^:(KUBE|CNI)-'; then
     die "this host already has KUBE-*/CNI-* iptables chains, from another Kubernetes: stop it first (down would remove them)"
   fi
-  local cg
-  for cg in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/*/kubepods.slice /sys/fs/cgroup/kubepods*; do
-    [[ -d $cg ]] && [[ -n "$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)" ]] &&
-      die "$cg has processes: another kubelet runs pods on this host; stop it first"
-  done
-  return 0
+  [[ -z "$(kubepods_processes)" ]] || die "the kubepods cgroups have processes: another kubelet runs pods on this host; stop it first"
 }
 
 host_up() {
@@ -141,10 +145,7 @@ EOF
 host_down() {
   [[ -f "$CREATED" ]] || return 0  # up made nothing on this host (or down already took it away)
   # The pods' containers outlive containerd's shims only if nobody kills them: everything under kubepods goes.
-  for cg in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/*/kubepods.slice; do
-    [[ -d $cg ]] || continue
-    find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  done
+  kubepods_processes | xargs -r kill -9 2>/dev/null || true
   pkill -9 -f "containerd-shim.*-address $CONTAINERD_SOCK" 2>/dev/null || true
   # Mounts made for pods (secret volumes, shm, rootfs) under our directories, deepest first.
   awk -v a="$STATE/" -v b="$RUN/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/self/mounts | sort -r |
@@ -171,10 +172,8 @@ host_down() {
     while IFS='=' read -r key value; do [[ -n $value ]] && sysctl -qw "$key=$value" 2>/dev/null || true; done < "$STATE/sysctls.saved"
     rm -f "$STATE/sysctls.saved"
   fi
-  if [[ -f "$CREATED" ]]; then
-    grep -qx "module br_netfilter" "$CREATED" && { modprobe -r br_netfilter 2>/dev/null || true; }
-    rm -f "$CREATED"
-  fi
+  if grep -qx "module br_netfilter" "$CREATED"; then modprobe -r br_netfilter 2>/dev/null || true; fi
+  rm -f "$CREATED"
 }
 
 # ---------------------------------------------------------------------------------------------- processes
