@@ -40,13 +40,13 @@ public final class StandaloneAgent {
     }
 
     private final TunnelConfig config;
-    private final Path file;
+    private final ReverseTunnel tunnel;
     private final Path identityFile;
     private final Path knownHosts;
 
-    private StandaloneAgent(TunnelConfig config, Path file, Path identityFile, Path knownHosts) {
+    private StandaloneAgent(TunnelConfig config, ReverseTunnel tunnel, Path identityFile, Path knownHosts) {
         this.config = config;
-        this.file = file;
+        this.tunnel = tunnel;
         this.identityFile = identityFile;
         this.knownHosts = knownHosts;
     }
@@ -87,7 +87,7 @@ public final class StandaloneAgent {
         refuseUnprotected(identity);
         try {
             return new StandaloneAgent(new TunnelConfig(1, tunnel.getSpec(), Identity.read(identity), accepted),
-                    file, identity, knownHosts);
+                    tunnel, identity, knownHosts);
         } catch (IOException e) {
             throw new BadInput("cannot read the identity " + identity + ": " + e.getMessage());
         }
@@ -141,12 +141,12 @@ public final class StandaloneAgent {
      */
     public static String authorizedKey(List<String> args) throws BadInput {
         StandaloneAgent agent = parse(args);
-        ReverseTunnel tunnel = read(agent.file);
         Path identity = agent.identityFile;
         PublicKeyLine key;
         try {
-            key = PublicKeyLine.fromOpenSshPrivateKey(new String(Files.readAllBytes(identity), StandardCharsets.US_ASCII));
-        } catch (IOException | IllegalArgumentException notOpenSsh) {
+            key = PublicKeyLine.fromOpenSshPrivateKey(
+                    new String(agent.config.identity().privateKey(), StandardCharsets.US_ASCII));
+        } catch (IllegalArgumentException notOpenSsh) {
             Path pub = Path.of(identity + ".pub");
             try {
                 key = PublicKeyLine.parse(Files.readString(pub).trim());
@@ -155,7 +155,7 @@ public final class StandaloneAgent {
                         + " and " + pub + " " + (Files.exists(pub) ? "holds no public key" : "is missing"));
             }
         }
-        return AuthorizedKeyLine.forTunnel(tunnel, key);
+        return AuthorizedKeyLine.forTunnel(agent.tunnel, key);
     }
 
     private static ReverseTunnel read(Path file) throws BadInput {
