@@ -69,7 +69,7 @@ public final class HostCommand {
     public Result run(Duration timeout, Map<String, String> environment, String... args) {
         List<String> command = command(args);
         try {
-            ProcessBuilder builder = builder(command).redirectErrorStream(true);
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
             builder.environment().putAll(environment);
             Process process = builder.start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -94,7 +94,7 @@ public final class HostCommand {
     /** Starts the program with its output (stdout and stderr together) going where {@code output} says. */
     public Process start(ProcessBuilder.Redirect output, String... args) {
         try {
-            return builder(command(args)).redirectErrorStream(true).redirectOutput(output).start();
+            return new ProcessBuilder(command(args)).redirectErrorStream(true).redirectOutput(output).start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -110,9 +110,5 @@ public final class HostCommand {
         List<String> command = new ArrayList<>(List.of(program));
         command.addAll(List.of(args));
         return command;
-    }
-
-    private static ProcessBuilder builder(List<String> command) {
-        return new ProcessBuilder(command);
     }
 }
