@@ -29,10 +29,7 @@ helm="$(hack/kubernetes/build.sh helm)/helm"
 
 step "Kubernetes v1.34 and etcd (Go), Jumpgate (Maven) and the image's Java base (debootstrap), side by side" \
   "The part named FAILED above did not build; the end of its output is shown. Go: a full disk or an unreachable module proxy (go env GOPROXY). Maven: run mvn -B package -DskipTests for its whole output. debootstrap: the Debian mirror apt uses. Rerun: what was built is kept."
-together "Kubernetes v1.34 and etcd, from their Go modules" "hack/kubernetes/build.sh >/dev/null" \
-  "Jumpgate (mvn package)" "mvn -B -q -ntp package -DskipTests" \
-  "the image's Java 17 base (debootstrap, buildah)" "hack/image.sh base"
-bin="$(hack/kubernetes/build.sh)"
+bin="$(build_for_cluster)"
 kubectl="$bin/kubectl"
 
 step "a single-node Kubernetes: hack/cluster.sh up" \

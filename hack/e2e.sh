@@ -24,12 +24,7 @@ step "set-up; Kubernetes (Go), Jumpgate (Maven) and the image's Java base (deboo
   "The message above says what failed (hack/setup.sh, or the part named FAILED, with the end of its output)."
 hack/setup.sh
 helm="$(hack/kubernetes/build.sh helm)/helm"
-package="mvn -B -q -ntp package -DskipTests"
-[[ ${JUMPGATE_PACKAGED:-} != 1 ]] || package=true   # hack/test.sh has just built it
-together "Kubernetes v1.34 and etcd, from their Go modules" "hack/kubernetes/build.sh >/dev/null" \
-  "Jumpgate (mvn package)" "$package" \
-  "the image's Java 17 base (debootstrap, buildah)" "hack/image.sh base"
-bin="$(hack/kubernetes/build.sh)"
+bin="$(build_for_cluster)"
 
 step "a single-node Kubernetes (hack/cluster.sh up)" \
   "A component did not start: its log is in $STATE/logs/ (the message above names it)."

@@ -64,6 +64,18 @@ steps_end() {
   exit "$status"
 }
 
+# What a cluster run needs built, side by side (a first run waits on the CPU for Go while Maven and debootstrap
+# wait on the network): Kubernetes and etcd, Jumpgate (not again when JUMPGATE_PACKAGED=1: hack/test.sh has just
+# built it) and the image's Java base. Prints Kubernetes' bin directory.
+build_for_cluster() {
+  local package="mvn -B -q -ntp package -DskipTests"
+  [[ ${JUMPGATE_PACKAGED:-} != 1 ]] || package=true
+  together "Kubernetes v1.34 and etcd, from their Go modules" "hack/kubernetes/build.sh >/dev/null" \
+    "Jumpgate (mvn package)" "$package" \
+    "the image's Java 17 base (debootstrap, buildah)" "hack/image.sh base" || return 1  # $(...) drops set -e
+  hack/kubernetes/build.sh
+}
+
 # together TITLE COMMAND [TITLE COMMAND ...]: runs the commands side by side, each one's output in a log of its own,
 # waits for all of them, prints each one's time, and when any failed names it with the end of its log and fails.
 # For work that waits on different things (the CPU, the network, the disk), so a first run is not their sum.
