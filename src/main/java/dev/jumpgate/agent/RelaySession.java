@@ -1,5 +1,6 @@
 package dev.jumpgate.agent;
 
+import com.jcraft.jsch.ChannelExec;
 import com.jcraft.jsch.HostKey;
 import com.jcraft.jsch.HostKeyRepository;
 import com.jcraft.jsch.JSch;
@@ -20,6 +21,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -42,6 +47,8 @@ final class RelaySession implements AutoCloseable {
             + "rsa-sha2-512,rsa-sha2-256";
     /** AES-GCM first: JSch runs it on the JDK's intrinsics, chacha20 in pure Java. */
     private static final String CIPHERS = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes256-ctr";
+
+    private static final SecureRandom WORDS = new SecureRandom();
 
     static {
         JSch.setLogger(new JSchWarnings());
@@ -197,6 +204,48 @@ final class RelaySession implements AutoCloseable {
             throw new ForwardRefused("the relay did not tell which port it allocated for " + bind + ":0");
         }
         return after.iterator().next();
+    }
+
+    /**
+     * Whether the relay runs a command for this key: asks it to echo a random word and looks for the word. A key
+     * installed with its authorized_keys options (their forced command) or a relay with the recommended sshd block
+     * (ForceCommand) answers with anything but the word; a bare key line runs it, which means whoever holds the key
+     * has a shell on the relay. Null when the relay did not answer in time: unknown, not safe.
+     */
+    Boolean runsCommands(Duration timeout) {
+        byte[] nonce = new byte[8];
+        WORDS.nextBytes(nonce);
+        String word = "jumpgate-probe-" + HexFormat.of().formatHex(nonce);
+        ChannelExec exec = null;
+        try {
+            exec = (ChannelExec) session.openChannel("exec");
+            exec.setCommand("echo " + word);
+            exec.setInputStream(null);
+            exec.setErrStream(OutputStream.nullOutputStream());
+            InputStream out = exec.getInputStream();
+            exec.connect((int) timeout.toMillis());
+            long deadline = System.nanoTime() + timeout.toNanos();
+            // The channel closes when the command exits; a relay that never closes it is unknown, not waited for.
+            while (!exec.isClosed() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            if (!exec.isClosed()) {
+                return null;
+            }
+            byte[] said = out.readNBytes(Math.min(out.available(), 4096));
+            return new String(said, StandardCharsets.US_ASCII).contains(word);
+        } catch (JSchException e) {
+            return false; // the relay would not even open a session channel for the key
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } finally {
+            if (exec != null) {
+                exec.disconnect();
+            }
+        }
     }
 
     /** Stops the relay listening for the forward; connections already open through it stay open. */

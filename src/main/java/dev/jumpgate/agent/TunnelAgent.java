@@ -10,11 +10,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
@@ -27,6 +29,14 @@ import org.jboss.logging.Logger;
  * <p>A changed forward list is applied on the live session (forwards added, cancelled, rebound one by one, so open
  * connections through the unchanged ones keep flowing); only a change of relay, host key rules, key or keepalive
  * opens a new session. Every change of what the agent sees is handed to the report listener.
+ *
+ * <p>sshd reads a key's authorized_keys options once, at login: a forward added to the spec after the relay owner
+ * installed the key's line is refused on the live session even once the relay has the new line. A forward refused
+ * twice is therefore tried on a fresh side session, which logs in again and sees the relay's line as it is now; the
+ * forward lives there, and the forwards on the first session are not touched. Any new session brings them together.
+ *
+ * <p>Once per session the agent checks that its key cannot run commands on the relay ({@link RelaySession#runsCommands}):
+ * a key line pasted without its options is a shell for whoever holds the key, and the report says so.
  */
 public final class TunnelAgent implements AutoCloseable {
 
@@ -39,6 +49,8 @@ public final class TunnelAgent implements AutoCloseable {
      * themselves still follow the backoff, so a relay that accepts TCP but fails SSH is never hammered.
      */
     private static final Duration REFUSED_PROBE = Duration.ofMillis(250);
+    /** How long the relay has to answer the check that the key runs no command. */
+    private static final Duration COMMAND_CHECK_TIMEOUT = Duration.ofSeconds(5);
     /** A session up this long has proved the relay healthy: the next failure backs off from the minimum again. */
     private static final Duration STABLE = Duration.ofSeconds(10);
 
@@ -56,6 +68,12 @@ public final class TunnelAgent implements AutoCloseable {
 
     // State below belongs to the agent thread.
     private RelaySession session;
+    /** Sessions opened for forwards the first one was refused, each holding at least one of them. */
+    private final List<RelaySession> sideSessions = new ArrayList<>();
+    private boolean keyChecked;
+    private Boolean relayRunsCommands;
+    /** The listens (address:port asked for) the relay has granted this agent: a refusal of one of them is a busy port. */
+    private final Set<String> everBound = new HashSet<>();
     private TunnelConfig sessionConfig;
     private Instant connectedAt;
     private Backoff connectBackoff;
@@ -177,7 +195,36 @@ public final class TunnelAgent implements AutoCloseable {
         if (connectedAt != null && Duration.between(connectedAt, now).compareTo(STABLE) >= 0) {
             connectBackoff().reset();
         }
-        return reconcileForwards(config, now);
+        dropLostSideSessions();
+        Duration wait = reconcileForwards(config, now);
+        if (!keyChecked) {
+            checkKeyRunsNoCommand();
+        }
+        return wait;
+    }
+
+    /** Forwards whose side session died go back to pending; the next pass binds them again. */
+    private void dropLostSideSessions() {
+        for (Iterator<RelaySession> it = sideSessions.iterator(); it.hasNext(); ) {
+            RelaySession side = it.next();
+            if (!side.isConnected()) {
+                it.remove();
+                side.close();
+                slots.values().removeIf(slot -> slot.host == side);
+                LOG.warn("a side session to the relay was lost; binding its forwards again");
+            }
+        }
+    }
+
+    private void checkKeyRunsNoCommand() {
+        keyChecked = true;
+        Boolean runs = session.runsCommands(COMMAND_CHECK_TIMEOUT);
+        if (Boolean.TRUE.equals(runs) && !Boolean.TRUE.equals(relayRunsCommands)) {
+            LOG.warn("the relay runs commands for this tunnel's key: whoever holds the key has a shell there. Install "
+                    + "the key with its authorizedKey line (its options forbid commands) or the relay's recommended "
+                    + "sshd block");
+        }
+        relayRunsCommands = runs;
     }
 
     /** Until the backoff allows the next SSH attempt; no longer than the next probe while the relay refuses. */
@@ -234,12 +281,13 @@ public final class TunnelAgent implements AutoCloseable {
             Slot slot = it.next();
             if (!slot.spec.equals(wanted.get(slot.spec.getName()))) {
                 if (slot.state == ForwardState.Bound) {
-                    session.cancel(slot.spec, slot.remotePort);
+                    slot.host.cancel(slot.spec, slot.remotePort);
                     LOG.infof("forward %s cancelled", slot.spec);
                 }
                 it.remove();
             }
         }
+        closeIdleSideSessions();
 
         Duration wait = LIVENESS_POLL;
         Map<String, Slot> ordered = new LinkedHashMap<>();
@@ -247,7 +295,7 @@ public final class TunnelAgent implements AutoCloseable {
             Slot slot = slots.computeIfAbsent(spec.getName(), n -> new Slot(spec, config));
             ordered.put(spec.getName(), slot);
             if (slot.state != ForwardState.Bound && !now.isBefore(slot.nextAttempt)) {
-                bind(slot);
+                bind(slot, config);
             }
             if (slot.state == ForwardState.Failed) {
                 Duration untilRetry = Duration.between(now, slot.nextAttempt);
@@ -261,10 +309,19 @@ public final class TunnelAgent implements AutoCloseable {
         return wait;
     }
 
-    private void bind(Slot slot) {
+    private void bind(Slot slot, TunnelConfig config) {
         ForwardTraffic counters = traffic.computeIfAbsent(slot.spec.getName(), n -> new ForwardTraffic());
         try {
-            slot.remotePort = session.bind(slot.spec, counters);
+            try {
+                slot.remotePort = session.bind(slot.spec, counters);
+                slot.host = session;
+            } catch (ForwardRefused refused) {
+                if (slot.state != ForwardState.Failed) {
+                    throw refused; // a first refusal: the relay's line was read a moment ago
+                }
+                bindOnSideSession(slot, config, counters, refused);
+            }
+            everBound.add(slot.listen());
             slot.state = ForwardState.Bound;
             slot.reason = Reasons.BOUND;
             slot.message = "the relay listens on " + slot.spec.getRemote().getBindAddress() + ":" + slot.remotePort;
@@ -276,16 +333,59 @@ public final class TunnelAgent implements AutoCloseable {
                 LOG.warnf("forward %s: %s (retrying in %d ms)", slot.spec, e.getMessage(), wait.toMillis());
             }
             slot.state = ForwardState.Failed;
-            slot.reason = Reasons.FORWARD_REFUSED;
-            slot.message = e.getMessage();
+            if (everBound.contains(slot.listen())) {
+                slot.reason = Reasons.FORWARD_REFUSED;
+                slot.message = e.getMessage();
+            } else {
+                slot.reason = Reasons.AUTHORIZED_KEY_OUTDATED;
+                slot.message = e.getMessage() + ". This key has never listened there: if the forward is new, the "
+                        + "relay's authorized_keys line for the key predates it; replace that line with the tunnel's "
+                        + "status.authorizedKey (or the output of jumpgate authorized-key) and the forward binds within "
+                        + desired.spec().getReconnect().getMaxBackoffSeconds() + " s, the others untouched";
+            }
             slot.nextAttempt = clock.instant().plus(wait);
         }
     }
 
+    /** Logs in again, so that the relay reads the key's line as it is now, and binds the forward on that session. */
+    private void bindOnSideSession(Slot slot, TunnelConfig config, ForwardTraffic counters, ForwardRefused refused)
+            throws ForwardRefused {
+        RelaySession side;
+        try {
+            side = RelaySession.open(config, config.hostKeyPins(acceptedHostKey));
+        } catch (RelayFailure f) {
+            LOG.debugf("no side session for forward %s: %s", slot.spec, f.getMessage());
+            throw refused;
+        }
+        try {
+            slot.remotePort = side.bind(slot.spec, counters);
+        } catch (ForwardRefused again) {
+            side.close();
+            throw again;
+        }
+        slot.host = side;
+        sideSessions.add(side);
+        LOG.infof("forward %s bound on a side session: the relay's line for the key changed since this session "
+                + "logged in", slot.spec);
+    }
+
+    private void closeIdleSideSessions() {
+        for (Iterator<RelaySession> it = sideSessions.iterator(); it.hasNext(); ) {
+            RelaySession side = it.next();
+            if (slots.values().stream().noneMatch(slot -> slot.host == side)) {
+                it.remove();
+                side.close();
+            }
+        }
+    }
+
     private void dropSession() {
+        sideSessions.forEach(RelaySession::close);
+        sideSessions.clear();
         if (session != null) {
             session.close();
         }
+        keyChecked = false;
         session = null;
         sessionConfig = null;
         connectedAt = null;
@@ -295,7 +395,7 @@ public final class TunnelAgent implements AutoCloseable {
     private void shutdown() {
         if (session != null) {
             slots.values().stream().filter(s -> s.state == ForwardState.Bound)
-                    .forEach(s -> session.cancel(s.spec, s.remotePort));
+                    .forEach(s -> s.host.cancel(s.spec, s.remotePort));
             LOG.info("forwards cancelled, disconnecting from the relay");
         }
         dropSession();
@@ -339,7 +439,7 @@ public final class TunnelAgent implements AutoCloseable {
         AgentReport next = new AgentReport(config.generation(), session != null, reason, message,
                 connectedAt == null ? null : connectedAt.toString(), reconnects, lastError,
                 hostKeySeen == null ? null : hostKeySeen.toKeyString(),
-                hostKeySeen == null ? null : hostKeySeen.fingerprint(),
+                hostKeySeen == null ? null : hostKeySeen.fingerprint(), relayRunsCommands,
                 List.copyOf(forwards), null);
         if (!next.equals(report)) {
             report = next;
@@ -371,6 +471,8 @@ public final class TunnelAgent implements AutoCloseable {
     private final class Slot {
         final ForwardSpec spec;
         final Backoff retry;
+        /** The session the forward is bound on: the agent's session, or a side session. */
+        RelaySession host;
         ForwardState state = ForwardState.Pending;
         int remotePort;
         String reason = Reasons.FORWARD_PENDING;
@@ -380,6 +482,10 @@ public final class TunnelAgent implements AutoCloseable {
         Slot(ForwardSpec spec, TunnelConfig config) {
             this.spec = spec;
             this.retry = Backoff.of(config.spec().getReconnect(), random);
+        }
+
+        String listen() {
+            return spec.getRemote().getBindAddress() + ":" + spec.getRemote().getPort();
         }
 
         ForwardReport report() {

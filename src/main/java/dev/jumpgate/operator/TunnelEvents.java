@@ -18,8 +18,8 @@ import org.jboss.logging.Logger;
 
 /**
  * An Event on the tunnel each time its readiness changes reason: Normal when it becomes ready, Warning with the
- * reason otherwise, so that {@code kubectl describe rtun} tells the story. Messages come from conditions, which
- * never carry key material.
+ * reason otherwise, so that {@code kubectl describe rtun} tells the story; and a Warning when the relay turns out to
+ * run commands for the tunnel's key. Messages come from conditions, which never carry key material.
  */
 @ApplicationScoped
 public class TunnelEvents {
@@ -31,6 +31,16 @@ public class TunnelEvents {
     KubernetesClient client;
 
     void onStatusChange(ReverseTunnel tunnel, ReverseTunnelStatus before, ReverseTunnelStatus after) {
+        onReadyChange(tunnel, before, after);
+        TunnelCondition keyWas = StatusAggregator.condition(before, StatusAggregator.KEY_RESTRICTED);
+        TunnelCondition keyNow = StatusAggregator.condition(after, StatusAggregator.KEY_RESTRICTED);
+        if (keyNow != null && "False".equals(keyNow.getStatus())
+                && (keyWas == null || !"False".equals(keyWas.getStatus()))) {
+            record(tunnel, "Warning", keyNow.getReason(), keyNow.getMessage());
+        }
+    }
+
+    private void onReadyChange(ReverseTunnel tunnel, ReverseTunnelStatus before, ReverseTunnelStatus after) {
         TunnelCondition was = StatusAggregator.readyCondition(before);
         TunnelCondition now = StatusAggregator.readyCondition(after);
         if (now == null || (was != null && Objects.equals(was.getReason(), now.getReason())

@@ -18,6 +18,7 @@ import java.util.List;
  * @param lastError     the last connection failure, for a person
  * @param hostKey       the relay host key last seen ("ssh-ed25519 AAAA...")
  * @param fingerprint   its SHA256 fingerprint
+ * @param relayRunsCommands whether the relay ran a command for the tunnel's key (it must not); null until checked
  * @param forwards      one entry per forward of the applied spec
  * @param heartbeat     RFC 3339 time of writing; the operator declares the agent stale when it is old
  */
@@ -33,6 +34,7 @@ public record AgentReport(
         String lastError,
         String hostKey,
         String fingerprint,
+        Boolean relayRunsCommands,
         List<ForwardReport> forwards,
         String heartbeat) {
 
@@ -40,7 +42,7 @@ public record AgentReport(
 
     public AgentReport withHeartbeat(String time) {
         return new AgentReport(generation, connected, reason, message, connectedSince, reconnects, lastError, hostKey,
-                fingerprint, forwards, time);
+                fingerprint, relayRunsCommands, forwards, time);
     }
 
     public boolean allForwardsBound() {

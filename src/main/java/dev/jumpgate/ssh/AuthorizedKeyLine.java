@@ -15,7 +15,8 @@ import java.util.stream.Collectors;
  * "none" for {@code permitopen}: the one destination it permits is {@link #NO_DESTINATION}, port 1 of the relay's
  * loopback, which nothing serves (the relay's recommended sshd block, AllowTcpForwarding remote, refuses them all).
  * {@code restrict} does not stop commands, shells or subsystems: {@link #FORCED_COMMAND} runs instead of whatever a
- * session asks for. The agent opens no session (remote forwards are global requests), so it never meets it.
+ * session asks for. Remote forwards are global requests and need no session; the agent opens one per login only to
+ * check that it gets this command and not a shell (TunnelAgent).
  */
 public final class AuthorizedKeyLine {
 

@@ -133,7 +133,7 @@ class ReverseTunnelReconcilerTest {
     private static AgentReport connectedReport(long generation, ForwardReport... forwards) {
         return new AgentReport(generation, true, Reasons.CONNECTED, "connected to tunnel@relay.example.com:22",
                 "2026-11-23T10:00:00Z", 2, "the connection to the relay was lost", RELAY_KEY,
-                PublicKeyLine.parse(RELAY_KEY).fingerprint(), List.of(forwards), Instant.now().toString());
+                PublicKeyLine.parse(RELAY_KEY).fingerprint(), false, List.of(forwards), Instant.now().toString());
     }
 
     @Test
@@ -242,12 +242,34 @@ class ReverseTunnelReconcilerTest {
     }
 
     @Test
+    void aRelayThatRunsCommandsForTheKeyIsAFalseConditionAndAWarningWhileTheTunnelWorks() {
+        create(tunnel("lab-ssh", sshForward()));
+        awaitObject(Lease.class, "lab-ssh-agent");
+        ForwardReport bound = new ForwardReport("ssh", "0.0.0.0", 4040, 4040, "10.8.92.10:22", ForwardState.Bound,
+                Reasons.BOUND, "the relay listens on 0.0.0.0:4040");
+        AgentReport restricted = connectedReport(1, bound);
+        report("lab-ssh", restricted);
+        awaitReason("lab-ssh", StatusAggregator.KEY_RESTRICTED, "True", Reasons.RELAY_KEY_RESTRICTED);
+
+        report("lab-ssh", new AgentReport(1, true, restricted.reason(), restricted.message(), restricted.connectedSince(),
+                restricted.reconnects(), restricted.lastError(), restricted.hostKey(), restricted.fingerprint(), true,
+                restricted.forwards(), Instant.now().toString()));
+
+        awaitReason("lab-ssh", StatusAggregator.KEY_RESTRICTED, "False", Reasons.RELAY_KEY_UNRESTRICTED);
+        assertThat(condition("lab-ssh", StatusAggregator.KEY_RESTRICTED).getMessage())
+                .contains("shell on the relay", "status.authorizedKey");
+        assertThat(condition("lab-ssh", StatusAggregator.READY).getStatus()).isEqualTo("True");
+        await().atMost(PATIENCE).until(() -> client.v1().events().inNamespace(namespace).list().getItems().stream()
+                .anyMatch(e -> Reasons.RELAY_KEY_UNRESTRICTED.equals(e.getReason()) && "Warning".equals(e.getType())));
+    }
+
+    @Test
     void aHostKeyMismatchTheAgentReportsIsTheReasonNotReady() {
         create(tunnel("lab-ssh", sshForward()));
         awaitObject(Lease.class, "lab-ssh-agent");
 
         report("lab-ssh", new AgentReport(1, false, Reasons.HOST_KEY_MISMATCH, "the relay presented ssh-ed25519 SHA256:x",
-                null, 0, "the relay presented ssh-ed25519 SHA256:x", null, "SHA256:x",
+                null, 0, "the relay presented ssh-ed25519 SHA256:x", null, "SHA256:x", null,
                 List.of(new ForwardReport("ssh", "0.0.0.0", 4040, 0, "10.8.92.10:22", ForwardState.Pending,
                         Reasons.FORWARD_PENDING, "waiting for the session")), Instant.now().toString()));
 

@@ -311,7 +311,9 @@ class TunnelAgentRelayTest {
         awaitBound("allowed");
         await().atMost(PATIENCE).until(() -> forwardReport("refused").state() == ForwardState.Failed);
 
-        assertThat(forwardReport("refused").reason()).isEqualTo(Reasons.FORWARD_REFUSED);
+        // The relay's own PermitListen refuses it; the agent cannot tell that from an outdated line, and says both.
+        assertThat(forwardReport("refused").reason()).isEqualTo(Reasons.AUTHORIZED_KEY_OUTDATED);
+        assertThat(forwardReport("refused").message()).contains("PermitListen");
         assertThat(forwardReport("refused").message()).contains("127.0.0.1:" + refused);
         assertThat(EchoClient.echoes(allowed, 1000)).isTrue();
         assertThat(agent.report().connected()).isTrue();
@@ -343,6 +345,78 @@ class TunnelAgentRelayTest {
             assertThat(agent.report().forwards()).extracting(ForwardReport::name).containsExactly("kept", "added");
             assertThat(agent.report().reconnects()).isZero();
         }
+    }
+
+    @Test
+    void aForwardAddedBeforeTheRelayHasItsLineSaysSoThenBindsWithoutTouchingTheOthers() throws Exception {
+        OpenSshRelay relay = relay();
+        int kept = OpenSshRelay.freePort();
+        int added = OpenSshRelay.freePort();
+        AuthorizedKeyLine.Listen keptListen = new AuthorizedKeyLine.Listen("127.0.0.1", kept);
+        relay.authorize(AuthorizedKeyLine.of(key.publicKey(), List.of(keptListen), "test"));
+        run(spec(relay, forward("kept", kept, target.port())));
+        awaitBound("kept");
+
+        try (EchoClient open = new EchoClient(kept)) {
+            assertThat(open.roundTrip(1000)).isTrue();
+            agent.apply(new TunnelConfig(2, spec(relay, forward("kept", kept, target.port()),
+                    forward("added", added, target.port())), identity, null));
+            await().atMost(PATIENCE).until(() -> forwardReport("added") != null
+                    && forwardReport("added").state() == ForwardState.Failed);
+            assertThat(forwardReport("added").reason()).isEqualTo(Reasons.AUTHORIZED_KEY_OUTDATED);
+            assertThat(forwardReport("added").message()).contains("127.0.0.1:" + added, "status.authorizedKey");
+
+            // The relay owner installs the tunnel's new line.
+            relay.authorize(AuthorizedKeyLine.of(key.publicKey(),
+                    List.of(keptListen, new AuthorizedKeyLine.Listen("127.0.0.1", added)), "test"));
+
+            awaitBound("added");
+            assertThat(EchoClient.echoes(added, 1000)).isTrue();
+            assertThat(open.roundTrip(100_000)).isTrue();
+            assertThat(agent.report().reconnects()).isZero();
+        }
+    }
+
+    @Test
+    void aForwardThatHasListenedBeforeAndIsRefusedNowIsABusyPortNotAnOutdatedLine() throws Exception {
+        OpenSshRelay relay = relay();
+        int port = OpenSshRelay.freePort();
+        run(spec(relay, forward("ssh", port, target.port())));
+        awaitBound("ssh");
+        agent.apply(new TunnelConfig(2, spec(relay), identity, null));
+        await().atMost(PATIENCE).until(() -> !OpenSshRelay.listening(port));
+
+        try (ServerSocket squatter = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            agent.apply(new TunnelConfig(3, spec(relay, forward("ssh", port, target.port())), identity, null));
+            await().atMost(PATIENCE).until(() -> forwardReport("ssh") != null
+                    && forwardReport("ssh").state() == ForwardState.Failed);
+            assertThat(forwardReport("ssh").reason()).isEqualTo(Reasons.FORWARD_REFUSED);
+        }
+        awaitBound("ssh");
+    }
+
+    @Test
+    void theAgentTellsWhetherTheRelayRunsCommandsForItsKey() {
+        OpenSshRelay bareLine = OpenSshRelay.withoutRecommendedBlock();
+        cleanup.add(bareLine);
+        bareLine.authorize(key.publicKey().toString());
+        run(spec(bareLine));
+        await().atMost(PATIENCE).until(() -> agent.report() != null && agent.report().relayRunsCommands() != null);
+        assertThat(agent.report().relayRunsCommands()).isTrue();
+        agent.close();
+
+        OpenSshRelay lineWithOptions = OpenSshRelay.withoutRecommendedBlock();
+        cleanup.add(lineWithOptions);
+        lineWithOptions.authorize(AuthorizedKeyLine.of(key.publicKey(), List.of(), "test"));
+        run(spec(lineWithOptions));
+        await().atMost(PATIENCE).until(() -> agent.report() != null && agent.report().relayRunsCommands() != null);
+        assertThat(agent.report().relayRunsCommands()).isFalse();
+        agent.close();
+
+        OpenSshRelay recommendedBlock = relay(); // the bare line, but sshd forces the command for the tunnel user
+        run(spec(recommendedBlock));
+        await().atMost(PATIENCE).until(() -> agent.report() != null && agent.report().relayRunsCommands() != null);
+        assertThat(agent.report().relayRunsCommands()).isFalse();
     }
 
     @Test

@@ -30,4 +30,12 @@ public final class Reasons {
     public static final String RELAY_UNREACHABLE = "RelayUnreachable";
     public static final String FORWARD_REFUSED = "ForwardRefused";
     public static final String FORWARD_PENDING = "ForwardPending";
+    /** A forward refused where the key never listened: most likely the relay's line for the key predates it. */
+    public static final String AUTHORIZED_KEY_OUTDATED = "AuthorizedKeyOutdated";
+    /** The relay ran a command for the tunnel's key: its line lacks the options that forbid it. */
+    public static final String RELAY_KEY_UNRESTRICTED = "RelayKeyUnrestricted";
+    /** The relay refused to run a command for the tunnel's key, as it should. */
+    public static final String RELAY_KEY_RESTRICTED = "RelayKeyRestricted";
+    /** The agent has not checked the key on the relay yet. */
+    public static final String RELAY_KEY_UNCHECKED = "RelayKeyUnchecked";
 }

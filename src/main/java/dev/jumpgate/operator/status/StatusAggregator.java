@@ -32,6 +32,8 @@ public final class StatusAggregator {
 
     public static final String READY = "Ready";
     public static final String CONNECTED = "Connected";
+    /** True when the relay refuses to run commands for the tunnel's key; False means the key is a shell there. */
+    public static final String KEY_RESTRICTED = "RelayKeyRestricted";
 
     /** The agent rewrites its report at least this often; see the agent's LeaseReporter. */
     public static final Duration HEARTBEAT = Duration.ofSeconds(30);
@@ -65,8 +67,28 @@ public final class StatusAggregator {
         List<TunnelCondition> conditions = new ArrayList<>();
         conditions.add(condition(READY, ready, generation, previous, seen.now()));
         conditions.add(condition(CONNECTED, connected, generation, previous, seen.now()));
+        TunnelCondition keyRestricted = condition(previous, KEY_RESTRICTED);
+        if (report != null || keyRestricted == null) {
+            keyRestricted = condition(KEY_RESTRICTED, keyRestricted(tunnel, report), generation, previous, seen.now());
+        }
+        conditions.add(keyRestricted);
         status.setConditions(conditions);
         return status;
+    }
+
+    private static Verdict keyRestricted(ReverseTunnel tunnel, AgentReport report) {
+        if (report == null || report.relayRunsCommands() == null) {
+            return new Verdict("Unknown", Reasons.RELAY_KEY_UNCHECKED, "the agent checks at each login that the relay "
+                    + "runs no command for the key");
+        }
+        if (report.relayRunsCommands()) {
+            return new Verdict("False", Reasons.RELAY_KEY_UNRESTRICTED, "the relay ran a command for this tunnel's key: "
+                    + "whoever reads the key's Secret or takes the agent's pod has a shell on the relay as "
+                    + tunnel.getSpec().getRelay().getUser() + ". Replace the key's line in ~"
+                    + tunnel.getSpec().getRelay().getUser() + "/.ssh/authorized_keys with status.authorizedKey, or "
+                    + "give the relay the Match block of the README");
+        }
+        return new Verdict("True", Reasons.RELAY_KEY_RESTRICTED, "the relay refuses to run commands for the key");
     }
 
     private record Verdict(String status, String reason, String message) {

@@ -46,7 +46,7 @@ class StatusAggregatorTest {
 
     private static AgentReport report(long generation, Instant heartbeat, ForwardReport... forwards) {
         return new AgentReport(generation, true, Reasons.CONNECTED, "connected", "2026-11-23T11:00:00Z", 0, null, KEY,
-                "SHA256:x", List.of(forwards), heartbeat.toString());
+                "SHA256:x", false, List.of(forwards), heartbeat.toString());
     }
 
     private ReverseTunnelStatus aggregate(AgentReport report, Instant now) {
@@ -72,6 +72,28 @@ class StatusAggregatorTest {
         assertThat(status.getAuthorizedKey()).startsWith(
                 "restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\",permitopen=\"127.0.0.1:1\",permitlisten=\"127.0.0.1:3838\",permitlisten=\"0.0.0.0:*\" " + KEY);
         assertThat(status.getObservedGeneration()).isEqualTo(3L);
+    }
+
+    @Test
+    void theKeyIsRestrictedOnlyOnceTheAgentHasCheckedAndAStaleReportKeepsWhatItSaid() {
+        AgentReport unchecked = report(3, NOW);
+        AgentReport unrestricted = new AgentReport(3, true, Reasons.CONNECTED, "connected", null, 0, null, KEY,
+                "SHA256:x", true, List.of(), NOW.toString());
+
+        assertThat(StatusAggregator.condition(aggregate(new AgentReport(3, true, Reasons.CONNECTED, "connected", null, 0,
+                null, KEY, "SHA256:x", null, List.of(), NOW.toString()), NOW), StatusAggregator.KEY_RESTRICTED))
+                .extracting(TunnelCondition::getStatus, TunnelCondition::getReason)
+                .containsExactly("Unknown", Reasons.RELAY_KEY_UNCHECKED);
+        assertThat(StatusAggregator.condition(aggregate(unchecked, NOW), StatusAggregator.KEY_RESTRICTED).getStatus())
+                .isEqualTo("True");
+        ReverseTunnelStatus shell = aggregate(unrestricted, NOW);
+        assertThat(StatusAggregator.condition(shell, StatusAggregator.KEY_RESTRICTED))
+                .extracting(TunnelCondition::getStatus, TunnelCondition::getReason)
+                .containsExactly("False", Reasons.RELAY_KEY_UNRESTRICTED);
+
+        tunnel.setStatus(shell);
+        ReverseTunnelStatus later = aggregate(unrestricted, NOW.plus(Duration.ofMinutes(10)));
+        assertThat(StatusAggregator.condition(later, StatusAggregator.KEY_RESTRICTED).getStatus()).isEqualTo("False");
     }
 
     @Test
@@ -123,7 +145,7 @@ class StatusAggregatorTest {
 
         String otherKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOs9a/5C7kVhZ+X5+8/WIZ8wzXWYmVXPG6Qu3JzNoUhU";
         AgentReport impostor = new AgentReport(3, true, Reasons.CONNECTED, "connected", null, 0, null, otherKey,
-                "SHA256:y", List.of(), NOW.toString());
+                "SHA256:y", false, List.of(), NOW.toString());
         assertThat(aggregate(impostor, NOW).getRelay().getAcceptedHostKey()).isEqualTo(KEY);
     }
 
