@@ -7,7 +7,8 @@ import java.util.random.RandomGenerator;
 /**
  * Waits between attempts: the n-th consecutive failure waits min x 2^n, capped at max, drawn from its upper half
  * ("equal jitter") so that many agents behind one relay outage do not come back in step. A failure that retrying
- * soon cannot fix (a refused login, a wrong host key) waits the cap at once: never a tight loop.
+ * soon cannot fix (a refused login, a wrong host key) waits about the cap at once (its upper quarter, for the same
+ * reason): never a tight loop.
  */
 final class Backoff {
 
@@ -42,7 +43,14 @@ final class Backoff {
     /** The wait after a failure that only a change of spec, key or relay can fix. */
     Duration cap() {
         failures++;
-        return Duration.ofMillis(maxMillis);
+        long quarter = maxMillis / 4;
+        return Duration.ofMillis(maxMillis - (quarter == 0 ? 0 : random.nextLong(quarter + 1)));
+    }
+
+    /** A period drawn from half to one and a half times {@code period}: polls of many agents drift out of step. */
+    static Duration spread(Duration period, RandomGenerator random) {
+        long half = period.toMillis() / 2;
+        return Duration.ofMillis(half + (half == 0 ? 0 : random.nextLong(2 * half + 1)));
     }
 
     /** After a connection that held: the next failure starts again from the minimum. */

@@ -11,6 +11,9 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -19,14 +22,16 @@ import org.jboss.logging.Logger;
 /**
  * Writes the agent's reports into its Lease, off the agent's thread so that a slow API server never holds the
  * tunnel: the newest report wins, and it is rewritten every {@link #HEARTBEAT} so the operator can tell a live agent
- * from a gone one. A failed write is retried with the next beat or report.
+ * from a gone one. Writes never pile up: while one is queued, a new report only replaces what it will write, and a
+ * failed write leaves at most one retry pending (jittered, so that the agents of a cluster do not come back to a
+ * recovering API server in step), however many reports arrive during the outage.
  */
 final class LeaseReporter implements Consumer<AgentReport>, AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(LeaseReporter.class);
     /** Must match the operator's expectation (StatusAggregator.HEARTBEAT): it declares an agent stale after three. */
     static final Duration HEARTBEAT = Duration.ofSeconds(30);
-    private static final Duration RETRY = Duration.ofSeconds(5);
+    static final Duration RETRY = Duration.ofSeconds(5);
 
     private final KubernetesClient client;
     private final String namespace;
@@ -37,30 +42,42 @@ final class LeaseReporter implements Consumer<AgentReport>, AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    private final AtomicBoolean writeQueued = new AtomicBoolean();
+    private final Duration retry;
     private volatile AgentReport latest;
     private volatile boolean failing;
+    /** The retry after a failed write, if one is pending; touched only on the writer thread. */
+    private ScheduledFuture<?> pendingRetry;
 
     LeaseReporter(KubernetesClient client, String namespace, String lease, String holder) {
+        this(client, namespace, lease, holder, HEARTBEAT, RETRY);
+    }
+
+    LeaseReporter(KubernetesClient client, String namespace, String lease, String holder, Duration heartbeat,
+            Duration retry) {
         this.client = client;
         this.namespace = namespace;
         this.lease = lease;
         this.holder = holder;
-        writer.scheduleWithFixedDelay(this::beat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+        this.retry = retry;
+        writer.scheduleWithFixedDelay(this::requestWrite, heartbeat.toMillis(), heartbeat.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     @Override
     public void accept(AgentReport report) {
         latest = report;
-        writer.execute(this::write);
+        requestWrite();
     }
 
-    private void beat() {
-        if (latest != null) {
-            write();
+    private void requestWrite() {
+        if (latest != null && writeQueued.compareAndSet(false, true)) {
+            writer.execute(this::write);
         }
     }
 
-    private synchronized void write() {
+    private void write() {
+        writeQueued.set(false);
         AgentReport report = latest;
         if (report == null) {
             return;
@@ -83,7 +100,11 @@ final class LeaseReporter implements Consumer<AgentReport>, AutoCloseable {
                 LOG.warnf("cannot write the report into Lease %s/%s (%s); retrying", namespace, lease, e.getMessage());
                 failing = true;
             }
-            writer.schedule(this::beat, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+            if (pendingRetry == null || pendingRetry.isDone()) {
+                long half = retry.toMillis() / 2;
+                pendingRetry = writer.schedule(this::requestWrite, half + ThreadLocalRandom.current().nextLong(half * 2 + 1),
+                        TimeUnit.MILLISECONDS);
+            }
         }
     }
 

@@ -13,6 +13,7 @@ import com.jcraft.jsch.UserInfo;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RelaySpec;
+import dev.jumpgate.report.ReportText;
 import dev.jumpgate.ssh.PublicKeyLine;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
@@ -163,7 +164,9 @@ final class RelaySession implements AutoCloseable {
 
     private static String rootMessage(Throwable e) {
         Throwable root = rootCause(e);
-        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        // The relay chooses the words of its disconnect message: they reach the status and Events bounded.
+        return root.getMessage() == null ? root.getClass().getSimpleName()
+                : ReportText.bounded(root.getMessage(), ReportText.MAX_RELAY_TEXT);
     }
 
     /** The relay's host key as it presented it in this session. */

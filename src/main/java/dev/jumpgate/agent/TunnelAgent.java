@@ -5,6 +5,7 @@ import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ForwardReport;
 import dev.jumpgate.report.ForwardState;
+import dev.jumpgate.report.ReportText;
 import dev.jumpgate.ssh.PublicKeyLine;
 import java.time.Clock;
 import java.time.Duration;
@@ -154,7 +155,8 @@ public final class TunnelAgent implements AutoCloseable {
                 // A bug must not kill the tunnel for good: report it and start over with a fresh session.
                 LOG.error("unexpected failure, reconnecting", e);
                 dropSession();
-                fail(Reasons.RELAY_UNREACHABLE, "unexpected failure: " + e, connectBackoff().cap());
+                fail(Reasons.RELAY_UNREACHABLE, "unexpected failure: " + ReportText.bounded(e.toString(),
+                        ReportText.MAX_RELAY_TEXT), connectBackoff().cap());
                 wait = LIVENESS_POLL;
             }
             publish();
@@ -230,7 +232,9 @@ public final class TunnelAgent implements AutoCloseable {
     /** Until the backoff allows the next SSH attempt; no longer than the next probe while the relay refuses. */
     private Duration untilNextConnectAttempt(Instant now) {
         Duration wait = now.isBefore(nextConnectAttempt) ? Duration.between(now, nextConnectAttempt) : Duration.ZERO;
-        return relayRefused && wait.compareTo(REFUSED_PROBE) > 0 ? REFUSED_PROBE : wait;
+        // Jittered: agents that lost one relay together must not all find it back, and log in, at the same instant.
+        Duration probe = Backoff.spread(REFUSED_PROBE, random);
+        return relayRefused && wait.compareTo(probe) > 0 ? probe : wait;
     }
 
     private boolean connect(TunnelConfig config) {

@@ -13,6 +13,7 @@ import dev.jumpgate.operator.dependent.KeySecretDependent;
 import dev.jumpgate.operator.status.StatusAggregator;
 import dev.jumpgate.operator.status.TunnelObservation;
 import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.report.ReportText;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -120,7 +121,7 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
             root = root.getCause();
         }
         String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        return message.length() > 500 ? message.substring(0, 500) + "..." : message;
+        return ReportText.bounded(message, ReportText.MAX_RELAY_TEXT * 2);
     }
 
     private static AgentReport report(Context<ReverseTunnel> context) {
@@ -129,7 +130,7 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
                 .map(annotations -> annotations.get(AgentReport.ANNOTATION))
                 .map(json -> {
                     try {
-                        return Serialization.unmarshal(json, AgentReport.class);
+                        return Serialization.unmarshal(json, AgentReport.class).sanitized();
                     } catch (RuntimeException e) {
                         LOG.warnf("unreadable agent report in Lease: %s", e.getMessage());
                         return null;

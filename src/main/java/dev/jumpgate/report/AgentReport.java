@@ -45,6 +45,30 @@ public record AgentReport(
                 fingerprint, relayRunsCommands, forwards, time);
     }
 
+    /**
+     * The report as the operator may put it into status and Events: an agent's pod is trusted with its own tunnel and
+     * no further, so whatever it wrote is bounded, stripped of control characters, and a reason that is not one word
+     * becomes "Unknown".
+     */
+    public AgentReport sanitized() {
+        List<ForwardReport> cleanForwards = forwards == null ? List.of() : forwards.stream()
+                .map(f -> new ForwardReport(text(f.name(), 63), text(f.bindAddress(), 253), f.requestedPort(),
+                        f.remotePort(), text(f.target(), 260), f.state(), reason(f.reason()),
+                        text(f.message(), ReportText.MAX_MESSAGE)))
+                .toList();
+        return new AgentReport(generation, connected, reason(reason), text(message, ReportText.MAX_MESSAGE),
+                text(connectedSince, 64), reconnects, text(lastError, ReportText.MAX_MESSAGE), text(hostKey, 16_384),
+                text(fingerprint, 128), relayRunsCommands, cleanForwards, text(heartbeat, 64));
+    }
+
+    private static String text(String value, int max) {
+        return ReportText.bounded(value, max);
+    }
+
+    private static String reason(String reason) {
+        return reason != null && reason.matches("[A-Z][A-Za-z0-9]{0,63}") ? reason : "Unknown";
+    }
+
     public boolean allForwardsBound() {
         return forwards != null && !forwards.isEmpty()
                 && forwards.stream().allMatch(f -> f.state() == ForwardState.Bound);

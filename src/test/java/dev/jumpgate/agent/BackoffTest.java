@@ -29,9 +29,24 @@ class BackoffTest {
     }
 
     @Test
-    void aFailureRetryingCannotFixWaitsTheCapAtOnce() {
-        assertThat(backoff.cap()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(backoff.cap()).isEqualTo(Duration.ofSeconds(30));
+    void aFailureRetryingCannotFixWaitsAboutTheCapAtOnceNotInStepWithOtherAgents() {
+        Backoff other = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30), new Random(7));
+        Duration first = backoff.cap();
+        assertThat(first).isBetween(Duration.ofMillis(22_500), Duration.ofSeconds(30));
+        assertThat(backoff.cap()).isBetween(Duration.ofMillis(22_500), Duration.ofSeconds(30));
+        assertThat(other.cap()).isNotEqualTo(first);
+    }
+
+    @Test
+    void aSpreadPeriodStaysWithinHalfAndOneAndAHalfTimesAndVaries() {
+        Random random = new Random(3);
+        java.util.Set<Duration> seen = new java.util.HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            Duration d = Backoff.spread(Duration.ofMillis(250), random);
+            assertThat(d).isBetween(Duration.ofMillis(125), Duration.ofMillis(375));
+            seen.add(d);
+        }
+        assertThat(seen).hasSizeGreaterThan(5);
     }
 
     @Test

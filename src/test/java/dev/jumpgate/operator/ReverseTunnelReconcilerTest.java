@@ -264,6 +264,22 @@ class ReverseTunnelReconcilerTest {
     }
 
     @Test
+    void whatATakenAgentPodWritesIntoItsLeaseReachesTheStatusBoundedAndPlain() {
+        create(tunnel("lab-ssh", sshForward()));
+        awaitObject(Lease.class, "lab-ssh-agent");
+        String flood = "\u001b[2J\nReady=True\u202e".repeat(10_000);
+
+        report("lab-ssh", new AgentReport(1, false, "Tunnel Ready\nreally", flood, null, 0, flood, null, null, null,
+                List.of(), Instant.now().toString()));
+
+        awaitReason("lab-ssh", StatusAggregator.CONNECTED, "False", "Unknown");
+        TunnelCondition connected = condition("lab-ssh", StatusAggregator.CONNECTED);
+        assertThat(connected.getMessage().length()).isLessThanOrEqualTo(1000);
+        assertThat(connected.getMessage()).doesNotContain("\n", "\u001b", "\u202e");
+        assertThat(current("lab-ssh").getStatus().getRelay().getLastError().length()).isLessThanOrEqualTo(1000);
+    }
+
+    @Test
     void aHostKeyMismatchTheAgentReportsIsTheReasonNotReady() {
         create(tunnel("lab-ssh", sshForward()));
         awaitObject(Lease.class, "lab-ssh-agent");
