@@ -1,7 +1,10 @@
 package dev.jumpgate.operator;
 
+import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.SecretKeyRef;
+import dev.jumpgate.operator.status.TunnelObservation.KeyProblem;
+import dev.jumpgate.ssh.PrivateKeys;
 import dev.jumpgate.ssh.PublicKeyLine;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -20,7 +23,7 @@ import java.util.Base64;
  * @param problem    why the agent cannot use the key; null when it can
  * @param publicKey  the public half ("ssh-ed25519 AAAA..."), when it can be told
  */
-public record AgentKey(String secretName, String dataKey, String version, String problem, String publicKey) {
+public record AgentKey(String secretName, String dataKey, String version, KeyProblem problem, String publicKey) {
 
     public static final String PRIVATE_KEY = SecretKeyRef.DEFAULT_KEY;
     /** Stored beside the private key in generated Secrets, and read from users' Secrets when present. */
@@ -59,8 +62,8 @@ public record AgentKey(String secretName, String dataKey, String version, String
         Secret secret = context.getClient().secrets().inNamespace(tunnel.getMetadata().getNamespace())
                 .withName(ref.getName()).get();
         if (secret == null) {
-            return new AgentKey(ref.getName(), ref.getKey(), null, "Secret " + ref.getName() + " not found in namespace "
-                    + tunnel.getMetadata().getNamespace(), null);
+            return new AgentKey(ref.getName(), ref.getKey(), null, new KeyProblem(Reasons.SECRET_MISSING, "Secret "
+                    + ref.getName() + " not found in namespace " + tunnel.getMetadata().getNamespace()), null);
         }
         return inspect(ref.getName(), ref.getKey(), secret);
     }
@@ -68,7 +71,13 @@ public record AgentKey(String secretName, String dataKey, String version, String
     private static AgentKey inspect(String name, String dataKey, Secret secret) {
         String privateKey = data(secret, dataKey);
         if (privateKey == null) {
-            return new AgentKey(name, dataKey, null, "Secret " + name + " has no data key " + dataKey, null);
+            return new AgentKey(name, dataKey, null, new KeyProblem(Reasons.SECRET_MISSING, "Secret " + name
+                    + " has no data key " + dataKey), null);
+        }
+        String unusable = PrivateKeys.problem(privateKey.getBytes(StandardCharsets.UTF_8));
+        if (unusable != null) {
+            return new AgentKey(name, dataKey, null, new KeyProblem(Reasons.KEY_INVALID, "the data key " + dataKey
+                    + " of Secret " + name + " " + unusable), null);
         }
         String version = secret.getMetadata().getUid() + ":" + secret.getMetadata().getResourceVersion();
         String publicKey = data(secret, PUBLIC_KEY);
@@ -98,6 +107,6 @@ public record AgentKey(String secretName, String dataKey, String version, String
 
     @Override
     public String toString() {
-        return "AgentKey[" + secretName + "/" + dataKey + (problem == null ? "" : ", " + problem) + "]";
+        return "AgentKey[" + secretName + "/" + dataKey + (problem == null ? "" : ", " + problem.message()) + "]";
     }
 }

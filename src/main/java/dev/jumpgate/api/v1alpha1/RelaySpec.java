@@ -41,7 +41,8 @@ public class RelaySpec {
     @Size(max = 16)
     @JsonPropertyDescription("The relay's host public keys the agent accepts, each as in known_hosts without the host "
             + "(\"ssh-ed25519 AAAA...\"; `ssh-keyscan -t ed25519 relay` prints them). Required unless hostKeyPolicy is AcceptNew.")
-    private List<@Pattern(HOST_KEY_PATTERN) String> hostKeys = new ArrayList<>();
+    // 4096 characters hold an ssh-rsa 16384-bit key and its comment; nothing legitimate is longer.
+    private List<@Pattern(HOST_KEY_PATTERN) @Size(max = 4096) String> hostKeys = new ArrayList<>();
 
     @Default("Pinned")
     @JsonPropertyDescription("Pinned: only hostKeys are accepted. AcceptNew: trust on first use; the first key seen is "

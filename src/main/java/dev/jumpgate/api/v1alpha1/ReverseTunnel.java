@@ -3,6 +3,7 @@ package dev.jumpgate.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -25,10 +26,16 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Reason", type = AdditionalPrinterColumn.Type.STRING,
         jsonPath = ".status.conditions[?(@.type==\"Ready\")].reason")
 @AdditionalPrinterColumn(name = "Age", type = AdditionalPrinterColumn.Type.DATE, jsonPath = ".metadata.creationTimestamp")
+// The name becomes a label value (jumpgate.dev/tunnel) on every object of the tunnel's, and those hold 63 characters:
+// a longer name, valid for a custom resource, would leave the tunnel with no agent and a retry loop.
+@ValidationRule(value = "self.metadata.name.size() <= " + ReverseTunnel.MAX_NAME_LENGTH,
+        message = "the name of a ReverseTunnel may have at most " + ReverseTunnel.MAX_NAME_LENGTH
+                + " characters: it labels the agent's objects")
 public class ReverseTunnel extends CustomResource<ReverseTunnelSpec, ReverseTunnelStatus> implements Namespaced {
 
     public static final String GROUP = "jumpgate.dev";
     public static final String VERSION = "v1alpha1";
+    public static final int MAX_NAME_LENGTH = 63;
 
     @Override
     @Required

@@ -102,7 +102,7 @@ public final class StatusAggregator {
             return new Verdict("False", Reasons.SPEC_INVALID, String.join("; ", seen.specProblems()));
         }
         if (seen.keyProblem() != null) {
-            return new Verdict("False", Reasons.SECRET_MISSING, seen.keyProblem());
+            return new Verdict("False", seen.keyProblem().reason(), seen.keyProblem().message());
         }
         if (report == null) {
             if (seen.report() != null) {

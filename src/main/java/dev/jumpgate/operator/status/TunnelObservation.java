@@ -9,7 +9,8 @@ import java.util.List;
  * function of it ({@link StatusAggregator}).
  *
  * @param specProblems  what is wrong with the spec; empty when valid
- * @param keyProblem    why the agent's key cannot be used (a missing Secret or data key); null when it can
+ * @param keyProblem    why the agent's key cannot be used (a missing Secret or data key, not a usable key); null
+ *                      when it can
  * @param publicKey     the public half of the agent's key, when known
  * @param agentDeployedAt when the agent's Deployment was created; null while there is none
  * @param report        the agent's last report from its Lease, or null
@@ -17,9 +18,13 @@ import java.util.List;
  */
 public record TunnelObservation(
         List<String> specProblems,
-        String keyProblem,
+        KeyProblem keyProblem,
         String publicKey,
         Instant agentDeployedAt,
         AgentReport report,
         Instant now) {
+
+    /** Why the agent cannot be given its key: {@code reason} is SecretMissing or KeyInvalid. */
+    public record KeyProblem(String reason, String message) {
+    }
 }
