@@ -44,7 +44,7 @@ hack/cluster.sh import "$(hack/image.sh)"
 
 step "the operator: helm install jumpgate helm/jumpgate" \
   "The operator did not become ready. Look at: kubectl -n jumpgate-system get pods; kubectl -n jumpgate-system logs deploy/jumpgate (export KUBECONFIG=$STATE/admin.kubeconfig; kubectl is $kubectl). Rerun with JUMPGATE_KEEP_CLUSTER=1 to keep the cluster for that."
-"$helm" upgrade --install jumpgate helm/jumpgate --namespace jumpgate-system --create-namespace --wait --timeout 180s >/dev/null
+"$helm" upgrade --install jumpgate helm/jumpgate --namespace jumpgate-system --create-namespace --set "watchNamespaces={lab}" --wait --timeout 180s >/dev/null
 "$kubectl" -n jumpgate-system rollout restart deployment/jumpgate >/dev/null   # a new image under the same tag
 "$kubectl" -n jumpgate-system rollout status deployment/jumpgate --timeout 180s
 

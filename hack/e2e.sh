@@ -38,7 +38,7 @@ hack/cluster.sh import "$(hack/image.sh)"
 step "the operator installed by helm, and the classic topology" \
   "The operator did not become ready: rerun with JUMPGATE_KEEP_CLUSTER=1, then kubectl -n jumpgate-system get pods and logs deploy/jumpgate (KUBECONFIG=$STATE/admin.kubeconfig)."
 # A new image under the same tag: restart what runs it.
-"$helm" upgrade --install jumpgate helm/jumpgate --namespace jumpgate-system --create-namespace --wait --timeout 180s >/dev/null
+"$helm" upgrade --install jumpgate helm/jumpgate --namespace jumpgate-system --create-namespace --set watchAllNamespaces=true --wait --timeout 180s >/dev/null
 "$bin/kubectl" -n jumpgate-system rollout restart deployment/jumpgate >/dev/null
 "$bin/kubectl" -n jumpgate-system rollout status deployment/jumpgate --timeout 180s >/dev/null
 hack/topology.sh up

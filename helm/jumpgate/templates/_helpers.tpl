@@ -56,3 +56,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   resources: [events]
   verbs: [create, patch]
 {{- end -}}
+
+{{/*
+The namespaces the operator serves, comma-separated: those listed, else the release's own. Empty with
+watchAllNamespaces.
+*/}}
+{{- define "jumpgate.watchNamespaces" -}}
+{{- if .Values.watchAllNamespaces -}}
+{{- else if .Values.watchNamespaces -}}
+{{- join "," .Values.watchNamespaces -}}
+{{- else -}}
+{{- .Release.Namespace -}}
+{{- end -}}
+{{- end -}}

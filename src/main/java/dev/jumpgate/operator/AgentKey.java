@@ -55,7 +55,7 @@ public record AgentKey(String secretName, String dataKey, String version, KeyPro
                 // Being created by the workflow right now: not a problem, just not there yet.
                 return new AgentKey(name, PRIVATE_KEY, null, null, null);
             }
-            return inspect(name, PRIVATE_KEY, generated);
+            return inspect(name, PRIVATE_KEY, generated, true);
         }
         SecretKeyRef ref = tunnel.getSpec().getAuth().getSecretRef();
         // Users' Secrets carry none of our labels, so no informer sees them: read it.
@@ -65,16 +65,20 @@ public record AgentKey(String secretName, String dataKey, String version, KeyPro
             return new AgentKey(ref.getName(), ref.getKey(), null, new KeyProblem(Reasons.SECRET_MISSING, "Secret "
                     + ref.getName() + " not found in namespace " + tunnel.getMetadata().getNamespace()), null);
         }
-        return inspect(ref.getName(), ref.getKey(), secret);
+        return inspect(ref.getName(), ref.getKey(), secret, false);
     }
 
-    private static AgentKey inspect(String name, String dataKey, Secret secret) {
+    /**
+     * A generated Secret comes from the informer's cache, whose private key is blanked
+     * ({@link InformerCaches.KeySecretsWithoutPrivateKey}): the operator wrote that key and need not check it.
+     */
+    private static AgentKey inspect(String name, String dataKey, Secret secret, boolean generated) {
         String privateKey = data(secret, dataKey);
         if (privateKey == null) {
             return new AgentKey(name, dataKey, null, new KeyProblem(Reasons.SECRET_MISSING, "Secret " + name
                     + " has no data key " + dataKey), null);
         }
-        String unusable = PrivateKeys.problem(privateKey.getBytes(StandardCharsets.UTF_8));
+        String unusable = generated ? null : PrivateKeys.problem(privateKey.getBytes(StandardCharsets.UTF_8));
         if (unusable != null) {
             return new AgentKey(name, dataKey, null, new KeyProblem(Reasons.KEY_INVALID, "the data key " + dataKey
                     + " of Secret " + name + " " + unusable), null);

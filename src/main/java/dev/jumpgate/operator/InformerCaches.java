@@ -1,6 +1,9 @@
 package dev.jumpgate.operator;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
+import java.util.HashMap;
+import java.util.Map;
 import io.javaoperatorsdk.operator.processing.event.source.informer.TransformingItemStore;
 
 /**
@@ -12,6 +15,25 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Transforming
 public final class InformerCaches {
 
     private InformerCaches() {
+    }
+
+    /**
+     * The store of the tunnels' generated key Secrets: without managedFields, and without the private key, which the
+     * operator writes once and never reads again (the agent gets it from its volume). The data key stays, empty, to
+     * tell that the Secret has one. A heap dump of the operator then holds no tunnel's key.
+     */
+    public static final class KeySecretsWithoutPrivateKey extends TransformingItemStore<Secret> {
+        public KeySecretsWithoutPrivateKey() {
+            super(secret -> {
+                secret.getMetadata().setManagedFields(null);
+                if (secret.getData() != null && secret.getData().containsKey(AgentKey.PRIVATE_KEY)) {
+                    Map<String, String> data = new HashMap<>(secret.getData());
+                    data.put(AgentKey.PRIVATE_KEY, "");
+                    secret.setData(data);
+                }
+                return secret;
+            });
+        }
     }
 
     /** Every informer's store: the objects as the API server sent them, less their managedFields. */

@@ -13,7 +13,10 @@ import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
 import dev.jumpgate.api.v1alpha1.TargetEndpoint;
 import dev.jumpgate.api.v1alpha1.TunnelCondition;
+import dev.jumpgate.operator.AgentKey;
+import dev.jumpgate.operator.Labels;
 import dev.jumpgate.operator.Names;
+import dev.jumpgate.operator.ReverseTunnelReconciler;
 import dev.jumpgate.operator.status.StatusAggregator;
 import dev.jumpgate.testing.EchoClient;
 import dev.jumpgate.testing.EchoServer;
@@ -22,12 +25,15 @@ import dev.jumpgate.testing.RealApiServerResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.processing.Controller;
+import io.javaoperatorsdk.operator.processing.event.source.informer.ManagedInformerEventSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
@@ -37,6 +43,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -132,6 +142,51 @@ class OperatorOnRealApiServerTest {
     private static void assertForbidden(Runnable call) {
         assertThatThrownBy(call::run).isInstanceOfSatisfying(KubernetesClientException.class,
                 e -> assertThat(e.getCode()).isEqualTo(403));
+    }
+
+    /** What the operator's informers hold of Secrets: its event sources' caches, as they are. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private List<Secret> cachedSecrets() {
+        Controller<?> controller = (Controller<?>) operator.getRegisteredController(ReverseTunnelReconciler.NAME).orElseThrow();
+        List<Secret> cached = new ArrayList<>();
+        for (Object source : controller.getEventSourceManager().getEventSourcesFor(Secret.class)) {
+            ((ManagedInformerEventSource) source).list(s -> true).forEach(s -> cached.add((Secret) s));
+        }
+        return cached;
+    }
+
+    @Test
+    void tenThousandUnrelatedSecretsAreNotCachedAndNoCachedSecretHoldsAPrivateKey() throws Exception {
+        String ns = namespace("crowd");
+        ExecutorService creators = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> created = new ArrayList<>();
+            for (int i = 0; i < 10_000; i++) {
+                String name = "unrelated-" + i;
+                created.add(creators.submit(() -> client.resource(new SecretBuilder().withNewMetadata().withName(name)
+                        .withNamespace(ns).endMetadata().withStringData(Map.of("password", "x".repeat(100))).build())
+                        .create()));
+            }
+            for (Future<?> f : created) {
+                f.get();
+            }
+        } finally {
+            creators.shutdownNow();
+        }
+        tunnel(ns, null, 4040, 22);
+        await().atMost(PATIENCE).until(() -> cachedSecrets().stream()
+                .anyMatch(s -> s.getMetadata().getNamespace().equals(ns)));
+
+        List<Secret> cached = cachedSecrets();
+        assertThat(cached).allSatisfy(s -> {
+            assertThat(s.getMetadata().getLabels()).containsEntry(Labels.MANAGED_BY, Labels.OPERATOR);
+            assertThat(s.getData().get(AgentKey.PRIVATE_KEY)).isEmpty();
+        });
+        assertThat(cached).filteredOn(s -> s.getMetadata().getNamespace().equals(ns))
+                .extracting(s -> s.getMetadata().getName()).containsExactly("lab-key");
+        // The agent gets the real key all the same.
+        assertThat(client.secrets().inNamespace(ns).withName("lab-key").get().getData().get(AgentKey.PRIVATE_KEY))
+                .isNotEmpty();
     }
 
     @Test

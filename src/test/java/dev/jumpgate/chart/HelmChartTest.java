@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
@@ -73,15 +74,32 @@ class HelmChartTest {
             assertThat(e.getName()).isEqualTo("JUMPGATE_AGENT_IMAGE");
             assertThat(e.getValue()).isEqualTo("jumpgate:0.1.0");
         });
-        assertThat(javaOptions(container)).containsExactly("-XX:TieredStopAtLevel=1",
-                "-Dquarkus.operator-sdk.controllers.reversetunnel.namespaces=JOSDK_ALL_NAMESPACES");
         assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/q/health/ready");
 
-        ClusterRole role = ofKind(objects, ClusterRole.class).get(0);
+        // Least privilege by default: the release's namespace, through a Role; nothing cluster-wide.
+        assertThat(javaOptions(container)).containsExactly("-XX:TieredStopAtLevel=1",
+                "-Dquarkus.operator-sdk.controllers.reversetunnel.namespaces=jumpgate-system");
+        assertThat(ofKind(objects, ClusterRole.class)).isEmpty();
+        assertThat(ofKind(objects, ClusterRoleBinding.class)).isEmpty();
+        Role role = ofKind(objects, Role.class).get(0);
+        assertThat(role.getMetadata().getNamespace()).isEqualTo("jumpgate-system");
         assertThat(role.getRules()).extracting(PolicyRule::getResources).flatExtracting(r -> r)
                 .contains("reversetunnels", "reversetunnels/status", "secrets", "deployments", "leases", "roles",
                         "rolebindings", "serviceaccounts", "events");
         assertThat(role.getRules()).noneSatisfy(r -> assertThat(r.getVerbs()).contains("*"));
+    }
+
+    @Test
+    void everyNamespaceIsAnExplicitChoiceThatBringsAClusterRole() throws Exception {
+        List<HasMetadata> objects = render("--set", "watchAllNamespaces=true");
+
+        assertThat(ofKind(objects, Role.class)).isEmpty();
+        assertThat(ofKind(objects, ClusterRole.class)).hasSize(1);
+        assertThat(ofKind(objects, ClusterRoleBinding.class)).singleElement().satisfies(b ->
+                assertThat(b.getSubjects().get(0).getNamespace()).isEqualTo("jumpgate-system"));
+        Container container = ofKind(objects, Deployment.class).get(0).getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertThat(javaOptions(container)).contains(
+                "-Dquarkus.operator-sdk.controllers.reversetunnel.namespaces=JOSDK_ALL_NAMESPACES");
     }
 
     @Test
