@@ -17,6 +17,7 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import java.util.List;
 import java.util.Map;
 import jakarta.inject.Inject;
 import java.net.URI;
@@ -54,6 +55,44 @@ class AgentHealthAndMetricsRelayTest {
 
     private static HttpResponse<String> get(URI uri) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @TestHTTPResource("/")
+    URI root;
+
+    /**
+     * The agent pod's only door, port 8080, tried as anyone in the cluster network could: it serves health and
+     * metrics and nothing else, no Quarkus dev or management endpoint, and nothing there writes (SmallRye Health and
+     * the Prometheus endpoint answer any method with the same read).
+     */
+    @Test
+    void theAgentsHttpPortServesHealthAndMetricsAndNothingElse() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        Map<String, String> reads = Map.of("q/health", "\"checks\"", "q/health/live", "\"checks\"",
+                "q/health/ready", "\"checks\"", "q/health/started", "\"checks\"", "q/health/group", "\"checks\"",
+                "q/health/well", "\"checks\"", "q/metrics", "# TYPE");
+        for (String path : reads.keySet()) {
+            HttpResponse<String> read = http.send(HttpRequest.newBuilder(root.resolve(path)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(read.statusCode()).as(path).isIn(200, 503);
+            for (String method : List.of("POST", "PUT", "DELETE", "PATCH")) {
+                HttpResponse<String> write = http.send(HttpRequest.newBuilder(root.resolve(path))
+                        .method(method, HttpRequest.BodyPublishers.ofString("{\"status\":\"DOWN\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (write.statusCode() != 404 && write.statusCode() != 405) {
+                    assertThat(write.statusCode()).as(method + " " + path).isEqualTo(read.statusCode());
+                    assertThat(write.body()).as(method + " " + path).contains(reads.get(path));
+                }
+            }
+            assertThat(http.send(HttpRequest.newBuilder(root.resolve(path)).build(), HttpResponse.BodyHandlers.ofString())
+                    .statusCode()).as("after the writes, " + path).isEqualTo(read.statusCode());
+        }
+        for (String path : List.of("", "q", "q/dev", "q/dev-ui", "q/openapi", "q/swagger-ui", "q/info", "q/env",
+                "q/arc", "q/logging-manager", "q/metrics/../../etc/passwd", "q/dev-v1", "q/health/../../etc/passwd")) {
+            int status = http.send(HttpRequest.newBuilder(root.resolve(path)).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode();
+            assertThat(status).as(path).isEqualTo(404);
+        }
     }
 
     @Test
