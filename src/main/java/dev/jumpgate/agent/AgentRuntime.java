@@ -76,6 +76,10 @@ public class AgentRuntime {
                     .description("bytes carried through the forward").register(registry);
             FunctionCounter.builder("jumpgate.agent.forward.connections", this, r -> r.traffic(name).connections())
                     .tags(tags).description("connections carried through the forward").register(registry);
+            FunctionCounter.builder("jumpgate.agent.forward.refused.connections", this,
+                            r -> r.traffic(name).refusedConnections())
+                    .tags(tags).description("connections refused because the forward held maxConnections")
+                    .register(registry);
             Gauge.builder("jumpgate.agent.forward.open.connections", this, r -> r.traffic(name).openConnections())
                     .tags(tags).description("connections open through the forward now").register(registry);
             Gauge.builder("jumpgate.agent.forward.bound", this, r -> bound(name))

@@ -23,8 +23,22 @@ final class CountingSocket extends Socket {
         this.traffic = traffic;
     }
 
+    /**
+     * Connects to the target, unless the forward already holds its cap of connections: then nothing is opened and the
+     * SSH library refuses the channel, so that the relay closes the connection it accepted. A flood of connections
+     * into a public forward thus costs the agent a short-lived thread each, not a thread and buffers held open.
+     */
     static Socket connect(String host, int port, int timeoutMillis, ForwardTraffic traffic) throws IOException {
-        CountingSocket socket = TcpSockets.connect(new CountingSocket(traffic), host, port, timeoutMillis);
+        if (!traffic.reserve()) {
+            throw new IOException("the forward holds its cap of " + traffic.maxConnections() + " connections");
+        }
+        CountingSocket socket;
+        try {
+            socket = TcpSockets.connect(new CountingSocket(traffic), host, port, timeoutMillis);
+        } catch (IOException | RuntimeException e) {
+            traffic.release();
+            throw e;
+        }
         socket.open.set(true);
         traffic.opened();
         return socket;
@@ -93,7 +107,7 @@ final class CountingSocket extends Socket {
     @Override
     public synchronized void close() throws IOException {
         if (open.getAndSet(false)) {
-            traffic.closed();
+            traffic.release();
         }
         super.close();
     }

@@ -9,14 +9,38 @@ public final class ForwardTraffic {
     private final AtomicLong bytesFromTarget = new AtomicLong();
     private final AtomicLong openConnections = new AtomicLong();
     private final AtomicLong connections = new AtomicLong();
+    private final AtomicLong refusedConnections = new AtomicLong();
+    private volatile int maxConnections = Integer.MAX_VALUE;
 
-    void opened() {
-        connections.incrementAndGet();
-        openConnections.incrementAndGet();
+    /** The forward's cap (spec.forwards[].maxConnections); applies to connections opened from now on. */
+    void limit(int max) {
+        maxConnections = max;
     }
 
-    void closed() {
+    /**
+     * A place for one more connection, unless the forward holds its cap: then the connection is refused and counted.
+     * Every place taken is given back with {@link #release()}.
+     */
+    boolean reserve() {
+        while (true) {
+            long open = openConnections.get();
+            if (open >= maxConnections) {
+                refusedConnections.incrementAndGet();
+                return false;
+            }
+            if (openConnections.compareAndSet(open, open + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void release() {
         openConnections.decrementAndGet();
+    }
+
+    /** A connection reached its target. */
+    void opened() {
+        connections.incrementAndGet();
     }
 
     void sentToTarget(long bytes) {
@@ -31,4 +55,6 @@ public final class ForwardTraffic {
     public long bytesFromTarget() { return bytesFromTarget.get(); }
     public long openConnections() { return openConnections.get(); }
     public long connections() { return connections.get(); }
+    public long refusedConnections() { return refusedConnections.get(); }
+    public int maxConnections() { return maxConnections; }
 }

@@ -52,6 +52,8 @@ public final class TunnelAgent implements AutoCloseable {
     private static final Duration REFUSED_PROBE = Duration.ofMillis(250);
     /** How long the relay has to answer the check that the key runs no command. */
     private static final Duration COMMAND_CHECK_TIMEOUT = Duration.ofSeconds(5);
+    /** How often reports may carry a new count of connections refused at a forward's cap. */
+    private static final Duration REFUSED_REPORT_PERIOD = Duration.ofSeconds(30);
     /** A session up this long has proved the relay healthy: the next failure backs off from the minimum again. */
     private static final Duration STABLE = Duration.ofSeconds(10);
 
@@ -75,6 +77,8 @@ public final class TunnelAgent implements AutoCloseable {
     private Boolean relayRunsCommands;
     /** The listens (address:port asked for) the relay has granted this agent: a refusal of one of them is a busy port. */
     private final Set<String> everBound = new HashSet<>();
+    private final Map<String, Long> refusedShown = new LinkedHashMap<>();
+    private final Map<String, Instant> refusedShownAt = new LinkedHashMap<>();
     private TunnelConfig sessionConfig;
     private Instant connectedAt;
     private Backoff connectBackoff;
@@ -296,6 +300,7 @@ public final class TunnelAgent implements AutoCloseable {
         Duration wait = LIVENESS_POLL;
         Map<String, Slot> ordered = new LinkedHashMap<>();
         for (ForwardSpec spec : wanted.values()) {
+            traffic.computeIfAbsent(spec.getName(), n -> new ForwardTraffic()).limit(spec.getMaxConnections());
             Slot slot = slots.computeIfAbsent(spec.getName(), n -> new Slot(spec, config));
             ordered.put(spec.getName(), slot);
             if (slot.state != ForwardState.Bound && !now.isBefore(slot.nextAttempt)) {
@@ -431,13 +436,14 @@ public final class TunnelAgent implements AutoCloseable {
         }
         List<ForwardReport> forwards = new ArrayList<>();
         for (ForwardSpec spec : config.forwards()) {
+            long refused = refusedToReport(spec.getName());
             Slot slot = session == null ? null : slots.get(spec.getName());
             if (slot == null || !slot.spec.equals(spec)) {
                 forwards.add(new ForwardReport(spec.getName(), spec.getRemote().getBindAddress(),
                         spec.getRemote().getPort(), 0, spec.getTarget().toString(), ForwardState.Pending,
-                        Reasons.FORWARD_PENDING, "waiting for the session to the relay"));
+                        Reasons.FORWARD_PENDING, "waiting for the session to the relay", refused));
             } else {
-                forwards.add(slot.report());
+                forwards.add(slot.report(refused));
             }
         }
         AgentReport next = new AgentReport(config.generation(), session != null, reason, message,
@@ -449,6 +455,26 @@ public final class TunnelAgent implements AutoCloseable {
             report = next;
             listener.accept(next);
         }
+    }
+
+    /**
+     * The count of connections refused at the forward's cap, as reports show it: the first refusal at once, later
+     * ones at most every {@link #REFUSED_REPORT_PERIOD}, as each report is a write to the API server.
+     */
+    private long refusedToReport(String forward) {
+        ForwardTraffic counters = traffic.get(forward);
+        long actual = counters == null ? 0 : counters.refusedConnections();
+        long shown = refusedShown.getOrDefault(forward, 0L);
+        Instant now = clock.instant();
+        if (actual != shown && (shown == 0 || !now.isBefore(refusedShownAt.get(forward).plus(REFUSED_REPORT_PERIOD)))) {
+            refusedShown.put(forward, actual);
+            refusedShownAt.put(forward, now);
+            if (shown == 0) {
+                LOG.warnf("forward %s refuses connections past its cap of %d", forward, counters.maxConnections());
+            }
+            return actual;
+        }
+        return shown;
     }
 
     private void await(Duration wait) {
@@ -492,9 +518,10 @@ public final class TunnelAgent implements AutoCloseable {
             return spec.getRemote().getBindAddress() + ":" + spec.getRemote().getPort();
         }
 
-        ForwardReport report() {
+        ForwardReport report(long refusedConnections) {
             return new ForwardReport(spec.getName(), spec.getRemote().getBindAddress(), spec.getRemote().getPort(),
-                    state == ForwardState.Bound ? remotePort : 0, spec.getTarget().toString(), state, reason, message);
+                    state == ForwardState.Bound ? remotePort : 0, spec.getTarget().toString(), state, reason, message,
+                    refusedConnections);
         }
     }
 }

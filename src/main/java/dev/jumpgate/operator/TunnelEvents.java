@@ -1,5 +1,7 @@
 package dev.jumpgate.operator;
 
+import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.ForwardStatus;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
@@ -32,11 +34,32 @@ public class TunnelEvents {
 
     void onStatusChange(ReverseTunnel tunnel, ReverseTunnelStatus before, ReverseTunnelStatus after) {
         onReadyChange(tunnel, before, after);
+        onConnectionsRefused(tunnel, before, after);
         TunnelCondition keyWas = StatusAggregator.condition(before, StatusAggregator.KEY_RESTRICTED);
         TunnelCondition keyNow = StatusAggregator.condition(after, StatusAggregator.KEY_RESTRICTED);
         if (keyNow != null && "False".equals(keyNow.getStatus())
                 && (keyWas == null || !"False".equals(keyWas.getStatus()))) {
             record(tunnel, "Warning", keyNow.getReason(), keyNow.getMessage());
+        }
+    }
+
+    /** A Warning each time the count of connections a forward refused at its cap grows (at most every 30 s). */
+    private void onConnectionsRefused(ReverseTunnel tunnel, ReverseTunnelStatus before, ReverseTunnelStatus after) {
+        if (after == null || after.getForwards() == null) {
+            return;
+        }
+        for (ForwardStatus forward : after.getForwards()) {
+            long now = forward.getRefusedConnections() == null ? 0 : forward.getRefusedConnections();
+            long was = before == null || before.getForwards() == null ? 0 : before.getForwards().stream()
+                    .filter(f -> f.getName().equals(forward.getName()) && f.getRefusedConnections() != null)
+                    .mapToLong(ForwardStatus::getRefusedConnections).findFirst().orElse(0);
+            if (now > was) {
+                int cap = tunnel.getSpec().getForwards().stream().filter(f -> f.getName().equals(forward.getName()))
+                        .mapToInt(ForwardSpec::getMaxConnections).findFirst().orElse(0);
+                record(tunnel, "Warning", Reasons.CONNECTIONS_REFUSED, "forward " + forward.getName() + " refused "
+                        + (now - was) + " connections past its cap of " + cap + " open at once ("
+                        + now + " since the agent started); raise spec.forwards[].maxConnections if they were wanted");
+            }
         }
     }
 

@@ -54,7 +54,7 @@ public record AgentReport(
         List<ForwardReport> cleanForwards = forwards == null ? List.of() : forwards.stream()
                 .map(f -> new ForwardReport(text(f.name(), 63), text(f.bindAddress(), 253), f.requestedPort(),
                         f.remotePort(), text(f.target(), 260), f.state(), reason(f.reason()),
-                        text(f.message(), ReportText.MAX_MESSAGE)))
+                        text(f.message(), ReportText.MAX_MESSAGE), Math.max(0, f.refusedConnections())))
                 .toList();
         return new AgentReport(generation, connected, reason(reason), text(message, ReportText.MAX_MESSAGE),
                 text(connectedSince, 64), reconnects, text(lastError, ReportText.MAX_MESSAGE), text(hostKey, 16_384),

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * One forward as the agent holds it.
  *
  * @param remotePort the port the relay listens on: the requested one, or the one it allocated for port 0; 0 while not bound
+ * @param refusedConnections connections refused at the forward's cap since the agent started; refreshed at most
+ *                   every heartbeat, so that a flood of connections does not become a flood of Lease writes
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -18,5 +20,11 @@ public record ForwardReport(
         String target,
         ForwardState state,
         String reason,
-        String message) {
+        String message,
+        long refusedConnections) {
+
+    public ForwardReport(String name, String bindAddress, int requestedPort, int remotePort, String target,
+            ForwardState state, String reason, String message) {
+        this(name, bindAddress, requestedPort, remotePort, target, state, reason, message, 0);
+    }
 }

@@ -123,6 +123,10 @@ class HostileTunnelsOnRealApiServerTest {
                 new Rejected("listen-twice", RELAY, "[{name: a, remote: {port: 4040}, target: {host: a, port: 22}},"
                         + " {name: b, remote: {port: 4040}, target: {host: b, port: 22}}]", "",
                         "two forwards cannot listen on the same remote address and port"),
+                new Rejected("no-connections", RELAY, "[{name: ssh, maxConnections: 0, remote: {port: 4040}, "
+                        + "target: {host: a, port: 22}}]", "", "spec.forwards[0].maxConnections"),
+                new Rejected("unbounded-connections", RELAY, "[{name: ssh, maxConnections: 1000000, remote: {port: 4040}, "
+                        + "target: {host: a, port: 22}}]", "", "spec.forwards[0].maxConnections"),
                 new Rejected("no-target", RELAY, "[{name: ssh, remote: {port: 4040}}]", "", "spec.forwards[0].target"),
                 new Rejected("no-remote", RELAY, "[{name: ssh, target: {host: a, port: 22}}]", "", "spec.forwards[0].remote"),
                 new Rejected("target-host-space", RELAY, forwardTo("{port: 4040}", "{host: \"a b\", port: 22}"), "",

@@ -280,6 +280,23 @@ class ReverseTunnelReconcilerTest {
     }
 
     @Test
+    void connectionsRefusedAtAForwardsCapAreInTheStatusAndAWarning() {
+        create(tunnel("lab-ssh", sshForward()));
+        awaitObject(Lease.class, "lab-ssh-agent");
+
+        report("lab-ssh", connectedReport(1, new ForwardReport("ssh", "0.0.0.0", 4040, 4040, "10.8.92.10:22",
+                ForwardState.Bound, Reasons.BOUND, "the relay listens on 0.0.0.0:4040", 7)));
+
+        await().atMost(PATIENCE).until(() -> current("lab-ssh").getStatus() != null
+                && current("lab-ssh").getStatus().getForwards().get(0).getRefusedConnections() != null);
+        assertThat(current("lab-ssh").getStatus().getForwards().get(0).getRefusedConnections()).isEqualTo(7L);
+        await().atMost(PATIENCE).until(() -> client.v1().events().inNamespace(namespace).list().getItems().stream()
+                .anyMatch(e -> Reasons.CONNECTIONS_REFUSED.equals(e.getReason()) && "Warning".equals(e.getType())
+                        && e.getMessage().contains("refused 7 connections past its cap of 256")));
+        assertThat(condition("lab-ssh", StatusAggregator.READY).getStatus()).isEqualTo("True");
+    }
+
+    @Test
     void aHostKeyMismatchTheAgentReportsIsTheReasonNotReady() {
         create(tunnel("lab-ssh", sshForward()));
         awaitObject(Lease.class, "lab-ssh-agent");

@@ -420,6 +420,41 @@ class TunnelAgentRelayTest {
     }
 
     @Test
+    void aForwardRefusesConnectionsPastItsCapSaysSoAndTheOtherForwardStaysServed() throws Exception {
+        OpenSshRelay relay = relay();
+        int web = OpenSshRelay.freePort();
+        int ssh = OpenSshRelay.freePort();
+        ReverseTunnelSpec spec = spec(relay, forward("web", web, target.port()), forward("ssh", ssh, target.port()));
+        spec.getForwards().get(0).setMaxConnections(5);
+        run(spec);
+        awaitBound("web");
+        awaitBound("ssh");
+
+        List<EchoClient> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 5; i++) {
+                EchoClient client = new EchoClient(web);
+                held.add(client);
+                assertThat(client.roundTrip(1000)).isTrue();
+            }
+            // The sixth: the relay accepts it, the agent refuses its channel, the relay closes it.
+            assertThat(EchoClient.echoes(web, 1000)).isFalse();
+            assertThat(agent.traffic().get("web").refusedConnections()).isEqualTo(1);
+            await().atMost(PATIENCE).until(() -> forwardReport("web").refusedConnections() == 1);
+            assertThat(EchoClient.echoes(ssh, 1000)).isTrue();
+            assertThat(held.get(0).roundTrip(1000)).isTrue();
+
+            held.remove(0).close();
+            await().atMost(PATIENCE).until(() -> agent.traffic().get("web").openConnections() == 4);
+            assertThat(EchoClient.echoes(web, 1000)).isTrue();
+        } finally {
+            for (EchoClient client : held) {
+                client.close();
+            }
+        }
+    }
+
+    @Test
     void twoHundredConcurrentConnectionsThroughOneForwardAllSucceed() throws Exception {
         OpenSshRelay relay = relay();
         int port = OpenSshRelay.freePort();

@@ -1,6 +1,9 @@
 package dev.jumpgate.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
@@ -9,6 +12,7 @@ import java.util.Objects;
 public class ForwardSpec {
 
     public static final String NAME_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+    public static final int DEFAULT_MAX_CONNECTIONS = 256;
 
     @Required
     @Size(min = 1, max = 63)
@@ -23,6 +27,15 @@ public class ForwardSpec {
     @Required
     @JsonPropertyDescription("Where the agent connects for each connection the relay accepts: any host:port its pod reaches.")
     private TargetEndpoint target = new TargetEndpoint();
+
+    @Default("" + DEFAULT_MAX_CONNECTIONS)
+    @Min(1)
+    @Max(10000)
+    @JsonPropertyDescription("At most this many connections open through the forward at once; the agent refuses more "
+            + "(the relay closes them), counts them in jumpgate_agent_forward_refused_connections_total and reports "
+            + "them as an Event. Each open connection costs the agent about 130 KiB: the default keeps a flood into a "
+            + "public forward well inside the agent pod's memory limit.")
+    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
 
     public ForwardSpec() {
     }
@@ -39,7 +52,13 @@ public class ForwardSpec {
     public void setRemote(RemoteEndpoint remote) { this.remote = remote; }
     public TargetEndpoint getTarget() { return target; }
     public void setTarget(TargetEndpoint target) { this.target = target; }
+    public int getMaxConnections() { return maxConnections; }
+    public void setMaxConnections(int maxConnections) { this.maxConnections = maxConnections; }
 
+    /**
+     * The same listen and target: maxConnections is left out, as the agent applies a new cap to the forward in place
+     * rather than binding it again.
+     */
     @Override
     public boolean equals(Object o) {
         return o instanceof ForwardSpec f && Objects.equals(name, f.name) && Objects.equals(remote, f.remote)

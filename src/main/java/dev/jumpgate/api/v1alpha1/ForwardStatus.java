@@ -32,6 +32,10 @@ public class ForwardStatus {
     @JsonPropertyDescription("How a laptop reaches the target through the relay, e.g. ssh -p 4040 user@relay.example.com.")
     private String endpoint;
 
+    @JsonPropertyDescription("Connections the agent refused because the forward held maxConnections, since the agent "
+            + "started (refreshed at most every 30 s); absent while none were.")
+    private Long refusedConnections;
+
     public String getName() { return name; }
     public void setName(String name) { this.name = name; }
     public String getRemoteBindAddress() { return remoteBindAddress; }
@@ -48,17 +52,21 @@ public class ForwardStatus {
     public void setMessage(String message) { this.message = message; }
     public String getEndpoint() { return endpoint; }
     public void setEndpoint(String endpoint) { this.endpoint = endpoint; }
+    public Long getRefusedConnections() { return refusedConnections; }
+    public void setRefusedConnections(Long refusedConnections) { this.refusedConnections = refusedConnections; }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof ForwardStatus f && Objects.equals(name, f.name)
                 && Objects.equals(remoteBindAddress, f.remoteBindAddress) && Objects.equals(remotePort, f.remotePort)
                 && Objects.equals(target, f.target) && state == f.state && Objects.equals(reason, f.reason)
-                && Objects.equals(message, f.message) && Objects.equals(endpoint, f.endpoint);
+                && Objects.equals(message, f.message) && Objects.equals(endpoint, f.endpoint)
+                && Objects.equals(refusedConnections, f.refusedConnections);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, remoteBindAddress, remotePort, target, state, reason, message, endpoint);
+        return Objects.hash(name, remoteBindAddress, remotePort, target, state, reason, message, endpoint,
+                refusedConnections);
     }
 }

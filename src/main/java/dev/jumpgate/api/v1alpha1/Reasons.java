@@ -36,6 +36,8 @@ public final class Reasons {
     public static final String RELAY_KEY_UNRESTRICTED = "RelayKeyUnrestricted";
     /** The relay refused to run a command for the tunnel's key, as it should. */
     public static final String RELAY_KEY_RESTRICTED = "RelayKeyRestricted";
+    /** A forward held its maxConnections and refused more (an Event). */
+    public static final String CONNECTIONS_REFUSED = "ConnectionsRefused";
     /** The agent has not checked the key on the relay yet. */
     public static final String RELAY_KEY_UNCHECKED = "RelayKeyUnchecked";
 }

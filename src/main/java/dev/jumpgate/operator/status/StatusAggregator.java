@@ -156,6 +156,7 @@ public final class StatusAggregator {
                 f.setReason(r.reason());
                 f.setMessage(r.message());
                 f.setRemotePort(r.state() == ForwardState.Bound ? r.remotePort() : null);
+                f.setRefusedConnections(r.refusedConnections() > 0 ? r.refusedConnections() : null);
             } else {
                 f.setState(ForwardState.Pending);
                 f.setReason(Reasons.FORWARD_PENDING);
