@@ -8,6 +8,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import signal
 import socket
 import statistics
@@ -116,6 +117,7 @@ class Forwarder:
     def __init__(self, work, relay, key, target):
         self.work, self.relay, self.key, self.target = work, relay, key, target
         self.port = free_port()
+        self.second_port = free_port()  # a second forward to the same target, for those that hold one (flood)
         self.process = None
 
     def wait_bound(self, seconds=30):
@@ -136,10 +138,11 @@ class Forwarder:
 class OpenSsh(Forwarder):
     name = "openssh"
 
-    def __init__(self, work, relay, key, target, extra=()):
+    def __init__(self, work, relay, key, target, extra=(), second=False):
         super().__init__(work, relay, key, target)
+        more = ["-R", f"127.0.0.1:{self.second_port}:127.0.0.1:{target}"] if second else []
         self.process = subprocess.Popen(
-            ["ssh", "-N", "-R", f"127.0.0.1:{self.port}:127.0.0.1:{target}", "-i", str(key), "-p", str(relay.port),
+            ["ssh", "-N", "-R", f"127.0.0.1:{self.port}:127.0.0.1:{target}", *more, "-i", str(key), "-p", str(relay.port),
              *SSH_OPTS, *extra, f"{os.environ.get('USER', 'root')}@127.0.0.1"], stderr=subprocess.DEVNULL)
 
 
@@ -163,8 +166,10 @@ class Autossh(Forwarder):
 class Jumpgate(Forwarder):
     name = "jumpgate"
 
-    def __init__(self, work, relay, key, target, keepalive=(10, 3)):
+    def __init__(self, work, relay, key, target, keepalive=(10, 3), second=False):
         super().__init__(work, relay, key, target)
+        more = (f"    - {{name: other, remote: {{bindAddress: 127.0.0.1, port: {self.second_port}}}, "
+                f"target: {{host: 127.0.0.1, port: {target}}}}}\n") if second else ""
         self.http = free_port()
         spec = work / f"tunnel-{self.port}.yaml"
         spec.write_text(f"""apiVersion: jumpgate.dev/v1alpha1
@@ -174,7 +179,7 @@ spec:
   relay: {{host: 127.0.0.1, port: {relay.port}, user: {os.environ.get('USER', 'root')}, hostKeys: ["{relay.host_key()}"]}}
   forwards:
     - {{name: bench, remote: {{bindAddress: 127.0.0.1, port: {self.port}}}, target: {{host: 127.0.0.1, port: {target}}}}}
-  keepalive: {{intervalSeconds: {keepalive[0]}, countMax: {keepalive[1]}}}
+{more}  keepalive: {{intervalSeconds: {keepalive[0]}, countMax: {keepalive[1]}}}
 """)
         env = dict(os.environ, JUMPGATE_HTTP_PORT=str(self.http))
         self.process = subprocess.Popen([str(ROOT / "bin" / "jumpgate"), "agent", "--file", str(spec),
@@ -444,6 +449,59 @@ def noticed_silence(args, work, relay, key, silence, restore):
     return {name: statistics.median(series) for name, series in times.items()}
 
 
+def threads(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Threads:"))
+        except (OSError, StopIteration):
+            pass
+    return total
+
+
+def run_flood(args, work, relay, key, results):
+    """
+    A flood into one public forward: args.flood connections opened and held through it, as an attacker would; then
+    the forwarder's memory and threads, how many connections it still holds, and new connections through a second
+    forward of the same forwarder (connect, echo, close), which the flood must not slow down.
+    """
+    echo = EchoServer()
+    out = {}
+    for make in (lambda: Jumpgate(work, relay, key, echo.port, second=True),
+                 lambda: OpenSsh(work, relay, key, echo.port, second=True)):
+        forwarder = make()
+        forwarder.wait_bound()
+        wait_until(lambda: listening(forwarder.second_port), 30, "second forward")
+        held = []
+        try:
+            for _ in range(args.flood):
+                try:
+                    s = socket.create_connection(("127.0.0.1", forwarder.port), 5)
+                    s.sendall(b"x")
+                    held.append(s)
+                except OSError:
+                    break
+            time.sleep(args.settle)  # the flood in place, the forwarder at rest under it
+            alive = 0
+            for s in held:
+                try:
+                    s.settimeout(2)
+                    s.sendall(b"y")
+                    alive += 1 if s.recv(16) else 0
+                except OSError:
+                    pass
+            latencies = connection_latencies(forwarder.second_port, 100)
+            out[forwarder.name] = {"opened": len(held), "still_served": alive,
+                                   "rss_mib": rss_kib(forwarder.pids()) / 1024, "threads": threads(forwarder.pids()),
+                                   "other_forward_p50_ms": pct(latencies, 50), "other_forward_p99_ms": pct(latencies, 99)}
+        finally:
+            for s in held:
+                s.close()
+            forwarder.stop()
+    results["flood"] = out
+
+
 def table(results):
     lines = []
 
@@ -477,6 +535,13 @@ def table(results):
             row(*results[key].keys())
             row(*["---"] * len(results[key]))
             row(*[f"{v:.2f}" for v in results[key].values()])
+    if "flood" in results:
+        lines.append(f"\nflood: connections opened and held into one forward; then a second forward's new connections")
+        row("variant", "opened", "still served", "RSS MiB", "threads", "other forward p50 ms", "p99 ms")
+        row(*["---"] * 7)
+        for name, r in results["flood"].items():
+            row(name, r["opened"], r["still_served"], f"{r['rss_mib']:.1f}", r["threads"],
+                f"{r['other_forward_p50_ms']:.2f}", f"{r['other_forward_p99_ms']:.2f}")
     if "memory" in results:
         lines.append("\nmemory (RSS, MiB)")
         row("what", "MiB")
@@ -491,22 +556,25 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=3, help="iperf3 time per measurement")
     parser.add_argument("--connections", type=int, default=200)
+    parser.add_argument("--flood", type=int, default=2000, help="connections held into one forward (flood)")
     parser.add_argument("--outages", type=float, nargs="*", default=[0.5, 5, 15])
     parser.add_argument("--recovery-rounds", type=int, default=3)
-    parser.add_argument("--only", default="throughput,latency,recovery,frozen,silent,memory")
+    parser.add_argument("--only", default="throughput,latency,recovery,frozen,silent,memory,flood")
     parser.add_argument("--settle", type=float, default=10, help="seconds of quiet before each memory figure")
     parser.add_argument("--smoke", action="store_true",
                         help="CI's check that every comparison still runs: one short round each, figures not kept")
     args = parser.parse_args()
     if args.smoke:
         args.rounds, args.seconds, args.connections, args.outages, args.recovery_rounds = 1, 1, 20, [0.5], 1
-        args.settle = 0
-        args.only = "throughput,latency,recovery,frozen,memory"
+        args.settle, args.flood = 0, 300
+        args.only = "throughput,latency,recovery,frozen,memory,flood"
     args.only = set(args.only.split(","))
     if args.only == {"controlplane"}:
         # No OpenSSH counterpart: the operator alone, on a real control plane.
         return subprocess.run([sys.executable, str(ROOT / "bench" / "controlplane.py")]).returncode
 
+    # Thousands of sockets in the flood, on every side: the relay's sshd and the forwarders inherit this.
+    resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
     with tempfile.TemporaryDirectory(prefix="jumpgate-bench") as tmp:
         work = Path(tmp)
         key = work / "id_ed25519"
@@ -524,6 +592,8 @@ def main():
                 run_frozen(args, work, relay, key, results)
             if "silent" in args.only:
                 run_silent_drop(args, work, relay, key, results)
+            if "flood" in args.only:
+                run_flood(args, work, relay, key, results)
         finally:
             relay.kill()
     print(table(results))

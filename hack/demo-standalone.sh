@@ -31,6 +31,7 @@ UsePAM no
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
+SetEnv SHLVL=1
 $(printf '%s\n' "$@")
 CONF
   /usr/sbin/sshd -D -e -f "$work/$name.conf" 2>"$work/$name.log" &

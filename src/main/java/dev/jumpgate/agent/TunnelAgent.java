@@ -18,7 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 import org.jboss.logging.Logger;
@@ -51,7 +54,12 @@ public final class TunnelAgent implements AutoCloseable {
      */
     private static final Duration REFUSED_PROBE = Duration.ofMillis(250);
     /** How long the relay has to answer the check that the key runs no command. */
-    private static final Duration COMMAND_CHECK_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration COMMAND_CHECK_TIMEOUT = Duration.ofSeconds(10);
+    private static final Executor KEY_CHECKS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "jumpgate-key-check");
+        t.setDaemon(true);
+        return t;
+    });
     /** How often reports may carry a new count of connections refused at a forward's cap. */
     private static final Duration REFUSED_REPORT_PERIOD = Duration.ofSeconds(30);
     /** A session up this long has proved the relay healthy: the next failure backs off from the minimum again. */
@@ -73,7 +81,8 @@ public final class TunnelAgent implements AutoCloseable {
     private RelaySession session;
     /** Sessions opened for forwards the first one was refused, each holding at least one of them. */
     private final List<RelaySession> sideSessions = new ArrayList<>();
-    private boolean keyChecked;
+    /** The check of this session's key on the relay, run beside the agent's loop: a relay's shell may be slow. */
+    private CompletableFuture<Boolean> keyCheck;
     private Boolean relayRunsCommands;
     /** The listens (address:port asked for) the relay has granted this agent: a refusal of one of them is a busy port. */
     private final Set<String> everBound = new HashSet<>();
@@ -110,6 +119,13 @@ public final class TunnelAgent implements AutoCloseable {
     public TunnelAgent start() {
         thread.start();
         return this;
+    }
+
+    private void wake() {
+        synchronized (signal) {
+            changed = true;
+            signal.notifyAll();
+        }
     }
 
     /** Hands the agent a new config; it is applied within moments, on the live session where it can be. */
@@ -203,9 +219,7 @@ public final class TunnelAgent implements AutoCloseable {
         }
         dropLostSideSessions();
         Duration wait = reconcileForwards(config, now);
-        if (!keyChecked) {
-            checkKeyRunsNoCommand();
-        }
+        checkKeyRunsNoCommand();
         return wait;
     }
 
@@ -222,10 +236,23 @@ public final class TunnelAgent implements AutoCloseable {
         }
     }
 
+    /** Starts the check once per session, and takes its answer when it has one. */
     private void checkKeyRunsNoCommand() {
-        keyChecked = true;
-        Boolean runs = session.runsCommands(COMMAND_CHECK_TIMEOUT);
-        if (Boolean.TRUE.equals(runs) && !Boolean.TRUE.equals(relayRunsCommands)) {
+        if (keyCheck == null) {
+            RelaySession checked = session;
+            keyCheck = CompletableFuture.supplyAsync(() -> checked.runsCommands(COMMAND_CHECK_TIMEOUT), KEY_CHECKS);
+            keyCheck.thenRun(this::wake);
+            return;
+        }
+        if (!keyCheck.isDone() || keyCheck.isCancelled()) {
+            return;
+        }
+        Boolean runs = keyCheck.exceptionally(e -> null).getNow(null);
+        keyCheck = CompletableFuture.completedFuture(null); // taken; the next session starts a new check
+        if (runs == null) {
+            return;
+        }
+        if (runs && !Boolean.TRUE.equals(relayRunsCommands)) {
             LOG.warn("the relay runs commands for this tunnel's key: whoever holds the key has a shell there. Install "
                     + "the key with its authorizedKey line (its options forbid commands) or the relay's recommended "
                     + "sshd block");
@@ -394,7 +421,10 @@ public final class TunnelAgent implements AutoCloseable {
         if (session != null) {
             session.close();
         }
-        keyChecked = false;
+        if (keyCheck != null) {
+            keyCheck.cancel(false);
+        }
+        keyCheck = null;
         session = null;
         sessionConfig = null;
         connectedAt = null;

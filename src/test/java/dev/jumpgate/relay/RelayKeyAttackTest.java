@@ -91,6 +91,8 @@ class RelayKeyAttackTest {
         await().atMost(PATIENCE).until(() -> agent.report() != null && agent.report().forwards().stream()
                 .allMatch(f -> f.state() == ForwardState.Bound));
         assertThat(EchoClient.echoes(door, 1000)).as("the key does its job").isTrue();
+        await().atMost(PATIENCE).until(() -> agent.report().relayRunsCommands() != null);
+        assertThat(agent.report().relayRunsCommands()).as("the agent's own check of its key").isFalse();
 
         Path dir = Files.createTempDirectory("jumpgate-stolen");
         keyFile = dir.resolve("id_ed25519");

@@ -191,6 +191,10 @@ public final class OpenSshRelay implements AutoCloseable {
                 "AllowTcpForwarding yes",
                 "GatewayPorts clientspecified",
                 "Subsystem sftp /usr/lib/openssh/sftp-server",
+                // The tests log in as the machine's own user, whose ~/.bashrc is a developer's, not a relay account's
+                // (pyenv's, say, which waits 60 s on a lock a killed session left). Bash reads it for ssh sessions
+                // only at shell level 1: starting the level at 1 keeps every command, forced or not, to itself.
+                "SetEnv SHLVL=1",
                 "LogLevel VERBOSE"));
         if (recommendedBlock) {
             // Last: a Match block runs to the end of the file.
