@@ -26,4 +26,8 @@ public interface AgentPodConfig {
 
     @WithDefault("256Mi")
     String memoryLimit();
+
+    /** A NetworkPolicy per agent pod (AgentNetworkPolicyDependent); it takes effect where the CNI enforces them. */
+    @WithDefault("true")
+    boolean networkPolicy();
 }

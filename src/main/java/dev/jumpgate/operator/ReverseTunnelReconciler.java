@@ -6,6 +6,7 @@ import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
 import dev.jumpgate.api.v1alpha1.SpecValidation;
 import dev.jumpgate.operator.dependent.AgentDeploymentDependent;
 import dev.jumpgate.operator.dependent.AgentLeaseDependent;
+import dev.jumpgate.operator.dependent.AgentNetworkPolicyDependent;
 import dev.jumpgate.operator.dependent.AgentRoleBindingDependent;
 import dev.jumpgate.operator.dependent.AgentRoleDependent;
 import dev.jumpgate.operator.dependent.AgentServiceAccountDependent;
@@ -43,6 +44,8 @@ import org.jboss.logging.Logger;
         @Dependent(name = "role", type = AgentRoleDependent.class),
         @Dependent(name = "role-binding", type = AgentRoleBindingDependent.class, dependsOn = {"service-account", "role"}),
         @Dependent(name = "lease", type = AgentLeaseDependent.class),
+        @Dependent(name = "network-policy", type = AgentNetworkPolicyDependent.class,
+                reconcilePrecondition = AgentNetworkPolicyDependent.Enabled.class),
         @Dependent(name = "agent", type = AgentDeploymentDependent.class,
                 reconcilePrecondition = AgentDeploymentDependent.CanRun.class, dependsOn = {"role-binding", "lease"})
 })

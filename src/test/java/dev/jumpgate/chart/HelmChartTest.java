@@ -85,8 +85,10 @@ class HelmChartTest {
         assertThat(role.getMetadata().getNamespace()).isEqualTo("jumpgate-system");
         assertThat(role.getRules()).extracting(PolicyRule::getResources).flatExtracting(r -> r)
                 .contains("reversetunnels", "reversetunnels/status", "secrets", "deployments", "leases", "roles",
-                        "rolebindings", "serviceaccounts", "events");
+                        "rolebindings", "serviceaccounts", "events", "networkpolicies");
         assertThat(role.getRules()).noneSatisfy(r -> assertThat(r.getVerbs()).contains("*"));
+        assertThat(container.getEnv()).anySatisfy(e ->
+                assertThat(e.getName() + "=" + e.getValue()).isEqualTo("JUMPGATE_AGENT_NETWORK_POLICY=true"));
     }
 
     @Test

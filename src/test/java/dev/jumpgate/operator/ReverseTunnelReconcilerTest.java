@@ -28,6 +28,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
@@ -146,8 +147,9 @@ class ReverseTunnelReconcilerTest {
         RoleBinding binding = awaitObject(RoleBinding.class, "lab-ssh-agent");
         Lease lease = awaitObject(Lease.class, "lab-ssh-agent");
         Deployment agent = awaitObject(Deployment.class, "lab-ssh-agent");
+        NetworkPolicy fence = awaitObject(NetworkPolicy.class, "lab-ssh-agent");
 
-        for (HasMetadata owned : List.of(key, account, role, binding, lease, agent)) {
+        for (HasMetadata owned : List.of(key, account, role, binding, lease, agent, fence)) {
             assertThat(owned.getMetadata().getOwnerReferences()).as(owned.getKind())
                     .extracting(OwnerReference::getUid).containsExactly(tunnel.getMetadata().getUid());
         }
@@ -173,6 +175,22 @@ class ReverseTunnelReconcilerTest {
         assertThat(container.getEnv()).anySatisfy(e -> assertThat(e.getName() + "=" + e.getValue()).isEqualTo("JUMPGATE_MODE=agent"));
         assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("lab-ssh-key"));
         assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+
+        // The pod's fence: in, its HTTP port only; out, DNS, the API server, the relay (a name: its port, anywhere)
+        // and the target (an address: that address alone, on its port).
+        assertThat(fence.getSpec().getPodSelector().getMatchLabels())
+                .isEqualTo(agent.getSpec().getSelector().getMatchLabels());
+        assertThat(fence.getSpec().getPolicyTypes()).containsExactly("Ingress", "Egress");
+        assertThat(fence.getSpec().getIngress()).singleElement().satisfies(in -> {
+            assertThat(in.getFrom()).isNullOrEmpty();
+            assertThat(in.getPorts()).extracting(p -> p.getPort().getIntVal()).containsExactly(8080);
+        });
+        assertThat(fence.getSpec().getEgress()).extracting(
+                e -> e.getPorts().stream().map(p -> p.getProtocol() + "/" + p.getPort().getIntVal()).toList()
+                        + " to " + (e.getTo() == null || e.getTo().isEmpty() ? "anywhere"
+                        : e.getTo().get(0).getIpBlock().getCidr()))
+                .containsExactly("[UDP/53, TCP/53] to anywhere", "[TCP/443, TCP/6443] to anywhere",
+                        "[TCP/22] to anywhere", "[TCP/22] to 10.8.92.10/32");
 
         awaitReason("lab-ssh", StatusAggregator.READY, "False", Reasons.AGENT_STARTING);
         ReverseTunnel seen = current("lab-ssh");
