@@ -44,6 +44,8 @@ hack/cluster.sh import "$(hack/image.sh)"
 
 step "the operator: helm install jumpgate helm/jumpgate" \
   "The operator did not become ready. Look at: kubectl -n jumpgate-system get pods; kubectl -n jumpgate-system logs deploy/jumpgate (export KUBECONFIG=$STATE/admin.kubeconfig; kubectl is $kubectl). Rerun with JUMPGATE_KEEP_CLUSTER=1 to keep the cluster for that."
+# The tunnel's namespace first: the chart grants the operator its rights there, in a Role (least privilege).
+"$kubectl" create namespace lab --dry-run=client -o yaml | "$kubectl" apply -f - >/dev/null
 "$helm" upgrade --install jumpgate helm/jumpgate --namespace jumpgate-system --create-namespace --set "watchNamespaces={lab}" --wait --timeout 180s >/dev/null
 "$kubectl" -n jumpgate-system rollout restart deployment/jumpgate >/dev/null   # a new image under the same tag
 "$kubectl" -n jumpgate-system rollout status deployment/jumpgate --timeout 180s
@@ -54,7 +56,6 @@ hack/topology.sh up
 
 step "the tunnel: examples/lab-ssh.yaml, pointed at this relay with its host key pinned" \
   "The tunnel did not get ready. Its status says why: kubectl -n lab describe rtun lab-ssh; the agent's log: kubectl -n lab logs deploy/lab-ssh-agent. Rerun with JUMPGATE_KEEP_CLUSTER=1 to keep it for a look."
-"$kubectl" create namespace lab --dry-run=client -o yaml | "$kubectl" apply -f - >/dev/null
 sed -e "s/host: relay.example.com/host: 203.0.113.10/" -e "s/user: tunnel/user: root/" \
     -e "s|\"ssh-ed25519 AAAA[^\"]*\"|\"$(hack/topology.sh relay-hostkey)\"|" examples/lab-ssh.yaml |
   "$kubectl" -n lab apply -f -
