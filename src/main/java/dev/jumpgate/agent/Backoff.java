@@ -36,21 +36,24 @@ final class Backoff {
             ceiling = maxMillis;
         }
         failures++;
-        long half = ceiling / 2;
-        return Duration.ofMillis(ceiling - half + (half == 0 ? 0 : random.nextLong(half + 1)));
+        return draw(ceiling - ceiling / 2, ceiling, random);
     }
 
     /** The wait after a failure that only a change of spec, key or relay can fix. */
     Duration cap() {
         failures++;
-        long quarter = maxMillis / 4;
-        return Duration.ofMillis(maxMillis - (quarter == 0 ? 0 : random.nextLong(quarter + 1)));
+        return draw(maxMillis - maxMillis / 4, maxMillis, random);
     }
 
     /** A period drawn from half to one and a half times {@code period}: polls of many agents drift out of step. */
     static Duration spread(Duration period, RandomGenerator random) {
         long half = period.toMillis() / 2;
-        return Duration.ofMillis(half + (half == 0 ? 0 : random.nextLong(2 * half + 1)));
+        return draw(half, 3 * half, random);
+    }
+
+    /** Every jitter here: a wait drawn evenly from {@code lowest} to {@code highest} milliseconds. */
+    private static Duration draw(long lowest, long highest, RandomGenerator random) {
+        return Duration.ofMillis(lowest == highest ? lowest : lowest + random.nextLong(highest - lowest + 1));
     }
 
     /** After a connection that held: the next failure starts again from the minimum. */

@@ -81,13 +81,16 @@ public final class TunnelAgent implements AutoCloseable {
     private RelaySession session;
     /** Sessions opened for forwards the first one was refused, each holding at least one of them. */
     private final List<RelaySession> sideSessions = new ArrayList<>();
-    /** The check of this session's key on the relay, run beside the agent's loop: a relay's shell may be slow. */
-    private CompletableFuture<Boolean> keyCheck;
-    private Boolean relayRunsCommands;
+    /**
+     * The check of this session's key on the relay, run beside the agent's loop (a relay's shell may be slow); its
+     * answer lands in {@link #relayRunsCommands}, unless the session ended first and cancelled it.
+     */
+    private CompletableFuture<Void> keyCheck;
+    private volatile Boolean relayRunsCommands;
     /** The listens (address:port asked for) the relay has granted this agent: a refusal of one of them is a busy port. */
     private final Set<String> everBound = new HashSet<>();
-    private final Map<String, Long> refusedShown = new LinkedHashMap<>();
-    private final Map<String, Instant> refusedShownAt = new LinkedHashMap<>();
+    /** Per forward, the count of connections refused at its cap that reports show, and since when. */
+    private final Map<String, RefusedShown> refusedShown = new LinkedHashMap<>();
     private TunnelConfig sessionConfig;
     private Instant connectedAt;
     private Backoff connectBackoff;
@@ -130,11 +133,8 @@ public final class TunnelAgent implements AutoCloseable {
 
     /** Hands the agent a new config; it is applied within moments, on the live session where it can be. */
     public void apply(TunnelConfig config) {
-        synchronized (signal) {
-            desired = config;
-            changed = true;
-            signal.notifyAll();
-        }
+        desired = config;
+        wake();
     }
 
     /** Whether the agent's loop is alive: false only after {@link #close} or a fatal error. */
@@ -217,47 +217,30 @@ public final class TunnelAgent implements AutoCloseable {
         if (connectedAt != null && Duration.between(connectedAt, now).compareTo(STABLE) >= 0) {
             connectBackoff().reset();
         }
-        dropLostSideSessions();
         Duration wait = reconcileForwards(config, now);
         checkKeyRunsNoCommand();
         return wait;
     }
 
-    /** Forwards whose side session died go back to pending; the next pass binds them again. */
-    private void dropLostSideSessions() {
-        for (Iterator<RelaySession> it = sideSessions.iterator(); it.hasNext(); ) {
-            RelaySession side = it.next();
-            if (!side.isConnected()) {
-                it.remove();
-                side.close();
-                slots.values().removeIf(slot -> slot.host == side);
-                LOG.warn("a side session to the relay was lost; binding its forwards again");
-            }
-        }
-    }
-
-    /** Starts the check once per session, and takes its answer when it has one. */
+    /** Starts the check once per session; its answer wakes the agent, whose next report carries it. */
     private void checkKeyRunsNoCommand() {
-        if (keyCheck == null) {
-            RelaySession checked = session;
-            keyCheck = CompletableFuture.supplyAsync(() -> checked.runsCommands(COMMAND_CHECK_TIMEOUT), KEY_CHECKS);
-            keyCheck.thenRun(this::wake);
+        if (keyCheck != null) {
             return;
         }
-        if (!keyCheck.isDone() || keyCheck.isCancelled()) {
-            return;
-        }
-        Boolean runs = keyCheck.exceptionally(e -> null).getNow(null);
-        keyCheck = CompletableFuture.completedFuture(null); // taken; the next session starts a new check
-        if (runs == null) {
-            return;
-        }
-        if (runs && !Boolean.TRUE.equals(relayRunsCommands)) {
-            LOG.warn("the relay runs commands for this tunnel's key: whoever holds the key has a shell there. Install "
-                    + "the key with its authorizedKey line (its options forbid commands) or the relay's recommended "
-                    + "sshd block");
-        }
-        relayRunsCommands = runs;
+        RelaySession checked = session;
+        keyCheck = CompletableFuture.supplyAsync(() -> checked.runsCommands(COMMAND_CHECK_TIMEOUT), KEY_CHECKS)
+                .thenAccept(runs -> {
+                    if (runs == null) {
+                        return; // no answer in time: what the last session found stands
+                    }
+                    if (runs && !Boolean.TRUE.equals(relayRunsCommands)) {
+                        LOG.warn("the relay runs commands for this tunnel's key: whoever holds the key has a shell "
+                                + "there. Install the key with its authorizedKey line (its options forbid commands) "
+                                + "or the relay's recommended sshd block");
+                    }
+                    relayRunsCommands = runs;
+                    wake();
+                });
     }
 
     /** Until the backoff allows the next SSH attempt; no longer than the next probe while the relay refuses. */
@@ -322,7 +305,7 @@ public final class TunnelAgent implements AutoCloseable {
                 it.remove();
             }
         }
-        closeIdleSideSessions();
+        tidySideSessions();
 
         Duration wait = LIVENESS_POLL;
         Map<String, Slot> ordered = new LinkedHashMap<>();
@@ -405,9 +388,17 @@ public final class TunnelAgent implements AutoCloseable {
                 + "logged in", slot.spec);
     }
 
-    private void closeIdleSideSessions() {
+    /**
+     * Side sessions that died give their forwards back (they are bound again by the pass that follows); a side
+     * session that holds no forward any more is closed.
+     */
+    private void tidySideSessions() {
         for (Iterator<RelaySession> it = sideSessions.iterator(); it.hasNext(); ) {
             RelaySession side = it.next();
+            if (!side.isConnected()) {
+                slots.values().removeIf(slot -> slot.host == side);
+                LOG.warn("a side session to the relay was lost; binding its forwards again");
+            }
             if (slots.values().stream().noneMatch(slot -> slot.host == side)) {
                 it.remove();
                 side.close();
@@ -494,17 +485,20 @@ public final class TunnelAgent implements AutoCloseable {
     private long refusedToReport(String forward) {
         ForwardTraffic counters = traffic.get(forward);
         long actual = counters == null ? 0 : counters.refusedConnections();
-        long shown = refusedShown.getOrDefault(forward, 0L);
+        RefusedShown shown = refusedShown.get(forward);
         Instant now = clock.instant();
-        if (actual != shown && (shown == 0 || !now.isBefore(refusedShownAt.get(forward).plus(REFUSED_REPORT_PERIOD)))) {
-            refusedShown.put(forward, actual);
-            refusedShownAt.put(forward, now);
-            if (shown == 0) {
-                LOG.warnf("forward %s refuses connections past its cap of %d", forward, counters.maxConnections());
-            }
-            return actual;
+        if (actual == 0 || shown != null && (actual == shown.count()
+                || now.isBefore(shown.since().plus(REFUSED_REPORT_PERIOD)))) {
+            return shown == null ? 0 : shown.count();
         }
-        return shown;
+        if (shown == null) {
+            LOG.warnf("forward %s refuses connections past its cap of %d", forward, counters.maxConnections());
+        }
+        refusedShown.put(forward, new RefusedShown(actual, now));
+        return actual;
+    }
+
+    private record RefusedShown(long count, Instant since) {
     }
 
     private void await(Duration wait) {
