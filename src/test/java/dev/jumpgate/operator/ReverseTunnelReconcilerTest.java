@@ -124,6 +124,13 @@ class ReverseTunnelReconcilerTest {
         return client.resources(type).inNamespace(namespace).withName(name).get() != null;
     }
 
+    /** Until the tunnel's namespace has a Warning Event with this reason whose message contains {@code says}. */
+    private void awaitWarning(String reason, String says) {
+        await().atMost(PATIENCE).until(() -> client.v1().events().inNamespace(namespace).list().getItems().stream()
+                .anyMatch(e -> reason.equals(e.getReason()) && "Warning".equals(e.getType())
+                        && e.getMessage().contains(says)));
+    }
+
     private void report(String tunnel, AgentReport report) {
         String json = Serialization.asJson(Map.of("metadata", Map.of("annotations",
                 Map.of(AgentReport.ANNOTATION, Serialization.asJson(report)))));
@@ -255,8 +262,7 @@ class ReverseTunnelReconcilerTest {
         assertThat(condition("lab-ssh", StatusAggregator.READY).getLastTransitionTime()).isNotEqualTo(readySince);
         assertThat(condition("lab-ssh", StatusAggregator.CONNECTED).getStatus()).isEqualTo("True");
         assertThat(current("lab-ssh").getStatus().getBoundForwards()).isEqualTo("0/1");
-        await().atMost(PATIENCE).until(() -> client.v1().events().inNamespace(namespace).list().getItems().stream()
-                .anyMatch(e -> Reasons.FORWARD_REFUSED.equals(e.getReason()) && "Warning".equals(e.getType())));
+        awaitWarning(Reasons.FORWARD_REFUSED, "");
     }
 
     @Test
@@ -277,8 +283,7 @@ class ReverseTunnelReconcilerTest {
         assertThat(condition("lab-ssh", StatusAggregator.KEY_RESTRICTED).getMessage())
                 .contains("shell on the relay", "status.authorizedKey");
         assertThat(condition("lab-ssh", StatusAggregator.READY).getStatus()).isEqualTo("True");
-        await().atMost(PATIENCE).until(() -> client.v1().events().inNamespace(namespace).list().getItems().stream()
-                .anyMatch(e -> Reasons.RELAY_KEY_UNRESTRICTED.equals(e.getReason()) && "Warning".equals(e.getType())));
+        awaitWarning(Reasons.RELAY_KEY_UNRESTRICTED, "");
     }
 
     @Test
@@ -308,9 +313,7 @@ class ReverseTunnelReconcilerTest {
         await().atMost(PATIENCE).until(() -> current("lab-ssh").getStatus() != null
                 && current("lab-ssh").getStatus().getForwards().get(0).getRefusedConnections() != null);
         assertThat(current("lab-ssh").getStatus().getForwards().get(0).getRefusedConnections()).isEqualTo(7L);
-        await().atMost(PATIENCE).until(() -> client.v1().events().inNamespace(namespace).list().getItems().stream()
-                .anyMatch(e -> Reasons.CONNECTIONS_REFUSED.equals(e.getReason()) && "Warning".equals(e.getType())
-                        && e.getMessage().contains("refused 7 connections past its cap of 256")));
+        awaitWarning(Reasons.CONNECTIONS_REFUSED, "refused 7 connections past its cap of 256");
         assertThat(condition("lab-ssh", StatusAggregator.READY).getStatus()).isEqualTo("True");
     }
 
