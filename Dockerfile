@@ -1,7 +1,8 @@
 # The operator and agent image: one image, the mode chosen at run time (JUMPGATE_MODE=operator|agent).
 # Build after `mvn package`:  buildah bud -t jumpgate:0.1.0 .   (or docker build)
-# BASE_IMAGE is any Java 17+ runtime with /bin/sh (where no registry is reachable, a local image of that name).
-ARG BASE_IMAGE=docker.io/library/eclipse-temurin:17-jre
+# BASE_IMAGE is any Java 17+ runtime with /bin/sh (where no registry is reachable, a local image of that name);
+# 25 is the one to ship: connections through a forward then run on virtual threads (hack/image.sh builds one).
+ARG BASE_IMAGE=docker.io/library/eclipse-temurin:25-jre
 FROM ${BASE_IMAGE}
 
 ARG VERSION=0.1.0

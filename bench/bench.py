@@ -26,6 +26,35 @@ SSH_OPTS = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "User
             "-o", f"Ciphers={CIPHER}", "-o", "Compression=no", "-o", "ExitOnForwardFailure=yes", "-o", "LogLevel=ERROR"]
 
 
+def agent_java_home():
+    """
+    The runtime the agent runs on here: JUMPGATE_BENCH_JAVA_HOME, else the newest Java 21+ in /usr/lib/jvm (the
+    image ships 25, where connections run on virtual threads), else the java on PATH. Returns (home or None, major).
+    """
+    def major(home):
+        try:
+            release = (Path(home) / "release").read_text()
+        except OSError:
+            return 0
+        version = next((line.split("=", 1)[1].strip('"') for line in release.splitlines()
+                        if line.startswith("JAVA_VERSION=")), "0")
+        return int(version.split(".")[0]) if version.split(".")[0].isdigit() else 0
+
+    chosen = os.environ.get("JUMPGATE_BENCH_JAVA_HOME")
+    if chosen:
+        return chosen, major(chosen)
+    homes = [(major(h), str(h)) for h in Path("/usr/lib/jvm").glob("*") if (h / "bin" / "java").exists()]
+    best = max((m, h) for m, h in homes if m >= 21) if any(m >= 21 for m, _ in homes) else None
+    if best:
+        return best[1], best[0]
+    version = subprocess.run(["java", "-XshowSettings:properties", "-version"], capture_output=True, text=True).stderr
+    spec = next((line.split("=")[1].strip() for line in version.splitlines() if "java.specification.version" in line), "0")
+    return None, int(spec.split(".")[0])
+
+
+AGENT_JAVA_HOME, AGENT_JAVA = agent_java_home()
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -166,10 +195,11 @@ class Autossh(Forwarder):
 class Jumpgate(Forwarder):
     name = "jumpgate"
 
-    def __init__(self, work, relay, key, target, keepalive=(10, 3), second=False):
+    def __init__(self, work, relay, key, target, keepalive=(10, 3), second=False, max_connections=None):
         super().__init__(work, relay, key, target)
         more = (f"    - {{name: other, remote: {{bindAddress: 127.0.0.1, port: {self.second_port}}}, "
                 f"target: {{host: 127.0.0.1, port: {target}}}}}\n") if second else ""
+        cap = f", maxConnections: {max_connections}" if max_connections else ""
         self.http = free_port()
         spec = work / f"tunnel-{self.port}.yaml"
         spec.write_text(f"""apiVersion: jumpgate.dev/v1alpha1
@@ -178,10 +208,12 @@ metadata: {{name: bench}}
 spec:
   relay: {{host: 127.0.0.1, port: {relay.port}, user: {os.environ.get('USER', 'root')}, hostKeys: ["{relay.host_key()}"]}}
   forwards:
-    - {{name: bench, remote: {{bindAddress: 127.0.0.1, port: {self.port}}}, target: {{host: 127.0.0.1, port: {target}}}}}
+    - {{name: bench, remote: {{bindAddress: 127.0.0.1, port: {self.port}}}, target: {{host: 127.0.0.1, port: {target}}}{cap}}}
 {more}  keepalive: {{intervalSeconds: {keepalive[0]}, countMax: {keepalive[1]}}}
 """)
         env = dict(os.environ, JUMPGATE_HTTP_PORT=str(self.http))
+        if AGENT_JAVA_HOME:
+            env["JAVA_HOME"] = AGENT_JAVA_HOME
         self.process = subprocess.Popen([str(ROOT / "bin" / "jumpgate"), "agent", "--file", str(spec),
                                          "--identity", str(key)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, env=env)
@@ -464,11 +496,13 @@ def run_flood(args, work, relay, key, results):
     """
     A flood into one public forward: args.flood connections opened and held through it, as an attacker would; then
     the forwarder's memory and threads, how many connections it still holds, and new connections through a second
-    forward of the same forwarder (connect, echo, close), which the flood must not slow down.
+    forward of the same forwarder (connect, echo, close), which the flood must not slow down. The agent's forward
+    has its maxConnections raised to the flood's size: what is measured is what holding them costs (the default cap
+    of 1000 would refuse half of 2000).
     """
     echo = EchoServer()
     out = {}
-    for make in (lambda: Jumpgate(work, relay, key, echo.port, second=True),
+    for make in (lambda: Jumpgate(work, relay, key, echo.port, second=True, max_connections=args.flood),
                  lambda: OpenSsh(work, relay, key, echo.port, second=True)):
         forwarder = make()
         forwarder.wait_bound()
@@ -503,7 +537,7 @@ def run_flood(args, work, relay, key, results):
 
 
 def table(results):
-    lines = []
+    lines = [f"agent on Java {results['machine']['agent_java']}, {results['machine']['openssh']}"]
 
     def row(*cells):
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
@@ -581,7 +615,8 @@ def main():
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
         relay = Relay(work, (work / "id_ed25519.pub").read_text())
         results = {"machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
-                               "openssh": subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip()},
+                               "openssh": subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip(),
+                               "agent_java": AGENT_JAVA},
                    "cipher": CIPHER, "rounds": args.rounds}
         try:
             if args.only & {"throughput", "latency", "memory"}:

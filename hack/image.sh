@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the operator/agent image from the project's Dockerfile without a Docker engine or a registry: buildah,
-# on a Java 17 base assembled from Debian packages (debootstrap, cached), then saved as a docker-archive for
+# on a Java 25 base assembled from Debian packages (trixie's openjdk-25-jre-headless, by debootstrap, cached), then saved as a docker-archive for
 # containerd (hack/cluster.sh import). Prints the archive's path. Needs root.
 #   hack/image.sh        the image (the base first, if it is not there yet)
-#   hack/image.sh base   only the Java 17 base (the demo makes it while Kubernetes builds)
+#   hack/image.sh base   only the Java 25 base (the demo makes it while Kubernetes builds)
 # The Debian mirror and any proxy are this machine's own apt configuration: the image builds wherever apt works.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -11,8 +11,12 @@ cd "$JUMPGATE_ROOT"
 CACHE="$JUMPGATE_CACHE"
 VERSION="$(awk '/^appVersion:/ {gsub(/"/, "", $2); print $2}' helm/jumpgate/Chart.yaml)"
 IMAGE="jumpgate:$VERSION"
-BASE=localhost/jumpgate-jre:17
-ROOTFS="$CACHE/images/jre-bookworm-rootfs"
+# Java 25, not the machine's 17: connections through a forward run on virtual threads (agent/SshThreads), and from
+# Java 24 on, those waiting inside `synchronized` do not hold a carrier thread. Trixie is the Debian release that has it.
+SUITE=trixie
+JRE=openjdk-25-jre-headless
+BASE=localhost/jumpgate-jre:25
+ROOTFS="$CACHE/images/jre-$SUITE-rootfs"
 ARCHIVE="$CACHE/images/jumpgate-$VERSION.tar"
 log() { echo "image: $*" >&2; }
 need buildah debootstrap
@@ -26,13 +30,13 @@ debian_mirror() {
 base_image() {
   buildah inspect --type image "$BASE" >/dev/null 2>&1 && return
   if [[ ! -d $ROOTFS ]]; then
-    log "assembling a Debian bookworm + openjdk-17-jre-headless root filesystem (once; cached in $ROOTFS)"
+    log "assembling a Debian $SUITE + $JRE root filesystem (once; cached in $ROOTFS)"
     mirror="$(debian_mirror)"
     [[ -n $mirror ]] || { log "apt on this machine names no Debian archive (apt-get indextargets): run hack/setup.sh"; exit 1; }
     proxy="$(apt-config dump --format '%v%n' Acquire::http::Proxy 2>/dev/null | head -n 1)"
     log "from $mirror${proxy:+ through $proxy}"
     rm -rf "$ROOTFS.tmp"
-    http_proxy="${proxy:-${http_proxy:-}}" debootstrap --variant=minbase --include=openjdk-17-jre-headless bookworm \
+    http_proxy="${proxy:-${http_proxy:-}}" debootstrap --variant=minbase --include=$JRE $SUITE \
       "$ROOTFS.tmp" "$mirror" >/dev/null
     rm -rf "$ROOTFS.tmp"/var/cache/apt/archives/*.deb "$ROOTFS.tmp"/var/lib/apt/lists/*
     mv "$ROOTFS.tmp" "$ROOTFS"
@@ -43,7 +47,7 @@ base_image() {
   cp -a "$ROOTFS"/. "$mount"/
   buildah umount "$container" >/dev/null
   buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    --env JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 "$container"
+    --env JAVA_HOME=/usr/lib/jvm/java-25-openjdk-amd64 "$container"
   buildah commit --quiet --rm "$container" "$BASE" >/dev/null
 }
 

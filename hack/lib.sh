@@ -72,7 +72,7 @@ build_for_cluster() {
   [[ ${JUMPGATE_PACKAGED:-} != 1 ]] || package=true
   together "Kubernetes v1.34 and etcd, from their Go modules" "hack/kubernetes/build.sh >/dev/null" \
     "Jumpgate (mvn package)" "$package" \
-    "the image's Java 17 base (debootstrap, buildah)" "hack/image.sh base" || return 1  # $(...) drops set -e
+    "the image's Java 25 base (debootstrap, buildah)" "hack/image.sh base" || return 1  # $(...) drops set -e
   hack/kubernetes/build.sh
 }
 

@@ -37,6 +37,9 @@ public class AgentRuntime {
         });
         Gauge.builder("jumpgate.agent.connected", () -> connected() ? 1 : 0)
                 .description("1 while the SSH session to the relay is up").register(registry);
+        Gauge.builder("jumpgate.agent.connection.budget", agent, a -> a.connectionBudget())
+                .description("connections all forwards may hold open together, from the agent's memory limit")
+                .register(registry);
         FunctionCounter.builder("jumpgate.agent.reconnects", this, r -> r.report() == null ? 0 : r.report().reconnects())
                 .description("sessions to the relay lost and re-established").register(registry);
         return agent.start();
@@ -78,7 +81,8 @@ public class AgentRuntime {
                     .tags(tags).description("connections carried through the forward").register(registry);
             FunctionCounter.builder("jumpgate.agent.forward.refused.connections", this,
                             r -> r.traffic(name).refusedConnections())
-                    .tags(tags).description("connections refused because the forward held maxConnections")
+                    .tags(tags).description("connections refused because the forward held maxConnections, or the agent "
+                            + "its budget for all forwards")
                     .register(registry);
             Gauge.builder("jumpgate.agent.forward.open.connections", this, r -> r.traffic(name).openConnections())
                     .tags(tags).description("connections open through the forward now").register(registry);
@@ -89,7 +93,7 @@ public class AgentRuntime {
 
     private ForwardTraffic traffic(String forward) {
         TunnelAgent a = agent;
-        return a == null ? NO_TRAFFIC : a.traffic().computeIfAbsent(forward, n -> new ForwardTraffic());
+        return a == null ? NO_TRAFFIC : a.traffic().getOrDefault(forward, NO_TRAFFIC);
     }
 
     private double bound(String forward) {

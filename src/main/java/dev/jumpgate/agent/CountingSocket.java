@@ -30,7 +30,8 @@ final class CountingSocket extends Socket {
      */
     static Socket connect(String host, int port, int timeoutMillis, ForwardTraffic traffic) throws IOException {
         if (!traffic.reserve()) {
-            throw new IOException("the forward holds its cap of " + traffic.maxConnections() + " connections");
+            throw new IOException("the forward holds its cap of " + traffic.maxConnections()
+                    + " connections, or the agent's forwards together hold " + traffic.connectionBudget());
         }
         CountingSocket socket;
         try {

@@ -11,6 +11,17 @@ public final class ForwardTraffic {
     private final AtomicLong connections = new AtomicLong();
     private final AtomicLong refusedConnections = new AtomicLong();
     private volatile int maxConnections = Integer.MAX_VALUE;
+    private final ConnectionBudget budget;
+
+    /** Counters of a forward whose connections also count against the agent's budget for all its forwards. */
+    ForwardTraffic(ConnectionBudget budget) {
+        this.budget = budget;
+    }
+
+    /** Counters that read as zero, for a forward no agent holds. */
+    public ForwardTraffic() {
+        this(ConnectionBudget.unlimited());
+    }
 
     /** The forward's cap (spec.forwards[].maxConnections); applies to connections opened from now on. */
     void limit(int max) {
@@ -18,24 +29,26 @@ public final class ForwardTraffic {
     }
 
     /**
-     * A place for one more connection, unless the forward holds its cap: then the connection is refused and counted.
-     * Every place taken is given back with {@link #release()}.
+     * A place for one more connection, unless the forward holds its cap or the agent's forwards together hold its
+     * budget: then the connection is refused and counted. Every place taken is given back with {@link #release()}.
      */
     boolean reserve() {
-        while (true) {
+        synchronized (budget) { // one forward's count and the budget move together
             long open = openConnections.get();
-            if (open >= maxConnections) {
+            if (open >= maxConnections || !budget.take(this, open)) {
                 refusedConnections.incrementAndGet();
                 return false;
             }
-            if (openConnections.compareAndSet(open, open + 1)) {
-                return true;
-            }
+            openConnections.incrementAndGet();
+            return true;
         }
     }
 
     void release() {
-        openConnections.decrementAndGet();
+        synchronized (budget) {
+            openConnections.decrementAndGet();
+            budget.give();
+        }
     }
 
     /** A connection reached its target. */
@@ -57,4 +70,6 @@ public final class ForwardTraffic {
     public long connections() { return connections.get(); }
     public long refusedConnections() { return refusedConnections.get(); }
     public int maxConnections() { return maxConnections; }
+    /** The connections all forwards of the agent may hold together. */
+    public long connectionBudget() { return budget.max(); }
 }

@@ -98,6 +98,7 @@ final class RelaySession implements AutoCloseable {
             session.setConfig("compression.c2s", "none");
             session.setConfig("PreferredAuthentications", "publickey");
             session.setDaemonThread(true);
+            session.setThreadFactory(SshThreads.factory());
             session.setSocketFactory(new RelaySocket(connectTimeout));
             session.setServerAliveInterval(aliveMillis);
             // JSch declares the relay dead at the first silent interval after countMax keepalives, one interval later

@@ -71,6 +71,7 @@ public final class TunnelAgent implements AutoCloseable {
     private final Object signal = new Object();
     private final Thread thread;
     private final Map<String, ForwardTraffic> traffic = new ConcurrentHashMap<>();
+    private final ConnectionBudget budget = ConnectionBudget.ofThisJvm();
 
     private volatile TunnelConfig desired;
     private volatile boolean running = true;
@@ -120,6 +121,8 @@ public final class TunnelAgent implements AutoCloseable {
 
     /** Starts holding the tunnel of the first config applied. */
     public TunnelAgent start() {
+        LOG.infof("connections through forwards run on %s threads (Java %d); all forwards together hold at most %d",
+                SshThreads.virtual() ? "virtual" : "platform", Runtime.version().feature(), budget.max());
         thread.start();
         return this;
     }
@@ -150,6 +153,11 @@ public final class TunnelAgent implements AutoCloseable {
     /** Counters per forward name, kept across sessions and config changes. */
     public Map<String, ForwardTraffic> traffic() {
         return traffic;
+    }
+
+    /** The connections all forwards may hold open together ({@link ConnectionBudget}). */
+    public long connectionBudget() {
+        return budget.max();
     }
 
     /** Cancels the forwards, closes the session and stops. */
@@ -309,8 +317,10 @@ public final class TunnelAgent implements AutoCloseable {
 
         Duration wait = LIVENESS_POLL;
         Map<String, Slot> ordered = new LinkedHashMap<>();
+        budget.shareAmong(wanted.values().stream().map(spec -> traffic.computeIfAbsent(spec.getName(),
+                n -> new ForwardTraffic(budget))).toList());
         for (ForwardSpec spec : wanted.values()) {
-            traffic.computeIfAbsent(spec.getName(), n -> new ForwardTraffic()).limit(spec.getMaxConnections());
+            traffic.get(spec.getName()).limit(spec.getMaxConnections());
             Slot slot = slots.computeIfAbsent(spec.getName(), n -> new Slot(spec, config));
             ordered.put(spec.getName(), slot);
             if (slot.state != ForwardState.Bound && !now.isBefore(slot.nextAttempt)) {
@@ -329,7 +339,7 @@ public final class TunnelAgent implements AutoCloseable {
     }
 
     private void bind(Slot slot, TunnelConfig config) {
-        ForwardTraffic counters = traffic.computeIfAbsent(slot.spec.getName(), n -> new ForwardTraffic());
+        ForwardTraffic counters = traffic.computeIfAbsent(slot.spec.getName(), n -> new ForwardTraffic(budget));
         try {
             try {
                 slot.remotePort = session.bind(slot.spec, counters);
@@ -492,7 +502,8 @@ public final class TunnelAgent implements AutoCloseable {
             return shown == null ? 0 : shown.count();
         }
         if (shown == null) {
-            LOG.warnf("forward %s refuses connections past its cap of %d", forward, counters.maxConnections());
+            LOG.warnf("forward %s refuses connections past its cap of %d, or past the %d the agent holds for all its "
+                    + "forwards together (from its memory limit)", forward, counters.maxConnections(), budget.max());
         }
         refusedShown.put(forward, new RefusedShown(actual, now));
         return actual;

@@ -131,6 +131,16 @@ class ClassicTopologyClusterTest {
         return HostCommand.kubectl().run(Duration.ofSeconds(60), args).output();
     }
 
+    /** A metric of the tunnel's agent pod, read through the API server's proxy to its port 8080. */
+    private double agentMetric(String tunnel, String name) {
+        Pod agent = client.pods().inNamespace(namespace).withLabel("jumpgate.dev/tunnel", tunnel).list().getItems().get(0);
+        String metrics = kubectl("get", "--raw", "/api/v1/namespaces/" + namespace + "/pods/"
+                + agent.getMetadata().getName() + ":8080/proxy/q/metrics");
+        return metrics.lines().filter(line -> line.startsWith(name + " ") || line.startsWith(name + "{"))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError(name + " is not among the agent's metrics"));
+    }
+
     /** Waits for another pod with this label, all its containers ready: the one its Deployment made instead. */
     private void awaitReadyReplacement(Pod gone, String label, String value) {
         await().atMost(PATIENCE).until(() -> client.pods().inNamespace(gone.getMetadata().getNamespace())
@@ -167,6 +177,9 @@ class ClassicTopologyClusterTest {
                 .contains("condition met");
 
         assertLaptopReachesLab(DOOR);
+        // The image's Java 25 runs each connection on a virtual thread, about 40 KiB: the agent's budget for all its
+        // forwards is in the thousands at the pod's 256Mi (on platform threads it would be about 650).
+        assertThat(agentMetric("lab-ssh", "jumpgate_agent_connection_budget")).isGreaterThan(2000);
         String table = kubectl("get", "reversetunnels", "-n", namespace);
         assertThat(table.lines().toList().get(0).split("\\s+")).containsExactly("NAME", "READY", "RELAY", "FORWARDS",
                 "REASON", "AGE");
