@@ -28,7 +28,7 @@ SSH_OPTS = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "User
 
 def agent_java_home():
     """
-    The runtime the agent runs on here: JUMPGATE_BENCH_JAVA_HOME, else the newest Java 21+ in /usr/lib/jvm (the
+    The runtime the agent runs on here: JUMPGATE_BENCH_JAVA_HOME, else the newest Java 24+ in /usr/lib/jvm (the
     image ships 25, where connections run on virtual threads), else the java on PATH. Returns (home or None, major).
     """
     def major(home):
@@ -44,7 +44,7 @@ def agent_java_home():
     if chosen:
         return chosen, major(chosen)
     homes = [(major(h), str(h)) for h in Path("/usr/lib/jvm").glob("*") if (h / "bin" / "java").exists()]
-    best = max((m, h) for m, h in homes if m >= 21) if any(m >= 21 for m, _ in homes) else None
+    best = max((m, h) for m, h in homes if m >= 24) if any(m >= 24 for m, _ in homes) else None
     if best:
         return best[1], best[0]
     version = subprocess.run(["java", "-XshowSettings:properties", "-version"], capture_output=True, text=True).stderr

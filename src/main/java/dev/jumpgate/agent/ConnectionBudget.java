@@ -52,11 +52,13 @@ final class ConnectionBudget {
     }
 
     /**
-     * A place for one more connection of {@code forward}, which holds {@code held} now; false when the budget is
-     * spent, or when what is left is promised to the other forwards. Each place taken is given back.
+     * A place for one more connection of {@code forward}: false when the forward holds its cap, when the budget is
+     * spent, or when what is left is promised to the other forwards. Each place taken is given back with
+     * {@link #release}. The forward's count and the budget's move together, under this lock.
      */
-    synchronized boolean take(ForwardTraffic forward, long held) {
-        if (open >= max) {
+    synchronized boolean reserve(ForwardTraffic forward) {
+        long held = forward.openConnections();
+        if (held >= forward.maxConnections() || open >= max) {
             return false;
         }
         long promise = promise();
@@ -70,11 +72,13 @@ final class ConnectionBudget {
             return false;
         }
         open++;
+        forward.held(+1);
         return true;
     }
 
-    synchronized void give() {
+    synchronized void release(ForwardTraffic forward) {
         open--;
+        forward.held(-1);
     }
 
     /** The places each forward can count on, whatever the others do (no more than its own cap, though). */

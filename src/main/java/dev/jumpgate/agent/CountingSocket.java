@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * The agent's socket to a forward's target: counts the bytes each way and the connection while it is open.
@@ -15,12 +16,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class CountingSocket extends Socket {
 
     private final ForwardTraffic traffic;
+    private final Consumer<Socket> onClose;
     private final AtomicBoolean open = new AtomicBoolean();
     private InputStream countingIn;
     private OutputStream countingOut;
 
-    private CountingSocket(ForwardTraffic traffic) {
+    private CountingSocket(ForwardTraffic traffic, Consumer<Socket> onClose) {
         this.traffic = traffic;
+        this.onClose = onClose;
     }
 
     /**
@@ -28,14 +31,15 @@ final class CountingSocket extends Socket {
      * SSH library refuses the channel, so that the relay closes the connection it accepted. A flood of connections
      * into a public forward thus costs the agent a short-lived thread each, not a thread and buffers held open.
      */
-    static Socket connect(String host, int port, int timeoutMillis, ForwardTraffic traffic) throws IOException {
+    static Socket connect(String host, int port, int timeoutMillis, ForwardTraffic traffic, Consumer<Socket> onClose)
+            throws IOException {
         if (!traffic.reserve()) {
             throw new IOException("the forward holds its cap of " + traffic.maxConnections()
-                    + " connections, or the agent's forwards together hold " + traffic.connectionBudget());
+                    + " connections, or the agent's forwards together hold their budget of " + traffic.connectionBudget());
         }
         CountingSocket socket;
         try {
-            socket = TcpSockets.connect(new CountingSocket(traffic), host, port, timeoutMillis);
+            socket = TcpSockets.connect(new CountingSocket(traffic, onClose), host, port, timeoutMillis);
         } catch (IOException | RuntimeException e) {
             traffic.release();
             throw e;
@@ -109,6 +113,7 @@ final class CountingSocket extends Socket {
     public synchronized void close() throws IOException {
         if (open.getAndSet(false)) {
             traffic.release();
+            onClose.accept(this);
         }
         super.close();
     }

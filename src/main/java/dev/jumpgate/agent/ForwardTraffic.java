@@ -30,25 +30,24 @@ public final class ForwardTraffic {
 
     /**
      * A place for one more connection, unless the forward holds its cap or the agent's forwards together hold its
-     * budget: then the connection is refused and counted. Every place taken is given back with {@link #release()}.
+     * budget ({@link ConnectionBudget#reserve}): then the connection is refused and counted. Every place taken is
+     * given back with {@link #release()}.
      */
     boolean reserve() {
-        synchronized (budget) { // one forward's count and the budget move together
-            long open = openConnections.get();
-            if (open >= maxConnections || !budget.take(this, open)) {
-                refusedConnections.incrementAndGet();
-                return false;
-            }
-            openConnections.incrementAndGet();
+        if (budget.reserve(this)) {
             return true;
         }
+        refusedConnections.incrementAndGet();
+        return false;
     }
 
     void release() {
-        synchronized (budget) {
-            openConnections.decrementAndGet();
-            budget.give();
-        }
+        budget.release(this);
+    }
+
+    /** The budget's bookkeeping of this forward's open connections. */
+    void held(int change) {
+        openConnections.addAndGet(change);
     }
 
     /** A connection reached its target. */

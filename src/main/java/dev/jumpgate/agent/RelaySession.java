@@ -30,6 +30,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import jdk.net.ExtendedSocketOptions;
 import org.jboss.logging.Logger;
 
@@ -57,6 +58,13 @@ final class RelaySession implements AutoCloseable {
 
     private final Session session;
     private final PinnedHostKeys hostKeys;
+    /**
+     * The connections to targets this session opened and that are still open. When the session ends, the library
+     * closes those it knows; one whose target connect was still under way then is no longer known to it, and would
+     * hold its socket and its place in the connection budget for good. close() closes them all.
+     */
+    private final Set<Socket> targetSockets = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
 
     private RelaySession(Session session, PinnedHostKeys hostKeys) {
         this.session = session;
@@ -276,6 +284,18 @@ final class RelaySession implements AutoCloseable {
     @Override
     public void close() {
         session.disconnect();
+        closed = true; // after this, a target connect that completes closes its own socket (TargetSockets)
+        for (Socket socket : targetSockets) {
+            closeQuietly(socket);
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // closing: nothing to tell
+        }
     }
 
     /** Checks the relay's host key against the pins; remembers the key seen for reports and for trust on first use. */
@@ -392,11 +412,24 @@ final class RelaySession implements AutoCloseable {
         }
     }
 
-    /** Opens the agent's connections to a forward's target, counted. */
-    private record TargetSockets(ForwardTraffic traffic) implements SocketFactory {
+    /** Opens the agent's connections to a forward's target, counted, and known to the session until they close. */
+    private final class TargetSockets implements SocketFactory {
+        private final ForwardTraffic traffic;
+
+        TargetSockets(ForwardTraffic traffic) {
+            this.traffic = traffic;
+        }
+
         @Override
         public Socket createSocket(String host, int port) throws IOException {
-            return CountingSocket.connect(host, port, TARGET_CONNECT_TIMEOUT_MILLIS, traffic);
+            Socket socket = CountingSocket.connect(host, port, TARGET_CONNECT_TIMEOUT_MILLIS, traffic,
+                    targetSockets::remove);
+            targetSockets.add(socket);
+            if (closed) {
+                closeQuietly(socket);
+                throw new IOException("the session to the relay ended while the target connection was opened");
+            }
+            return socket;
         }
 
         @Override

@@ -5,12 +5,14 @@ import java.util.concurrent.ThreadFactory;
 
 /**
  * The threads the SSH library starts: a reader per session and one per connection through a forward, for as long as
- * the connection is open. On a Java 21+ runtime (the image's is 25) they are virtual threads, so that a forward
+ * the connection is open. On a Java 24+ runtime (the image's is 25) they are virtual threads, so that a forward
  * holding thousands of connections costs a few kilobytes of heap each instead of a kernel thread and its stack each;
- * on Java 17 they are the platform threads the library makes by default.
+ * before, they are the platform threads the library makes by default.
  *
- * <p>Java 25 is the runtime to prefer: from Java 24 a virtual thread waiting inside {@code synchronized} (which the
- * library does while a connection waits for the relay's window) no longer holds its carrier thread.
+ * <p>Why not from Java 21, where virtual threads arrived: the library waits for the relay's window with
+ * {@code Object.wait} inside {@code synchronized}, and until Java 24 (JEP 491) that pins the carrier thread. A few
+ * hundred connections whose readers on the Internet side stop reading would then pin every carrier, and the session's
+ * own reader, keepalives included, would never run again.
  */
 final class SshThreads {
 
@@ -31,6 +33,9 @@ final class SshThreads {
 
     /** {@code Thread.ofVirtual().factory()}, looked up at run time: the code is compiled for Java 17. */
     private static ThreadFactory virtualThreads() {
+        if (Runtime.version().feature() < 24) {
+            return PlatformThreads.INSTANCE;
+        }
         try {
             Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
             Method factory = Class.forName("java.lang.Thread$Builder").getMethod("factory");

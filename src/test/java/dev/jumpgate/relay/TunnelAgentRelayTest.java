@@ -456,6 +456,40 @@ class TunnelAgentRelayTest {
     }
 
     @Test
+    void aLostSessionGivesBackThePlacesOfItsConnections() throws Exception {
+        OpenSshRelay relay = relay();
+        int port = OpenSshRelay.freePort();
+        ReverseTunnelSpec spec = spec(relay, forward("web", port, target.port()));
+        spec.getForwards().get(0).setMaxConnections(3);
+        run(spec);
+        awaitBound("web");
+        List<EchoClient> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                held.add(new EchoClient(port));
+                assertThat(held.get(i).roundTrip(1000)).isTrue();
+            }
+
+            relay.kill();
+            await().atMost(PATIENCE).until(() -> !agent.report().connected());
+            await().atMost(PATIENCE).until(() -> agent.traffic().get("web").openConnections() == 0);
+            relay.restart();
+            awaitBound("web");
+
+            for (int i = 0; i < 3; i++) {
+                EchoClient client = new EchoClient(port);
+                held.add(client);
+                assertThat(client.roundTrip(1000)).as("connection %d after the session came back", i + 1).isTrue();
+            }
+            assertThat(agent.traffic().get("web").refusedConnections()).isZero();
+        } finally {
+            for (EchoClient client : held) {
+                client.close();
+            }
+        }
+    }
+
+    @Test
     void twoHundredConcurrentConnectionsThroughOneForwardAllSucceed() throws Exception {
         OpenSshRelay relay = relay();
         int port = OpenSshRelay.freePort();

@@ -33,9 +33,9 @@ public class ForwardSpec {
     @Max(10000)
     @JsonPropertyDescription("At most this many connections open through the forward at once; the agent refuses more "
             + "(the relay closes them), counts them in jumpgate_agent_forward_refused_connections_total and reports "
-            + "them as an Event. Each open connection costs the agent about 40 KiB (on Java 21+, as in the image); all "
-            + "forwards together are also held to a budget derived from the agent's memory limit (about 2600 at the "
-            + "default 256Mi), so that no flood can take the agent's memory.")
+            + "them as an Event. Each open connection costs the agent about 40 KiB of heap (on the image's Java 25); all "
+            + "forwards together are also held to a budget derived from the agent's heap (about 2600 at the default "
+            + "256Mi), so that floods into several forwards do not add up past the pod's memory limit.")
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
 
     public ForwardSpec() {
