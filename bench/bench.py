@@ -406,6 +406,60 @@ def run_speed(args, work, relay, key, results):
         server.kill()
 
 
+class DelayLine:
+    """bench/DelayLine.java: a TCP proxy on loopback that delays each byte by a fixed time each way (no netem here)."""
+
+    def __init__(self, target, delay_ms):
+        self.port = free_port()
+        self.process = subprocess.Popen(["java", str(ROOT / "bench" / "DelayLine.java"), str(self.port), str(target),
+                                         str(delay_ms)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: listening(self.port), 30, "delay line")
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait()
+
+
+class Via:
+    """The relay as a forwarder sees it through a delay line: the line's port, the relay's host key."""
+
+    def __init__(self, relay, line):
+        self.port = line.port
+        self.host_key = relay.host_key
+
+
+def run_wan(args, work, relay, key, results):
+    """
+    Bulk TCP through one forward with a delay line between forwarder and relay (one-way delays of args.delays ms),
+    both ways, jumpgate against ssh -N -R, interleaved rounds. "line" is iperf3 through the delay line alone (no SSH):
+    the line must carry far more than the forwarders, or it is what is measured.
+    """
+    iperf = free_port()
+    server = subprocess.Popen(["iperf3", "-s", "-p", str(iperf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = {}
+    try:
+        wait_until(lambda: listening(iperf), 10, "iperf3 server")
+        for delay in args.delays:
+            to_relay = DelayLine(relay.port, delay)
+            alone = DelayLine(iperf, delay)
+            forwarders = [OpenSsh(work, Via(relay, to_relay), key, iperf), Jumpgate(work, Via(relay, to_relay), key, iperf)]
+            try:
+                for f in forwarders:
+                    f.wait_bound(60)
+                ports = {"line": alone.port, **{f.name: f.port for f in forwarders}}
+                for direction, reverse in (("relay_to_target", False), ("target_to_relay", True)):
+                    values = compare(args.rounds, ports, lambda p: throughput(p, reverse, args.seconds))
+                    out[f"{delay}ms_{direction}_mib_s"] = summarize(values, higher_is_better=True)
+            finally:
+                for f in forwarders:
+                    f.stop()
+                to_relay.stop()
+                alone.stop()
+    finally:
+        server.kill()
+    results["wan"] = out
+
+
 def summarize(values, higher_is_better):
     return {"median": {n: statistics.median(v) for n, v in values.items()},
             "ratio_to_openssh": ratios(values, "openssh", higher_is_better),
@@ -576,6 +630,15 @@ def table(results):
         for name, r in results["flood"].items():
             row(name, r["opened"], r["still_served"], f"{r['rss_mib']:.1f}", r["threads"],
                 f"{r['other_forward_p50_ms']:.2f}", f"{r['other_forward_p99_ms']:.2f}")
+    if "wan" in results:
+        lines.append("\nthrough a delay line between forwarder and relay: bulk MiB/s at the receiver (ratio = median of "
+                     "per-round ratios to openssh; line = iperf3 through the delay line alone)")
+        row("one-way delay, direction", "line", "openssh", "jumpgate", "jumpgate / openssh")
+        row(*["---"] * 5)
+        for key, r in results["wan"].items():
+            m = r["median"]
+            row(key.replace("_mib_s", "").replace("_", " "), f"{m['line']:.1f}", f"{m['openssh']:.2f}",
+                f"{m['jumpgate']:.2f}", f"{r['ratio_to_openssh']['jumpgate']:.2f}")
     if "memory" in results:
         lines.append("\nmemory (RSS, MiB)")
         row("what", "MiB")
@@ -592,16 +655,17 @@ def main():
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--flood", type=int, default=2000, help="connections held into one forward (flood)")
     parser.add_argument("--outages", type=float, nargs="*", default=[0.5, 5, 15])
+    parser.add_argument("--delays", type=int, nargs="*", default=[0, 25, 50], help="one-way delays, ms (wan)")
     parser.add_argument("--recovery-rounds", type=int, default=3)
-    parser.add_argument("--only", default="throughput,latency,recovery,frozen,silent,memory,flood")
+    parser.add_argument("--only", default="throughput,latency,recovery,frozen,silent,memory,flood,wan")
     parser.add_argument("--settle", type=float, default=10, help="seconds of quiet before each memory figure")
     parser.add_argument("--smoke", action="store_true",
                         help="CI's check that every comparison still runs: one short round each, figures not kept")
     args = parser.parse_args()
     if args.smoke:
         args.rounds, args.seconds, args.connections, args.outages, args.recovery_rounds = 1, 1, 20, [0.5], 1
-        args.settle, args.flood = 0, 300
-        args.only = "throughput,latency,recovery,frozen,memory,flood"
+        args.settle, args.flood, args.delays = 0, 300, [25]
+        args.only = "throughput,latency,recovery,frozen,memory,flood,wan"
     args.only = set(args.only.split(","))
     if args.only == {"controlplane"}:
         # No OpenSSH counterpart: the operator alone, on a real control plane.
@@ -629,6 +693,8 @@ def main():
                 run_silent_drop(args, work, relay, key, results)
             if "flood" in args.only:
                 run_flood(args, work, relay, key, results)
+            if "wan" in args.only:
+                run_wan(args, work, relay, key, results)
         finally:
             relay.kill()
     print(table(results))

@@ -57,8 +57,9 @@ public class TunnelEvents {
                 int cap = tunnel.getSpec().getForwards().stream().filter(f -> f.getName().equals(forward.getName()))
                         .mapToInt(ForwardSpec::getMaxConnections).findFirst().orElse(0);
                 record(tunnel, "Warning", Reasons.CONNECTIONS_REFUSED, "forward " + forward.getName() + " refused "
-                        + (now - was) + " connections past its cap of " + cap + " open at once ("
-                        + now + " since the agent started); raise spec.forwards[].maxConnections if they were wanted");
+                        + (now - was) + " connections past its cap of " + cap + " open at once, or past the agent's "
+                        + "budget for all forwards together (" + now + " since the agent started); if they were wanted, "
+                        + "raise spec.forwards[].maxConnections, or the agent pods' memory limit for the budget");
             }
         }
     }

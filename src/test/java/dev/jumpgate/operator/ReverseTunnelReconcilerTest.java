@@ -313,7 +313,8 @@ class ReverseTunnelReconcilerTest {
         await().atMost(PATIENCE).until(() -> current("lab-ssh").getStatus() != null
                 && current("lab-ssh").getStatus().getForwards().get(0).getRefusedConnections() != null);
         assertThat(current("lab-ssh").getStatus().getForwards().get(0).getRefusedConnections()).isEqualTo(7L);
-        awaitWarning(Reasons.CONNECTIONS_REFUSED, "refused 7 connections past its cap of 256");
+        awaitWarning(Reasons.CONNECTIONS_REFUSED, "refused 7 connections past its cap of "
+                + ForwardSpec.DEFAULT_MAX_CONNECTIONS);
         assertThat(condition("lab-ssh", StatusAggregator.READY).getStatus()).isEqualTo("True");
     }
 
