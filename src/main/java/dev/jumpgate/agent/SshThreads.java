@@ -1,5 +1,6 @@
 package dev.jumpgate.agent;
 
+import com.jcraft.jsch.Session;
 import java.lang.reflect.Method;
 import java.util.concurrent.ThreadFactory;
 
@@ -21,9 +22,16 @@ final class SshThreads {
     private SshThreads() {
     }
 
-    /** The factory to hand to every session ({@code Session.setThreadFactory}). */
-    static ThreadFactory factory() {
-        return FACTORY;
+    /**
+     * The factory to hand to a session ({@code Session.setThreadFactory}): besides making its threads, it is where
+     * each forwarded channel gets its window and packet size, on the session's thread, before the channel confirms
+     * itself to the relay ({@link JschChannels}).
+     */
+    static ThreadFactory forSession(Session session, int channelWindow, int channelPacket) {
+        return task -> {
+            JschChannels.sizeOpeningForwardedChannel(session, channelWindow, channelPacket);
+            return FACTORY.newThread(task);
+        };
     }
 
     /** Whether connections run on virtual threads (the runtime has them), for the agent's start-up line. */

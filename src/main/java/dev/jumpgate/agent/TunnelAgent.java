@@ -121,6 +121,7 @@ public final class TunnelAgent implements AutoCloseable {
 
     /** Starts holding the tunnel of the first config applied. */
     public TunnelAgent start() {
+        JschChannels.check(); // an upgraded JSch that lacks what the agent relies on says so now, not by slow uploads
         LOG.infof("connections through forwards run on %s threads (Java %d); all forwards together hold at most %d",
                 SshThreads.virtual() ? "virtual" : "platform", Runtime.version().feature(), budget.max());
         thread.start();
