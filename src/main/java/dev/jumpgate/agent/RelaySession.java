@@ -148,7 +148,8 @@ final class RelaySession implements AutoCloseable {
                     + config.identity().source() + "; append the tunnel's authorizedKey to ~" + relay.getUser()
                     + "/.ssh/authorized_keys on the relay", false, seen);
         }
-        return new RelayFailure(Reasons.RELAY_UNREACHABLE, "cannot reach the relay " + where + ": " + rootMessage(e),
+        return new RelayFailure(Reasons.RELAY_UNREACHABLE, "cannot reach the relay " + where + ": "
+                + ReportText.rootMessage(e, ReportText.MAX_RELAY_TEXT),
                 true, seen, refused(e));
     }
 
@@ -166,23 +167,8 @@ final class RelaySession implements AutoCloseable {
 
     /** JSch reports a refused connect as a ConnectException, or only in its message when it connects on a thread. */
     private static boolean refused(JSchException e) {
-        return rootCause(e) instanceof ConnectException
+        return ReportText.rootCause(e) instanceof ConnectException
                 || String.valueOf(e.getMessage()).contains("Connection refused");
-    }
-
-    private static Throwable rootCause(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root;
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable root = rootCause(e);
-        // The relay chooses the words of its disconnect message: they reach the status and Events bounded.
-        return root.getMessage() == null ? root.getClass().getSimpleName()
-                : ReportText.bounded(root.getMessage(), ReportText.MAX_RELAY_TEXT);
     }
 
     /** The relay's host key as it presented it in this session. */

@@ -114,17 +114,9 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
     public ErrorStatusUpdateControl<ReverseTunnel> updateErrorStatus(ReverseTunnel tunnel, Context<ReverseTunnel> context,
             Exception e) {
         ReverseTunnelStatus status = StatusAggregator.failed(tunnel, Reasons.RECONCILE_FAILED,
-                "the operator could not apply the tunnel's objects: " + rootMessage(e), clock.instant());
+                "the operator could not apply the tunnel's objects: "
+                        + ReportText.rootMessage(e, ReportText.MAX_RELAY_TEXT * 2), clock.instant());
         return ErrorStatusUpdateControl.patchStatus(withStatus(tunnel, status));
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        return ReportText.bounded(message, ReportText.MAX_RELAY_TEXT * 2);
     }
 
     private static AgentReport report(Context<ReverseTunnel> context) {

@@ -16,6 +16,21 @@ public final class ReportText {
     private ReportText() {
     }
 
+    /** The exception at the bottom of {@code e}'s causes: the one that says what actually happened. */
+    public static Throwable rootCause(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root;
+    }
+
+    /** The root cause's message (its class name when it has none), bounded: its words may come from outside. */
+    public static String rootMessage(Throwable e, int max) {
+        Throwable root = rootCause(e);
+        return bounded(root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage(), max);
+    }
+
     public static String bounded(String text, int max) {
         if (text == null) {
             return null;
