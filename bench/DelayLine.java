@@ -29,8 +29,6 @@ public final class DelayLine {
     private record Due(long atNanos, byte[] data, int length) {
     }
 
-    private static final Due END = new Due(0, new byte[0], -1);
-
     public static void main(String[] args) throws IOException {
         int listen = Integer.parseInt(args[0]);
         int target = Integer.parseInt(args[1]);
@@ -81,7 +79,7 @@ public final class DelayLine {
             } catch (IOException | InterruptedException e) {
                 // the connection ended: pass on what is in flight, then the end
             }
-            line.add(new Due(System.nanoTime() + delayNanos, END.data(), END.length()));
+            line.add(new Due(System.nanoTime() + delayNanos, null, -1)); // the end, passed on when it is due
         });
         start(() -> {
             try {

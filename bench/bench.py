@@ -44,9 +44,10 @@ def agent_java_home():
     if chosen:
         return chosen, major(chosen)
     homes = [(major(h), str(h)) for h in Path("/usr/lib/jvm").glob("*") if (h / "bin" / "java").exists()]
-    best = max((m, h) for m, h in homes if m >= 24) if any(m >= 24 for m, _ in homes) else None
-    if best:
-        return best[1], best[0]
+    virtual_thread_homes = [(m, h) for m, h in homes if m >= 24]
+    if virtual_thread_homes:
+        newest, home = max(virtual_thread_homes)
+        return home, newest
     version = subprocess.run(["java", "-XshowSettings:properties", "-version"], capture_output=True, text=True).stderr
     spec = next((line.split("=")[1].strip() for line in version.splitlines() if "java.specification.version" in line), "0")
     return None, int(spec.split(".")[0])

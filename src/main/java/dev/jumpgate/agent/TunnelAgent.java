@@ -318,10 +318,8 @@ public final class TunnelAgent implements AutoCloseable {
 
         Duration wait = LIVENESS_POLL;
         Map<String, Slot> ordered = new LinkedHashMap<>();
-        budget.shareAmong(wanted.values().stream().map(spec -> traffic.computeIfAbsent(spec.getName(),
-                n -> new ForwardTraffic(budget))).toList());
+        budget.shareAmong(wanted.values().stream().map(this::trafficWithItsCap).toList());
         for (ForwardSpec spec : wanted.values()) {
-            traffic.get(spec.getName()).limit(spec.getMaxConnections());
             Slot slot = slots.computeIfAbsent(spec.getName(), n -> new Slot(spec, config));
             ordered.put(spec.getName(), slot);
             if (slot.state != ForwardState.Bound && !now.isBefore(slot.nextAttempt)) {
@@ -339,8 +337,15 @@ public final class TunnelAgent implements AutoCloseable {
         return wait;
     }
 
+    /** The forward's counters (kept across configs and sessions, as metrics need), with the spec's cap applied. */
+    private ForwardTraffic trafficWithItsCap(ForwardSpec spec) {
+        ForwardTraffic counters = traffic.computeIfAbsent(spec.getName(), n -> new ForwardTraffic(budget));
+        counters.limit(spec.getMaxConnections());
+        return counters;
+    }
+
     private void bind(Slot slot, TunnelConfig config) {
-        ForwardTraffic counters = traffic.computeIfAbsent(slot.spec.getName(), n -> new ForwardTraffic(budget));
+        ForwardTraffic counters = traffic.get(slot.spec.getName()); // made by reconcileForwards, before any bind
         try {
             try {
                 slot.remotePort = session.bind(slot.spec, counters);
