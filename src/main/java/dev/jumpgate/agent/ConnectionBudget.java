@@ -14,10 +14,13 @@ import java.util.List;
  */
 final class ConnectionBudget {
 
-    /** Measured with 2000 connections held (bench flood): the SSH library's 32 KiB packet buffer, the rest besides. */
-    static final long BYTES_PER_VIRTUAL_THREAD_CONNECTION = 40 * 1024;
+    /**
+     * Measured with 2000 connections held (bench flood): the SSH library's 32 KiB packet buffer, the rest besides,
+     * 40 KiB; plus the window every connection has whatever the {@link WindowBudget}, which a stalled target fills.
+     */
+    static final long BYTES_PER_VIRTUAL_THREAD_CONNECTION = 40 * 1024 + ReceiveWindow.MIN;
     /** On Java 17 each connection also holds a platform thread, whose stack lives outside the heap but in the pod. */
-    static final long BYTES_PER_PLATFORM_THREAD_CONNECTION = 160 * 1024;
+    static final long BYTES_PER_PLATFORM_THREAD_CONNECTION = 160 * 1024 + ReceiveWindow.MIN;
     /** The agent's own live heap without connections (about 11 MiB measured) and room to spare. */
     static final long AGENT_BYTES = 16 * 1024 * 1024;
     /** Connections may fill three quarters of what is left: a heap kept fuller spends its time collecting. */

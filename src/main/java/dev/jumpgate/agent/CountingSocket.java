@@ -1,7 +1,6 @@
 package dev.jumpgate.agent;
 
 import java.io.FilterInputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,40 +9,69 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * The agent's socket to a forward's target: counts the bytes each way and the connection while it is open.
- * The SSH library closes the socket by closing its streams, so the streams close the socket, once.
+ * The agent's socket to a forward's target: counts the bytes each way and the connection while it is open. What the
+ * relay sends goes to the target through a {@link TargetWriter}, never with a write on the session's thread.
+ * The SSH library closes the socket by closing its streams, so the streams close the socket, once; data still
+ * queued for the target is written first.
  */
 final class CountingSocket extends Socket {
 
     private final ForwardTraffic traffic;
     private final Consumer<Socket> onClose;
     private final AtomicBoolean open = new AtomicBoolean();
+    private final TargetWriter toTarget;
     private InputStream countingIn;
-    private OutputStream countingOut;
 
-    private CountingSocket(ForwardTraffic traffic, Consumer<Socket> onClose) {
+    private CountingSocket(ForwardTraffic traffic, Consumer<Socket> onClose, ForwardedChannel channel) {
         this.traffic = traffic;
         this.onClose = onClose;
+        this.toTarget = new TargetWriter(channel.relay(), channel.window(), new TargetWriter.Target() {
+            @Override
+            public OutputStream output() throws IOException {
+                return CountingSocket.super.getOutputStream();
+            }
+
+            @Override
+            public void shutdownOutput() {
+                try {
+                    if (!isClosed() && !isOutputShutdown()) {
+                        CountingSocket.super.shutdownOutput();
+                    }
+                } catch (IOException e) {
+                    // the target is gone: the read side ends the connection
+                }
+            }
+
+            @Override
+            public void close() {
+                closeNow();
+            }
+        }, traffic);
     }
 
     /**
-     * Connects to the target, unless the forward already holds its cap of connections: then nothing is opened and the
-     * SSH library refuses the channel, so that the relay closes the connection it accepted. A flood of connections
-     * into a public forward thus costs the agent a short-lived thread each, not a thread and buffers held open.
+     * Connects to the target for the forwarded connection being opened, unless the forward already holds its cap of
+     * connections: then nothing is opened and the SSH library refuses the channel, so that the relay closes the
+     * connection it accepted. A flood of connections into a public forward thus costs the agent a short-lived thread
+     * each, not a thread and buffers held open.
      */
-    static Socket connect(String host, int port, int timeoutMillis, ForwardTraffic traffic, Consumer<Socket> onClose)
-            throws IOException {
+    static Socket connect(String host, int port, int timeoutMillis, ForwardTraffic traffic, Consumer<Socket> onClose,
+            ForwardedChannel channel) throws IOException {
+        if (channel == null) {
+            throw new IOException("no forwarded connection is being opened on this thread");
+        }
         if (!traffic.reserve()) {
             throw new IOException("the forward holds its cap of " + traffic.maxConnections()
                     + " connections, or the agent's forwards together hold their budget of " + traffic.connectionBudget());
         }
         CountingSocket socket;
         try {
-            socket = TcpSockets.connect(new CountingSocket(traffic, onClose), host, port, timeoutMillis);
+            socket = TcpSockets.connect(new CountingSocket(traffic, onClose, channel), host, port, timeoutMillis);
         } catch (IOException | RuntimeException e) {
             traffic.release();
             throw e;
         }
+        channel.adopt();
         socket.open.set(true);
         traffic.opened();
         return socket;
@@ -80,41 +108,37 @@ final class CountingSocket extends Socket {
         return countingIn;
     }
 
+    /** The relay's side of the connection: queued, written by the connection's own thread; close() is the relay's EOF. */
     @Override
-    public synchronized OutputStream getOutputStream() throws IOException {
-        if (countingOut == null) {
-            countingOut = new FilterOutputStream(super.getOutputStream()) {
-                @Override
-                public void write(int b) throws IOException {
-                    out.write(b);
-                    traffic.sentToTarget(1);
-                }
-
-                @Override
-                public void write(byte[] buffer, int offset, int length) throws IOException {
-                    out.write(buffer, offset, length); // FilterOutputStream would write byte by byte
-                    traffic.sentToTarget(length);
-                }
-
-                @Override
-                public void close() throws IOException {
-                    // The relay side sent EOF: half-close, as the target may still answer. The socket closes with
-                    // the input stream, when the channel ends.
-                    if (!isClosed() && !isOutputShutdown()) {
-                        shutdownOutput();
-                    }
-                }
-            };
-        }
-        return countingOut;
+    public OutputStream getOutputStream() {
+        return toTarget;
     }
 
+    /**
+     * Closes the connection; if data from the relay is still queued for the target, the read side closes now and the
+     * rest once the data is written.
+     */
     @Override
-    public synchronized void close() throws IOException {
+    public void close() throws IOException {
+        if (open.get() && toTarget.closeWhenWritten()) {
+            if (!isClosed() && !isInputShutdown()) {
+                shutdownInput();
+            }
+            return;
+        }
+        closeNow();
+    }
+
+    private void closeNow() {
         if (open.getAndSet(false)) {
+            toTarget.released();
             traffic.release();
             onClose.accept(this);
         }
-        super.close();
+        try {
+            super.close();
+        } catch (IOException e) {
+            // closing: nothing to tell
+        }
     }
 }

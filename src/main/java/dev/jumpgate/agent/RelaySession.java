@@ -44,13 +44,6 @@ final class RelaySession implements AutoCloseable {
     private static final int TARGET_CONNECT_TIMEOUT_MILLIS = 10_000;
     private static final int MAX_CONNECT_TIMEOUT_MILLIS = 30_000;
     private static final int RELAY_READ_BUFFER = 64 * 1024;
-    /**
-     * The window and packet size of each forwarded channel, what the relay may send into it before the agent has
-     * written it to the target: twice OpenSSH's 2 MiB window (an upload through a forward moves one window per round
-     * trip), 32 KiB packets as OpenSSH's. JSch's own, 128 KiB and 16 KiB, made uploads 27x slower than ssh's on a WAN.
-     */
-    static final int CHANNEL_WINDOW = 4 * 1024 * 1024;
-    static final int CHANNEL_PACKET = 32 * 1024;
     /** Host key algorithms when nothing is pinned yet: the strongest first, like OpenSSH. */
     private static final String ANY_HOST_KEY = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
             + "rsa-sha2-512,rsa-sha2-256";
@@ -82,7 +75,7 @@ final class RelaySession implements AutoCloseable {
      * Opens a session, authenticating with the identity and checking the relay's host key against the pins (an
      * empty list accepts the first key, which {@link #hostKey()} then tells).
      */
-    static RelaySession open(TunnelConfig config, List<String> pins) throws RelayFailure {
+    static RelaySession open(TunnelConfig config, List<String> pins, WindowBudget windows) throws RelayFailure {
         RelaySpec relay = config.spec().getRelay();
         PinnedHostKeys hostKeys;
         try {
@@ -113,7 +106,7 @@ final class RelaySession implements AutoCloseable {
             session.setConfig("compression.c2s", "none");
             session.setConfig("PreferredAuthentications", "publickey");
             session.setDaemonThread(true);
-            session.setThreadFactory(SshThreads.forSession(session, CHANNEL_WINDOW, CHANNEL_PACKET));
+            session.setThreadFactory(SshThreads.forSession(session, windows));
             session.setSocketFactory(new RelaySocket(connectTimeout));
             session.setServerAliveInterval(aliveMillis);
             // JSch declares the relay dead at the first silent interval after countMax keepalives, one interval later
@@ -416,7 +409,7 @@ final class RelaySession implements AutoCloseable {
         @Override
         public Socket createSocket(String host, int port) throws IOException {
             Socket socket = CountingSocket.connect(host, port, TARGET_CONNECT_TIMEOUT_MILLIS, traffic,
-                    targetSockets::remove);
+                    targetSockets::remove, SshThreads.opening());
             targetSockets.add(socket);
             if (closed) {
                 closeQuietly(socket);

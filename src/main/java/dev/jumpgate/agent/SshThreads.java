@@ -3,12 +3,13 @@ package dev.jumpgate.agent;
 import com.jcraft.jsch.Session;
 import java.lang.reflect.Method;
 import java.util.concurrent.ThreadFactory;
+import org.jboss.logging.Logger;
 
 /**
- * The threads the SSH library starts: a reader per session and one per connection through a forward, for as long as
- * the connection is open. On a Java 24+ runtime (the image's is 25) they are virtual threads, so that a forward
- * holding thousands of connections costs a few kilobytes of heap each instead of a kernel thread and its stack each;
- * before, they are the platform threads the library makes by default.
+ * The threads the SSH library starts (a reader per session and one per connection through a forward, for as long as
+ * the connection is open) and the agent's own (one per connection writing to its target, from its first data). On a
+ * Java 24+ runtime (the image's is 25) they are virtual threads, so that a forward holding thousands of connections
+ * costs a few kilobytes of heap each instead of a kernel thread and its stack each; before, platform threads.
  *
  * <p>Why not from Java 21, where virtual threads arrived: the library waits for the relay's window with
  * {@code Object.wait} inside {@code synchronized}, and until Java 24 (JEP 491) that pins the carrier thread. A few
@@ -17,21 +18,55 @@ import java.util.concurrent.ThreadFactory;
  */
 final class SshThreads {
 
+    private static final Logger LOG = Logger.getLogger(SshThreads.class);
     private static final ThreadFactory FACTORY = virtualThreads();
+    /** The connection being opened on this (channel) thread, for its target socket to adopt. */
+    private static final ThreadLocal<ForwardedChannel> OPENING = new ThreadLocal<>();
 
     private SshThreads() {
     }
 
     /**
-     * The factory to hand to a session ({@code Session.setThreadFactory}): besides making its threads, it is where
-     * each forwarded channel gets its window and packet size, on the session's thread, before the channel confirms
-     * itself to the relay ({@link JschChannels}).
+     * The factory to hand to a session ({@code Session.setThreadFactory}). It runs on the session's thread when the
+     * relay opens a forwarded connection, before the channel confirms itself: there the agent takes over the channel's
+     * window ({@link ForwardedChannel#claim}) and hands it to the channel's thread, where the target socket is made.
      */
-    static ThreadFactory forSession(Session session, int channelWindow, int channelPacket) {
+    static ThreadFactory forSession(Session session, WindowBudget windows) {
         return task -> {
-            JschChannels.sizeOpeningForwardedChannel(session, channelWindow, channelPacket);
-            return FACTORY.newThread(task);
+            ForwardedChannel opening = null;
+            try {
+                opening = ForwardedChannel.claim(session, windows);
+            } catch (Throwable e) { // the session's thread dies silently on anything thrown here
+                LOG.errorf("a forwarded connection's window could not be taken over: %s", e);
+            }
+            if (opening == null) {
+                return FACTORY.newThread(task);
+            }
+            ForwardedChannel claimed = opening;
+            return FACTORY.newThread(() -> {
+                OPENING.set(claimed);
+                try {
+                    task.run();
+                } finally {
+                    OPENING.remove();
+                    claimed.channelThreadEnded();
+                }
+            });
         };
+    }
+
+    /** The connection being opened on this (channel) thread; null on any other thread. */
+    static ForwardedChannel opening() {
+        return OPENING.get();
+    }
+
+    /** Starts one of the agent's own threads, of the same kind as the library's. */
+    static Thread start(String name, Runnable task) {
+        Thread thread = FACTORY.newThread(task);
+        thread.setName(name);
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
     }
 
     /** Whether connections run on virtual threads (the runtime has them), for the agent's start-up line. */

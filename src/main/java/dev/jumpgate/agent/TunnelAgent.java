@@ -72,6 +72,7 @@ public final class TunnelAgent implements AutoCloseable {
     private final Thread thread;
     private final Map<String, ForwardTraffic> traffic = new ConcurrentHashMap<>();
     private final ConnectionBudget budget = ConnectionBudget.ofThisJvm();
+    private final WindowBudget windows = WindowBudget.ofThisJvm();
 
     private volatile TunnelConfig desired;
     private volatile boolean running = true;
@@ -262,7 +263,7 @@ public final class TunnelAgent implements AutoCloseable {
 
     private boolean connect(TunnelConfig config) {
         try {
-            RelaySession opened = RelaySession.open(config, config.hostKeyPins(acceptedHostKey));
+            RelaySession opened = RelaySession.open(config, config.hostKeyPins(acceptedHostKey), windows);
             session = opened;
             sessionConfig = config;
             connectedAt = clock.instant();
@@ -387,7 +388,7 @@ public final class TunnelAgent implements AutoCloseable {
             throws ForwardRefused {
         RelaySession side;
         try {
-            side = RelaySession.open(config, config.hostKeyPins(acceptedHostKey));
+            side = RelaySession.open(config, config.hostKeyPins(acceptedHostKey), windows);
         } catch (RelayFailure f) {
             LOG.debugf("no side session for forward %s: %s", slot.spec, f.getMessage());
             throw refused;

@@ -2,6 +2,7 @@ package dev.jumpgate.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.jcraft.jsch.Channel;
 import com.jcraft.jsch.JSch;
 import com.jcraft.jsch.Session;
 import java.lang.reflect.Constructor;
@@ -11,9 +12,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Tier 1: what the agent relies on inside JSch (JschChannels), checked against the JSch on the classpath. A JSch
- * upgrade fails here first: read ChannelForwardedTCPIP, Channel and Session of the new version again (javap), adjust
- * JschChannels, then WRITTEN_FOR. If the new version has public setters for a forwarded channel's window
- * (mwiede/jsch#1145), use them and delete JschChannels.
+ * upgrade fails here first: read ChannelForwardedTCPIP, Channel, Packet and Session (its run loop: what it does with a
+ * data packet and the window) of the new version again, adjust JschChannels, then WRITTEN_FOR. If the new version has
+ * public setters for a forwarded channel's window and a way to credit it from outside (mwiede/jsch#1145), use them and
+ * delete JschChannels.
  */
 class JschChannelsTest {
 
@@ -24,30 +26,47 @@ class JschChannelsTest {
     }
 
     @Test
-    void aForwardedChannelBeingOpenedOnTheSessionThreadGetsTheWindowAndPacketSize() throws Exception {
+    void aForwardedChannelBeingOpenedOnTheSessionThreadIsClaimedWithTheWindowAndPacketSize() throws Exception {
         Session session = new JSch().getSession("tunnel", "relay.example");
         Object channel = newForwardedChannel();
         channels(session).add(channel);
         set(session, "connectThread", Thread.currentThread()); // as when JSch's session thread asks for a thread
 
-        assertThat(JschChannels.sizeOpeningForwardedChannel(session, 4 << 20, 32 << 10)).isTrue();
+        assertThat(JschChannels.claimOpeningForwardedChannel(session, 2 << 20, 32 << 10)).isSameAs(channel);
 
-        assertThat(get(channel, "lwsize_max")).isEqualTo(4 << 20);
-        assertThat(get(channel, "lwsize")).as("the window the confirmation announces").isEqualTo(4 << 20);
+        assertThat(get(channel, "lwsize")).as("the window the confirmation announces").isEqualTo(2 << 20);
         assertThat(get(channel, "lmpsize")).isEqualTo(32 << 10);
-        assertThat(JschChannels.sizeOpeningForwardedChannel(session, 8 << 20, 32 << 10))
-                .as("a channel already sized may have confirmed itself: left alone").isFalse();
-        assertThat(get(channel, "lwsize_max")).isEqualTo(4 << 20);
+        assertThat(get(channel, "lwsize_max")).as("JSch credits only below half of this: never").isEqualTo(0);
+        assertThat(JschChannels.claimOpeningForwardedChannel(session, 8 << 20, 32 << 10))
+                .as("a channel already claimed may have confirmed itself: left alone").isNull();
+        assertThat(get(channel, "lwsize")).isEqualTo(2 << 20);
     }
 
     @Test
-    void nothingIsSizedFromAnotherThreadThanTheSessions() throws Exception {
+    void jschsOwnAdjustStaysOffWhateverArrives() throws Exception {
+        Session session = new JSch().getSession("tunnel", "relay.example");
+        Object channel = newForwardedChannel();
+        channels(session).add(channel);
+        set(session, "connectThread", Thread.currentThread());
+        Channel claimed = JschChannels.claimOpeningForwardedChannel(session, 8 << 10, 32 << 10);
+
+        // What JSch's session thread does for every data packet: hand it over, lower lwsize, credit below half.
+        for (int packet = 0; packet < 100_000; packet++) {
+            JschChannels.keepOwnAdjustOff(claimed);
+            int lwsize = (int) get(channel, "lwsize") - 32 * 1024;
+            set(channel, "lwsize", lwsize);
+            assertThat(lwsize < (int) get(channel, "lwsize_max") / 2).isFalse();
+        }
+    }
+
+    @Test
+    void nothingIsClaimedFromAnotherThreadThanTheSessions() throws Exception {
         Session session = new JSch().getSession("tunnel", "relay.example");
         Object channel = newForwardedChannel();
         channels(session).add(channel);
         set(session, "connectThread", new Thread(() -> { }));
 
-        assertThat(JschChannels.sizeOpeningForwardedChannel(session, 4 << 20, 32 << 10)).isFalse();
+        assertThat(JschChannels.claimOpeningForwardedChannel(session, 2 << 20, 32 << 10)).isNull();
 
         assertThat(get(channel, "lwsize_max")).isEqualTo(JschChannels.JSCH_FORWARDED_WINDOW);
         assertThat(get(channel, "lmpsize")).isEqualTo(JschChannels.JSCH_FORWARDED_PACKET);
@@ -67,7 +86,8 @@ class JschChannelsTest {
     }
 
     private static void set(Object owner, String name, Object value) throws Exception {
-        Field field = owner.getClass().getDeclaredField(name);
+        Field field = owner instanceof Session ? Session.class.getDeclaredField(name)
+                : Class.forName("com.jcraft.jsch.Channel").getDeclaredField(name);
         field.setAccessible(true);
         field.set(owner, value);
     }

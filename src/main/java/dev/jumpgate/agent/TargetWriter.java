@@ -1,0 +1,234 @@
+package dev.jumpgate.agent;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The path from the relay to one forward's target. The session's thread hands each data packet to {@link #write},
+ * which only queues it and never waits; this connection's own thread writes the queue to the target and credits the
+ * relay for what the target accepted ({@link ReceiveWindow}). A target that stops reading thus stops its own
+ * connection once its window is queued here, and nothing else: not the other connections, not the session's
+ * keepalives. What is queued is at most the window, because the relay may send no more.
+ *
+ * <p>EOF from the relay becomes a half-close of the target connection once everything before it is written. When the
+ * connection is closed with data still queued (the relay sent its last bytes and closed the channel at once), the
+ * data is still written first, for at most {@link #LINGER_SECONDS}, as OpenSSH drains a channel's buffer before it
+ * closes the socket.
+ */
+final class TargetWriter extends OutputStream {
+
+    static final long LINGER_SECONDS = 30;
+    private static final ScheduledExecutorService LINGER_CLOCK = Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "jumpgate-linger");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    /** The target connection's own ends, as the writer needs them. */
+    interface Target {
+        OutputStream output() throws IOException;
+
+        void shutdownOutput();
+
+        /** Closes the connection for good, whatever is still queued. */
+        void close();
+    }
+
+    private final RelayChannel relay;
+    private final ReceiveWindow window;
+    private final Target target;
+    private final ForwardTraffic traffic;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+    /** Queued or being written. */
+    private long waiting;
+    private boolean eof;
+    private boolean closeWhenWritten;
+    private boolean finished;
+    /** The connection is closed for good: nothing more to write. */
+    private boolean ended;
+    private IOException failure;
+    private Thread writer;
+
+    TargetWriter(RelayChannel relay, ReceiveWindow window, Target target, ForwardTraffic traffic) {
+        this.relay = relay;
+        this.window = window;
+        this.target = target;
+        this.traffic = traffic;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    /** On the session's thread: queues and returns at once. */
+    @Override
+    public void write(byte[] data, int offset, int length) throws IOException {
+        relay.dataArriving();
+        lock.lock();
+        try {
+            if (failure != null) {
+                throw failure;
+            }
+            if (eof || finished) {
+                throw new IOException("data after the end of the connection");
+            }
+            queue.add(Arrays.copyOfRange(data, offset, offset + length));
+            waiting += length;
+            if (writer == null) {
+                writer = SshThreads.start("jumpgate-target-writer", this::writeQueue);
+            }
+            changed.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void flush() {
+        // each packet is written by this connection's own thread
+    }
+
+    /** EOF from the relay (or the channel's end): half-close the target once the queue is written. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (eof) {
+                return;
+            }
+            eof = true;
+            if (writer != null) {
+                changed.signal();
+                return;
+            }
+            finished = true;
+        } finally {
+            lock.unlock();
+        }
+        target.shutdownOutput();
+    }
+
+    /**
+     * The connection is being closed: true if data is still queued, then it is written first and this writer closes
+     * the target connection itself (after {@link #LINGER_SECONDS} at most); false if it may close now.
+     */
+    boolean closeWhenWritten() {
+        lock.lock();
+        try {
+            if (finished || failure != null || waiting == 0) {
+                return false;
+            }
+            if (!closeWhenWritten) {
+                closeWhenWritten = true;
+                changed.signal();
+                LINGER_CLOCK.schedule(target::close, LINGER_SECONDS, TimeUnit.SECONDS);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The connection is closed for good: this connection's thread ends, its window goes back to the budget. */
+    void released() {
+        lock.lock();
+        try {
+            ended = true;
+            queue.clear();
+            waiting = 0;
+            changed.signal();
+        } finally {
+            lock.unlock();
+        }
+        window.close();
+    }
+
+    /** Bytes queued here and not yet written to the target. */
+    long waiting() {
+        lock.lock();
+        try {
+            return waiting;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void writeQueue() {
+        boolean halfClose = false;
+        boolean close = false;
+        try {
+            OutputStream out = target.output();
+            while (true) {
+                byte[] chunk;
+                lock.lock();
+                try {
+                    while (queue.isEmpty() && !eof && !closeWhenWritten && !ended) {
+                        changed.await();
+                    }
+                    chunk = ended ? null : queue.poll();
+                    if (chunk == null) {
+                        halfClose = eof;
+                        close = closeWhenWritten;
+                        break;
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                out.write(chunk);
+                traffic.sentToTarget(chunk.length);
+                long still;
+                lock.lock();
+                try {
+                    waiting -= chunk.length;
+                    still = waiting;
+                } finally {
+                    lock.unlock();
+                }
+                int credit = window.drained(chunk.length, still);
+                if (credit > 0) {
+                    try {
+                        relay.credit(credit);
+                    } catch (IOException e) {
+                        // the session is gone: what is queued still goes to the target
+                    }
+                }
+            }
+        } catch (IOException e) {
+            lock.lock();
+            try {
+                failure = e;
+                queue.clear();
+                waiting = 0;
+            } finally {
+                lock.unlock();
+            }
+            close = true; // the target is gone: the channel ends with the socket
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close = true;
+        } finally {
+            lock.lock();
+            try {
+                finished = true;
+            } finally {
+                lock.unlock();
+            }
+        }
+        if (halfClose) {
+            target.shutdownOutput();
+        }
+        if (close) {
+            target.close();
+        }
+    }
+}
