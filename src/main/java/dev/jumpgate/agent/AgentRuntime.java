@@ -86,6 +86,9 @@ public class AgentRuntime {
                     .register(registry);
             Gauge.builder("jumpgate.agent.forward.open.connections", this, r -> r.traffic(name).openConnections())
                     .tags(tags).description("connections open through the forward now").register(registry);
+            Gauge.builder("jumpgate.agent.forward.waiting.bytes", this, r -> r.traffic(name).bytesWaitingForTargets())
+                    .tags(tags).description("bytes from the relay held for targets that have not read them yet")
+                    .register(registry);
             Gauge.builder("jumpgate.agent.forward.bound", this, r -> bound(name))
                     .tags(tags).description("1 while the relay listens for the forward").register(registry);
         }

@@ -10,6 +10,7 @@ public final class ForwardTraffic {
     private final AtomicLong openConnections = new AtomicLong();
     private final AtomicLong connections = new AtomicLong();
     private final AtomicLong refusedConnections = new AtomicLong();
+    private final AtomicLong waitingForTarget = new AtomicLong();
     private volatile int maxConnections = Integer.MAX_VALUE;
     private final ConnectionBudget budget;
 
@@ -59,6 +60,11 @@ public final class ForwardTraffic {
         bytesToTarget.addAndGet(bytes);
     }
 
+    /** Bytes from the relay queued in the agent for a target that has not taken them yet (negative: taken). */
+    void waiting(long change) {
+        waitingForTarget.addAndGet(change);
+    }
+
     void receivedFromTarget(long bytes) {
         bytesFromTarget.addAndGet(bytes);
     }
@@ -68,6 +74,8 @@ public final class ForwardTraffic {
     public long openConnections() { return openConnections.get(); }
     public long connections() { return connections.get(); }
     public long refusedConnections() { return refusedConnections.get(); }
+    /** Bytes from the relay the agent holds now for slow targets: at most each connection's window. */
+    public long bytesWaitingForTargets() { return waitingForTarget.get(); }
     public int maxConnections() { return maxConnections; }
     /** The connections all forwards of the agent may hold together. */
     public long connectionBudget() { return budget.max(); }

@@ -12,7 +12,7 @@ import java.io.IOException;
 final class ForwardedChannel {
 
     /** Packets as OpenSSH's: JSch's own 16 KiB doubles the per-packet work. */
-    static final int PACKET = 32 * 1024;
+    static final int PACKET = 128 * 1024;
 
     private final RelayChannel relay;
     private final ReceiveWindow window;

@@ -25,6 +25,8 @@ import java.util.concurrent.locks.ReentrantLock;
 final class TargetWriter extends OutputStream {
 
     static final long LINGER_SECONDS = 30;
+    /** What the writer hands the target in one write at most. */
+    private static final int BATCH = 256 * 1024;
     private static final ScheduledExecutorService LINGER_CLOCK = Executors.newSingleThreadScheduledExecutor(task -> {
         Thread thread = new Thread(task, "jumpgate-linger");
         thread.setDaemon(true);
@@ -53,6 +55,8 @@ final class TargetWriter extends OutputStream {
     private boolean eof;
     private boolean closeWhenWritten;
     private boolean finished;
+    /** The writer waits for data: only then does a packet wake it. */
+    private boolean idle;
     /** The connection is closed for good: nothing more to write. */
     private boolean ended;
     private IOException failure;
@@ -84,10 +88,12 @@ final class TargetWriter extends OutputStream {
             }
             queue.add(Arrays.copyOfRange(data, offset, offset + length));
             waiting += length;
+            traffic.waiting(length);
             if (writer == null) {
                 writer = SshThreads.start("jumpgate-target-writer", this::writeQueue);
+            } else if (idle) {
+                changed.signal(); // a busy writer finds it on its next turn: no wake-up per packet
             }
-            changed.signal();
         } finally {
             lock.unlock();
         }
@@ -144,8 +150,7 @@ final class TargetWriter extends OutputStream {
         lock.lock();
         try {
             ended = true;
-            queue.clear();
-            waiting = 0;
+            dropQueue();
             changed.signal();
         } finally {
             lock.unlock();
@@ -163,38 +168,78 @@ final class TargetWriter extends OutputStream {
         }
     }
 
+    /**
+     * What is queued, up to {@link #BATCH}, as one array: one system call and one credit per batch, not per packet.
+     * Made anew each time, from packets that then go: what a stalled connection holds stays what is queued.
+     */
+    private byte[] takeBatch() {
+        byte[] first = queue.poll();
+        int length = first.length;
+        int packets = 1;
+        for (byte[] next : queue) {
+            if (length + next.length > BATCH) {
+                break;
+            }
+            length += next.length;
+            packets++;
+        }
+        if (packets == 1) {
+            return first;
+        }
+        byte[] batch = Arrays.copyOf(first, length);
+        for (int at = first.length; at < length; ) {
+            byte[] next = queue.poll();
+            System.arraycopy(next, 0, batch, at, next.length);
+            at += next.length;
+        }
+        return batch;
+    }
+
+    private void dropQueue() {
+        queue.clear();
+        traffic.waiting(-waiting);
+        waiting = 0;
+    }
+
     private void writeQueue() {
         boolean halfClose = false;
         boolean close = false;
         try {
             OutputStream out = target.output();
             while (true) {
-                byte[] chunk;
+                byte[] batch;
                 lock.lock();
                 try {
                     while (queue.isEmpty() && !eof && !closeWhenWritten && !ended) {
+                        idle = true;
                         changed.await();
                     }
-                    chunk = ended ? null : queue.poll();
-                    if (chunk == null) {
-                        halfClose = eof;
+                    idle = false;
+                    if (ended || queue.isEmpty()) {
+                        halfClose = eof && !ended;
                         close = closeWhenWritten;
                         break;
                     }
+                    batch = takeBatch();
                 } finally {
                     lock.unlock();
                 }
-                out.write(chunk);
-                traffic.sentToTarget(chunk.length);
+                int length = batch.length;
+                out.write(batch);
+                traffic.sentToTarget(length);
                 long still;
                 lock.lock();
                 try {
-                    waiting -= chunk.length;
+                    if (ended) {
+                        break; // closed meanwhile: the queue was dropped, this batch with it
+                    }
+                    waiting -= length;
+                    traffic.waiting(-length);
                     still = waiting;
                 } finally {
                     lock.unlock();
                 }
-                int credit = window.drained(chunk.length, still);
+                int credit = window.drained(length, still);
                 if (credit > 0) {
                     try {
                         relay.credit(credit);
@@ -207,8 +252,7 @@ final class TargetWriter extends OutputStream {
             lock.lock();
             try {
                 failure = e;
-                queue.clear();
-                waiting = 0;
+                dropQueue();
             } finally {
                 lock.unlock();
             }
