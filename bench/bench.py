@@ -124,6 +124,11 @@ class Relay:
     def pids(self):
         return [self.process.pid] + descendants(self.process.pid)
 
+    def sessions(self):
+        """sshd's process for each connection to it: a new one means a forwarder connected again."""
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True, text=True)
+        return set(out.stdout.split())
+
     def kill(self):
         for pid in reversed(self.pids()):
             try:
@@ -215,9 +220,10 @@ spec:
         env = dict(os.environ, JUMPGATE_HTTP_PORT=str(self.http))
         if AGENT_JAVA_HOME:
             env["JAVA_HOME"] = AGENT_JAVA_HOME
+        # The agent's log, kept when JUMPGATE_BENCH_AGENT_LOG names a file.
+        log = open(os.environ.get("JUMPGATE_BENCH_AGENT_LOG", os.devnull), "a")
         self.process = subprocess.Popen([str(ROOT / "bin" / "jumpgate"), "agent", "--file", str(spec),
-                                         "--identity", str(key)], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, env=env)
+                                         "--identity", str(key)], stdout=log, stderr=log, env=env)
 
     def ready(self):
         try:
@@ -591,6 +597,79 @@ def run_flood(args, work, relay, key, results):
     results["flood"] = out
 
 
+class StallingEchoServer(EchoServer):
+    """Echoes, except on connections whose first byte is b"S": those it reads no further, as a paused process would."""
+
+    def __init__(self):
+        self.release = threading.Event()
+        super().__init__()
+
+    def echo(self, conn):
+        with conn:
+            first = conn.recv(1)
+            if first == b"S":
+                self.release.wait()
+                return
+            conn.sendall(first)
+            while data := conn.recv(65536):
+                conn.sendall(data)
+
+
+def push_forever(s):
+    chunk = b"z" * 65536
+    try:
+        while True:
+            s.sendall(chunk)
+    except OSError:
+        pass  # closed at the end
+
+
+def run_stall(args, work, relay, key, results):
+    """
+    Head-of-line blocking: args.stalled connections into one forward whose target stops reading, each pushed from
+    the relay side for as long as it takes; then round trips on a new connection of the same forward and of a second
+    forward of the same forwarder, the forwarder's memory, and whether its session is still the first one.
+    """
+    target = StallingEchoServer()
+    out = {}
+    for make in (lambda: Jumpgate(work, relay, key, target.port, second=True),
+                 lambda: OpenSsh(work, relay, key, target.port, second=True)):
+        forwarder = make()
+        forwarder.wait_bound()
+        wait_until(lambda: listening(forwarder.second_port), 30, "second forward")
+        sessions = relay.sessions()
+        held = []
+        try:
+            for _ in range(args.stalled):
+                s = socket.create_connection(("127.0.0.1", forwarder.port), 5)
+                s.sendall(b"S")
+                held.append(s)
+                threading.Thread(target=push_forever, args=(s,), daemon=True).start()
+            # Until the forwarder holds all it will: its memory still for two seconds.
+            last, still_since = -1, time.monotonic()
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and time.monotonic() - still_since < 2:
+                rss = rss_kib(forwarder.pids())
+                if abs(rss - last) > 1024:
+                    last, still_since = rss, time.monotonic()
+                time.sleep(0.25)
+            r = {"stalled": len(held), "rss_mib": rss_kib(forwarder.pids()) / 1024}
+            for name, port in (("same_forward", forwarder.port), ("other_forward", forwarder.second_port)):
+                try:
+                    samples = round_trips(port, 200)
+                    r[f"{name}_p50_ms"], r[f"{name}_p99_ms"] = pct(samples, 50), pct(samples, 99)
+                except OSError:
+                    r[f"{name}_p50_ms"] = r[f"{name}_p99_ms"] = float("inf")  # no answer within the timeout
+            r["same_session"] = relay.sessions() == sessions and forwarder.process.poll() is None
+            out[forwarder.name] = r
+        finally:
+            for s in held:
+                s.close()
+            forwarder.stop()
+    target.release.set()
+    results["stall"] = out
+
+
 def table(results):
     lines = [f"agent on Java {results['machine']['agent_java']}, {results['machine']['openssh']}"]
 
@@ -631,6 +710,14 @@ def table(results):
         for name, r in results["flood"].items():
             row(name, r["opened"], r["still_served"], f"{r['rss_mib']:.1f}", r["threads"],
                 f"{r['other_forward_p50_ms']:.2f}", f"{r['other_forward_p99_ms']:.2f}")
+    if "stall" in results:
+        lines.append("\nstall: connections into one forward whose target stopped reading, pushed from the relay side; "
+                     "then 200 round trips on a new connection of the same forward and of a second one (ms)")
+        row("variant", "stalled", "RSS MiB", "same forward p50 / p99", "other forward p50 / p99", "same session")
+        row("---", "---", "---", "---", "---", "---")
+        for name, r in results["stall"].items():
+            row(name, r["stalled"], f"{r['rss_mib']:.0f}", f"{r['same_forward_p50_ms']:.2f} / {r['same_forward_p99_ms']:.2f}",
+                f"{r['other_forward_p50_ms']:.2f} / {r['other_forward_p99_ms']:.2f}", "yes" if r["same_session"] else "no")
     if "wan" in results:
         lines.append("\nthrough a delay line between forwarder and relay: bulk MiB/s at the receiver (ratio = median of "
                      "per-round ratios to openssh; line = iperf3 through the delay line alone)")
@@ -655,18 +742,19 @@ def main():
     parser.add_argument("--seconds", type=int, default=3, help="iperf3 time per measurement")
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--flood", type=int, default=2000, help="connections held into one forward (flood)")
+    parser.add_argument("--stalled", type=int, default=200, help="connections into a target that stopped reading (stall)")
     parser.add_argument("--outages", type=float, nargs="*", default=[0.5, 5, 15])
     parser.add_argument("--delays", type=int, nargs="*", default=[0, 25, 50], help="one-way delays, ms (wan)")
     parser.add_argument("--recovery-rounds", type=int, default=3)
-    parser.add_argument("--only", default="throughput,latency,recovery,frozen,silent,memory,flood,wan")
+    parser.add_argument("--only", default="throughput,latency,recovery,frozen,silent,memory,flood,stall,wan")
     parser.add_argument("--settle", type=float, default=10, help="seconds of quiet before each memory figure")
     parser.add_argument("--smoke", action="store_true",
                         help="CI's check that every comparison still runs: one short round each, figures not kept")
     args = parser.parse_args()
     if args.smoke:
         args.rounds, args.seconds, args.connections, args.outages, args.recovery_rounds = 1, 1, 20, [0.5], 1
-        args.settle, args.flood, args.delays = 0, 300, [25]
-        args.only = "throughput,latency,recovery,frozen,memory,flood,wan"
+        args.settle, args.flood, args.stalled, args.delays = 0, 300, 20, [25]
+        args.only = "throughput,latency,recovery,frozen,memory,flood,stall,wan"
     args.only = set(args.only.split(","))
     if args.only == {"controlplane"}:
         # No OpenSSH counterpart: the operator alone, on a real control plane.
@@ -694,6 +782,8 @@ def main():
                 run_silent_drop(args, work, relay, key, results)
             if "flood" in args.only:
                 run_flood(args, work, relay, key, results)
+            if "stall" in args.only:
+                run_stall(args, work, relay, key, results)
             if "wan" in args.only:
                 run_wan(args, work, relay, key, results)
         finally:

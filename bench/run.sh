@@ -3,7 +3,7 @@
 # a direct loopback connection, through a stock OpenSSH sshd on loopback, same cipher (aes128-gcm@openssh.com),
 # compression off. Interleaved rounds (A B C A B C ...), medians and the median of per-round ratios.
 # Prints a table and writes bench/results.json. Not part of the test command (see BENCHMARKS.md).
-#   bench/run.sh [--rounds N] [--only throughput,latency,recovery,frozen,silent,memory,flood,wan] [--smoke]
+#   bench/run.sh [--rounds N] [--only throughput,latency,recovery,frozen,silent,memory,flood,stall,wan] [--smoke]
 # (--smoke: one short round of each, for CI; --only controlplane: the operator at scale, root)
 # (silent inserts iptables DROP rules for the relay port while it measures: run it as root)
 set -euo pipefail
