@@ -91,9 +91,13 @@ def rss_kib(pids):
     return total
 
 
-def descendants(pid):
+def children(pid):
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout.split()
-    kids = [int(p) for p in out]
+    return [int(p) for p in out]
+
+
+def descendants(pid):
+    kids = children(pid)
     return kids + [d for k in kids for d in descendants(k)]
 
 
@@ -126,8 +130,7 @@ class Relay:
 
     def sessions(self):
         """sshd's process for each connection to it: a new one means a forwarder connected again."""
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True, text=True)
-        return set(out.stdout.split())
+        return set(children(self.process.pid))
 
     def kill(self):
         for pid in reversed(self.pids()):

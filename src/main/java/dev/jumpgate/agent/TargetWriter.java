@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -61,6 +62,8 @@ final class TargetWriter extends OutputStream {
     private boolean ended;
     private IOException failure;
     private Thread writer;
+    /** The forced close after LINGER_SECONDS, cancelled when the connection closes before. */
+    private ScheduledFuture<?> linger;
 
     TargetWriter(RelayChannel relay, ReceiveWindow window, Target target, ForwardTraffic traffic) {
         this.relay = relay;
@@ -137,7 +140,7 @@ final class TargetWriter extends OutputStream {
             if (!closeWhenWritten) {
                 closeWhenWritten = true;
                 changed.signal();
-                LINGER_CLOCK.schedule(target::close, LINGER_SECONDS, TimeUnit.SECONDS);
+                linger = LINGER_CLOCK.schedule(target::close, LINGER_SECONDS, TimeUnit.SECONDS);
             }
             return true;
         } finally {
@@ -152,20 +155,13 @@ final class TargetWriter extends OutputStream {
             ended = true;
             dropQueue();
             changed.signal();
+            if (linger != null) {
+                linger.cancel(false);
+            }
         } finally {
             lock.unlock();
         }
         window.close();
-    }
-
-    /** Bytes queued here and not yet written to the target. */
-    long waiting() {
-        lock.lock();
-        try {
-            return waiting;
-        } finally {
-            lock.unlock();
-        }
     }
 
     /**

@@ -44,10 +44,6 @@ final class WindowBudget {
         return available < capacity / 8;
     }
 
-    long capacity() {
-        return capacity;
-    }
-
     synchronized long available() {
         return available;
     }

@@ -3,6 +3,7 @@ package dev.jumpgate.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -111,7 +112,7 @@ class TargetWriterTest {
             try {
                 agentSide.getOutputStream().write(packet); // as long as the relay still sends
                 return false;
-            } catch (java.io.IOException refused) {
+            } catch (IOException refused) {
                 return true; // JSch then closes the channel
             }
         });

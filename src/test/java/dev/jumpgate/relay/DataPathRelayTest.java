@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.jumpgate.agent.Identity;
 import dev.jumpgate.agent.TunnelAgent;
 import dev.jumpgate.agent.TunnelConfig;
+import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.report.ForwardState;
 import dev.jumpgate.ssh.Ed25519KeyPair;
 import dev.jumpgate.testing.EchoServer;
@@ -21,6 +22,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -31,6 +33,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -72,7 +75,7 @@ class DataPathRelayTest {
         return resource;
     }
 
-    private void run(OpenSshRelay relay, dev.jumpgate.api.v1alpha1.ForwardSpec... forwards) {
+    private void run(OpenSshRelay relay, ForwardSpec... forwards) {
         agent = new TunnelAgent(report -> { }).start();
         agent.apply(new TunnelConfig(1, spec(relay, forwards), identity, null));
         for (var forward : forwards) {
@@ -165,7 +168,7 @@ class DataPathRelayTest {
             assertThat(total).isEqualTo(64L * MiB);
             assertThat(HexFormat.of().formatHex(received.digest())).isEqualTo(HexFormat.of().formatHex(sent.digest()));
         }
-        long keyExchanges = java.nio.file.Files.readAllLines(relay.log()).stream()
+        long keyExchanges = Files.readAllLines(relay.log()).stream()
                 .filter(line -> line.contains("SSH2_MSG_KEXINIT sent")).count();
         assertThat(keyExchanges).as("sshd rekeyed every 4 MiB while 128 MiB flowed").isGreaterThan(10);
     }
@@ -248,7 +251,7 @@ class DataPathRelayTest {
     private static final class StallingEchoServer implements AutoCloseable {
         private final ServerSocket server;
         private final CompletableFuture<Void> resumed = new CompletableFuture<>();
-        private final java.util.concurrent.atomic.AtomicLong bytesRead = new java.util.concurrent.atomic.AtomicLong();
+        private final AtomicLong bytesRead = new AtomicLong();
 
         StallingEchoServer() throws IOException {
             server = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
