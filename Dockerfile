@@ -1,4 +1,4 @@
-# The operator and agent image: one image, the mode chosen at run time (JUMPGATE_MODE=operator|agent).
+# The operator and agent image: one image, the process chosen at run time (JUMPGATE_MODE=operator|agent).
 # Build after `mvn package`:  buildah bud -t jumpgate:0.1.0 .   (or docker build)
 # BASE_IMAGE is any Java 17+ runtime with /bin/sh (where no registry is reachable, a local image of that name);
 # 25 is the one to ship: connections through a forward then run on virtual threads (hack/image.sh builds one).
@@ -19,9 +19,10 @@ COPY target/quarkus-app/app/ /deployments/app/
 COPY target/quarkus-app/quarkus/ /deployments/quarkus/
 COPY target/quarkus-app/quarkus-run.jar /deployments/quarkus-run.jar
 
-# The JVM's flags (src/main/docker/jvm.options, shared with bin/jumpgate); JAVA_OPTS and JAVA_OPTS_APPEND add to them.
-COPY src/main/docker/jvm.options /deployments/jvm.options
+# The entrypoint picks the process (operator, or the agent's own), the JVM's flags are in the options files; all three
+# are shared with bin/jumpgate. JAVA_OPTS and JAVA_OPTS_APPEND add to the flags.
+COPY src/main/docker/jvm.options src/main/docker/agent.options src/main/docker/entrypoint.sh /deployments/
 EXPOSE 8080
 USER 185:185
 WORKDIR /deployments
-ENTRYPOINT ["/bin/sh", "-c", "exec java @/deployments/jvm.options $JAVA_OPTS $JAVA_OPTS_APPEND -jar /deployments/quarkus-run.jar \"$@\"", "jumpgate"]
+ENTRYPOINT ["/bin/sh", "/deployments/entrypoint.sh"]

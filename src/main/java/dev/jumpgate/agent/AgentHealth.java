@@ -2,65 +2,36 @@ package dev.jumpgate.agent;
 
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ForwardState;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.eclipse.microprofile.health.HealthCheck;
-import org.eclipse.microprofile.health.HealthCheckResponse;
-import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-import org.eclipse.microprofile.health.Liveness;
-import org.eclipse.microprofile.health.Readiness;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
- * The agent's health for its probes: ready when connected with every forward bound (what the operator shows as
- * Ready), live while its loop runs. In operator mode there is no agent and both are up.
+ * One health check of the agent, as its probes read it (in the shape of MicroProfile Health, which Kubernetes users
+ * know from Quarkus and Spring): ready when connected with every forward bound (what the operator shows as Ready),
+ * live while its loop runs, started once it runs.
  */
-public final class AgentHealth {
+public record AgentHealth(String name, boolean up, Map<String, String> data) {
 
-    private AgentHealth() {
+    public static AgentHealth readiness(TunnelAgent agent) {
+        Map<String, String> data = new LinkedHashMap<>();
+        AgentReport report = agent == null ? null : agent.report();
+        if (report == null) {
+            // The HTTP server is up before the agent's first report: an agent process is not ready until then.
+            data.put("reason", "starting");
+            return new AgentHealth("tunnel", false, data);
+        }
+        data.put("reason", report.reason());
+        data.put("message", report.message());
+        report.forwards().forEach(f -> data.put("forward." + f.name(),
+                f.state() == ForwardState.Bound ? "Bound on port " + f.remotePort() : f.state() + ": " + f.message()));
+        return new AgentHealth("tunnel", report.connected() && report.allForwardsBound(), data);
     }
 
-    @Readiness
-    @ApplicationScoped
-    public static class Ready implements HealthCheck {
-        @Inject
-        AgentRuntime runtime;
-
-        @ConfigProperty(name = "jumpgate.mode", defaultValue = "operator")
-        String mode;
-
-        @Override
-        public HealthCheckResponse call() {
-            HealthCheckResponseBuilder response = HealthCheckResponse.named("tunnel");
-            if (!"agent".equals(mode)) {
-                return response.up().withData("agent", "none in operator mode").build();
-            }
-            TunnelAgent agent = runtime.agent();
-            if (agent == null) {
-                // The HTTP server is up before the agent starts: an agent process is not ready until then.
-                return response.down().withData("reason", "starting").build();
-            }
-            AgentReport report = agent.report();
-            if (report == null) {
-                return response.down().withData("reason", "starting").build();
-            }
-            response.withData("reason", report.reason()).withData("message", report.message());
-            report.forwards().forEach(f -> response.withData("forward." + f.name(),
-                    f.state() == ForwardState.Bound ? "Bound on port " + f.remotePort() : f.state() + ": " + f.message()));
-            return response.status(report.connected() && report.allForwardsBound()).build();
-        }
+    public static AgentHealth liveness(TunnelAgent agent) {
+        return new AgentHealth("tunnel-loop", agent == null || agent.isRunning(), Map.of());
     }
 
-    @Liveness
-    @ApplicationScoped
-    public static class Live implements HealthCheck {
-        @Inject
-        AgentRuntime runtime;
-
-        @Override
-        public HealthCheckResponse call() {
-            TunnelAgent agent = runtime.agent();
-            return HealthCheckResponse.named("tunnel-loop").status(agent == null || agent.isRunning()).build();
-        }
+    public static AgentHealth started(TunnelAgent agent) {
+        return new AgentHealth("tunnel-started", agent != null, Map.of());
     }
 }

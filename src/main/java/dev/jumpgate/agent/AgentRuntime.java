@@ -5,26 +5,33 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * The agent of this process, when it runs as one (in a pod, or standalone): the bean its health checks and metrics
- * read. Empty in operator mode.
+ * The agent of this process (in a pod, or standalone): what its health checks and metrics read. The meters are
+ * registered once and read through it, so they follow the agent of the moment.
  */
-@ApplicationScoped
-public class AgentRuntime {
-
-    @Inject
-    MeterRegistry registry;
+public final class AgentRuntime {
 
     private static final ForwardTraffic NO_TRAFFIC = new ForwardTraffic();
 
+    private final MeterRegistry registry;
+
     private final Set<String> meteredForwards = new HashSet<>();
     private volatile TunnelAgent agent;
+
+    public AgentRuntime(MeterRegistry registry) {
+        this.registry = registry;
+        Gauge.builder("jumpgate.agent.connected", this, r -> r.connected() ? 1 : 0)
+                .description("1 while the SSH session to the relay is up").register(registry);
+        Gauge.builder("jumpgate.agent.connection.budget", this, r -> r.agent == null ? 0 : r.agent.connectionBudget())
+                .description("connections all forwards may hold open together, from the agent's memory limit")
+                .register(registry);
+        FunctionCounter.builder("jumpgate.agent.reconnects", this, r -> r.report() == null ? 0 : r.report().reconnects())
+                .description("sessions to the relay lost and re-established").register(registry);
+    }
 
     /** Starts the agent; its reports go to {@code sink} (the Lease, or the log). */
     public synchronized TunnelAgent start(Consumer<AgentReport> sink) {
@@ -35,17 +42,10 @@ public class AgentRuntime {
             meter(report);
             sink.accept(report);
         });
-        Gauge.builder("jumpgate.agent.connected", () -> connected() ? 1 : 0)
-                .description("1 while the SSH session to the relay is up").register(registry);
-        Gauge.builder("jumpgate.agent.connection.budget", agent, a -> a.connectionBudget())
-                .description("connections all forwards may hold open together, from the agent's memory limit")
-                .register(registry);
-        FunctionCounter.builder("jumpgate.agent.reconnects", this, r -> r.report() == null ? 0 : r.report().reconnects())
-                .description("sessions to the relay lost and re-established").register(registry);
         return agent.start();
     }
 
-    /** The running agent, or null in operator mode. */
+    /** The running agent, or null before it starts. */
     public TunnelAgent agent() {
         return agent;
     }
@@ -92,6 +92,12 @@ public class AgentRuntime {
             Gauge.builder("jumpgate.agent.forward.bound", this, r -> bound(name))
                     .tags(tags).description("1 while the relay listens for the forward").register(registry);
         }
+    }
+
+    /** Bytes carried through all forwards, both ways, since the agent started. */
+    long bytesCarried() {
+        TunnelAgent a = agent;
+        return a == null ? 0 : a.traffic().values().stream().mapToLong(t -> t.bytesToTarget() + t.bytesFromTarget()).sum();
     }
 
     private ForwardTraffic traffic(String forward) {

@@ -62,11 +62,19 @@ final class SshThreads {
 
     /** Starts one of the agent's own threads, of the same kind as the library's. */
     static Thread start(String name, Runnable task) {
-        Thread thread = FACTORY.newThread(task);
-        thread.setName(name);
-        thread.setDaemon(true);
+        Thread thread = named(name).newThread(task);
         thread.start();
         return thread;
+    }
+
+    /** Makes the agent's own threads, of the same kind as the library's: cheap to have many of on Java 24+. */
+    static ThreadFactory named(String name) {
+        return task -> {
+            Thread thread = FACTORY.newThread(task);
+            thread.setName(name);
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 
     /** Whether connections run on virtual threads (the runtime has them), for the agent's start-up line. */

@@ -36,6 +36,7 @@ import io.javaoperatorsdk.operator.processing.Controller;
 import io.javaoperatorsdk.operator.processing.event.source.informer.ManagedInformerEventSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,8 +69,8 @@ class OperatorOnRealApiServerTest {
     @Inject
     Operator operator;
 
-    @Inject
-    AgentRuntime runtime;
+    /** The agent's runtime as its own process makes it (AgentMain), here beside the operator in the test's JVM. */
+    private final AgentRuntime runtime = new AgentRuntime(new SimpleMeterRegistry());
 
     @BeforeEach
     void startOperator() {

@@ -24,6 +24,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,8 +53,8 @@ class AgentInItsPodReportsThroughItsLeaseTest {
     @Inject
     Operator operator;
 
-    @Inject
-    AgentRuntime runtime;
+    /** The agent's runtime as its own process makes it (AgentMain), here beside the operator in the test's JVM. */
+    private final AgentRuntime runtime = new AgentRuntime(new SimpleMeterRegistry());
 
     @Test
     void theAgentsLeaseReportMakesTheTunnelReadyAndPinsTheHostKey() throws Exception {

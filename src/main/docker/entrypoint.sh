@@ -1,0 +1,16 @@
+#!/bin/sh
+# The image's entrypoint. One image, two processes:
+# - the operator (Quarkus, quarkus-run.jar): the default;
+# - the agent's own process (dev.jumpgate.agent.AgentMain, no Quarkus, far less memory): in agent pods, where the
+#   operator sets JUMPGATE_MODE=agent, and for the standalone commands (`agent --file ...`, `authorized-key ...`).
+# The JVM's flags: jvm.options (shared), agent.options (the agent's own); JAVA_OPTS and JAVA_OPTS_APPEND come last.
+# Outside the image (bin/jumpgate), JUMPGATE_HOME is the built application (target/quarkus-app) and
+# JUMPGATE_OPTIONS the directory of the options files (src/main/docker).
+set -e
+home="${JUMPGATE_HOME:-/deployments}"
+options="${JUMPGATE_OPTIONS:-$home}"
+if [ "${JUMPGATE_MODE:-operator}" = agent ] || [ "$#" -gt 0 ]; then
+  exec java @"$options/jvm.options" @"$options/agent.options" $JAVA_OPTS $JAVA_OPTS_APPEND \
+    -cp "$home/app/*:$home/lib/main/*:$home/lib/boot/*" dev.jumpgate.agent.AgentMain "$@"
+fi
+exec java @"$options/jvm.options" $JAVA_OPTS $JAVA_OPTS_APPEND -jar "$home/quarkus-run.jar"

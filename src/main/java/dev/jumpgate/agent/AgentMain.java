@@ -1,0 +1,163 @@
+package dev.jumpgate.agent;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
+import io.micrometer.prometheus.PrometheusConfig;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import org.jboss.logmanager.LogContext;
+import org.jboss.logmanager.formatters.PatternFormatter;
+import org.jboss.logmanager.handlers.ConsoleHandler;
+
+/**
+ * The agent's own process, without the operator's framework: an agent holds one SSH session, and a JVM that loads
+ * only JSch, the Kubernetes client (on the JDK's HTTP client) and the JDK's HTTP server for its probes idles in far
+ * less memory than one that boots Quarkus and Vert.x for the same work (BENCHMARKS.md, footprint). Three ways in:
+ * <ul>
+ * <li>no arguments: the agent in a pod the operator made; the pod's environment names its tunnel, Lease and key
+ * (health and metrics on port 8080, or JUMPGATE_HTTP_PORT);</li>
+ * <li>{@code agent --file tunnel.yaml --identity KEY}: the standalone agent (health and metrics on
+ * JUMPGATE_HTTP_HOST:JUMPGATE_HTTP_PORT, 127.0.0.1:9090 unless set);</li>
+ * <li>{@code authorized-key --file tunnel.yaml --identity KEY}: prints the relay's authorized_keys line.</li>
+ * </ul>
+ */
+public final class AgentMain {
+
+    static {
+        // Before anything logs: the JBoss LogManager (as under Quarkus) takes the records of every logging API here
+        // (JBoss Logging of our code, SLF4J of the Kubernetes client, System.Logger of the JDK's HTTP server).
+        defaultProperty("java.util.logging.manager", "org.jboss.logmanager.LogManager");
+    }
+
+    /** The operator's log format (application.properties), on stderr: stdout is for what a command prints. */
+    private static final String LOG_FORMAT = "%d{HH:mm:ss.SSS} %-5p [%c{1.}] %s%e%n";
+
+    /** Environment variables the operator sets in an agent pod (AgentDeploymentDependent). */
+    public static final String TUNNEL_NAMESPACE = "JUMPGATE_TUNNEL_NAMESPACE";
+    public static final String TUNNEL_NAME = "JUMPGATE_TUNNEL_NAME";
+    public static final String LEASE_NAME = "JUMPGATE_LEASE_NAME";
+    public static final String IDENTITY = "JUMPGATE_IDENTITY";
+    public static final int POD_HTTP_PORT = 8080;
+
+    private AgentMain() {
+    }
+
+    public static void main(String[] args) {
+        // Instead of what the classpath brings: Quarkus's boot jars install a handler that holds every record until
+        // Quarkus configures logging, which never happens in this process.
+        ConsoleHandler console = new ConsoleHandler(ConsoleHandler.Target.SYSTEM_ERR, new PatternFormatter(LOG_FORMAT));
+        console.setAutoFlush(true);
+        org.jboss.logmanager.Logger root = LogContext.getLogContext().getLogger("");
+        root.setHandlers(new Handler[] {console});
+        root.setLevel(Level.parse(setting("JUMPGATE_LOG_LEVEL", "INFO"))); // FINE for what JSch and the client say
+        int status = run(List.of(args));
+        if (status != 0) {
+            System.exit(status);
+        }
+    }
+
+    private static int run(List<String> args) {
+        if (!args.isEmpty() && args.get(0).equals("authorized-key")) {
+            try {
+                System.out.println(StandaloneAgent.authorizedKey(args.subList(1, args.size())));
+                return 0;
+            } catch (StandaloneAgent.BadInput e) {
+                System.err.println("jumpgate: " + e.getMessage());
+                return 2;
+            }
+        }
+        boolean inPod = System.getenv(TUNNEL_NAME) != null;
+        if (args.isEmpty() ? !inPod : !args.get(0).equals("agent")) {
+            System.err.println(StandaloneAgent.USAGE);
+            return 2;
+        }
+        StandaloneAgent standalone = null;
+        if (!args.isEmpty()) {
+            try {
+                standalone = StandaloneAgent.parse(args.subList(1, args.size()));
+            } catch (StandaloneAgent.BadInput e) {
+                System.err.println("jumpgate: " + e.getMessage());
+                return 2;
+            }
+        }
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        AgentRuntime runtime = new AgentRuntime(registry);
+        InetSocketAddress http = standalone == null
+                ? new InetSocketAddress(intSetting("JUMPGATE_HTTP_PORT", POD_HTTP_PORT))
+                : new InetSocketAddress(setting("JUMPGATE_HTTP_HOST", "127.0.0.1"), intSetting("JUMPGATE_HTTP_PORT", 9090));
+        AgentHttpServer server;
+        try {
+            server = AgentHttpServer.start(http, runtime, registry);
+        } catch (IOException e) {
+            System.err.println("jumpgate: cannot serve health and metrics on " + http + ": " + e.getMessage());
+            return 1;
+        }
+        AutoCloseable agent;
+        if (standalone != null) {
+            standalone.start(runtime);
+            agent = runtime::stop;
+        } else {
+            KubernetesClient client = new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).build();
+            ClusterAgent inCluster = ClusterAgent.start(runtime, client, new ClusterAgent.Settings(
+                    required(TUNNEL_NAMESPACE), required(TUNNEL_NAME), required(LEASE_NAME),
+                    setting("HOSTNAME", "agent"), Path.of(required(IDENTITY))));
+            agent = () -> {
+                inCluster.close();
+                client.close();
+            };
+        }
+        IdleHeapTrim.start(runtime);
+        waitForShutdown(agent, server);
+        return 0;
+    }
+
+    /** Until SIGTERM (the pod deleted) or SIGINT: then the forwards are cancelled and the last report says so. */
+    private static void waitForShutdown(AutoCloseable agent, AgentHttpServer server) {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                agent.close();
+            } catch (Exception e) {
+                System.err.println("jumpgate: stopping the agent: " + e);
+            } finally {
+                server.close();
+                stopped.countDown();
+            }
+        }, "jumpgate-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String required(String variable) {
+        String value = System.getenv(variable);
+        if (value == null || value.isBlank()) {
+            throw new IllegalStateException(variable + " is not set; the operator sets it in agent pods");
+        }
+        return value;
+    }
+
+    private static String setting(String variable, String otherwise) {
+        String value = System.getenv(variable);
+        return value == null || value.isBlank() ? otherwise : value;
+    }
+
+    private static int intSetting(String variable, int otherwise) {
+        return Integer.parseInt(setting(variable, Integer.toString(otherwise)));
+    }
+
+    private static void defaultProperty(String name, String value) {
+        if (System.getProperty(name) == null) {
+            System.setProperty(name, value);
+        }
+    }
+}
