@@ -11,13 +11,13 @@ import java.util.function.LongSupplier;
  * gives memory back only after a full collection, which an idle agent never triggers by itself. One full collection
  * of the agent's small live set (a few MiB: milliseconds) when the traffic has stopped after a burst brings its
  * memory back to where it idled, so that what a pod holds is what it needs, not what its busiest minute left behind.
- * How far the heap shrinks is the JVM's MaxHeapFreeRatio (agent.options).
+ * How far and how soon the heap shrinks are the JVM's MaxHeapFreeRatio and ShrinkHeapInSteps (agent.options).
  */
 public final class IdleHeapTrim {
 
     /** Traffic since the last collection that makes one worth it: less leaves too little garbage to matter. */
     static final long BURST_BYTES = 64L << 20;
-    static final long PERIOD_SECONDS = 5;
+    static final long PERIOD_SECONDS = 2;
 
     private final LongSupplier bytesCarried;
     private long lastSeen;
