@@ -6,7 +6,8 @@
 # The JVM's flags: jvm.options (shared), agent.options (the agent's own); JAVA_OPTS and JAVA_OPTS_APPEND come last.
 # Outside the image (bin/jumpgate), JUMPGATE_HOME is the built application (target/quarkus-app) and
 # JUMPGATE_OPTIONS the directory of the options files (src/main/docker).
-set -e
+# JAVA_OPTS are split on spaces, as the base images' scripts do, but never expanded as file names.
+set -ef
 home="${JUMPGATE_HOME:-/deployments}"
 options="${JUMPGATE_OPTIONS:-$home}"
 if [ "${JUMPGATE_MODE:-operator}" = agent ] || [ "$#" -gt 0 ]; then

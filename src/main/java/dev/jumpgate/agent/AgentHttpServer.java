@@ -22,9 +22,6 @@ import java.util.function.Function;
  */
 public final class AgentHttpServer implements AutoCloseable {
 
-    /** A client that sends or reads too slowly is cut off after this many seconds: it cannot hold the probes' thread. */
-    public static final String SLOW_CLIENT_SECONDS = "10";
-
     private final HttpServer server;
     private final ExecutorService threads;
 
@@ -36,9 +33,6 @@ public final class AgentHttpServer implements AutoCloseable {
     /** Serves {@code runtime}'s health and {@code registry}'s metrics on {@code address} until closed. */
     public static AgentHttpServer start(InetSocketAddress address, AgentRuntime runtime, PrometheusMeterRegistry registry)
             throws IOException {
-        // Read once, when the JDK's server first loads its settings: set before the first server is made.
-        System.setProperty("sun.net.httpserver.maxReqTime", SLOW_CLIENT_SECONDS);
-        System.setProperty("sun.net.httpserver.maxRspTime", SLOW_CLIENT_SECONDS);
         Map<String, Function<TunnelAgent, List<AgentHealth>>> health = Map.of(
                 "/q/health", a -> List.of(AgentHealth.liveness(a), AgentHealth.readiness(a), AgentHealth.started(a)),
                 "/q/health/live", a -> List.of(AgentHealth.liveness(a)),

