@@ -5,14 +5,13 @@ import static dev.jumpgate.testing.Tunnels.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.jumpgate.agent.Identity;
 import dev.jumpgate.agent.TunnelAgent;
 import dev.jumpgate.agent.TunnelConfig;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.report.ForwardState;
-import dev.jumpgate.ssh.Ed25519KeyPair;
 import dev.jumpgate.testing.EchoServer;
 import dev.jumpgate.testing.OpenSshRelay;
+import dev.jumpgate.testing.RelayRig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -21,7 +20,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -48,9 +46,7 @@ class DataPathRelayTest {
     private static final Duration PATIENCE = Duration.ofSeconds(20);
     private static final int MiB = 1 << 20;
 
-    private final Ed25519KeyPair key = Ed25519KeyPair.generate("jumpgate:test/data-path");
-    private final Identity identity = Identity.of("test key", key.privateKeyPem().getBytes(StandardCharsets.US_ASCII));
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
+    private final RelayRig rig = new RelayRig("jumpgate:test/data-path");
     private TunnelAgent agent;
 
     @AfterEach
@@ -58,26 +54,12 @@ class DataPathRelayTest {
         if (agent != null) {
             agent.close();
         }
-        for (AutoCloseable c : cleanup) {
-            c.close();
-        }
-    }
-
-    private OpenSshRelay relay(String... extraConfig) {
-        OpenSshRelay relay = OpenSshRelay.start(extraConfig);
-        cleanup.add(relay);
-        relay.authorize(key.publicKey().toString());
-        return relay;
-    }
-
-    private <T extends AutoCloseable> T closedAfter(T resource) {
-        cleanup.add(resource);
-        return resource;
+        rig.close();
     }
 
     private void run(OpenSshRelay relay, ForwardSpec... forwards) {
         agent = new TunnelAgent(report -> { }).start();
-        agent.apply(new TunnelConfig(1, spec(relay, forwards), identity, null));
+        agent.apply(new TunnelConfig(1, spec(relay, forwards), rig.identity(), null));
         for (var forward : forwards) {
             await().atMost(PATIENCE).until(() -> agent.report() != null && agent.report().forwards().stream()
                     .anyMatch(f -> f.name().equals(forward.getName()) && f.state() == ForwardState.Bound));
@@ -86,9 +68,9 @@ class DataPathRelayTest {
 
     @Test
     void targetsThatStopReadingStopOnlyTheirOwnConnections() throws Exception {
-        OpenSshRelay relay = relay();
-        StallingEchoServer target = closedAfter(new StallingEchoServer());
-        EchoServer other = closedAfter(new EchoServer());
+        OpenSshRelay relay = rig.relay();
+        StallingEchoServer target = rig.closedAfter(new StallingEchoServer());
+        EchoServer other = rig.closedAfter(new EchoServer());
         int web = OpenSshRelay.freePort();
         int ssh = OpenSshRelay.freePort();
         run(relay, forward("web", web, target.port()), forward("ssh", ssh, other.port()));
@@ -97,7 +79,7 @@ class DataPathRelayTest {
         // Eight connections of "web" whose consumer stops reading, each pushed as much as it takes from the relay side.
         List<Socket> stalled = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
-            Socket socket = closedAfter(connect(web));
+            Socket socket = rig.closedAfter(connect(web));
             socket.getOutputStream().write('S'); // the target reads this byte, then nothing more
             stalled.add(socket);
             CompletableFuture.runAsync(() -> pushForever(socket));
@@ -133,8 +115,8 @@ class DataPathRelayTest {
 
     @Test
     void sixtyFourMiBEachWayArriveIntactWhileTheRelayRekeysEveryFewMiB() throws Exception {
-        OpenSshRelay relay = relay("RekeyLimit 4M", "LogLevel DEBUG1");
-        EchoServer target = closedAfter(new EchoServer());
+        OpenSshRelay relay = rig.relay("RekeyLimit 4M", "LogLevel DEBUG1");
+        EchoServer target = rig.closedAfter(new EchoServer());
         int port = OpenSshRelay.freePort();
         run(relay, forward("bulk", port, target.port()));
 
@@ -175,7 +157,7 @@ class DataPathRelayTest {
 
     @Test
     void aClientThatShutsDownItsWriteSideStillGetsTheWholeAnswer() throws Exception {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         try (ServerSocket server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
             // A request/response target: answers with the SHA-256 of the request once the request has ended (EOF).
             CompletableFuture<Void> target = CompletableFuture.runAsync(() -> {

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.jumpgate.agent.Identity;
 import dev.jumpgate.agent.TunnelAgent;
 import dev.jumpgate.agent.TunnelConfig;
 import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
@@ -25,6 +24,7 @@ import dev.jumpgate.ssh.PublicKeyLine;
 import dev.jumpgate.testing.EchoClient;
 import dev.jumpgate.testing.EchoServer;
 import dev.jumpgate.testing.OpenSshRelay;
+import dev.jumpgate.testing.RelayRig;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -47,17 +47,15 @@ class TunnelAgentRelayTest {
 
     private static final Duration PATIENCE = Duration.ofSeconds(20);
 
-    private final Ed25519KeyPair key = Ed25519KeyPair.generate("jumpgate:test/agent");
-    private final Identity identity = Identity.of("test key", key.privateKeyPem().getBytes(StandardCharsets.US_ASCII));
+    private final RelayRig rig = new RelayRig("jumpgate:test/agent");
     private final List<AgentReport> reports = new CopyOnWriteArrayList<>();
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
     private EchoServer target;
     private TunnelAgent agent;
 
     @BeforeEach
     void target() {
         target = new EchoServer();
-        cleanup.add(target);
+        rig.closedAfter(target);
     }
 
     @AfterEach
@@ -65,21 +63,12 @@ class TunnelAgentRelayTest {
         if (agent != null) {
             agent.close();
         }
-        for (AutoCloseable c : cleanup) {
-            c.close();
-        }
-    }
-
-    private OpenSshRelay relay(String... extraConfig) {
-        OpenSshRelay relay = OpenSshRelay.start(extraConfig);
-        cleanup.add(relay);
-        relay.authorize(key.publicKey().toString());
-        return relay;
+        rig.close();
     }
 
     private void run(ReverseTunnelSpec spec) {
         agent = new TunnelAgent(reports::add).start();
-        agent.apply(new TunnelConfig(1, spec, identity, null));
+        agent.apply(new TunnelConfig(1, spec, rig.identity(), null));
     }
 
     private ForwardReport forwardReport(String name) {
@@ -106,7 +95,7 @@ class TunnelAgentRelayTest {
 
     @Test
     void bytesCrossTheForwardBothWays() throws Exception {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         int port = OpenSshRelay.freePort();
         run(spec(relay, forward("ssh", port, target.port())));
 
@@ -123,7 +112,7 @@ class TunnelAgentRelayTest {
 
     @Test
     void portZeroReportsThePortTheRelayAllocated() {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         run(spec(relay, forward("any", 0, target.port())));
 
         ForwardReport bound = awaitBound("any");
@@ -135,7 +124,7 @@ class TunnelAgentRelayTest {
 
     @Test
     void aWrongPinnedHostKeyIsRefusedReportedAndNotRetriedInALoop() throws Exception {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         int port = OpenSshRelay.freePort();
         ReverseTunnelSpec spec = spec(relay, forward("ssh", port, target.port()));
         spec.getRelay().setHostKeys(new ArrayList<>(List.of(Ed25519KeyPair.generate("impostor").publicKey().toString())));
@@ -154,7 +143,7 @@ class TunnelAgentRelayTest {
 
     @Test
     void aRefusedLoginIsRetriedOnlyAfterTheLongestWait() {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         relay.authorize(Ed25519KeyPair.generate("someone else").publicKey().toString());
         ReverseTunnelSpec spec = spec(relay, forward("ssh", OpenSshRelay.freePort(), target.port()));
         spec.getReconnect().setMaxBackoffSeconds(30);
@@ -166,7 +155,7 @@ class TunnelAgentRelayTest {
 
     @Test
     void aKeyTrustedOnFirstUseIsRequiredFromThenOn() throws Exception {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         ReverseTunnelSpec spec = spec(relay, forward("ssh", OpenSshRelay.freePort(), target.port()));
         spec.getRelay().setHostKeys(new ArrayList<>());
         spec.getRelay().setHostKeyPolicy(HostKeyPolicy.AcceptNew);
@@ -186,9 +175,9 @@ class TunnelAgentRelayTest {
 
     @Test
     void theAuthorizedKeyLineLetsTheKeyListenWhereTheTunnelListensAndNothingElse() throws Exception {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         int port = OpenSshRelay.freePort();
-        relay.authorize(AuthorizedKeyLine.of(key.publicKey(), List.of(new AuthorizedKeyLine.Listen("127.0.0.1", port)), "test"));
+        relay.authorize(AuthorizedKeyLine.of(rig.key().publicKey(), List.of(new AuthorizedKeyLine.Listen("127.0.0.1", port)), "test"));
         run(spec(relay, forward("ssh", port, target.port()), forward("other", OpenSshRelay.freePort(), target.port())));
 
         awaitBound("ssh");
@@ -197,7 +186,7 @@ class TunnelAgentRelayTest {
 
         // The same key, used as a laptop would use a stolen one: ssh -L to something the relay reaches.
         JSch jsch = new JSch();
-        jsch.addIdentity("stolen", key.privateKeyPem().getBytes(StandardCharsets.US_ASCII), null, null);
+        jsch.addIdentity("stolen", rig.key().privateKeyPem().getBytes(StandardCharsets.US_ASCII), null, null);
         Session session = jsch.getSession(relay.user(), "127.0.0.1", relay.port());
         session.setConfig("StrictHostKeyChecking", "no");
         session.connect(5_000);
@@ -211,7 +200,7 @@ class TunnelAgentRelayTest {
 
     @Test
     void aRefusedForwardIsRetriedUntilTheRelayLetsItListenWhileTheOtherStaysUp() throws Exception {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         int busy = OpenSshRelay.freePort();
         int other = OpenSshRelay.freePort();
         try (ServerSocket squatter = new ServerSocket(busy, 1, InetAddress.getLoopbackAddress())) {
@@ -229,7 +218,7 @@ class TunnelAgentRelayTest {
 
     @Test
     void aKilledRelayIsReconnectedAndTheForwardCarriesTrafficAgain() {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         int port = OpenSshRelay.freePort();
         run(spec(relay, forward("ssh", port, target.port())));
         awaitBound("ssh");
@@ -248,7 +237,7 @@ class TunnelAgentRelayTest {
 
     @Test
     void aRelayBackAfterALongOutageIsUsedAtOnceNotAtTheEndOfTheBackoff() {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         int port = OpenSshRelay.freePort();
         ReverseTunnelSpec spec = spec(relay, forward("ssh", port, target.port()));
         spec.getReconnect().setMaxBackoffSeconds(30);
@@ -268,7 +257,7 @@ class TunnelAgentRelayTest {
 
     @Test
     void aFrozenRelayIsDeclaredDeadAfterTheKeepaliveWindowAndReconnectedWhenItThaws() {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         int port = OpenSshRelay.freePort();
         run(spec(relay, forward("ssh", port, target.port()))); // keepalive 1 s x 3
         awaitBound("ssh");
@@ -289,7 +278,7 @@ class TunnelAgentRelayTest {
 
     @Test
     void stoppingTheAgentCancelsItsForwardsOnTheRelay() {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         int port = OpenSshRelay.freePort();
         run(spec(relay, forward("ssh", port, target.port())));
         awaitBound("ssh");
@@ -305,7 +294,7 @@ class TunnelAgentRelayTest {
     void aPortTheRelayRefusesFailsAloneWhileTheOtherForwardWorks() {
         int allowed = OpenSshRelay.freePort();
         int refused = OpenSshRelay.freePort();
-        OpenSshRelay relay = relay("PermitListen 127.0.0.1:" + allowed);
+        OpenSshRelay relay = rig.relay("PermitListen 127.0.0.1:" + allowed);
         run(spec(relay, forward("allowed", allowed, target.port()), forward("refused", refused, target.port())));
 
         awaitBound("allowed");
@@ -322,7 +311,7 @@ class TunnelAgentRelayTest {
 
     @Test
     void forwardsAddedAndRemovedLiveLeaveAnOpenConnectionThroughAnotherFlowing() throws Exception {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         int kept = OpenSshRelay.freePort();
         int removed = OpenSshRelay.freePort();
         int added = OpenSshRelay.freePort();
@@ -335,7 +324,7 @@ class TunnelAgentRelayTest {
             assertThat(open.roundTrip(1000)).isTrue();
 
             agent.apply(new TunnelConfig(2, spec(relay, forward("kept", kept, target.port()),
-                    forward("added", added, target.port())), identity, null));
+                    forward("added", added, target.port())), rig.identity(), null));
             awaitBound("added");
             await().atMost(PATIENCE).until(() -> !OpenSshRelay.listening(removed));
 
@@ -349,25 +338,25 @@ class TunnelAgentRelayTest {
 
     @Test
     void aForwardAddedBeforeTheRelayHasItsLineSaysSoThenBindsWithoutTouchingTheOthers() throws Exception {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         int kept = OpenSshRelay.freePort();
         int added = OpenSshRelay.freePort();
         AuthorizedKeyLine.Listen keptListen = new AuthorizedKeyLine.Listen("127.0.0.1", kept);
-        relay.authorize(AuthorizedKeyLine.of(key.publicKey(), List.of(keptListen), "test"));
+        relay.authorize(AuthorizedKeyLine.of(rig.key().publicKey(), List.of(keptListen), "test"));
         run(spec(relay, forward("kept", kept, target.port())));
         awaitBound("kept");
 
         try (EchoClient open = new EchoClient(kept)) {
             assertThat(open.roundTrip(1000)).isTrue();
             agent.apply(new TunnelConfig(2, spec(relay, forward("kept", kept, target.port()),
-                    forward("added", added, target.port())), identity, null));
+                    forward("added", added, target.port())), rig.identity(), null));
             await().atMost(PATIENCE).until(() -> forwardReport("added") != null
                     && forwardReport("added").state() == ForwardState.Failed);
             assertThat(forwardReport("added").reason()).isEqualTo(Reasons.AUTHORIZED_KEY_OUTDATED);
             assertThat(forwardReport("added").message()).contains("127.0.0.1:" + added, "status.authorizedKey");
 
             // The relay owner installs the tunnel's new line.
-            relay.authorize(AuthorizedKeyLine.of(key.publicKey(),
+            relay.authorize(AuthorizedKeyLine.of(rig.key().publicKey(),
                     List.of(keptListen, new AuthorizedKeyLine.Listen("127.0.0.1", added)), "test"));
 
             awaitBound("added");
@@ -379,15 +368,15 @@ class TunnelAgentRelayTest {
 
     @Test
     void aForwardThatHasListenedBeforeAndIsRefusedNowIsABusyPortNotAnOutdatedLine() throws Exception {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         int port = OpenSshRelay.freePort();
         run(spec(relay, forward("ssh", port, target.port())));
         awaitBound("ssh");
-        agent.apply(new TunnelConfig(2, spec(relay), identity, null));
+        agent.apply(new TunnelConfig(2, spec(relay), rig.identity(), null));
         await().atMost(PATIENCE).until(() -> !OpenSshRelay.listening(port));
 
         try (ServerSocket squatter = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-            agent.apply(new TunnelConfig(3, spec(relay, forward("ssh", port, target.port())), identity, null));
+            agent.apply(new TunnelConfig(3, spec(relay, forward("ssh", port, target.port())), rig.identity(), null));
             await().atMost(PATIENCE).until(() -> forwardReport("ssh") != null
                     && forwardReport("ssh").state() == ForwardState.Failed);
             assertThat(forwardReport("ssh").reason()).isEqualTo(Reasons.FORWARD_REFUSED);
@@ -398,17 +387,17 @@ class TunnelAgentRelayTest {
     @Test
     void theAgentTellsWhetherTheRelayRunsCommandsForItsKey() {
         OpenSshRelay bareLine = OpenSshRelay.withoutRecommendedBlock();
-        cleanup.add(bareLine);
-        bareLine.authorize(key.publicKey().toString());
+        rig.closedAfter(bareLine);
+        bareLine.authorize(rig.key().publicKey().toString());
         assertThat(keyCheckOn(bareLine)).isTrue();
 
         OpenSshRelay lineWithOptions = OpenSshRelay.withoutRecommendedBlock();
-        cleanup.add(lineWithOptions);
-        lineWithOptions.authorize(AuthorizedKeyLine.of(key.publicKey(), List.of(), "test"));
+        rig.closedAfter(lineWithOptions);
+        lineWithOptions.authorize(AuthorizedKeyLine.of(rig.key().publicKey(), List.of(), "test"));
         assertThat(keyCheckOn(lineWithOptions)).isFalse();
 
         // The bare line, but sshd forces the command for the tunnel user.
-        assertThat(keyCheckOn(relay())).isFalse();
+        assertThat(keyCheckOn(rig.relay())).isFalse();
     }
 
     /** What a fresh agent's check of its key on this relay finds; the agent is stopped after. */
@@ -422,7 +411,7 @@ class TunnelAgentRelayTest {
 
     @Test
     void aForwardRefusesConnectionsPastItsCapSaysSoAndTheOtherForwardStaysServed() throws Exception {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         int web = OpenSshRelay.freePort();
         int ssh = OpenSshRelay.freePort();
         ReverseTunnelSpec spec = spec(relay, forward("web", web, target.port()), forward("ssh", ssh, target.port()));
@@ -457,7 +446,7 @@ class TunnelAgentRelayTest {
 
     @Test
     void aLostSessionGivesBackThePlacesOfItsConnections() throws Exception {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         int port = OpenSshRelay.freePort();
         ReverseTunnelSpec spec = spec(relay, forward("web", port, target.port()));
         spec.getForwards().get(0).setMaxConnections(3);
@@ -491,7 +480,7 @@ class TunnelAgentRelayTest {
 
     @Test
     void twoHundredConcurrentConnectionsThroughOneForwardAllSucceed() throws Exception {
-        OpenSshRelay relay = relay();
+        OpenSshRelay relay = rig.relay();
         int port = OpenSshRelay.freePort();
         run(spec(relay, forward("ssh", port, target.port())));
         awaitBound("ssh");
