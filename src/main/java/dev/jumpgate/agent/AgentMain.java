@@ -1,8 +1,5 @@
 package dev.jumpgate.agent;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -18,8 +15,9 @@ import org.jboss.logmanager.handlers.ConsoleHandler;
 
 /**
  * The agent's own process, without the operator's framework: an agent holds one SSH session, and a JVM that loads
- * only JSch, the Kubernetes client (on the JDK's HTTP client) and the JDK's HTTP server for its probes idles in far
- * less memory than one that boots Quarkus and Vert.x for the same work (BENCHMARKS.md, footprint). Three ways in:
+ * only JSch, the JDK's HTTP client for its few API requests (KubernetesApi) and the JDK's HTTP server for its probes
+ * idles in far less memory than one that boots Quarkus and Vert.x, or the Kubernetes client, for the same work
+ * (BENCHMARKS.md, footprint). Three ways in:
  * <ul>
  * <li>no arguments: the agent in a pod the operator made; the pod's environment names its tunnel, Lease and key
  * (health and metrics on port 8080, or JUMPGATE_HTTP_PORT);</li>
@@ -32,7 +30,7 @@ public final class AgentMain {
 
     static {
         // Before anything logs: the JBoss LogManager (as under Quarkus) takes the records of every logging API here
-        // (JBoss Logging of our code, SLF4J of the Kubernetes client, System.Logger of the JDK's HTTP server).
+        // (JBoss Logging of our code, System.Logger of the JDK's HTTP client and server).
         defaultProperty("java.util.logging.manager", "org.jboss.logmanager.LogManager");
         // The JDK's HTTP server (AgentHttpServer) cuts off a client that sends its request or reads the reply for
         // longer than this: settings of the whole process, read once when the first server is made.
@@ -125,17 +123,7 @@ public final class AgentMain {
     private static AutoCloseable startInPod(AgentRuntime runtime) {
         ClusterAgent.Settings settings = new ClusterAgent.Settings(required(TUNNEL_NAMESPACE), required(TUNNEL_NAME),
                 required(LEASE_NAME), setting("HOSTNAME", "agent"), Path.of(required(IDENTITY)));
-        KubernetesClient client = new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).build();
-        try {
-            ClusterAgent inCluster = ClusterAgent.start(runtime, client, settings);
-            return () -> {
-                inCluster.close();
-                client.close();
-            };
-        } catch (RuntimeException e) {
-            client.close();
-            throw e;
-        }
+        return ClusterAgent.start(runtime, new KubernetesApi(KubernetesApi.Access.inCluster()), settings);
     }
 
     /** Until SIGTERM (the pod deleted) or SIGINT: then the forwards are cancelled and the last report says so. */

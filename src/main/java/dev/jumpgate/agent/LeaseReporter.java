@@ -1,11 +1,8 @@
 package dev.jumpgate.agent;
 
 import dev.jumpgate.report.AgentReport;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -33,7 +30,7 @@ final class LeaseReporter implements Consumer<AgentReport>, AutoCloseable {
     static final Duration HEARTBEAT = Duration.ofSeconds(30);
     static final Duration RETRY = Duration.ofSeconds(5);
 
-    private final KubernetesClient client;
+    private final KubernetesApi api;
     private final String namespace;
     private final String lease;
     private final String holder;
@@ -49,13 +46,13 @@ final class LeaseReporter implements Consumer<AgentReport>, AutoCloseable {
     /** The retry after a failed write, if one is pending; touched only on the writer thread. */
     private ScheduledFuture<?> pendingRetry;
 
-    LeaseReporter(KubernetesClient client, String namespace, String lease, String holder) {
-        this(client, namespace, lease, holder, HEARTBEAT, RETRY);
+    LeaseReporter(KubernetesApi api, String namespace, String lease, String holder) {
+        this(api, namespace, lease, holder, HEARTBEAT, RETRY);
     }
 
-    LeaseReporter(KubernetesClient client, String namespace, String lease, String holder, Duration heartbeat,
+    LeaseReporter(KubernetesApi api, String namespace, String lease, String holder, Duration heartbeat,
             Duration retry) {
-        this.client = client;
+        this.api = api;
         this.namespace = namespace;
         this.lease = lease;
         this.holder = holder;
@@ -89,13 +86,12 @@ final class LeaseReporter implements Consumer<AgentReport>, AutoCloseable {
                 "spec", Map.of("holderIdentity", holder, "renewTime", now,
                         "leaseDurationSeconds", (int) HEARTBEAT.multipliedBy(3).toSeconds()));
         try {
-            client.leases().inNamespace(namespace).withName(lease)
-                    .patch(PatchContext.of(PatchType.JSON_MERGE), Serialization.asJson(patch));
+            api.mergePatchLease(namespace, lease, Serialization.asJson(patch));
             if (failing) {
                 LOG.infof("reporting to Lease %s/%s again", namespace, lease);
                 failing = false;
             }
-        } catch (KubernetesClientException e) {
+        } catch (IOException | RuntimeException e) { // the writer thread must live on, whatever the failure
             if (!failing) {
                 LOG.warnf("cannot write the report into Lease %s/%s (%s); retrying", namespace, lease, e.getMessage());
                 failing = true;

@@ -6,18 +6,18 @@ import static org.awaitility.Awaitility.await;
 import com.sun.net.httpserver.HttpServer;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.report.AgentReport;
-import io.fabric8.kubernetes.client.ConfigBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,17 +35,18 @@ class LeaseReporterTest {
     private final AtomicBoolean down = new AtomicBoolean(true);
     private final AtomicReference<String> lastWritten = new AtomicReference<>();
     private HttpServer apiServer;
-    private KubernetesClient client;
+    private KubernetesApi api;
 
     @BeforeEach
-    void apiServer() throws IOException {
+    void apiServer() throws Exception {
         apiServer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         apiServer.createContext("/", exchange -> {
             writes.incrementAndGet();
             String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
             byte[] answer = (down.get() ? "{\"kind\":\"Status\",\"code\":503}" : LEASE).getBytes(StandardCharsets.UTF_8);
             if (!down.get() && exchange.getRequestMethod().equals("PATCH")) {
-                lastWritten.set(body);
+                lastWritten.set(exchange.getRequestURI().getPath() + " "
+                        + exchange.getRequestHeaders().getFirst("Content-Type") + " " + body);
             }
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(down.get() ? 503 : 200, answer.length);
@@ -53,15 +54,13 @@ class LeaseReporterTest {
             exchange.close();
         });
         apiServer.start();
-        // No retries inside the client: what is counted is what the reporter asks for.
-        client = new KubernetesClientBuilder().withConfig(new ConfigBuilder()
-                .withMasterUrl("http://127.0.0.1:" + apiServer.getAddress().getPort())
-                .withRequestRetryBackoffLimit(0).build()).build();
+        // KubernetesApi retries nothing itself: what is counted is what the reporter asks for.
+        api = new KubernetesApi(new KubernetesApi.Access(
+                URI.create("http://127.0.0.1:" + apiServer.getAddress().getPort()), SSLContext.getDefault(), Map::of));
     }
 
     @AfterEach
     void stop() {
-        client.close();
         apiServer.stop(0);
     }
 
@@ -72,7 +71,7 @@ class LeaseReporterTest {
 
     @Test
     void reportsDuringAnOutageCoalesceIntoOneRetryAndTheNewestIsWrittenWhenTheApiServerIsBack() {
-        try (LeaseReporter reporter = new LeaseReporter(client, "ns", "lab-agent", "pod", Duration.ofHours(1),
+        try (LeaseReporter reporter = new LeaseReporter(api, "ns", "lab-agent", "pod", Duration.ofHours(1),
                 Duration.ofMillis(200))) {
             for (int n = 1; n <= 50; n++) {
                 reporter.accept(report(n));
@@ -85,7 +84,8 @@ class LeaseReporterTest {
 
             down.set(false);
             await().atMost(Duration.ofSeconds(2)).until(() -> lastWritten.get() != null);
-            assertThat(lastWritten.get()).contains("report 50");
+            assertThat(lastWritten.get()).startsWith("/apis/coordination.k8s.io/v1/namespaces/ns/leases/lab-agent "
+                    + "application/merge-patch+json {").contains("report 50");
             int afterRecovery = writes.get();
             await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> writes.get() == afterRecovery);
         }

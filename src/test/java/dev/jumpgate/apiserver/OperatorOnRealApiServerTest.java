@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.agent.AgentRuntime;
 import dev.jumpgate.agent.ClusterAgent;
+import dev.jumpgate.agent.KubernetesApi;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
@@ -206,8 +207,9 @@ class OperatorOnRealApiServerTest {
             Secret key = client.secrets().inNamespace(ns).withName("lab-key").get();
             Path keyFile = Files.createTempFile("jumpgate-key", "");
             Files.write(keyFile, Base64.getDecoder().decode(key.getData().get("ssh-privatekey")));
-            try (KubernetesClient asAgent = RealApiServerResource.api().clientAs("system:serviceaccount:" + ns + ":lab-agent");
-                    ClusterAgent agent = ClusterAgent.start(runtime, asAgent, new ClusterAgent.Settings(ns, "lab",
+            KubernetesApi asAgent = new KubernetesApi(RealApiServerResource.api().accessAs(
+                    "system:serviceaccount:" + ns + ":lab-agent"));
+            try (ClusterAgent agent = ClusterAgent.start(runtime, asAgent, new ClusterAgent.Settings(ns, "lab",
                             Names.agent("lab"), "lab-agent-pod", keyFile))) {
                 await().atMost(PATIENCE).until(() -> ready(ns) != null && "True".equals(ready(ns).getStatus()));
 

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.agent.AgentRuntime;
 import dev.jumpgate.agent.ClusterAgent;
+import dev.jumpgate.agent.KubernetesApi;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
 import dev.jumpgate.api.v1alpha1.Reasons;
@@ -15,6 +16,7 @@ import dev.jumpgate.api.v1alpha1.TargetEndpoint;
 import dev.jumpgate.operator.status.StatusAggregator;
 import dev.jumpgate.report.ForwardState;
 import dev.jumpgate.ssh.PublicKeyLine;
+import dev.jumpgate.testing.ApiAccess;
 import dev.jumpgate.testing.EchoClient;
 import dev.jumpgate.testing.EchoServer;
 import dev.jumpgate.testing.OpenSshRelay;
@@ -83,7 +85,8 @@ class AgentInItsPodReportsThroughItsLeaseTest {
             Secret key = client.secrets().inNamespace(namespace).withName("lab-key").get();
             Path keyFile = Files.createTempFile("jumpgate-key", "");
             Files.write(keyFile, Base64.getDecoder().decode(key.getData().get("ssh-privatekey")));
-            try (ClusterAgent agent = ClusterAgent.start(runtime, client, new ClusterAgent.Settings(
+            try (ClusterAgent agent = ClusterAgent.start(runtime,
+                    new KubernetesApi(ApiAccess.of(client.getConfiguration())), new ClusterAgent.Settings(
                     namespace, "lab", Names.agent("lab"), "lab-agent-pod", keyFile))) {
 
                 await().atMost(Duration.ofSeconds(30)).until(() -> isReady(namespace));

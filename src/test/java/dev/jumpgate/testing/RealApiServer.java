@@ -2,6 +2,7 @@ package dev.jumpgate.testing;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.jumpgate.agent.KubernetesApi;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
@@ -68,6 +69,11 @@ public final class RealApiServer implements AutoCloseable {
     public KubernetesClient clientAs(String user) {
         return new KubernetesClientBuilder().withConfig(new ConfigBuilder(config()).withImpersonateUsername(user).build())
                 .build();
+    }
+
+    /** The agent's way in (KubernetesApi), as {@code user}. */
+    public KubernetesApi.Access accessAs(String user) {
+        return ApiAccess.as(config(), user);
     }
 
     public Config config() {
