@@ -22,6 +22,15 @@ COPY target/quarkus-app/quarkus-run.jar /deployments/quarkus-run.jar
 # The entrypoint picks the process (operator, or the agent's own), the JVM's flags are in the options files; all three
 # are shared with bin/jumpgate. JAVA_OPTS and JAVA_OPTS_APPEND add to the flags.
 COPY src/main/docker/jvm.options src/main/docker/agent.options src/main/docker/entrypoint.sh /deployments/
+
+# The agent's class-data archive (AppCDS), written here by the image's own JVM so that it matches that JVM and this
+# class path exactly (-Xmx256m: compressed pointers, as in every pod). The classes an agent pod loads (agent.classlist)
+# are then mapped from one file, shared by every agent on the node, instead of parsed into each JVM's metaspace
+# (BENCHMARKS.md, footprint). The entrypoint uses it when it is there; a JVM that cannot map it runs without it.
+COPY src/main/docker/agent.classlist /deployments/
+RUN java -Xshare:dump -XX:SharedClassListFile=/deployments/agent.classlist -XX:SharedArchiveFile=/deployments/agent.jsa \
+      @/deployments/jvm.options @/deployments/agent.options -Xmx256m \
+      -cp "/deployments/app/*:/deployments/lib/main/*:/deployments/lib/boot/*" > /dev/null
 EXPOSE 8080
 USER 185:185
 WORKDIR /deployments

@@ -11,7 +11,12 @@ set -ef
 home="${JUMPGATE_HOME:-/deployments}"
 options="${JUMPGATE_OPTIONS:-$home}"
 if [ "${JUMPGATE_MODE:-operator}" = agent ] || [ "$#" -gt 0 ]; then
-  exec java @"$options/jvm.options" @"$options/agent.options" $JAVA_OPTS $JAVA_OPTS_APPEND \
+  # The image's class-data archive (the Dockerfile writes it for exactly this class path), when there is one.
+  cds=
+  if [ -f "$home/agent.jsa" ]; then
+    cds="-XX:SharedArchiveFile=$home/agent.jsa"
+  fi
+  exec java @"$options/jvm.options" @"$options/agent.options" $cds $JAVA_OPTS $JAVA_OPTS_APPEND \
     -cp "$home/app/*:$home/lib/main/*:$home/lib/boot/*" dev.jumpgate.agent.AgentMain "$@"
 fi
 exec java @"$options/jvm.options" $JAVA_OPTS $JAVA_OPTS_APPEND -jar "$home/quarkus-run.jar"

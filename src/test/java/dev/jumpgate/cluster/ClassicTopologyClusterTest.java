@@ -180,6 +180,11 @@ class ClassicTopologyClusterTest {
         // The image's Java 25 runs each connection on a virtual thread, about 40 KiB: the agent's budget for all its
         // forwards is in the thousands at the pod's 256Mi (on platform threads it would be about 650).
         assertThat(agentMetric("lab-ssh", "jumpgate_agent_connection_budget")).isGreaterThan(2000);
+        // The agent's classes come from the class-data archive the image's JVM wrote (Dockerfile): a JVM that could not
+        // map it would run, silently, without it and with about 12 MiB more.
+        Pod agent = client.pods().inNamespace(namespace).withLabel("jumpgate.dev/tunnel", "lab-ssh").list().getItems().get(0);
+        assertThat(kubectl("-n", namespace, "exec", agent.getMetadata().getName(), "--", "cat", "/proc/1/maps"))
+                .contains("/deployments/agent.jsa");
         String table = kubectl("get", "reversetunnels", "-n", namespace);
         assertThat(table.lines().toList().get(0).split("\\s+")).containsExactly("NAME", "READY", "RELAY", "FORWARDS",
                 "REASON", "AGE");
