@@ -349,8 +349,20 @@ def pct(samples, p):
 
 # ------------------------------------------------------------------------------------------------ comparisons
 
+WARMUP_ROUNDS = 2
+
+
 def compare(rounds, variants, measure):
-    """variants: {name: port}; measure(port) -> number. Interleaved; returns {name: [per-round values]}."""
+    """
+    variants: {name: port}; measure(port) -> number. Interleaved; returns {name: [per-round values]}. First
+    WARMUP_ROUNDS rounds of each variant that are not counted: a fresh JVM's first seconds are its JIT compiling the
+    data path, not what a tunnel that has run for a minute does, and ssh has nothing to warm. On the 2-core machine
+    one 3-s round was not enough: the first round after it still measured a fifth of the later ones (the compiler
+    threads share the cores with the traffic).
+    """
+    for _ in range(WARMUP_ROUNDS):
+        for port in variants.values():
+            measure(port)
     values = {name: [] for name in variants}
     for _ in range(rounds):
         for name, port in variants.items():
@@ -773,7 +785,8 @@ def main():
         results = {"machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
                                "openssh": subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip(),
                                "agent_java": AGENT_JAVA},
-                   "cipher": CIPHER, "rounds": args.rounds}
+                   "cipher": CIPHER, "rounds": args.rounds,
+                   "warmup_rounds": WARMUP_ROUNDS}
         try:
             if args.only & {"throughput", "latency", "memory"}:
                 run_speed(args, work, relay, key, results)

@@ -22,12 +22,24 @@ import java.util.concurrent.locks.ReentrantLock;
  * connection is closed with data still queued (the relay sent its last bytes and closed the channel at once), the
  * data is still written first, for at most {@link #LINGER_SECONDS}, as OpenSSH drains a channel's buffer before it
  * closes the socket.
+ *
+ * <p>The bytes of a bulk transfer are queued in pooled chunks ({@link #CHUNK}), written to the target straight from
+ * them and given back: a packet allocated per arrival and kept until written survived the young collections of the
+ * agent's small heap, filled the old generation and turned into a full collection every second (measured on loopback:
+ * 950 collections and 3.3 s of pauses in 40 s of upload, the agent at 0.6x ssh; 0.85-1.0x with far fewer). Only a
+ * connection whose window is at least four chunks queues in chunks, so what it holds stays within its window and a
+ * quarter; a smaller window (interactive traffic, or any window under a pressed budget) queues each packet in an
+ * array of its size, as before, and those are written in batches.
  */
 final class TargetWriter extends OutputStream {
 
     static final long LINGER_SECONDS = 30;
-    /** What the writer hands the target in one write at most. */
+    /** What the writer hands the target in one write at most, of packets queued in arrays of their own size. */
     private static final int BATCH = 256 * 1024;
+    /** The size of a pooled chunk, and of a write from one. */
+    static final int CHUNK = 64 * 1024;
+    /** Chunks kept for reuse between bursts, shared by every connection of the agent: 2 MiB at most. */
+    private static final ChunkPool POOL = new ChunkPool(32);
     private static final ScheduledExecutorService LINGER_CLOCK = Executors.newSingleThreadScheduledExecutor(task -> {
         Thread thread = new Thread(task, "jumpgate-linger");
         thread.setDaemon(true);
@@ -50,7 +62,7 @@ final class TargetWriter extends OutputStream {
     private final ForwardTraffic traffic;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+    private final ArrayDeque<Queued> queue = new ArrayDeque<>();
     /** Queued or being written. */
     private long waiting;
     private boolean eof;
@@ -89,7 +101,7 @@ final class TargetWriter extends OutputStream {
             if (eof || finished) {
                 throw new IOException("data after the end of the connection");
             }
-            queue.add(Arrays.copyOfRange(data, offset, offset + length));
+            enqueue(data, offset, length);
             waiting += length;
             traffic.waiting(length);
             if (writer == null) {
@@ -164,16 +176,60 @@ final class TargetWriter extends OutputStream {
         window.close();
     }
 
+    /** Bytes waiting for the target: a pooled chunk (filled up to {@code length}) or an array of one packet. */
+    private static final class Queued {
+        final byte[] bytes;
+        int length;
+        final boolean pooled;
+
+        Queued(byte[] bytes, int length, boolean pooled) {
+            this.bytes = bytes;
+            this.length = length;
+            this.pooled = pooled;
+        }
+    }
+
+    /** Queues a packet (the caller holds the lock): topping up the last chunk first, in new chunks or an array. */
+    private void enqueue(byte[] data, int offset, int length) {
+        Queued last = queue.peekLast();
+        if (last != null && last.pooled && last.length < CHUNK) {
+            int fits = Math.min(length, CHUNK - last.length);
+            System.arraycopy(data, offset, last.bytes, last.length, fits);
+            last.length += fits;
+            offset += fits;
+            length -= fits;
+        }
+        if (length == 0) {
+            return;
+        }
+        if (window.size() < 4 * CHUNK) {
+            queue.add(new Queued(Arrays.copyOfRange(data, offset, offset + length), length, false));
+            return;
+        }
+        while (length > 0) {
+            int fits = Math.min(length, CHUNK);
+            byte[] chunk = POOL.take();
+            System.arraycopy(data, offset, chunk, 0, fits);
+            queue.add(new Queued(chunk, fits, true));
+            offset += fits;
+            length -= fits;
+        }
+    }
+
     /**
-     * What is queued, up to {@link #BATCH}, as one array: one system call and one credit per batch, not per packet.
-     * Made anew each time, from packets that then go: what a stalled connection holds stays what is queued.
+     * What to write next (the caller holds the lock): the first chunk, taken off the queue so nothing is added to it
+     * any more; or, of packets in arrays of their own, as many as fit {@link #BATCH}, as one array: one system call
+     * and one credit per batch, not per packet.
      */
-    private byte[] takeBatch() {
-        byte[] first = queue.poll();
+    private Queued takeBatch() {
+        Queued first = queue.poll();
+        if (first.pooled) {
+            return first;
+        }
         int length = first.length;
         int packets = 1;
-        for (byte[] next : queue) {
-            if (length + next.length > BATCH) {
+        for (Queued next : queue) {
+            if (next.pooled || length + next.length > BATCH) {
                 break;
             }
             length += next.length;
@@ -182,16 +238,31 @@ final class TargetWriter extends OutputStream {
         if (packets == 1) {
             return first;
         }
-        byte[] batch = Arrays.copyOf(first, length);
+        byte[] batch = Arrays.copyOf(first.bytes, length);
         for (int at = first.length; at < length; ) {
-            byte[] next = queue.poll();
-            System.arraycopy(next, 0, batch, at, next.length);
+            Queued next = queue.poll();
+            System.arraycopy(next.bytes, 0, batch, at, next.length);
             at += next.length;
         }
-        return batch;
+        return new Queued(batch, length, false);
+    }
+
+    /** Chunks in the pool, ready for the next burst. */
+    static int chunksKept() {
+        return POOL.kept();
+    }
+
+    /** A chunk goes back to the pool once: when written, or when the queue is dropped. */
+    private static void done(Queued written) {
+        if (written.pooled) {
+            POOL.give(written.bytes);
+        }
     }
 
     private void dropQueue() {
+        for (Queued dropped : queue) {
+            done(dropped);
+        }
         queue.clear();
         traffic.waiting(-waiting);
         waiting = 0;
@@ -203,7 +274,7 @@ final class TargetWriter extends OutputStream {
         try {
             OutputStream out = target.output();
             while (true) {
-                byte[] batch;
+                Queued batch;
                 lock.lock();
                 try {
                     while (queue.isEmpty() && !eof && !closeWhenWritten && !ended) {
@@ -221,13 +292,17 @@ final class TargetWriter extends OutputStream {
                     lock.unlock();
                 }
                 int length = batch.length;
-                out.write(batch);
+                try {
+                    out.write(batch.bytes, 0, length);
+                } finally {
+                    done(batch);
+                }
                 traffic.sentToTarget(length);
                 long still;
                 lock.lock();
                 try {
                     if (ended) {
-                        break; // closed meanwhile: the queue was dropped, this batch with it
+                        break; // closed meanwhile: the queue was dropped
                     }
                     waiting -= length;
                     traffic.waiting(-length);

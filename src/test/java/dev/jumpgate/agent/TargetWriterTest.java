@@ -10,10 +10,15 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.io.UncheckedIOException;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Tier 1: the path from the relay to a target over a real loopback connection, the relay's side played by the test:
@@ -48,10 +53,55 @@ class TargetWriterTest {
     }
 
     private Socket connectThroughTheAgent() throws Exception {
+        return connectThroughTheAgent(budget);
+    }
+
+    private Socket connectThroughTheAgent(WindowBudget windows) throws Exception {
         server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        ReceiveWindow window = ReceiveWindow.open(budget);
+        ReceiveWindow window = ReceiveWindow.open(windows);
         return CountingSocket.connect("127.0.0.1", server.getLocalPort(), 5_000, traffic, socket -> { },
                 new ForwardedChannel(relay, window));
+    }
+
+    /**
+     * A 2 MiB window queues in pooled chunks (packets topping up the last chunk, a packet spanning several); an
+     * 8 KiB one (the budget spent) in arrays of each packet's size, written in batches. Either way the target gets
+     * every byte in order, whatever the mix of packet sizes.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {64L << 20, 0})
+    void packetsOfEverySizeReachTheTargetInOrderWhetherQueuedInChunksOrInTheirOwnArrays(long budgetBytes)
+            throws Exception {
+        Socket agentSide = connectThroughTheAgent(new WindowBudget(budgetBytes));
+        try (Socket target = server.accept()) {
+            Random random = new Random(budgetBytes);
+            byte[] sent = new byte[8 << 20];
+            random.nextBytes(sent);
+            CompletableFuture<byte[]> received = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return target.getInputStream().readAllBytes();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            OutputStream toTarget = agentSide.getOutputStream();
+            for (int at = 0; at < sent.length; ) {
+                int size = Math.min(sent.length - at, switch (random.nextInt(4)) {
+                    case 0 -> 1 + random.nextInt(100);                   // keystrokes
+                    case 1 -> 1 + random.nextInt(TargetWriter.CHUNK);    // part of a chunk
+                    case 2 -> TargetWriter.CHUNK;
+                    default -> 1 + random.nextInt(3 * TargetWriter.CHUNK); // across chunks
+                });
+                toTarget.write(sent, at, size);
+                at += size;
+            }
+            toTarget.close();
+
+            assertThat(received.get(30, TimeUnit.SECONDS)).isEqualTo(sent);
+            if (budgetBytes > 0) {
+                assertThat(TargetWriter.chunksKept()).as("chunks back in the pool for the next burst").isPositive();
+            }
+        }
     }
 
     @Test
