@@ -25,6 +25,10 @@ final class ChunkPool {
         free.offer(chunk);
     }
 
+    void clear() {
+        free.clear();
+    }
+
     int kept() {
         return free.size();
     }

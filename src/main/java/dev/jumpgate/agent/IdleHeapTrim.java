@@ -6,9 +6,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * Gives the heap a burst of traffic grew back to the system once the tunnel is quiet again. Every packet the agent
- * carries is copied once (agent/TargetWriter), so a burst leaves the heap grown by garbage; the serial collector
- * gives memory back only after a full collection, which an idle agent never triggers by itself. One full collection
+ * Gives the heap a burst of traffic grew back to the system once the tunnel is quiet again. A burst leaves the heap
+ * grown by garbage and by the chunks pooled for the data path (agent/TargetWriter), which are let go first; the
+ * serial collector gives memory back only after a full collection, which an idle agent never triggers by itself. One full collection
  * of the agent's small live set (a few MiB: milliseconds) when the traffic has stopped after a burst brings its
  * memory back to where it idled, so that what a pod holds is what it needs, not what its busiest minute left behind.
  * How far and how soon the heap shrinks are the JVM's MaxHeapFreeRatio and ShrinkHeapInSteps (agent.options).
@@ -51,6 +51,7 @@ public final class IdleHeapTrim {
         });
         timer.scheduleWithFixedDelay(() -> {
             if (trim.collectNow()) {
+                TargetWriter.releasePooledChunks();
                 System.gc();
             }
         }, PERIOD_SECONDS, PERIOD_SECONDS, TimeUnit.SECONDS);

@@ -38,8 +38,12 @@ final class TargetWriter extends OutputStream {
     private static final int BATCH = 256 * 1024;
     /** The size of a pooled chunk, and of a write from one. */
     static final int CHUNK = 64 * 1024;
-    /** Chunks kept for reuse between bursts, shared by every connection of the agent: 2 MiB at most. */
-    private static final ChunkPool POOL = new ChunkPool(32);
+    /**
+     * Chunks kept for reuse, shared by every connection of the agent: up to one largest window (16 MiB), what a bulk
+     * transfer keeps in flight (a pool of 2 MiB still allocated half of what it carried). Let go once the agent is
+     * quiet after a burst (IdleHeapTrim).
+     */
+    private static final ChunkPool POOL = new ChunkPool(ReceiveWindow.MAX / CHUNK);
     private static final ScheduledExecutorService LINGER_CLOCK = Executors.newSingleThreadScheduledExecutor(task -> {
         Thread thread = new Thread(task, "jumpgate-linger");
         thread.setDaemon(true);
@@ -245,6 +249,11 @@ final class TargetWriter extends OutputStream {
             at += next.length;
         }
         return new Queued(batch, length, false);
+    }
+
+    /** Lets the pooled chunks go, for the collector to give back to the system: the agent is quiet. */
+    static void releasePooledChunks() {
+        POOL.clear();
     }
 
     /** Chunks in the pool, ready for the next burst. */
