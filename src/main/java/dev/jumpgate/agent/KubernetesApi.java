@@ -28,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import org.jboss.logging.Logger;
 
 /**
  * The agent's only conversations with the API server, on the JDK's HTTP client: read and watch its own
@@ -37,6 +38,7 @@ import javax.net.ssl.TrustManagerFactory;
  */
 public final class KubernetesApi {
 
+    private static final Logger LOG = Logger.getLogger(KubernetesApi.class);
     /** Where a pod finds its API server's CA and its service account's token (mounted by the kubelet). */
     static final Path SERVICE_ACCOUNT = Path.of("/var/run/secrets/kubernetes.io/serviceaccount");
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
@@ -223,7 +225,9 @@ public final class KubernetesApi {
 
     private HttpResponse<InputStream> send(HttpRequest request) throws IOException {
         try {
-            return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            LOG.debugf("%s %s: %d", request.method(), request.uri().getRawPath(), response.statusCode());
+            return response;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
