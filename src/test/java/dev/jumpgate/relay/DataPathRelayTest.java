@@ -84,7 +84,9 @@ class DataPathRelayTest {
             stalled.add(socket);
             CompletableFuture.runAsync(() -> pushForever(socket));
         }
-        // Until every stalled connection holds what the agent lets it hold: its window, queued for the target.
+        // Until every stalled connection holds what the agent lets it hold: its window, queued for the target. More
+        // than 8 MiB for the eight: with the 128 KiB window JSch gives forwarded channels (the agent's window not
+        // announced), they could hold 1 MiB at most and this wait would fail.
         long[] held = {-1};
         await().atMost(PATIENCE).pollInterval(Duration.ofMillis(500)).until(() -> {
             long before = held[0];
