@@ -29,7 +29,7 @@ hack/topology.sh ssh-from-laptop -p 4040 root@192.0.2.10 'head -c 50M /dev/zero'
 pod="$("$kubectl" -n lab get pods -l app.kubernetes.io/component=agent --field-selector=status.phase=Running -o name | head -n 1)"
 "$kubectl" get --raw "/api/v1/namespaces/lab/pods/${pod#pod/}:8080/proxy/q/metrics" >/dev/null
 {
-  sed -n '/^# The classes an agent/,/^# costs memory/p' "$LIST"
+  grep '^#' "$LIST"   # the list's own header; the JVM's comment lines are left out below
   "$kubectl" -n lab exec "$pod" -- cat /tmp/agent.classlist | grep -v '^#'
 } > "$LIST.new"
 mv "$LIST.new" "$LIST"

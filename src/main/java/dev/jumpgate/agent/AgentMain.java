@@ -58,7 +58,7 @@ public final class AgentMain {
         console.setAutoFlush(true);
         org.jboss.logmanager.Logger root = LogContext.getLogContext().getLogger("");
         root.setHandlers(new Handler[] {console});
-        root.setLevel(Level.parse(setting("JUMPGATE_LOG_LEVEL", "INFO").toUpperCase(java.util.Locale.ROOT))); // FINE for what JSch and the client say
+        root.setLevel(Level.parse(setting("JUMPGATE_LOG_LEVEL", "INFO").toUpperCase(java.util.Locale.ROOT))); // FINE for what JSch and the API requests say
         int status = run(List.of(args));
         if (status != 0) {
             System.exit(status);

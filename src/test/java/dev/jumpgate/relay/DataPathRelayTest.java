@@ -12,6 +12,7 @@ import dev.jumpgate.report.ForwardState;
 import dev.jumpgate.testing.EchoServer;
 import dev.jumpgate.testing.OpenSshRelay;
 import dev.jumpgate.testing.RelayRig;
+import dev.jumpgate.testing.TcpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -233,19 +234,12 @@ class DataPathRelayTest {
      * A target that echoes, except on connections whose first byte is 'S': those it stops reading, until resumed.
      */
     private static final class StallingEchoServer implements AutoCloseable {
-        private final ServerSocket server;
         private final CompletableFuture<Void> resumed = new CompletableFuture<>();
         private final AtomicLong bytesRead = new AtomicLong();
-
-        StallingEchoServer() throws IOException {
-            server = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
-            Thread acceptor = new Thread(this::accept, "stalling-echo-accept");
-            acceptor.setDaemon(true);
-            acceptor.start();
-        }
+        private final TcpServer server = new TcpServer("stalling-echo", 64, this::serve);
 
         int port() {
-            return server.getLocalPort();
+            return server.port();
         }
 
         void resume() {
@@ -256,21 +250,8 @@ class DataPathRelayTest {
             return bytesRead.get();
         }
 
-        private void accept() {
-            while (!server.isClosed()) {
-                try {
-                    Socket socket = server.accept();
-                    Thread serve = new Thread(() -> serve(socket), "stalling-echo");
-                    serve.setDaemon(true);
-                    serve.start();
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }
-
-        private void serve(Socket socket) {
-            try (socket; InputStream in = socket.getInputStream(); OutputStream out = socket.getOutputStream()) {
+        private void serve(Socket socket) throws IOException {
+            try (InputStream in = socket.getInputStream(); OutputStream out = socket.getOutputStream()) {
                 int first = in.read();
                 if (first == 'S') {
                     resumed.join();
@@ -285,13 +266,11 @@ class DataPathRelayTest {
                 for (int n; (n = in.read(buffer)) > 0; ) {
                     out.write(buffer, 0, n);
                 }
-            } catch (IOException e) {
-                // the peer went away
             }
         }
 
         @Override
-        public void close() throws IOException {
+        public void close() {
             server.close();
         }
     }
