@@ -41,6 +41,9 @@ import org.jboss.logging.Logger;
  *
  * <p>Once per session the agent checks that its key cannot run commands on the relay ({@link RelaySession#runsCommands}):
  * a key line pasted without its options is a shell for whoever holds the key, and the report says so.
+ *
+ * <p>The agent knows the relay only through {@link RelayConnector} and {@link RelaySession}: what SSH library holds
+ * the session, and how a forwarded connection's bytes reach the target, is behind them.
  */
 public final class TunnelAgent implements AutoCloseable {
 
@@ -66,13 +69,13 @@ public final class TunnelAgent implements AutoCloseable {
     private static final Duration STABLE = Duration.ofSeconds(10);
 
     private final Consumer<AgentReport> listener;
+    private final RelayConnector relay;
     private final Clock clock;
     private final RandomGenerator random;
     private final Object signal = new Object();
     private final Thread thread;
     private final Map<String, ForwardTraffic> traffic = new ConcurrentHashMap<>();
     private final ConnectionBudget budget = ConnectionBudget.ofThisJvm();
-    private final WindowBudget windows = WindowBudget.ofThisJvm();
 
     private volatile TunnelConfig desired;
     private volatile boolean running = true;
@@ -108,12 +111,15 @@ public final class TunnelAgent implements AutoCloseable {
     private int reconnects;
     private boolean everConnected;
 
+    /** An agent on JSch, whose forwarded connections share the windows this JVM's memory allows. */
     public TunnelAgent(Consumer<AgentReport> listener) {
-        this(listener, Clock.systemUTC(), RandomGenerator.getDefault());
+        this(listener, JschRelaySession.connector(WindowBudget.ofThisJvm()), Clock.systemUTC(),
+                RandomGenerator.getDefault());
     }
 
-    TunnelAgent(Consumer<AgentReport> listener, Clock clock, RandomGenerator random) {
+    TunnelAgent(Consumer<AgentReport> listener, RelayConnector relay, Clock clock, RandomGenerator random) {
         this.listener = listener;
+        this.relay = relay;
         this.clock = clock;
         this.random = random;
         this.thread = new Thread(this::run, "jumpgate-agent");
@@ -122,7 +128,6 @@ public final class TunnelAgent implements AutoCloseable {
 
     /** Starts holding the tunnel of the first config applied. */
     public TunnelAgent start() {
-        JschChannels.check(); // an upgraded JSch that lacks what the agent relies on says so now, not by slow uploads
         LOG.infof("connections through forwards run on %s threads (Java %d); all forwards together hold at most %d",
                 SshThreads.virtual() ? "virtual" : "platform", Runtime.version().feature(), budget.max());
         thread.start();
@@ -178,21 +183,30 @@ public final class TunnelAgent implements AutoCloseable {
 
     private void run() {
         while (running) {
-            Duration wait;
-            try {
-                wait = step();
-            } catch (RuntimeException e) {
-                // A bug must not kill the tunnel for good: report it and start over with a fresh session.
-                LOG.error("unexpected failure, reconnecting", e);
-                dropSession();
-                fail(Reasons.RELAY_UNREACHABLE, "unexpected failure: " + ReportText.bounded(e.toString(),
-                        ReportText.MAX_RELAY_TEXT), connectBackoff().cap());
-                wait = LIVENESS_POLL;
-            }
-            publish();
-            await(wait);
+            await(runOnce());
         }
         shutdown();
+    }
+
+    /**
+     * One pass of the agent's loop: looks at the session, connects or reconnects when it is time, brings the forwards
+     * in line with the config, and reports what changed. Returns how long the loop may wait before the next pass.
+     * Package-private so that tests can drive the loop on their own thread and clock.
+     */
+    Duration runOnce() {
+        Duration wait;
+        try {
+            wait = step();
+        } catch (RuntimeException e) {
+            // A bug must not kill the tunnel for good: report it as what it is and start over with a fresh session.
+            LOG.error("unexpected failure, reconnecting", e);
+            dropSession();
+            fail(Reasons.AGENT_FAILED, "unexpected failure in the agent: " + ReportText.bounded(e.toString(),
+                    ReportText.MAX_RELAY_TEXT), connectBackoff().cap());
+            wait = LIVENESS_POLL;
+        }
+        publish();
+        return wait;
     }
 
     private Duration step() {
@@ -216,7 +230,7 @@ public final class TunnelAgent implements AutoCloseable {
         }
         if (session == null) {
             if (now.isBefore(nextConnectAttempt) && relayRefused
-                    && RelaySession.accepts(config.spec().getRelay(), (int) REFUSED_PROBE.toMillis())) {
+                    && relay.accepts(config.spec().getRelay(), (int) REFUSED_PROBE.toMillis())) {
                 LOG.debug("the relay accepts connections again");
                 nextConnectAttempt = now;
             }
@@ -263,7 +277,7 @@ public final class TunnelAgent implements AutoCloseable {
 
     private boolean connect(TunnelConfig config) {
         try {
-            RelaySession opened = RelaySession.open(config, config.hostKeyPins(acceptedHostKey), windows);
+            RelaySession opened = relay.open(config, config.hostKeyPins(acceptedHostKey));
             session = opened;
             sessionConfig = config;
             connectedAt = clock.instant();
@@ -388,7 +402,7 @@ public final class TunnelAgent implements AutoCloseable {
             throws ForwardRefused {
         RelaySession side;
         try {
-            side = RelaySession.open(config, config.hostKeyPins(acceptedHostKey), windows);
+            side = relay.open(config, config.hostKeyPins(acceptedHostKey));
         } catch (RelayFailure f) {
             LOG.debugf("no side session for forward %s: %s", slot.spec, f.getMessage());
             throw refused;

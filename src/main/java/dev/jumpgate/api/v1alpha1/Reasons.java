@@ -38,6 +38,8 @@ public final class Reasons {
     public static final String RELAY_KEY_RESTRICTED = "RelayKeyRestricted";
     /** A forward held its maxConnections and refused more (an Event). */
     public static final String CONNECTIONS_REFUSED = "ConnectionsRefused";
+    /** An unexpected failure in the agent itself (a bug): the message carries it; the agent starts a fresh session. */
+    public static final String AGENT_FAILED = "AgentFailed";
     /** The agent has not checked the key on the relay yet. */
     public static final String RELAY_KEY_UNCHECKED = "RelayKeyUnchecked";
 }

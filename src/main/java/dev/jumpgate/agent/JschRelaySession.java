@@ -1,0 +1,468 @@
+package dev.jumpgate.agent;
+
+import com.jcraft.jsch.ChannelExec;
+import com.jcraft.jsch.HostKey;
+import com.jcraft.jsch.HostKeyRepository;
+import com.jcraft.jsch.JSch;
+import com.jcraft.jsch.JSchAlgoNegoFailException;
+import com.jcraft.jsch.JSchException;
+import com.jcraft.jsch.JSchHostKeyException;
+import com.jcraft.jsch.Session;
+import com.jcraft.jsch.SocketFactory;
+import com.jcraft.jsch.UserInfo;
+import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.api.v1alpha1.RelaySpec;
+import dev.jumpgate.report.ReportText;
+import dev.jumpgate.ssh.PublicKeyLine;
+import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import jdk.net.ExtendedSocketOptions;
+import org.jboss.logging.Logger;
+
+/**
+ * The agent's {@link RelaySession} on JSch: the only class that opens, configures and asks things of a JSch session,
+ * so that the rest of the agent speaks in specs, reasons and ports. The data path of each forwarded connection is
+ * wired here too: {@link SshThreads} (the session's thread factory) fits each new channel with the agent's receive
+ * window and target writer through {@link JschChannels}, and {@link TargetSockets} opens the counted target sockets.
+ */
+final class JschRelaySession implements RelaySession {
+
+    private static final Logger LOG = Logger.getLogger(JschRelaySession.class);
+    private static final int TARGET_CONNECT_TIMEOUT_MILLIS = 10_000;
+    private static final int MAX_CONNECT_TIMEOUT_MILLIS = 30_000;
+    private static final int RELAY_READ_BUFFER = 64 * 1024;
+    /** Host key algorithms when nothing is pinned yet: the strongest first, like OpenSSH. */
+    private static final String ANY_HOST_KEY = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
+            + "rsa-sha2-512,rsa-sha2-256";
+    /** AES-GCM first: JSch runs it on the JDK's intrinsics, chacha20 in pure Java. */
+    private static final String CIPHERS = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes128-ctr,aes256-ctr";
+
+    private static final SecureRandom WORDS = new SecureRandom();
+
+    static {
+        JSch.setLogger(new JSchWarnings());
+    }
+
+    private final Session session;
+    private final PinnedHostKeys hostKeys;
+    /**
+     * The connections to targets this session opened and that are still open. When the session ends, the library
+     * closes those it knows; one whose target connect was still under way then is no longer known to it, and would
+     * hold its socket and its place in the connection budget for good. close() closes them all.
+     */
+    private final Set<Socket> targetSockets = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private JschRelaySession(Session session, PinnedHostKeys hostKeys) {
+        this.session = session;
+        this.hostKeys = hostKeys;
+    }
+
+    /**
+     * The connector that opens JSch sessions whose forwarded channels share {@code windows}. Checks first that this
+     * JSch has every internal member the data path relies on: an upgraded JSch that lacks one says so at start-up,
+     * not by slow uploads.
+     */
+    static RelayConnector connector(WindowBudget windows) {
+        JschChannels.check();
+        return new RelayConnector() {
+            @Override
+            public RelaySession open(TunnelConfig config, List<String> pins) throws RelayFailure {
+                return JschRelaySession.open(config, pins, windows);
+            }
+
+            @Override
+            public boolean accepts(RelaySpec relay, int timeoutMillis) {
+                return JschRelaySession.accepts(relay, timeoutMillis);
+            }
+        };
+    }
+
+    /**
+     * Opens a session, authenticating with the identity and checking the relay's host key against the pins (an
+     * empty list accepts the first key, which {@link #hostKey()} then tells).
+     */
+    private static JschRelaySession open(TunnelConfig config, List<String> pins, WindowBudget windows)
+            throws RelayFailure {
+        RelaySpec relay = config.spec().getRelay();
+        PinnedHostKeys hostKeys;
+        try {
+            hostKeys = new PinnedHostKeys(pins.stream().map(PublicKeyLine::parse).toList());
+        } catch (IllegalArgumentException e) {
+            throw new RelayFailure(Reasons.HOST_KEY_UNKNOWN, "a pinned host key is unreadable: " + e.getMessage(), false, null);
+        }
+        JSch jsch = new JSch();
+        try {
+            jsch.addIdentity("jumpgate", config.identity().privateKey(), null, null);
+        } catch (JSchException e) {
+            throw new RelayFailure(Reasons.KEY_INVALID, "the private key from " + config.identity().source()
+                    + " is not a usable unencrypted OpenSSH key: " + e.getMessage(), false, null);
+        }
+        int aliveMillis = config.spec().getKeepalive().getIntervalSeconds() * 1000;
+        // The keepalive window, within bounds: a relay that accepts TCP but never speaks SSH must not hold the agent.
+        int connectTimeout = (int) Math.min(MAX_CONNECT_TIMEOUT_MILLIS,
+                Math.max(5_000, (long) aliveMillis * config.spec().getKeepalive().getCountMax()));
+        Session session = null;
+        try {
+            session = jsch.getSession(relay.getUser(), relay.getHost(), relay.getPort());
+            session.setHostKeyRepository(hostKeys);
+            session.setConfig("StrictHostKeyChecking", "yes");
+            session.setConfig("server_host_key", hostKeys.algorithms());
+            session.setConfig("cipher.s2c", CIPHERS);
+            session.setConfig("cipher.c2s", CIPHERS);
+            session.setConfig("compression.s2c", "none");
+            session.setConfig("compression.c2s", "none");
+            session.setConfig("PreferredAuthentications", "publickey");
+            session.setDaemonThread(true);
+            session.setThreadFactory(SshThreads.forSession(session, windows));
+            session.setSocketFactory(new RelaySocket(connectTimeout));
+            session.setServerAliveInterval(aliveMillis);
+            // JSch declares the relay dead at the first silent interval after countMax keepalives, one interval later
+            // than ssh's ServerAliveCountMax: one less makes "interval x countMax" mean what it says in ssh_config.
+            session.setServerAliveCountMax(config.spec().getKeepalive().getCountMax() - 1);
+            session.connect(connectTimeout);
+            return new JschRelaySession(session, hostKeys);
+        } catch (JSchException e) {
+            if (session != null) {
+                session.disconnect();
+            }
+            throw classify(e, config, hostKeys);
+        }
+    }
+
+    private static RelayFailure classify(JSchException e, TunnelConfig config, PinnedHostKeys hostKeys) {
+        RelaySpec relay = config.spec().getRelay();
+        String where = relay.getUser() + "@" + relay.getHost() + ":" + relay.getPort();
+        PublicKeyLine seen = hostKeys.seen;
+        if (e instanceof JSchHostKeyException) {
+            return new RelayFailure(Reasons.HOST_KEY_MISMATCH, "the relay " + where + " presented " + seen.type() + " "
+                    + seen.fingerprint() + ", which is none of the " + hostKeys.pins.size()
+                    + " pinned host keys; nothing was forwarded", false, seen);
+        }
+        if (e instanceof JSchAlgoNegoFailException) {
+            return new RelayFailure(Reasons.HOST_KEY_UNKNOWN, "the relay " + where + " offers none of the pinned host key "
+                    + "types (" + hostKeys.algorithms() + ")", false, seen);
+        }
+        String message = e.getMessage() == null ? e.toString() : e.getMessage();
+        if (message.startsWith("Auth fail") || message.startsWith("Auth cancel")) {
+            return new RelayFailure(Reasons.AUTHENTICATION_FAILED, "the relay " + where + " refused the key from "
+                    + config.identity().source() + "; append the tunnel's authorizedKey to ~" + relay.getUser()
+                    + "/.ssh/authorized_keys on the relay", false, seen);
+        }
+        return new RelayFailure(Reasons.RELAY_UNREACHABLE, "cannot reach the relay " + where + ": "
+                + ReportText.rootMessage(e, ReportText.MAX_RELAY_TEXT),
+                true, seen, refused(e));
+    }
+
+    /**
+     * Whether the relay accepts a TCP connection now: a probe far cheaper than an SSH handshake, so that a relay
+     * that comes back is used at once rather than at the end of a backoff.
+     */
+    private static boolean accepts(RelaySpec relay, int timeoutMillis) {
+        try (Socket probe = TcpSockets.connect(new Socket(), relay.getHost(), relay.getPort(), timeoutMillis)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** JSch reports a refused connect as a ConnectException, or only in its message when it connects on a thread. */
+    private static boolean refused(JSchException e) {
+        return ReportText.rootCause(e) instanceof ConnectException
+                || String.valueOf(e.getMessage()).contains("Connection refused");
+    }
+
+    @Override
+    public PublicKeyLine hostKey() {
+        return hostKeys.seen;
+    }
+
+    @Override
+    public boolean isConnected() {
+        return session.isConnected();
+    }
+
+    /** As {@code ssh -R} does: a tcpip-forward request; JSch keeps the target for the relay's channel opens. */
+    @Override
+    public int bind(ForwardSpec forward, ForwardTraffic traffic) throws ForwardRefused {
+        String bind = forward.getRemote().getBindAddress();
+        int requested = forward.getRemote().getPort();
+        Set<Integer> before = requested == 0 ? boundPorts() : Set.of();
+        try {
+            session.setPortForwardingR(bind, requested, forward.getTarget().getHost(), forward.getTarget().getPort(),
+                    new TargetSockets(traffic));
+        } catch (JSchException e) {
+            throw new ForwardRefused("the relay refused to listen on " + bind + ":" + requested
+                    + (requested == 0 ? "" : " (port in use, or not allowed by the key's permitlisten or the relay's "
+                    + "GatewayPorts/PermitListen)"));
+        } finally {
+            // JSch wakes the caller with an interrupt that may land after it returned.
+            Thread.interrupted();
+        }
+        if (requested != 0) {
+            return requested;
+        }
+        // JSch does not return the port the relay allocated; it is the one entry this call added.
+        Set<Integer> after = boundPorts();
+        after.removeAll(before);
+        if (after.size() != 1) {
+            throw new ForwardRefused("the relay did not tell which port it allocated for " + bind + ":0");
+        }
+        return after.iterator().next();
+    }
+
+    /**
+     * Asks the relay to echo a random word and looks for the word. A key installed with its authorized_keys options
+     * (their forced command) or a relay with the recommended sshd block (ForceCommand) answers with anything but the
+     * word; a bare key line runs it.
+     */
+    @Override
+    public Boolean runsCommands(Duration timeout) {
+        byte[] nonce = new byte[8];
+        WORDS.nextBytes(nonce);
+        String word = "jumpgate-probe-" + HexFormat.of().formatHex(nonce);
+        ChannelExec exec = null;
+        try {
+            exec = (ChannelExec) session.openChannel("exec");
+            exec.setCommand("echo " + word);
+            exec.setInputStream(null);
+            exec.setErrStream(OutputStream.nullOutputStream());
+            InputStream out = exec.getInputStream();
+            exec.connect((int) timeout.toMillis());
+            long deadline = System.nanoTime() + timeout.toNanos();
+            // The channel closes when the command exits; a relay that never closes it is unknown, not waited for.
+            while (!exec.isClosed() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            if (!exec.isClosed()) {
+                return null;
+            }
+            byte[] said = out.readNBytes(Math.min(out.available(), 4096));
+            return new String(said, StandardCharsets.US_ASCII).contains(word);
+        } catch (JSchException e) {
+            return false; // the relay would not even open a session channel for the key
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } finally {
+            if (exec != null) {
+                exec.disconnect();
+            }
+        }
+    }
+
+    @Override
+    public void cancel(ForwardSpec forward, int remotePort) {
+        try {
+            session.delPortForwardingR(forward.getRemote().getBindAddress(), remotePort);
+        } catch (JSchException e) {
+            LOG.debugf("cancelling forward %s: %s", forward.getName(), e.getMessage());
+        }
+    }
+
+    private Set<Integer> boundPorts() throws ForwardRefused {
+        Set<Integer> ports = new HashSet<>();
+        try {
+            for (String entry : session.getPortForwardingR()) {
+                ports.add(Integer.parseInt(entry.substring(0, entry.indexOf(':'))));
+            }
+        } catch (JSchException e) {
+            throw new ForwardRefused("the session to the relay is closed");
+        }
+        return ports;
+    }
+
+    @Override
+    public void close() {
+        session.disconnect();
+        closed = true; // after this, a target connect that completes closes its own socket (TargetSockets)
+        for (Socket socket : targetSockets) {
+            closeQuietly(socket);
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // closing: nothing to tell
+        }
+    }
+
+    /** Checks the relay's host key against the pins; remembers the key seen for reports and for trust on first use. */
+    private static final class PinnedHostKeys implements HostKeyRepository {
+        private final List<PublicKeyLine> pins;
+        private volatile PublicKeyLine seen;
+
+        PinnedHostKeys(List<PublicKeyLine> pins) {
+            this.pins = pins;
+        }
+
+        /** The algorithms to offer: those of the pinned keys only, so the relay presents a key we can check. */
+        String algorithms() {
+            if (pins.isEmpty()) {
+                return ANY_HOST_KEY;
+            }
+            Set<String> algorithms = new LinkedHashSet<>();
+            for (PublicKeyLine pin : pins) {
+                if (pin.type().equals("ssh-rsa")) {
+                    algorithms.add("rsa-sha2-512");
+                    algorithms.add("rsa-sha2-256");
+                }
+                algorithms.add(pin.type());
+            }
+            return String.join(",", algorithms);
+        }
+
+        @Override
+        public int check(String host, byte[] key) {
+            PublicKeyLine presented = PublicKeyLine.of(key);
+            seen = presented;
+            if (pins.isEmpty() || pins.stream().anyMatch(presented::sameKey)) {
+                return OK;
+            }
+            return CHANGED;
+        }
+
+        @Override
+        public void add(HostKey hostkey, UserInfo ui) {
+            // The pins come from the spec; nothing is learnt behind its back.
+        }
+
+        @Override
+        public void remove(String host, String type) {
+        }
+
+        @Override
+        public void remove(String host, String type, byte[] key) {
+        }
+
+        @Override
+        public String getKnownHostsRepositoryID() {
+            return "jumpgate-pins";
+        }
+
+        @Override
+        public HostKey[] getHostKey() {
+            return new HostKey[0];
+        }
+
+        @Override
+        public HostKey[] getHostKey(String host, String type) {
+            return new HostKey[0]; // no revoked keys: JSch asks after an OK
+        }
+    }
+
+    /**
+     * The agent's socket to the relay. sshd sets TCP_NODELAY only for sessions with a pty, so its small packets
+     * (a forwarded connection's first bytes) wait under Nagle for the agent's ACK, which Linux delays up to 40 ms:
+     * re-arming TCP_QUICKACK after every read acknowledges at once. JSch reads the relay only through these streams.
+     * It reads each packet's length, then its body: the buffer turns those into one read of the socket (and one
+     * re-arm) for as many packets as have arrived, which is a third of the system calls under load.
+     */
+    private record RelaySocket(int connectTimeoutMillis) implements SocketFactory {
+        @Override
+        public Socket createSocket(String host, int port) throws IOException {
+            return TcpSockets.connect(new Socket(), host, port, connectTimeoutMillis);
+        }
+
+        @Override
+        public InputStream getInputStream(Socket socket) throws IOException {
+            InputStream in = socket.getInputStream();
+            if (!socket.supportedOptions().contains(ExtendedSocketOptions.TCP_QUICKACK)) {
+                return new BufferedInputStream(in, RELAY_READ_BUFFER);
+            }
+            return new BufferedInputStream(new FilterInputStream(in) {
+                @Override
+                public int read(byte[] buffer, int offset, int length) throws IOException {
+                    int n = super.read(buffer, offset, length);
+                    quickAck();
+                    return n;
+                }
+
+                @Override
+                public int read() throws IOException {
+                    int b = super.read();
+                    quickAck();
+                    return b;
+                }
+
+                private void quickAck() {
+                    try {
+                        socket.setOption(ExtendedSocketOptions.TCP_QUICKACK, true);
+                    } catch (IOException e) {
+                        // the socket closed under us: the session sees it on its next read
+                    }
+                }
+            }, RELAY_READ_BUFFER);
+        }
+
+        @Override
+        public OutputStream getOutputStream(Socket socket) throws IOException {
+            return socket.getOutputStream();
+        }
+    }
+
+    /** Opens the agent's connections to a forward's target, counted, and known to the session until they close. */
+    private final class TargetSockets implements SocketFactory {
+        private final ForwardTraffic traffic;
+
+        TargetSockets(ForwardTraffic traffic) {
+            this.traffic = traffic;
+        }
+
+        @Override
+        public Socket createSocket(String host, int port) throws IOException {
+            Socket socket = CountingSocket.connect(host, port, TARGET_CONNECT_TIMEOUT_MILLIS, traffic,
+                    targetSockets::remove, SshThreads.opening());
+            targetSockets.add(socket);
+            if (closed) {
+                closeQuietly(socket);
+                throw new IOException("the session to the relay ended while the target connection was opened");
+            }
+            return socket;
+        }
+
+        @Override
+        public InputStream getInputStream(Socket socket) throws IOException {
+            return socket.getInputStream();
+        }
+
+        @Override
+        public OutputStream getOutputStream(Socket socket) throws IOException {
+            return socket.getOutputStream();
+        }
+    }
+
+    /** JSch's own log, warnings and worse only: its info level narrates every packet exchange. */
+    private static final class JSchWarnings implements com.jcraft.jsch.Logger {
+        private static final Logger JSCH = Logger.getLogger("com.jcraft.jsch");
+
+        @Override
+        public boolean isEnabled(int level) {
+            return level >= WARN;
+        }
+
+        @Override
+        public void log(int level, String message) {
+            JSCH.log(level >= ERROR ? Logger.Level.ERROR : Logger.Level.WARN, message);
+        }
+    }
+}

@@ -1,0 +1,281 @@
+package dev.jumpgate.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
+
+import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
+import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
+import dev.jumpgate.api.v1alpha1.TargetEndpoint;
+import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.report.ForwardReport;
+import dev.jumpgate.report.ForwardState;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tier 1: the agent's reconnect, backoff and forward logic against {@link ScriptedRelay}, its loop driven pass by
+ * pass on the test's thread and clock, so that each case takes milliseconds and no wait depends on the machine. The
+ * same behaviour against a real sshd, through JSch, is in {@code relay/TunnelAgentRelayTest}.
+ */
+class TunnelAgentAgainstAScriptedRelayTest {
+
+    private final ScriptedRelay relay = new ScriptedRelay();
+    private final TestClock clock = new TestClock();
+    private final List<AgentReport> reports = new CopyOnWriteArrayList<>();
+    private final TunnelAgent agent = new TunnelAgent(reports::add, relay, clock, new Random(42));
+    private long generation;
+
+    @Test
+    void connectsBindsEveryForwardAndReportsThePortsTheRelayListensOn() {
+        agent.apply(config(spec(5, 30, forward("ssh", 4022), forward("web", 0))));
+        agent.runOnce();
+
+        AgentReport report = agent.report();
+        assertThat(report.connected()).isTrue();
+        assertThat(report.reason()).isEqualTo(Reasons.CONNECTED);
+        assertThat(report.fingerprint()).isEqualTo(ScriptedRelay.HOST_KEY.fingerprint());
+        assertThat(report.forwards()).extracting(ForwardReport::name, ForwardReport::state, ForwardReport::remotePort)
+                .containsExactly(tuple("ssh", ForwardState.Bound, 4022),
+                        tuple("web", ForwardState.Bound,
+                                ScriptedRelay.FIRST_ALLOCATED_PORT));
+        assertThat(relay.logins).isEqualTo(1);
+    }
+
+    @Test
+    void aLostSessionIsReportedAtOnceAndReopenedOnlyAfterItsBackoff() {
+        agent.apply(config(spec(1, 30, forward("ssh", 4022))));
+        agent.runOnce();
+        relay.session(0).die();
+
+        agent.runOnce();
+        assertThat(agent.report().connected()).isFalse();
+        assertThat(agent.report().reason()).isEqualTo(Reasons.RELAY_UNREACHABLE);
+        assertThat(agent.report().forwards()).extracting(ForwardReport::state).containsExactly(ForwardState.Pending);
+
+        clock.advance(Duration.ofMillis(400)); // the first backoff is drawn from 0.5-1 s (min 1 s)
+        agent.runOnce();
+        assertThat(relay.logins).as("no login before the backoff ends").isEqualTo(1);
+
+        clock.advance(Duration.ofMillis(700));
+        agent.runOnce();
+        assertThat(relay.logins).isEqualTo(2);
+        assertThat(relay.session(1).bound).containsExactly("ssh");
+        assertThat(agent.report().connected()).isTrue();
+        assertThat(agent.report().reconnects()).isEqualTo(1);
+    }
+
+    @Test
+    void aRelayThatRefusedConnectionsIsUsedAsSoonAsItAcceptsThemNotAtTheEndOfTheBackoff() {
+        agent.apply(config(spec(20, 60, forward("ssh", 4022))));
+        relay.failNextLogins(refused(), refused());
+        agent.runOnce();
+        clock.advance(Duration.ofSeconds(20));
+        agent.runOnce();
+        assertThat(relay.logins).isEqualTo(2); // the second backoff is 20-40 s from here
+
+        agent.runOnce();
+        assertThat(relay.logins).as("probes only, while the relay's host refuses").isEqualTo(2);
+        assertThat(relay.tcpProbes).isPositive();
+
+        relay.acceptsTcp = true;
+        agent.runOnce();
+        assertThat(relay.logins).isEqualTo(3);
+        assertThat(agent.report().connected()).isTrue();
+    }
+
+    @Test
+    void aFailureOnlyAChangeCanFixIsRetriedOnlyAfterAboutTheLongestBackoff() {
+        agent.apply(config(spec(1, 20, forward("ssh", 4022))));
+        relay.failNextLogins(new RelayFailure(Reasons.AUTHENTICATION_FAILED, "the relay refused the key", false, null));
+        agent.runOnce();
+        assertThat(agent.report().reason()).isEqualTo(Reasons.AUTHENTICATION_FAILED);
+
+        clock.advance(Duration.ofSeconds(14)); // the cap's upper quarter: 15-20 s
+        agent.runOnce();
+        assertThat(relay.logins).isEqualTo(1);
+
+        clock.advance(Duration.ofSeconds(6));
+        agent.runOnce();
+        assertThat(relay.logins).isEqualTo(2);
+        assertThat(agent.report().reason()).isEqualTo(Reasons.CONNECTED);
+    }
+
+    @Test
+    void aChangedForwardListTouchesOnlyTheForwardsThatChangedOnTheSameSession() {
+        agent.apply(config(spec(1, 30, forward("a", 4001), forward("b", 4002), forward("c", 4003))));
+        agent.runOnce();
+
+        agent.apply(config(spec(1, 30, forward("a", 4001), forward("b", 4012), forward("d", 4004))));
+        agent.runOnce();
+
+        ScriptedRelay.Session session = relay.session(0);
+        assertThat(relay.sessions).hasSize(1);
+        assertThat(session.cancelled).containsExactlyInAnyOrder("b", "c");
+        assertThat(session.bound).containsExactly("a", "b", "c", "b", "d");
+        assertThat(agent.report().forwards()).extracting(ForwardReport::name, ForwardReport::remotePort)
+                .containsExactly(tuple("a", 4001),
+                        tuple("b", 4012), tuple("d", 4004));
+    }
+
+    @Test
+    void aChangedRelayOpensANewSessionAtOnceAndClosesTheOld() {
+        ReverseTunnelSpec spec = spec(5, 30, forward("ssh", 4022));
+        agent.apply(config(spec));
+        agent.runOnce();
+
+        ReverseTunnelSpec moved = spec(5, 30, forward("ssh", 4022));
+        moved.getRelay().setHost("relay-2.example");
+        agent.apply(config(moved));
+        agent.runOnce();
+
+        assertThat(relay.session(0).closed()).isTrue();
+        assertThat(relay.sessions).hasSize(2);
+        assertThat(relay.session(1).bound).containsExactly("ssh");
+        assertThat(agent.report().reconnects()).isEqualTo(1);
+    }
+
+    @Test
+    void aForwardTheSessionKeepsRefusingIsBoundOnASideSessionOnceTheRelayHasItsLine() {
+        relay.refuseListensOn(4002);
+        agent.apply(config(spec(1, 30, forward("a", 4001), forward("b", 4002))));
+        agent.runOnce();
+        assertThat(forwardReport("b").reason()).isEqualTo(Reasons.AUTHORIZED_KEY_OUTDATED);
+        assertThat(forwardReport("a").state()).isEqualTo(ForwardState.Bound);
+
+        relay.refuseListensOn(); // the relay's owner installs the tunnel's new line
+        clock.advance(Duration.ofSeconds(2));
+        agent.runOnce();
+
+        assertThat(relay.sessions).as("the first session, and a side session for b").hasSize(2);
+        assertThat(relay.session(0).bound).containsExactly("a");
+        assertThat(relay.session(1).bound).containsExactly("b");
+        assertThat(forwardReport("b").state()).isEqualTo(ForwardState.Bound);
+
+        relay.session(1).die(); // b is tried on the first session again, refused there, then on a new side session
+        agent.runOnce();
+        clock.advance(Duration.ofSeconds(2));
+        agent.runOnce();
+        assertThat(relay.sessions).as("b bound again on a side session of its own").hasSize(3);
+        assertThat(relay.session(2).bound).containsExactly("b");
+        assertThat(relay.session(0).cancelled).isEmpty();
+        assertThat(relay.session(0).closed()).isFalse();
+    }
+
+    @Test
+    void aPortThatListenedBeforeAndIsRefusedNowIsReportedBusyNotAsAnOutdatedLine() {
+        agent.apply(config(spec(1, 30, forward("a", 4001))));
+        agent.runOnce();
+        relay.refuseListensOn(4001);
+        relay.session(0).die();
+        clock.advance(Duration.ofSeconds(1));
+        agent.runOnce();
+        clock.advance(Duration.ofSeconds(1));
+        agent.runOnce();
+
+        assertThat(relay.sessions).hasSize(2);
+        assertThat(forwardReport("a").reason()).isEqualTo(Reasons.FORWARD_REFUSED);
+    }
+
+    @Test
+    void anUnexpectedFailureIsReportedAsTheAgentsOwnAndTheAgentStartsOverWithAFreshSession() {
+        relay.nextBindBug = new IllegalStateException("a bug in the agent");
+        agent.apply(config(spec(1, 10, forward("ssh", 4022))));
+        agent.runOnce();
+
+        assertThat(agent.report().reason()).isEqualTo(Reasons.AGENT_FAILED);
+        assertThat(agent.report().message()).contains("IllegalStateException", "a bug in the agent");
+        assertThat(relay.session(0).closed()).isTrue();
+
+        clock.advance(Duration.ofSeconds(10));
+        agent.runOnce();
+        assertThat(relay.session(1).bound).containsExactly("ssh");
+        assertThat(agent.report().reason()).isEqualTo(Reasons.CONNECTED);
+    }
+
+    @Test
+    void aRelayThatRunsCommandsForTheKeyIsReported() {
+        relay.runsCommands = true;
+        agent.apply(config(spec(1, 30, forward("ssh", 4022))));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            agent.runOnce(); // the check runs beside the loop; its answer shows in the next report
+            assertThat(agent.report().relayRunsCommands()).isTrue();
+        });
+    }
+
+    @Test
+    void stoppingTheAgentCancelsItsForwardsAndClosesTheSession() {
+        agent.apply(config(spec(1, 30, forward("a", 4001), forward("b", 4002))));
+        agent.start();
+        await().atMost(Duration.ofSeconds(5)).until(() -> agent.report() != null && agent.report().allForwardsBound());
+
+        agent.close();
+
+        assertThat(relay.session(0).cancelled).containsExactlyInAnyOrder("a", "b");
+        assertThat(relay.session(0).closed()).isTrue();
+        assertThat(agent.isRunning()).isFalse();
+        assertThat(agent.report().message()).isEqualTo("the agent stopped");
+    }
+
+    private ForwardReport forwardReport(String name) {
+        return agent.report().forwards().stream().filter(f -> f.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static RelayFailure refused() {
+        return new RelayFailure(Reasons.RELAY_UNREACHABLE, "connection refused", true, null, true);
+    }
+
+    private TunnelConfig config(ReverseTunnelSpec spec) {
+        return new TunnelConfig(++generation, spec,
+                Identity.of("test", "not read by a scripted relay".getBytes(StandardCharsets.US_ASCII)), null);
+    }
+
+    private static ForwardSpec forward(String name, int remotePort) {
+        return new ForwardSpec(name, new RemoteEndpoint(RemoteEndpoint.LOOPBACK, remotePort),
+                new TargetEndpoint("127.0.0.1", 22));
+    }
+
+    private static ReverseTunnelSpec spec(int minBackoffSeconds, int maxBackoffSeconds, ForwardSpec... forwards) {
+        ReverseTunnelSpec spec = new ReverseTunnelSpec();
+        spec.getRelay().setHost("relay.example");
+        spec.getRelay().setUser("tunnel");
+        spec.getReconnect().setMinBackoffSeconds(minBackoffSeconds);
+        spec.getReconnect().setMaxBackoffSeconds(maxBackoffSeconds);
+        spec.setForwards(new ArrayList<>(List.of(forwards)));
+        return spec;
+    }
+
+    /** A clock that moves only when the test says. */
+    private static final class TestClock extends Clock {
+        private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+        void advance(Duration by) {
+            now = now.plus(by);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+    }
+}
