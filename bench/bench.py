@@ -349,25 +349,66 @@ def pct(samples, p):
 
 # ------------------------------------------------------------------------------------------------ comparisons
 
-WARMUP_ROUNDS = 2
+MIN_WARMUP_ROUNDS = 2
+MAX_WARMUP_ROUNDS = 12
+# The JIT has settled when its compiler threads took less than this share of the JVM's CPU in the last warm-up round.
+JIT_SETTLED_SHARE = 0.03
 
 
-def compare(rounds, variants, measure):
+class JitActivity:
     """
-    variants: {name: port}; measure(port) -> number. Interleaved; returns {name: [per-round values]}. First
-    WARMUP_ROUNDS rounds of each variant that are not counted: a fresh JVM's first seconds are its JIT compiling the
-    data path, not what a tunnel that has run for a minute does, and ssh has nothing to warm. On the 2-core machine
-    one 3-s round was not enough: the first round after it still measured a fifth of the later ones (the compiler
-    threads share the cores with the traffic).
+    The share of a JVM's CPU its JIT compiler threads took since the last look (Linux names them "C2 CompilerThre",
+    "C1 CompilerThre" in /proc/<pid>/task/*/comm). A tunnel that has run for a minute runs compiled code; an agent
+    measured while C2 still compiles its data path is measured in its first seconds. On the 2-core machine C2 took a
+    fifth of the agent's CPU for the first 20 s of bulk traffic and was done after about 50 s.
     """
-    for _ in range(WARMUP_ROUNDS):
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.last = self.ticks()
+
+    def ticks(self):
+        compiler = total = 0
+        for pid in self.pids():
+            for task in Path(f"/proc/{pid}/task").glob("*"):
+                try:
+                    name = (task / "comm").read_text().strip()
+                    fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                except (FileNotFoundError, ProcessLookupError):
+                    continue
+                used = int(fields[11]) + int(fields[12])
+                total += used
+                if "CompilerThre" in name:
+                    compiler += used
+        return compiler, total
+
+    def settled(self):
+        now = self.ticks()
+        compiler, total = now[0] - self.last[0], now[1] - self.last[1]
+        self.last = now
+        return total > 0 and compiler / total < JIT_SETTLED_SHARE
+
+
+def compare(rounds, variants, measure, jvms=(), max_warmup=MAX_WARMUP_ROUNDS):
+    """
+    variants: {name: port}; measure(port) -> number; jvms: the JitActivity of each JVM among the variants.
+    Interleaved; returns ({name: [per-round values]}, warm-up rounds). Rounds of every variant are run and not counted
+    until each JVM's JIT has settled (at least MIN_WARMUP_ROUNDS, at most max_warmup): what is measured is a
+    tunnel that has run for a while, and ssh has nothing to warm. A fixed two rounds were not enough on 2 cores.
+    """
+    warmup = 0
+    while warmup < max_warmup:
         for port in variants.values():
             measure(port)
+        warmup += 1
+        settled = [jvm.settled() for jvm in jvms]  # every JVM looked at each round, so each look covers one round
+        if warmup >= min(MIN_WARMUP_ROUNDS, max_warmup) and all(settled):
+            break
     values = {name: [] for name in variants}
     for _ in range(rounds):
         for name, port in variants.items():
             values[name].append(measure(port))
-    return values
+    return values, warmup
 
 
 def ratios(values, against, higher_is_better):
@@ -396,8 +437,9 @@ def run_speed(args, work, relay, key, results):
         if "throughput" in args.only:
             ports = {"direct": iperf, **{f.name: f.port for f in forwarders}}
             for direction, reverse in (("to_target", False), ("from_target", True)):
-                values = compare(args.rounds, ports, lambda p: throughput(p, reverse, args.seconds))
-                results[f"throughput_{direction}_mib_s"] = summarize(values, higher_is_better=True)
+                values, warmup = compare(args.rounds, ports, lambda p: throughput(p, reverse, args.seconds),
+                                         [JitActivity(jumpgate.pids)], args.max_warmup)
+                results[f"throughput_{direction}_mib_s"] = summarize(values, higher_is_better=True, warmup=warmup)
             time.sleep(args.settle)
             results["memory"]["jumpgate_loaded_rss_mib"] = rss_kib(jumpgate.pids()) / 1024
         if "latency" in args.only:
@@ -411,8 +453,9 @@ def run_speed(args, work, relay, key, results):
                 "p99": statistics.median(pct(r, 99) for r in runs),
                 "share_over_30ms": statistics.median(sum(1 for x in r if x > 30) / len(r) for r in runs),
             } for name, runs in per_variant.items()}
-            rt = compare(args.rounds, ports, lambda p: pct(round_trips(p, 300), 50))
-            results["round_trip_p50_ms"] = summarize(rt, higher_is_better=False)
+            rt, warmup = compare(args.rounds, ports, lambda p: pct(round_trips(p, 300), 50),
+                                 [JitActivity(echo_forwarders[1].pids)], args.max_warmup)
+            results["round_trip_p50_ms"] = summarize(rt, higher_is_better=False, warmup=warmup)
         if "memory" in args.only:
             ssh = OpenSsh(work, relay, key, echo.port)
             auto = Autossh(work, relay, key, echo.port, tuned=False, echo_port=echo.port)
@@ -470,8 +513,9 @@ def run_wan(args, work, relay, key, results):
                     f.wait_bound(60)
                 ports = {"line": alone.port, **{f.name: f.port for f in forwarders}}
                 for direction, reverse in (("relay_to_target", False), ("target_to_relay", True)):
-                    values = compare(args.rounds, ports, lambda p: throughput(p, reverse, args.seconds))
-                    out[f"{delay}ms_{direction}_mib_s"] = summarize(values, higher_is_better=True)
+                    values, warmup = compare(args.rounds, ports, lambda p: throughput(p, reverse, args.seconds),
+                                             [JitActivity(forwarders[1].pids)], args.max_warmup)
+                    out[f"{delay}ms_{direction}_mib_s"] = summarize(values, higher_is_better=True, warmup=warmup)
             finally:
                 for f in forwarders:
                     f.stop()
@@ -482,10 +526,10 @@ def run_wan(args, work, relay, key, results):
     results["wan"] = out
 
 
-def summarize(values, higher_is_better):
+def summarize(values, higher_is_better, warmup):
     return {"median": {n: statistics.median(v) for n, v in values.items()},
             "ratio_to_openssh": ratios(values, "openssh", higher_is_better),
-            "rounds": values}
+            "rounds": values, "warmup_rounds": warmup}
 
 
 def run_recovery(args, work, relay, key, results):
@@ -694,7 +738,8 @@ def table(results):
     for key, unit in (("throughput_to_target_mib_s", "MiB/s"), ("throughput_from_target_mib_s", "MiB/s"),
                       ("round_trip_p50_ms", "ms")):
         if key in results:
-            lines.append(f"\n{key} ({unit}; ratio = median of per-round ratios, >1 is better than OpenSSH)")
+            lines.append(f"\n{key} ({unit}; ratio = median of per-round ratios, >1 is better than OpenSSH; after "
+                         f"{results[key]['warmup_rounds']} unmeasured rounds while the agent's JIT compiled)")
             row("variant", "median", "ratio to openssh")
             row("---", "---", "---")
             for name, value in results[key]["median"].items():
@@ -736,12 +781,12 @@ def table(results):
     if "wan" in results:
         lines.append("\nthrough a delay line between forwarder and relay: bulk MiB/s at the receiver (ratio = median of "
                      "per-round ratios to openssh; line = iperf3 through the delay line alone)")
-        row("one-way delay, direction", "line", "openssh", "jumpgate", "jumpgate / openssh")
-        row(*["---"] * 5)
+        row("one-way delay, direction", "line", "openssh", "jumpgate", "jumpgate / openssh", "warm-up rounds")
+        row(*["---"] * 6)
         for key, r in results["wan"].items():
             m = r["median"]
             row(key.replace("_mib_s", "").replace("_", " "), f"{m['line']:.1f}", f"{m['openssh']:.2f}",
-                f"{m['jumpgate']:.2f}", f"{r['ratio_to_openssh']['jumpgate']:.2f}")
+                f"{m['jumpgate']:.2f}", f"{r['ratio_to_openssh']['jumpgate']:.2f}", r["warmup_rounds"])
     if "memory" in results:
         lines.append("\nmemory (RSS, MiB)")
         row("what", "MiB")
@@ -763,12 +808,14 @@ def main():
     parser.add_argument("--recovery-rounds", type=int, default=3)
     parser.add_argument("--only", default="throughput,latency,recovery,frozen,silent,memory,flood,stall,wan")
     parser.add_argument("--settle", type=float, default=10, help="seconds of quiet before each memory figure")
+    parser.add_argument("--max-warmup", type=int, default=MAX_WARMUP_ROUNDS,
+                        help="most unmeasured rounds per comparison while the agent's JIT compiles")
     parser.add_argument("--smoke", action="store_true",
                         help="CI's check that every comparison still runs: one short round each, figures not kept")
     args = parser.parse_args()
     if args.smoke:
         args.rounds, args.seconds, args.connections, args.outages, args.recovery_rounds = 1, 1, 20, [0.5], 1
-        args.settle, args.flood, args.stalled, args.delays = 0, 300, 20, [25]
+        args.settle, args.flood, args.stalled, args.delays, args.max_warmup = 0, 300, 20, [25], 1
         args.only = "throughput,latency,recovery,frozen,memory,flood,stall,wan"
     args.only = set(args.only.split(","))
     if args.only == {"controlplane"}:
@@ -786,7 +833,8 @@ def main():
                                "openssh": subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr.strip(),
                                "agent_java": AGENT_JAVA},
                    "cipher": CIPHER, "rounds": args.rounds,
-                   "warmup_rounds": WARMUP_ROUNDS}
+                   "warmup": {"min_rounds": MIN_WARMUP_ROUNDS, "max_rounds": args.max_warmup,
+                              "jit_settled_share": JIT_SETTLED_SHARE}}
         try:
             if args.only & {"throughput", "latency", "memory"}:
                 run_speed(args, work, relay, key, results)
