@@ -15,7 +15,11 @@ if [ "${JUMPGATE_MODE:-operator}" = agent ] || [ "$#" -gt 0 ]; then
   # at the address it was written for (ArchiveRelocationMode=0, Java 17's default): its read-only part then stays
   # clean pages of the file, one copy in the node's page cache for every agent pod. Java 20+ relocates it to a random
   # address by default, which rewrites and so copies every page into each JVM's own memory (28 MiB per agent,
-  # BENCHMARKS.md); where the address is taken, the JVM still relocates.
+  # BENCHMARKS.md); where the address is taken, the JVM still relocates. The price: the archived class metadata (and
+  # the class space next to it) sits at the same known address in every agent, as on Java 17, instead of a random
+  # one; that only matters to an attacker who already has a memory-corruption bug in the JVM. To keep the random
+  # address, set JAVA_OPTS_APPEND=-XX:ArchiveRelocationMode=1 (later flags win). UnlockDiagnosticVMOptions is needed
+  # for the flag; it unlocks no behaviour by itself.
   cds=
   if [ -f "$home/agent.jsa" ]; then
     cds="-XX:SharedArchiveFile=$home/agent.jsa -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"

@@ -34,8 +34,8 @@ import java.util.concurrent.locks.ReadWriteLock;
  * ({@link #sendWindowAdjust}), for bytes its target accepted.
  * </ul>
  *
- * <p>Every member relied on is looked up once; if a JSch upgrade changed one, {@link #check()} says which at the
- * agent's start instead of a silent fallback (JschChannelsTest pins the version this was read from).
+ * <p>Every member relied on is looked up once; if a JSch upgrade changed one, {@link #check()} says which when the
+ * agent is created ({@link JschRelaySession#connector}) instead of a silent fallback (JschChannelsTest pins the version this was read from).
  */
 final class JschChannels {
 

@@ -48,7 +48,7 @@ import org.jboss.logging.Logger;
 public final class TunnelAgent implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(TunnelAgent.class);
-    /** How often a quiet agent looks at its session: JSch has no callback for a dead connection. */
+    /** How often a quiet agent looks at its session: a RelaySession tells that it ended only when asked. */
     private static final Duration LIVENESS_POLL = Duration.ofMillis(200);
     /**
      * While the relay's host refuses connections (its sshd is down), a TCP probe this often tells when it is back,
@@ -97,6 +97,8 @@ public final class TunnelAgent implements AutoCloseable {
     /** Per forward, the count of connections refused at its cap that reports show, and since when. */
     private final Map<String, RefusedShown> refusedShown = new LinkedHashMap<>();
     private TunnelConfig sessionConfig;
+    /** The config of the latest session or attempt: a change of relay, key or keepalive is tried at once. */
+    private TunnelConfig attemptedConfig;
     private Instant connectedAt;
     private Backoff connectBackoff;
     private ReconnectSpecKey backoffFor;
@@ -191,9 +193,12 @@ public final class TunnelAgent implements AutoCloseable {
     /**
      * One pass of the agent's loop: looks at the session, connects or reconnects when it is time, brings the forwards
      * in line with the config, and reports what changed. Returns how long the loop may wait before the next pass.
-     * Package-private so that tests can drive the loop on their own thread and clock.
+     * Package-private so that tests can drive the loop on their own thread and clock, on an agent never started.
      */
     Duration runOnce() {
+        if (thread.isAlive() && Thread.currentThread() != thread) {
+            throw new IllegalStateException("the agent's own thread runs its loop");
+        }
         Duration wait;
         try {
             wait = step();
@@ -225,6 +230,11 @@ public final class TunnelAgent implements AutoCloseable {
         } else if (session != null && !sessionConfig.sameConnectionAs(config)) {
             LOG.info("relay, key or keepalive changed: reconnecting");
             dropSession();
+            connectBackoff = null;
+            nextConnectAttempt = now;
+        }
+        if (session == null && attemptedConfig != null && !attemptedConfig.sameConnectionAs(config)) {
+            LOG.info("relay, key or keepalive changed since the last attempt: connecting now");
             connectBackoff = null;
             nextConnectAttempt = now;
         }
@@ -276,6 +286,7 @@ public final class TunnelAgent implements AutoCloseable {
     }
 
     private boolean connect(TunnelConfig config) {
+        attemptedConfig = config;
         try {
             RelaySession opened = relay.open(config, config.hostKeyPins(acceptedHostKey));
             session = opened;

@@ -26,6 +26,8 @@ final class ScriptedRelay implements RelayConnector {
     private final Deque<RelayFailure> nextLogins = new ArrayDeque<>();
     private final Set<Integer> refusedPorts = new HashSet<>();
     final List<Session> sessions = new CopyOnWriteArrayList<>();
+    /** The host keys the agent required at each login, failed ones included. */
+    final List<List<String>> pinsAtLogin = new CopyOnWriteArrayList<>();
     /** Every login tried, failed ones included. */
     int logins;
     int tcpProbes;
@@ -52,6 +54,7 @@ final class ScriptedRelay implements RelayConnector {
     @Override
     public RelaySession open(TunnelConfig config, List<String> pins) throws RelayFailure {
         logins++;
+        pinsAtLogin.add(List.copyOf(pins));
         RelayFailure failure = nextLogins.poll();
         if (failure != null) {
             throw failure;
@@ -73,6 +76,7 @@ final class ScriptedRelay implements RelayConnector {
         final List<String> bound = new CopyOnWriteArrayList<>();
         final List<String> cancelled = new CopyOnWriteArrayList<>();
         private volatile boolean up = true;
+        private volatile boolean closedByAgent;
         private int nextAllocated = FIRST_ALLOCATED_PORT;
 
         Session(Set<Integer> refusedAtLogin) {
@@ -84,8 +88,9 @@ final class ScriptedRelay implements RelayConnector {
             up = false;
         }
 
-        boolean closed() {
-            return !up;
+        /** Whether the agent closed the session (a lost one too: it must let go of it). */
+        boolean closedByAgent() {
+            return closedByAgent;
         }
 
         @Override
@@ -126,6 +131,7 @@ final class ScriptedRelay implements RelayConnector {
         @Override
         public void close() {
             up = false;
+            closedByAgent = true;
         }
     }
 }

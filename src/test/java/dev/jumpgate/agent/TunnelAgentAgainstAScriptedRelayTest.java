@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
@@ -63,13 +64,14 @@ class TunnelAgentAgainstAScriptedRelayTest {
         assertThat(agent.report().reason()).isEqualTo(Reasons.RELAY_UNREACHABLE);
         assertThat(agent.report().forwards()).extracting(ForwardReport::state).containsExactly(ForwardState.Pending);
 
-        clock.advance(Duration.ofMillis(400)); // the first backoff is drawn from 0.5-1 s (min 1 s)
+        clock.advance(Duration.ofMillis(400)); // the first backoff is drawn from 0.5-1 s (minBackoffSeconds 1)
         agent.runOnce();
         assertThat(relay.logins).as("no login before the backoff ends").isEqualTo(1);
 
         clock.advance(Duration.ofMillis(700));
         agent.runOnce();
         assertThat(relay.logins).isEqualTo(2);
+        assertThat(relay.session(0).closedByAgent()).as("the lost session let go of").isTrue();
         assertThat(relay.session(1).bound).containsExactly("ssh");
         assertThat(agent.report().connected()).isTrue();
         assertThat(agent.report().reconnects()).isEqualTo(1);
@@ -80,7 +82,7 @@ class TunnelAgentAgainstAScriptedRelayTest {
         agent.apply(config(spec(20, 60, forward("ssh", 4022))));
         relay.failNextLogins(refused(), refused());
         agent.runOnce();
-        clock.advance(Duration.ofSeconds(20));
+        clock.advance(Duration.ofSeconds(20).plusMillis(1));
         agent.runOnce();
         assertThat(relay.logins).isEqualTo(2); // the second backoff is 20-40 s from here
 
@@ -105,7 +107,7 @@ class TunnelAgentAgainstAScriptedRelayTest {
         agent.runOnce();
         assertThat(relay.logins).isEqualTo(1);
 
-        clock.advance(Duration.ofSeconds(6));
+        clock.advance(Duration.ofSeconds(6).plusMillis(1));
         agent.runOnce();
         assertThat(relay.logins).isEqualTo(2);
         assertThat(agent.report().reason()).isEqualTo(Reasons.CONNECTED);
@@ -139,7 +141,7 @@ class TunnelAgentAgainstAScriptedRelayTest {
         agent.apply(config(moved));
         agent.runOnce();
 
-        assertThat(relay.session(0).closed()).isTrue();
+        assertThat(relay.session(0).closedByAgent()).isTrue();
         assertThat(relay.sessions).hasSize(2);
         assertThat(relay.session(1).bound).containsExactly("ssh");
         assertThat(agent.report().reconnects()).isEqualTo(1);
@@ -168,8 +170,9 @@ class TunnelAgentAgainstAScriptedRelayTest {
         agent.runOnce();
         assertThat(relay.sessions).as("b bound again on a side session of its own").hasSize(3);
         assertThat(relay.session(2).bound).containsExactly("b");
+        assertThat(relay.session(1).closedByAgent()).as("the lost side session let go of").isTrue();
         assertThat(relay.session(0).cancelled).isEmpty();
-        assertThat(relay.session(0).closed()).isFalse();
+        assertThat(relay.session(0).closedByAgent()).isFalse();
     }
 
     @Test
@@ -195,9 +198,11 @@ class TunnelAgentAgainstAScriptedRelayTest {
 
         assertThat(agent.report().reason()).isEqualTo(Reasons.AGENT_FAILED);
         assertThat(agent.report().message()).contains("IllegalStateException", "a bug in the agent");
-        assertThat(relay.session(0).closed()).isTrue();
+        assertThat(agent.report().connected()).isFalse();
+        assertThat(agent.report().forwards()).extracting(ForwardReport::state).containsExactly(ForwardState.Pending);
+        assertThat(relay.session(0).closedByAgent()).isTrue();
 
-        clock.advance(Duration.ofSeconds(10));
+        clock.advance(Duration.ofSeconds(10).plusMillis(1));
         agent.runOnce();
         assertThat(relay.session(1).bound).containsExactly("ssh");
         assertThat(agent.report().reason()).isEqualTo(Reasons.CONNECTED);
@@ -207,10 +212,98 @@ class TunnelAgentAgainstAScriptedRelayTest {
     void aRelayThatRunsCommandsForTheKeyIsReported() {
         relay.runsCommands = true;
         agent.apply(config(spec(1, 30, forward("ssh", 4022))));
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(5)).pollInSameThread().untilAsserted(() -> {
             agent.runOnce(); // the check runs beside the loop; its answer shows in the next report
             assertThat(agent.report().relayRunsCommands()).isTrue();
         });
+    }
+
+    @Test
+    void eachFailureInARowWaitsTwiceAsLongAndASessionThatHeldStartsAgainFromTheMinimum() {
+        agent.apply(config(spec(1, 60, forward("ssh", 4022))));
+        relay.failNextLogins(unreachable(), unreachable(), unreachable());
+        List<Duration> waits = new ArrayList<>();
+        Instant failedAt = clock.instant();
+        while (relay.logins < 4) {
+            agent.runOnce();
+            if (relay.logins > waits.size() + 1) {
+                waits.add(Duration.between(failedAt, clock.instant()));
+                failedAt = clock.instant();
+            }
+            clock.advance(Duration.ofMillis(100));
+        }
+        // 0.5-1 s, 1-2 s, 2-4 s (equal jitter), to the 100 ms this loop steps by
+        assertThat(waits).hasSize(3);
+        assertThat(waits.get(0)).isBetween(Duration.ofMillis(500), Duration.ofMillis(1100));
+        assertThat(waits.get(1)).isBetween(Duration.ofMillis(1000), Duration.ofMillis(2100));
+        assertThat(waits.get(2)).isBetween(Duration.ofMillis(2000), Duration.ofMillis(4100));
+        assertThat(relay.tcpProbes).as("no TCP probes: the relay's host did not refuse, it was unreachable").isZero();
+
+        clock.advance(Duration.ofSeconds(10)); // the session holds: the relay is healthy again
+        agent.runOnce();
+        relay.session(0).die();
+        agent.runOnce();
+        clock.advance(Duration.ofMillis(1001));
+        agent.runOnce();
+        assertThat(relay.logins).as("back to the minimum backoff after a session that held").isEqualTo(5);
+    }
+
+    @Test
+    void aConfigFixedDuringALongBackoffIsTriedAtOnce() {
+        ReverseTunnelSpec wrongUser = spec(30, 300, forward("ssh", 4022));
+        relay.failNextLogins(new RelayFailure(Reasons.AUTHENTICATION_FAILED, "the relay refused the key", false, null));
+        agent.apply(config(wrongUser));
+        agent.runOnce();
+        assertThat(relay.logins).isEqualTo(1);
+
+        ReverseTunnelSpec fixed = spec(30, 300, forward("ssh", 4022));
+        fixed.getRelay().setUser("tunnel-fixed");
+        agent.apply(config(fixed));
+        agent.runOnce();
+
+        assertThat(relay.logins).as("no wait of minutes for a config that changed").isEqualTo(2);
+        assertThat(agent.report().reason()).isEqualTo(Reasons.CONNECTED);
+    }
+
+    @Test
+    void aHostKeyTrustedOnFirstUseIsRequiredAtEveryLaterLogin() {
+        ReverseTunnelSpec spec = spec(1, 30, forward("ssh", 4022));
+        spec.getRelay().setHostKeys(new ArrayList<>());
+        spec.getRelay().setHostKeyPolicy(HostKeyPolicy.AcceptNew);
+        agent.apply(config(spec));
+        agent.runOnce();
+        relay.session(0).die();
+        agent.runOnce();
+        clock.advance(Duration.ofSeconds(1).plusMillis(1));
+        agent.runOnce();
+
+        assertThat(relay.pinsAtLogin).containsExactly(List.of(), List.of(ScriptedRelay.HOST_KEY.toKeyString()));
+    }
+
+    @Test
+    void aSideSessionThatCannotBeOpenedLeavesTheForwardRefusedAndTheOthersBound() {
+        relay.refuseListensOn(4002);
+        agent.apply(config(spec(1, 30, forward("a", 4001), forward("b", 4002))));
+        agent.runOnce();
+        relay.failNextLogins(unreachable());
+        clock.advance(Duration.ofSeconds(2));
+        agent.runOnce();
+
+        assertThat(relay.logins).as("the side session was tried").isEqualTo(2);
+        assertThat(forwardReport("b").state()).isEqualTo(ForwardState.Failed);
+        assertThat(forwardReport("a").state()).isEqualTo(ForwardState.Bound);
+        assertThat(agent.report().connected()).isTrue();
+    }
+
+    @Test
+    void theLoopCannotBeDrivenFromOutsideOnceTheAgentRunsIt() {
+        agent.apply(config(spec(1, 30, forward("ssh", 4022))));
+        agent.start();
+        try {
+            org.assertj.core.api.Assertions.assertThatThrownBy(agent::runOnce).isInstanceOf(IllegalStateException.class);
+        } finally {
+            agent.close();
+        }
     }
 
     @Test
@@ -222,13 +315,17 @@ class TunnelAgentAgainstAScriptedRelayTest {
         agent.close();
 
         assertThat(relay.session(0).cancelled).containsExactlyInAnyOrder("a", "b");
-        assertThat(relay.session(0).closed()).isTrue();
+        assertThat(relay.session(0).closedByAgent()).isTrue();
         assertThat(agent.isRunning()).isFalse();
         assertThat(agent.report().message()).isEqualTo("the agent stopped");
     }
 
     private ForwardReport forwardReport(String name) {
         return agent.report().forwards().stream().filter(f -> f.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static RelayFailure unreachable() {
+        return new RelayFailure(Reasons.RELAY_UNREACHABLE, "connection timed out", true, null, false);
     }
 
     private static RelayFailure refused() {
