@@ -3,6 +3,7 @@ package dev.jumpgate.agent;
 import com.jcraft.jsch.Session;
 import java.lang.reflect.Method;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
 
 /**
@@ -10,6 +11,13 @@ import org.jboss.logging.Logger;
  * the connection is open) and the agent's own (one per connection writing to its target, from its first data). On a
  * Java 24+ runtime (the image's is 25) they are virtual threads, so that a forward holding thousands of connections
  * costs a few kilobytes of heap each instead of a kernel thread and its stack each; before, platform threads.
+ *
+ * <p>Except the first {@link #PLATFORM_CONNECTIONS} connections open at once: their library threads (each reads its
+ * target and sends to the relay) are platform threads. A virtual thread whose read finds the socket empty parks
+ * through the JDK's poller (epoll re-armed, a wake-up and a hand-over to a carrier thread per packet) where a platform
+ * thread just sleeps in read(2): a bulk download through the agent cost 2.5-2.9 ms of CPU per MiB on virtual threads
+ * and 1.6-1.9 on platform threads (BENCHMARKS.md). A few busy connections get the cheap path; a flood of thousands
+ * still costs kilobytes each. The session's own thread (one per session) is always a platform thread.
  *
  * <p>Why not from Java 21, where virtual threads arrived: the library waits for the relay's window with
  * {@code Object.wait} inside {@code synchronized}, and until Java 24 (JEP 491) that pins the carrier thread. A few
@@ -20,6 +28,9 @@ final class SshThreads {
 
     private static final Logger LOG = Logger.getLogger(SshThreads.class);
     private static final ThreadFactory FACTORY = virtualThreads();
+    /** Connections open at once whose library thread is a platform thread; the ones beyond run on virtual threads. */
+    static final int PLATFORM_CONNECTIONS = 32;
+    private static final AtomicInteger PLATFORM_CONNECTIONS_IN_USE = new AtomicInteger();
     /** The connection being opened on this (channel) thread, for its target socket to adopt. */
     private static final ThreadLocal<ForwardedChannel> OPENING = new ThreadLocal<>();
 
@@ -40,10 +51,10 @@ final class SshThreads {
                 LOG.errorf("a forwarded connection's window could not be taken over: %s", e);
             }
             if (opening == null) {
-                return FACTORY.newThread(task);
+                return PlatformThreads.INSTANCE.newThread(task); // the session's reader, or an exec channel's
             }
             ForwardedChannel claimed = opening;
-            return FACTORY.newThread(() -> {
+            return connectionThread(() -> {
                 OPENING.set(claimed);
                 try {
                     task.run();
@@ -53,6 +64,32 @@ final class SshThreads {
                 }
             });
         };
+    }
+
+    /**
+     * A platform thread while fewer than {@link #PLATFORM_CONNECTIONS} connections hold one, else one of
+     * {@link #FACTORY}'s. The place is taken when the thread is made (the library starts it at once) and given back
+     * when its task ends.
+     */
+    static Thread connectionThread(Runnable task) {
+        if (!virtual() || PLATFORM_CONNECTIONS_IN_USE.incrementAndGet() > PLATFORM_CONNECTIONS) {
+            if (virtual()) {
+                PLATFORM_CONNECTIONS_IN_USE.decrementAndGet();
+            }
+            return FACTORY.newThread(task);
+        }
+        return PlatformThreads.INSTANCE.newThread(() -> {
+            try {
+                task.run();
+            } finally {
+                PLATFORM_CONNECTIONS_IN_USE.decrementAndGet();
+            }
+        });
+    }
+
+    /** How many connections hold a platform thread now, for tests. */
+    static int platformConnectionsInUse() {
+        return PLATFORM_CONNECTIONS_IN_USE.get();
     }
 
     /** The connection being opened on this (channel) thread; null on any other thread. */
