@@ -35,7 +35,8 @@ import java.util.concurrent.locks.ReadWriteLock;
  * </ul>
  *
  * <p>Every member relied on is looked up once; if a JSch upgrade changed one, {@link #check()} says which when the
- * agent is created ({@link JschRelaySession#connector}) instead of a silent fallback (JschChannelsTest pins the version this was read from).
+ * agent is created ({@link JschRelaySession#connector}) instead of a silent fallback (JschChannelsTest pins the
+ * version this was read from).
  */
 final class JschChannels {
 

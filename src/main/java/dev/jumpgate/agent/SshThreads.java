@@ -72,10 +72,11 @@ final class SshThreads {
      * when its task ends.
      */
     static Thread connectionThread(Runnable task) {
-        if (!virtual() || PLATFORM_CONNECTIONS_IN_USE.incrementAndGet() > PLATFORM_CONNECTIONS) {
-            if (virtual()) {
-                PLATFORM_CONNECTIONS_IN_USE.decrementAndGet();
-            }
+        if (!virtual()) {
+            return FACTORY.newThread(task); // platform threads for every connection anyway
+        }
+        if (PLATFORM_CONNECTIONS_IN_USE.incrementAndGet() > PLATFORM_CONNECTIONS) {
+            PLATFORM_CONNECTIONS_IN_USE.decrementAndGet();
             return FACTORY.newThread(task);
         }
         return PlatformThreads.INSTANCE.newThread(() -> {

@@ -96,8 +96,10 @@ public final class TunnelAgent implements AutoCloseable {
     private final Set<String> everBound = new HashSet<>();
     /** Per forward, the count of connections refused at its cap that reports show, and since when. */
     private final Map<String, RefusedShown> refusedShown = new LinkedHashMap<>();
-    private TunnelConfig sessionConfig;
-    /** The config of the latest session or attempt: a change of relay, key or keepalive is tried at once. */
+    /**
+     * The config of the latest attempt, and so of the session when there is one: a change of relay, key or
+     * keepalive opens a new session at once.
+     */
     private TunnelConfig attemptedConfig;
     private Instant connectedAt;
     private Backoff connectBackoff;
@@ -227,14 +229,13 @@ public final class TunnelAgent implements AutoCloseable {
             nextConnectAttempt = now.plus(connectBackoff().next());
             reason = Reasons.RELAY_UNREACHABLE;
             message = lastError + "; reconnecting";
-        } else if (session != null && !sessionConfig.sameConnectionAs(config)) {
-            LOG.info("relay, key or keepalive changed: reconnecting");
-            dropSession();
-            connectBackoff = null;
-            nextConnectAttempt = now;
         }
-        if (session == null && attemptedConfig != null && !attemptedConfig.sameConnectionAs(config)) {
-            LOG.info("relay, key or keepalive changed since the last attempt: connecting now");
+        if (attemptedConfig != null && !attemptedConfig.sameConnectionAs(config)) {
+            // Whether a session is up or the last attempt failed: the changed config is tried now, not after a backoff.
+            LOG.info("relay, key or keepalive changed: " + (session != null ? "reconnecting" : "connecting now"));
+            if (session != null) {
+                dropSession();
+            }
             connectBackoff = null;
             nextConnectAttempt = now;
         }
@@ -290,7 +291,6 @@ public final class TunnelAgent implements AutoCloseable {
         try {
             RelaySession opened = relay.open(config, config.hostKeyPins(acceptedHostKey));
             session = opened;
-            sessionConfig = config;
             connectedAt = clock.instant();
             hostKeySeen = opened.hostKey();
             if (config.trustsFirstUse() && acceptedHostKey == null && config.acceptedHostKey() == null) {
@@ -459,7 +459,6 @@ public final class TunnelAgent implements AutoCloseable {
         }
         keyCheck = null;
         session = null;
-        sessionConfig = null;
         connectedAt = null;
         slots.clear();
     }

@@ -1,6 +1,7 @@
 package dev.jumpgate.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
@@ -300,7 +301,7 @@ class TunnelAgentAgainstAScriptedRelayTest {
         agent.apply(config(spec(1, 30, forward("ssh", 4022))));
         agent.start();
         try {
-            org.assertj.core.api.Assertions.assertThatThrownBy(agent::runOnce).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(agent::runOnce).isInstanceOf(IllegalStateException.class);
         } finally {
             agent.close();
         }
