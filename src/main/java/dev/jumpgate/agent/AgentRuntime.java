@@ -1,6 +1,7 @@
 package dev.jumpgate.agent;
 
 import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.report.ForwardState;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -91,7 +92,27 @@ public final class AgentRuntime {
                     .register(registry);
             Gauge.builder("jumpgate.agent.forward.bound", this, r -> bound(name))
                     .tags(tags).description("1 while the relay listens for the forward").register(registry);
+            Gauge.builder("jumpgate.agent.forward.reachable", this, r -> r.reachable(name))
+                    .tags(tags).description("1 while the forward's last end-to-end check passed, 0 when it failed; "
+                            + "NaN before the first check or with the check off").register(registry);
+            Gauge.builder("jumpgate.agent.forward.check.latency", this,
+                            r -> r.traffic(name).checkLatencyMillis() / 1000.0)
+                    .tags(tags).baseUnit("seconds").description("round trip of the forward's last passed end-to-end "
+                            + "check: relay listen, agent, target's answer").register(registry);
+            FunctionCounter.builder("jumpgate.agent.forward.checks", this, r -> r.traffic(name).checksPassed())
+                    .tags(tags.and("result", "passed")).description("end-to-end checks of the forward")
+                    .register(registry);
+            FunctionCounter.builder("jumpgate.agent.forward.checks", this, r -> r.traffic(name).checksFailed())
+                    .tags(tags.and("result", "failed")).description("end-to-end checks of the forward")
+                    .register(registry);
         }
+    }
+
+    private double reachable(String forward) {
+        AgentReport r = report();
+        return r == null ? Double.NaN : r.forwards().stream()
+                .filter(f -> f.name().equals(forward) && f.state() == ForwardState.Bound && f.check() != null)
+                .mapToDouble(f -> f.check().reachable() ? 1 : 0).findFirst().orElse(Double.NaN);
     }
 
     /** Bytes carried through all forwards, both ways, since the agent started. */

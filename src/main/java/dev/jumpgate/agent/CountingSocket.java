@@ -60,15 +60,19 @@ final class CountingSocket extends Socket {
         if (channel == null) {
             throw new IOException("no forwarded connection is being opened on this thread");
         }
+        traffic.arrived();
         if (!traffic.reserve()) {
-            throw new IOException("the forward holds its cap of " + traffic.maxConnections()
+            IOException full = new IOException("the forward holds its cap of " + traffic.maxConnections()
                     + " connections, or the agent's forwards together hold their budget of " + traffic.connectionBudget());
+            traffic.targetFailed(full);
+            throw full;
         }
         CountingSocket socket;
         try {
             socket = TcpSockets.connect(new CountingSocket(traffic, onClose, channel), host, port, timeoutMillis);
         } catch (IOException | RuntimeException e) {
             traffic.release();
+            traffic.targetFailed(e);
             throw e;
         }
         channel.adopt();

@@ -13,6 +13,14 @@ public final class ForwardTraffic {
     private final AtomicLong waitingForTarget = new AtomicLong();
     private volatile int maxConnections = Integer.MAX_VALUE;
     private final ConnectionBudget budget;
+    /** What an end-to-end check waits to see happen: guarded by itself, as a check waits on it. */
+    private final Object arrivals = new Object();
+    private Sightings sightings = new Sightings(0, 0, 0, null);
+    private final AtomicLong checksPassed = new AtomicLong();
+    private final AtomicLong checksFailed = new AtomicLong();
+    /** 1 reachable, 0 not, -1 not checked; and the last passed check's round trip. */
+    private volatile int reachable = -1;
+    private volatile long checkLatencyMillis;
 
     /** Counters of a forward whose connections also count against the agent's budget for all its forwards. */
     ForwardTraffic(ConnectionBudget budget) {
@@ -54,6 +62,58 @@ public final class ForwardTraffic {
     /** A connection reached its target. */
     void opened() {
         connections.incrementAndGet();
+        see(s -> new Sightings(s.arrivals(), s.connected() + 1, s.failures(), s.lastFailure()));
+    }
+
+    /** The relay handed the agent a connection for this forward; {@link #opened} or {@link #targetFailed} follows. */
+    void arrived() {
+        see(s -> new Sightings(s.arrivals() + 1, s.connected(), s.failures(), s.lastFailure()));
+    }
+
+    /** A connection that arrived could not be given to the target: why, for the next check to tell. */
+    void targetFailed(Exception why) {
+        see(s -> new Sightings(s.arrivals(), s.connected(), s.failures() + 1, why));
+    }
+
+    private void see(java.util.function.UnaryOperator<Sightings> change) {
+        synchronized (arrivals) {
+            sightings = change.apply(sightings);
+            arrivals.notifyAll();
+        }
+    }
+
+    /** Counts of connections that arrived, reached their target, or failed to, since the agent started. */
+    record Sightings(long arrivals, long connected, long failures, Exception lastFailure) {
+    }
+
+    Sightings sightings() {
+        synchronized (arrivals) {
+            return sightings;
+        }
+    }
+
+    /**
+     * Waits until the sightings differ from {@code since} in a way {@code done} accepts, or until the deadline
+     * (System.nanoTime()); returns the sightings then.
+     */
+    Sightings awaitSightings(java.util.function.Predicate<Sightings> done, long deadlineNanos)
+            throws InterruptedException {
+        synchronized (arrivals) {
+            long left;
+            while (!done.test(sightings) && (left = deadlineNanos - System.nanoTime()) > 0) {
+                arrivals.wait(Math.max(1, left / 1_000_000));
+            }
+            return sightings;
+        }
+    }
+
+    /** The outcome of an end-to-end check of the forward, for metrics. */
+    void checked(boolean passed, long latencyMillis) {
+        (passed ? checksPassed : checksFailed).incrementAndGet();
+        reachable = passed ? 1 : 0;
+        if (passed) {
+            checkLatencyMillis = latencyMillis;
+        }
     }
 
     void sentToTarget(long bytes) {
@@ -77,6 +137,12 @@ public final class ForwardTraffic {
     /** Bytes from the relay the agent holds now for slow targets: at most each connection's window. */
     public long bytesWaitingForTargets() { return waitingForTarget.get(); }
     public int maxConnections() { return maxConnections; }
+    public long checksPassed() { return checksPassed.get(); }
+    public long checksFailed() { return checksFailed.get(); }
+    /** 1 when the last end-to-end check passed, 0 when it failed, -1 before the first. */
+    public int reachable() { return reachable; }
+    /** The round trip of the last check that passed. */
+    public long checkLatencyMillis() { return checkLatencyMillis; }
     /** The connections all forwards of the agent may hold together. */
     public long connectionBudget() { return budget.max(); }
 }

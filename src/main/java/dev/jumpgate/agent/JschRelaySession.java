@@ -1,5 +1,6 @@
 package dev.jumpgate.agent;
 
+import com.jcraft.jsch.ChannelDirectTCPIP;
 import com.jcraft.jsch.ChannelExec;
 import com.jcraft.jsch.HostKey;
 import com.jcraft.jsch.HostKeyRepository;
@@ -195,6 +196,72 @@ final class JschRelaySession implements RelaySession {
     @Override
     public boolean isConnected() {
         return session.isConnected();
+    }
+
+    @Override
+    public String serverVersion() {
+        return session.getServerVersion();
+    }
+
+    @Override
+    public RelayedConnection connectFromRelay(String host, int port, Duration timeout) throws RelayedConnection.Refused {
+        ChannelDirectTCPIP channel;
+        InputStream in;
+        try {
+            channel = (ChannelDirectTCPIP) session.openChannel("direct-tcpip");
+            channel.setHost(host);
+            channel.setPort(port);
+            // No input stream: JSch then opens the channel on this thread and starts none of its own.
+            in = channel.getInputStream();
+        } catch (JSchException | IOException e) {
+            throw new RelayedConnection.Refused(RelayedConnection.Refused.Kind.SESSION_LOST,
+                    "the session to the relay ended: " + e.getMessage());
+        }
+        try {
+            channel.connect((int) timeout.toMillis());
+        } catch (JSchException e) {
+            // JSch keeps the relay's reason code (RFC 4254 5.1) as the failed channel's exit status; -1: no answer.
+            int code = channel.getExitStatus();
+            channel.disconnect();
+            RelayedConnection.Refused.Kind kind = !session.isConnected() ? RelayedConnection.Refused.Kind.SESSION_LOST
+                    : code == 1 ? RelayedConnection.Refused.Kind.PROHIBITED
+                    : code == -1 ? RelayedConnection.Refused.Kind.TIMEOUT
+                    : RelayedConnection.Refused.Kind.CONNECT_FAILED;
+            throw new RelayedConnection.Refused(kind, "the relay did not connect to " + host + ":" + port
+                    + (code == -1 ? " within " + timeout.toSeconds() + " s" : " (reason code " + code + ")"));
+        } finally {
+            Thread.interrupted(); // JSch may wake the caller with an interrupt that lands after it returned
+        }
+        return new RelayedConnection() {
+            @Override
+            public byte[] read(int max, Duration wait) throws IOException {
+                long deadline = System.nanoTime() + wait.toNanos();
+                while (true) {
+                    int ready = in.available();
+                    if (ready > 0) {
+                        return in.readNBytes(Math.min(ready, max));
+                    }
+                    if (channel.isEOF() || channel.isClosed()) {
+                        ready = in.available();
+                        return ready > 0 ? in.readNBytes(Math.min(ready, max)) : new byte[0];
+                    }
+                    if (System.nanoTime() - deadline > 0) {
+                        return null;
+                    }
+                    try {
+                        Thread.sleep(5); // JSch's stream has no read with a timeout; a check reads a few bytes once
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return null;
+                    }
+                }
+            }
+
+            @Override
+            public void close() {
+                channel.disconnect();
+            }
+        };
     }
 
     /** As {@code ssh -R} does: a tcpip-forward request; JSch keeps the target for the relay's channel opens. */

@@ -63,8 +63,13 @@ final class LeaseReporter implements Consumer<AgentReport>, AutoCloseable {
 
     @Override
     public void accept(AgentReport report) {
+        AgentReport before = latest;
         latest = report;
-        requestWrite();
+        // A report that tells only newer check times (every check of every forward makes one) waits for the
+        // heartbeat: a write per check would be a write per forward per interval to the API server.
+        if (before == null || !report.withoutCheckTimes().equals(before.withoutCheckTimes())) {
+            requestWrite();
+        }
     }
 
     private void requestWrite() {

@@ -16,6 +16,9 @@ interface RelaySession extends AutoCloseable {
     /** The relay's host key as it presented it in this session. */
     PublicKeyLine hostKey();
 
+    /** The relay's SSH identification string ("SSH-2.0-OpenSSH_9.2p1 Debian-2"), as it sent it. */
+    String serverVersion();
+
     /** False once the session ended: lost, timed out by its keepalives, or closed. Never true again. */
     boolean isConnected();
 
@@ -34,6 +37,13 @@ interface RelaySession extends AutoCloseable {
      * Null when the relay did not answer within the timeout: unknown, not safe.
      */
     Boolean runsCommands(Duration timeout);
+
+    /**
+     * Asks the relay to open a TCP connection from its own side to host:port and to carry it over this session (a
+     * direct-tcpip channel, as {@code ssh -W host:port} opens). The end-to-end check connects this way to a forward's
+     * own listen, which the key's line permits and nothing else.
+     */
+    RelayedConnection connectFromRelay(String host, int port, Duration timeout) throws RelayedConnection.Refused;
 
     /** Ends the session and every connection through it. */
     @Override

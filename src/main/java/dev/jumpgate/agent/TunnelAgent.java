@@ -1,8 +1,10 @@
 package dev.jumpgate.agent;
 
+import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.report.CheckReport;
 import dev.jumpgate.report.ForwardReport;
 import dev.jumpgate.report.ForwardState;
 import dev.jumpgate.report.ReportText;
@@ -42,6 +44,10 @@ import org.jboss.logging.Logger;
  * <p>Once per session the agent checks that its key cannot run commands on the relay ({@link RelaySession#runsCommands}):
  * a key line pasted without its options is a shell for whoever holds the key, and the report says so.
  *
+ * <p>Every bound forward is checked end to end every spec.check.intervalSeconds, beside the loop ({@link EndToEndCheck}):
+ * a connection made on the relay to the forward's listen must come back through this agent to the target. The
+ * check's verdict becomes the forward's reason in reports; a forward is reachable only while its last check passed.
+ *
  * <p>The agent knows the relay only through {@link RelayConnector} and {@link RelaySession}: what SSH library holds
  * the session, and how a forwarded connection's bytes reach the target, is behind them.
  */
@@ -56,10 +62,17 @@ public final class TunnelAgent implements AutoCloseable {
      * themselves still follow the backoff, so a relay that accepts TCP but fails SSH is never hammered.
      */
     private static final Duration REFUSED_PROBE = Duration.ofMillis(250);
+    /** Where no key line permits a connection: the key check asks for it and expects a refusal. */
+    private static final String NOWHERE_PERMITTED = "localhost";
     /** How long the relay has to answer the check that the key runs no command. */
     private static final Duration COMMAND_CHECK_TIMEOUT = Duration.ofSeconds(10);
     private static final Executor KEY_CHECKS = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "jumpgate-key-check");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final Executor CHECKS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "jumpgate-check");
         t.setDaemon(true);
         return t;
     });
@@ -92,6 +105,8 @@ public final class TunnelAgent implements AutoCloseable {
      */
     private CompletableFuture<Void> keyCheck;
     private volatile Boolean relayRunsCommands;
+    /** Whether the relay opened a connection for the key where no line permits one; null until known. */
+    private volatile Boolean relayOpensAnywhere;
     /** The listens (address:port asked for) the relay has granted this agent: a refusal of one of them is a busy port. */
     private final Set<String> everBound = new HashSet<>();
     /** Per forward, the count of connections refused at its cap that reports show, and since when. */
@@ -111,6 +126,7 @@ public final class TunnelAgent implements AutoCloseable {
     private String message = "connecting to the relay";
     private String lastError;
     private PublicKeyLine hostKeySeen;
+    private String relayVersion;
     private String acceptedHostKey;
     private int reconnects;
     private boolean everConnected;
@@ -263,8 +279,10 @@ public final class TunnelAgent implements AutoCloseable {
             return;
         }
         RelaySession checked = session;
-        keyCheck = CompletableFuture.supplyAsync(() -> checked.runsCommands(COMMAND_CHECK_TIMEOUT), KEY_CHECKS)
-                .thenAccept(runs -> {
+        keyCheck = CompletableFuture.supplyAsync(() -> {
+            checkKeyOpensNothingElse(checked);
+            return checked.runsCommands(COMMAND_CHECK_TIMEOUT);
+        }, KEY_CHECKS).thenAccept(runs -> {
                     if (runs == null) {
                         return; // no answer in time: what the last session found stands
                     }
@@ -276,6 +294,31 @@ public final class TunnelAgent implements AutoCloseable {
                     relayRunsCommands = runs;
                     wake();
                 });
+    }
+
+    /**
+     * Asks the relay for a connection to {@link #NOWHERE_PERMITTED}, which no key line Jumpgate writes permits: a relay
+     * that tries it (refused or not) lets whoever holds the key reach anything the relay reaches.
+     */
+    private void checkKeyOpensNothingElse(RelaySession checked) {
+        Boolean opens;
+        try (RelayedConnection opened = checked.connectFromRelay(NOWHERE_PERMITTED, 1, COMMAND_CHECK_TIMEOUT)) {
+            opens = true;
+        } catch (RelayedConnection.Refused refused) {
+            opens = switch (refused.kind()) {
+                case PROHIBITED -> false;
+                case CONNECT_FAILED -> true;
+                case TIMEOUT, SESSION_LOST -> null;
+            };
+        }
+        if (opens == null) {
+            return; // no answer: what the last session found stands
+        }
+        if (opens && !Boolean.TRUE.equals(relayOpensAnywhere)) {
+            LOG.warn("the relay opens connections anywhere for this tunnel's key: whoever holds the key reaches what the "
+                    + "relay reaches. Install the key with its authorizedKey line (its permitopen options)");
+        }
+        relayOpensAnywhere = opens;
     }
 
     /** Until the backoff allows the next SSH attempt; no longer than the next probe while the relay refuses. */
@@ -293,6 +336,7 @@ public final class TunnelAgent implements AutoCloseable {
             session = opened;
             connectedAt = clock.instant();
             hostKeySeen = opened.hostKey();
+            relayVersion = opened.serverVersion();
             if (config.trustsFirstUse() && acceptedHostKey == null && config.acceptedHostKey() == null) {
                 acceptedHostKey = hostKeySeen.toKeyString();
                 LOG.infof("trusting the relay's host key on first use: %s", opened.hostKey().fingerprint());
@@ -351,6 +395,12 @@ public final class TunnelAgent implements AutoCloseable {
             if (slot.state != ForwardState.Bound && !now.isBefore(slot.nextAttempt)) {
                 bind(slot, config);
             }
+            if (slot.state == ForwardState.Bound) {
+                Duration untilCheck = scheduleCheck(slot, spec, config, now);
+                if (untilCheck.compareTo(wait) < 0) {
+                    wait = untilCheck;
+                }
+            }
             if (slot.state == ForwardState.Failed) {
                 Duration untilRetry = Duration.between(now, slot.nextAttempt);
                 if (untilRetry.compareTo(wait) < 0) {
@@ -361,6 +411,63 @@ public final class TunnelAgent implements AutoCloseable {
         slots.clear();
         slots.putAll(ordered); // the order of the spec, for reports
         return wait;
+    }
+
+    /**
+     * Starts the forward's end-to-end check when it is due, on its own thread: a check may wait out its timeouts, and
+     * the loop must not. Its verdict lands in the slot and wakes the loop, whose next report carries it. Returns how
+     * long until the next check is due.
+     */
+    private Duration scheduleCheck(Slot slot, ForwardSpec spec, TunnelConfig config, Instant now) {
+        ForwardCheck mode = spec.checkMode();
+        Duration interval = Duration.ofSeconds(config.spec().getCheck().getIntervalSeconds());
+        if (mode != slot.checkMode || !interval.equals(slot.checkInterval)) {
+            slot.checkMode = mode; // a new expectation or pace: check now, and forget a verdict on the old one
+            slot.checkInterval = interval;
+            slot.nextCheck = now;
+        }
+        if (mode == ForwardCheck.Off || slot.checking != null && !slot.checking.isDone()) {
+            return interval;
+        }
+        if (now.isBefore(slot.nextCheck)) {
+            return Duration.between(now, slot.nextCheck);
+        }
+        slot.nextCheck = now.plus(interval);
+        Duration timeout = Duration.ofSeconds(Math.min(config.spec().getCheck().getTimeoutSeconds(),
+                interval.toSeconds()));
+        RelaySession on = slot.host;
+        int port = slot.remotePort;
+        String relayHost = config.spec().getRelay().getHost();
+        ForwardTraffic counters = traffic.get(spec.getName());
+        slot.checking = CompletableFuture.runAsync(() -> {
+            try {
+                EndToEndCheck.Result result = EndToEndCheck.run(on, spec, port, relayHost, counters, timeout);
+                if (result == null) {
+                    return; // the session ended under the check: the loop reconnects
+                }
+                counters.checked(result.reachable(), result.latencyMillis());
+                Checked before = slot.checked;
+                if (before == null || before.result().reachable() != result.reachable()
+                        || !before.result().reason().equals(result.reason())) {
+                    if (result.reachable()) {
+                        LOG.infof("forward %s reachable end to end (%d ms)", spec, result.latencyMillis());
+                    } else {
+                        LOG.warnf("forward %s not reachable end to end: %s: %s", spec, result.reason(), result.message());
+                    }
+                }
+                slot.checked = new Checked(mode, result, clock.instant());
+                wake();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                LOG.warnf(e, "checking forward %s failed", spec);
+            }
+        }, CHECKS);
+        return interval;
+    }
+
+    /** A check's verdict, with the expectation it checked. */
+    private record Checked(ForwardCheck mode, EndToEndCheck.Result result, Instant at) {
     }
 
     /** The forward's counters (kept across configs and sessions, as metrics need), with the spec's cap applied. */
@@ -503,7 +610,7 @@ public final class TunnelAgent implements AutoCloseable {
             if (slot == null || !slot.spec.equals(spec)) {
                 forwards.add(new ForwardReport(spec.getName(), spec.getRemote().getBindAddress(),
                         spec.getRemote().getPort(), 0, spec.getTarget().toString(), ForwardState.Pending,
-                        Reasons.FORWARD_PENDING, "waiting for the session to the relay", refused));
+                        Reasons.FORWARD_PENDING, "waiting for the session to the relay", refused, null));
             } else {
                 forwards.add(slot.report(refused));
             }
@@ -511,7 +618,8 @@ public final class TunnelAgent implements AutoCloseable {
         AgentReport next = new AgentReport(config.generation(), session != null, reason, message,
                 connectedAt == null ? null : connectedAt.toString(), reconnects, lastError,
                 hostKeySeen == null ? null : hostKeySeen.toKeyString(),
-                hostKeySeen == null ? null : hostKeySeen.fingerprint(), relayRunsCommands,
+                hostKeySeen == null ? null : hostKeySeen.fingerprint(), relayRunsCommands, relayVersion,
+                relayOpensAnywhere,
                 List.copyOf(forwards), null);
         if (!next.equals(report)) {
             report = next;
@@ -574,6 +682,12 @@ public final class TunnelAgent implements AutoCloseable {
         String reason = Reasons.FORWARD_PENDING;
         String message = "not asked for yet";
         Instant nextAttempt = Instant.MIN;
+        /** The end-to-end check as the spec asks for it now, its pace, when it is next due, and its last verdict. */
+        ForwardCheck checkMode;
+        Duration checkInterval;
+        Instant nextCheck = Instant.MIN;
+        CompletableFuture<Void> checking;
+        volatile Checked checked;
 
         Slot(ForwardSpec spec, TunnelConfig config) {
             this.spec = spec;
@@ -585,9 +699,21 @@ public final class TunnelAgent implements AutoCloseable {
         }
 
         ForwardReport report(long refusedConnections) {
+            boolean bound = state == ForwardState.Bound;
+            Checked verdict = checked;
+            if (!bound || checkMode == null || checkMode == ForwardCheck.Off || verdict == null
+                    || verdict.mode() != checkMode) {
+                String unchecked = bound && checkMode != null && checkMode != ForwardCheck.Off
+                        ? message + "; checking it end to end" : message;
+                return new ForwardReport(spec.getName(), spec.getRemote().getBindAddress(), spec.getRemote().getPort(),
+                        bound ? remotePort : 0, spec.getTarget().toString(), state, reason, unchecked,
+                        refusedConnections, null);
+            }
+            EndToEndCheck.Result result = verdict.result();
             return new ForwardReport(spec.getName(), spec.getRemote().getBindAddress(), spec.getRemote().getPort(),
-                    state == ForwardState.Bound ? remotePort : 0, spec.getTarget().toString(), state, reason, message,
-                    refusedConnections);
+                    remotePort, spec.getTarget().toString(), state, result.reason(), result.message(), refusedConnections,
+                    new CheckReport(result.reachable(), verdict.at().toString(), result.latencyMillis(),
+                            result.listeningOn()));
         }
     }
 }

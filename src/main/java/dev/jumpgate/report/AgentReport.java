@@ -19,6 +19,9 @@ import java.util.List;
  * @param hostKey       the relay host key last seen ("ssh-ed25519 AAAA...")
  * @param fingerprint   its SHA256 fingerprint
  * @param relayRunsCommands whether the relay ran a command for the tunnel's key (it must not); null until checked
+ * @param relaySshVersion the relay's SSH identification string, as it sent it
+ * @param relayOpensAnywhere whether the relay opened a connection for the key to a place no key line permits
+ *                  (localhost:1): the key's line lacks its permitopen options; null until checked
  * @param forwards      one entry per forward of the applied spec
  * @param heartbeat     RFC 3339 time of writing; the operator declares the agent stale when it is old
  */
@@ -35,6 +38,8 @@ public record AgentReport(
         String hostKey,
         String fingerprint,
         Boolean relayRunsCommands,
+        String relaySshVersion,
+        Boolean relayOpensAnywhere,
         List<ForwardReport> forwards,
         String heartbeat) {
 
@@ -42,7 +47,7 @@ public record AgentReport(
 
     public AgentReport withHeartbeat(String time) {
         return new AgentReport(generation, connected, reason, message, connectedSince, reconnects, lastError, hostKey,
-                fingerprint, relayRunsCommands, forwards, time);
+                fingerprint, relayRunsCommands, relaySshVersion, relayOpensAnywhere, forwards, time);
     }
 
     /**
@@ -54,11 +59,26 @@ public record AgentReport(
         List<ForwardReport> cleanForwards = forwards == null ? List.of() : forwards.stream()
                 .map(f -> new ForwardReport(text(f.name(), 63), text(f.bindAddress(), 253), f.requestedPort(),
                         f.remotePort(), text(f.target(), 260), f.state(), reason(f.reason()),
-                        text(f.message(), ReportText.MAX_MESSAGE), Math.max(0, f.refusedConnections())))
+                        text(f.message(), ReportText.MAX_MESSAGE), Math.max(0, f.refusedConnections()),
+                        f.check() == null ? null : f.check().sanitized()))
                 .toList();
         return new AgentReport(generation, connected, reason(reason), text(message, ReportText.MAX_MESSAGE),
                 text(connectedSince, 64), reconnects, text(lastError, ReportText.MAX_MESSAGE), text(hostKey, 16_384),
-                text(fingerprint, 128), relayRunsCommands, cleanForwards, text(heartbeat, 64));
+                text(fingerprint, 128), relayRunsCommands, text(relaySshVersion, 255), relayOpensAnywhere, cleanForwards, text(heartbeat, 64));
+    }
+
+    /**
+     * The report with each forward's check time and round trip left out: what changes with every check, as opposed
+     * to what a check found.
+     */
+    public AgentReport withoutCheckTimes() {
+        List<ForwardReport> timeless = forwards == null ? null : forwards.stream()
+                .map(f -> f.check() == null ? f : new ForwardReport(f.name(), f.bindAddress(), f.requestedPort(),
+                        f.remotePort(), f.target(), f.state(), f.reason(), f.message(), f.refusedConnections(),
+                        new CheckReport(f.check().reachable(), null, 0, f.check().listeningOn())))
+                .toList();
+        return new AgentReport(generation, connected, reason, message, connectedSince, reconnects, lastError, hostKey,
+                fingerprint, relayRunsCommands, relaySshVersion, relayOpensAnywhere, timeless, heartbeat);
     }
 
     private static String text(String value, int max) {

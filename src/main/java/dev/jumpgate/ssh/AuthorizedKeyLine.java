@@ -1,5 +1,6 @@
 package dev.jumpgate.ssh;
 
+import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -11,9 +12,13 @@ import java.util.stream.Collectors;
  * The authorized_keys line a relay owner appends for a tunnel: the key may do nothing but listen where the tunnel
  * listens. {@code restrict} turns off ptys, agent and X11 forwarding, ~/.ssh/rc and every port forwarding;
  * {@code port-forwarding} turns both directions back on; {@code permitlisten} narrows remote forwards (-R) to the
- * tunnel's own listens. Local forwards (-L, -D, -W) would then reach anything the relay reaches, and OpenSSH has no
- * "none" for {@code permitopen}: the one destination it permits is {@link #NO_DESTINATION}, port 1 of the relay's
- * loopback, which nothing serves (the relay's recommended sshd block, AllowTcpForwarding remote, refuses them all).
+ * tunnel's own listens. Local forwards (-L, -W) would then reach anything the relay reaches: {@code permitopen} narrows
+ * them to the same listens, which is where the agent's end-to-end check connects ({@link Listen#checkHost}): a
+ * wildcard listen by the relay's own name and by localhost (to tell a listen bound to loopback only), any other by
+ * its address. A key holder gains nothing by it that the listen does not already give anyone who reaches the relay.
+ * A listen on a port the relay allocates (port 0) gets no permitopen: its port is unknown when the line is written,
+ * and "any port of the relay" would be far more than the tunnel's. OpenSSH has no "none" for {@code permitopen}: a
+ * line with no destination gets {@link #NO_DESTINATION}, port 1 of the relay's loopback, which nothing serves.
  * {@code restrict} does not stop commands, shells or subsystems: {@link #FORCED_COMMAND} runs instead of whatever a
  * session asks for. Remote forwards are global requests and need no session; the agent opens one per login only to
  * check that it gets this command and not a shell (TunnelAgent).
@@ -21,22 +26,62 @@ import java.util.stream.Collectors;
 public final class AuthorizedKeyLine {
 
     static final String NO_DESTINATION = "permitopen=\"127.0.0.1:1\"";
+    /** How the check names the relay's loopback when a wildcard listen turns out to be bound there only. */
+    public static final String LOOPBACK = "localhost";
+    private static final java.util.regex.Pattern PLAIN_HOST = java.util.regex.Pattern.compile("[A-Za-z0-9.:\\-]+");
     /** What a session with the key runs, whatever it asked for: a word on stderr, and failure. */
     static final String FORCED_COMMAND = "command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\"";
 
     private AuthorizedKeyLine() {
     }
 
-    /** A listen the key may open; port 0 (the relay allocates) becomes OpenSSH's port wildcard. */
-    public record Listen(String bindAddress, int port) {
+    /**
+     * A listen the key may open; port 0 (the relay allocates) becomes OpenSSH's port wildcard. {@code checked}: the
+     * agent checks it end to end, so the key may connect to it from the relay.
+     */
+    public record Listen(String bindAddress, int port, boolean checked) {
+
+        public Listen(String bindAddress, int port) {
+            this(bindAddress, port, true);
+        }
+
         String option() {
             // sshd matches the address the client asked for against this pattern, so it stays verbatim.
             String host = bindAddress.isEmpty() ? "*" : bindAddress;
-            if (host.contains(":")) {
-                host = "[" + host + "]";
-            }
-            return "permitlisten=\"" + host + ":" + (port == 0 ? "*" : Integer.toString(port)) + "\"";
+            return "permitlisten=\"" + bracketed(host) + ":" + (port == 0 ? "*" : Integer.toString(port)) + "\"";
         }
+
+        /** Whether the listen asks for every address of the relay. */
+        public boolean wildcard() {
+            return bindAddress == null || Set.of("", "*", "0.0.0.0", "::").contains(bindAddress);
+        }
+
+        /**
+         * Where the end-to-end check connects on the relay for this listen: the relay by the name the agent dials it
+         * (for a wildcard listen: proof that it is not loopback only), or the listen's own address.
+         */
+        public String checkHost(String relayHost) {
+            return wildcard() ? unbracketed(relayHost) : bindAddress;
+        }
+
+        /** The permitopen options for the check's connections; none for a port the relay allocates. */
+        List<String> checkOptions(String relayHost) {
+            if (port == 0 || !checked) {
+                return List.of();
+            }
+            List<String> hosts = wildcard() ? List.of(checkHost(relayHost), LOOPBACK) : List.of(bindAddress);
+            // sshd compares these verbatim with what the agent asks for; a host with other characters is not ours
+            return hosts.stream().filter(h -> PLAIN_HOST.matcher(h).matches())
+                    .map(h -> "permitopen=\"" + bracketed(h) + ":" + port + "\"").toList();
+        }
+    }
+
+    private static String bracketed(String host) {
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+
+    private static String unbracketed(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 
     /**
@@ -45,17 +90,21 @@ public final class AuthorizedKeyLine {
      */
     public static String forTunnel(ReverseTunnel tunnel, PublicKeyLine key) {
         List<Listen> listens = tunnel.getSpec().getForwards().stream()
-                .map(f -> new Listen(f.getRemote().getBindAddress(), f.getRemote().getPort()))
+                .map(f -> new Listen(f.getRemote().getBindAddress(), f.getRemote().getPort(),
+                        f.checkMode() != ForwardCheck.Off))
                 .toList();
-        return of(key, listens, tunnel.keyComment());
+        return of(key, tunnel.getSpec().getRelay().getHost(), listens, tunnel.keyComment());
     }
 
-    public static String of(PublicKeyLine key, Collection<Listen> listens, String comment) {
+    /** The line for a key that may listen on {@code listens} of the relay the agent reaches as {@code relayHost}. */
+    public static String of(PublicKeyLine key, String relayHost, Collection<Listen> listens, String comment) {
         Set<String> options = new LinkedHashSet<>();
         options.add("restrict");
         options.add("port-forwarding");
         options.add(FORCED_COMMAND);
-        options.add(NO_DESTINATION);
+        Set<String> opens = new LinkedHashSet<>();
+        listens.forEach(l -> opens.addAll(l.checkOptions(relayHost)));
+        options.addAll(opens.isEmpty() ? Set.of(NO_DESTINATION) : opens);
         listens.forEach(l -> options.add(l.option()));
         return options.stream().collect(Collectors.joining(",")) + " " + key.toKeyString()
                 + (comment == null || comment.isEmpty() ? "" : " " + comment);

@@ -65,7 +65,7 @@ class LeaseReporterTest {
     }
 
     private static AgentReport report(int n) {
-        return new AgentReport(1, true, Reasons.CONNECTED, "report " + n, null, n, null, null, null, false, List.of(),
+        return new AgentReport(1, true, Reasons.CONNECTED, "report " + n, null, n, null, null, null, false, null, null, List.of(),
                 null);
     }
 

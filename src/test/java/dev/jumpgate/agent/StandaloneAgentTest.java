@@ -52,7 +52,7 @@ class StandaloneAgentTest {
         String line = StandaloneAgent.authorizedKey(List.of("--file", "examples/lab-ssh.yaml", "--identity", identity.toString()));
 
         assertThat(line).isEqualTo("restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2;"
-                + " exit 1\",permitopen=\"127.0.0.1:1\",permitlisten=\"0.0.0.0:4040\" " + key.publicKey().toKeyString()
+                + " exit 1\",permitopen=\"relay.example.com:4040\",permitopen=\"localhost:4040\",permitlisten=\"0.0.0.0:4040\" " + key.publicKey().toKeyString()
                 + " jumpgate:lab-ssh");
     }
 

@@ -297,6 +297,78 @@ class TunnelAgentAgainstAScriptedRelayTest {
     }
 
     @Test
+    void eachBoundForwardIsCheckedAtOnceThenEveryIntervalAndItsVerdictIsItsReason() {
+        relay.targets.put("127.0.0.1:22", ScriptedRelay.Target.REFUSES);
+        ReverseTunnelSpec spec = spec(1, 30, forward("ssh", 4022));
+        spec.getCheck().setIntervalSeconds(20);
+        agent.apply(config(spec));
+        agent.runOnce();
+
+        awaitCheckConnections(1);
+        agent.runOnce();
+        assertThat(forwardReport("ssh").reason()).isEqualTo(Reasons.TARGET_REFUSED);
+        assertThat(forwardReport("ssh").state()).isEqualTo(ForwardState.Bound);
+        assertThat(forwardReport("ssh").check().reachable()).isFalse();
+        assertThat(agent.traffic().get("ssh").checksFailed()).isEqualTo(1);
+
+        relay.targets.remove("127.0.0.1:22"); // the target's sshd is back
+        clock.advance(Duration.ofSeconds(19));
+        agent.runOnce();
+        assertThat(relay.checkConnections).as("not before the interval").containsOnly("127.0.0.1:4022", "localhost:1")
+                .filteredOn(c -> c.endsWith(":4022")).hasSize(1);
+        clock.advance(Duration.ofSeconds(1));
+        agent.runOnce();
+        awaitCheckConnections(2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            agent.runOnce();
+            return forwardReport("ssh").check() != null && forwardReport("ssh").check().reachable();
+        });
+        assertThat(forwardReport("ssh").reason()).isEqualTo(Reasons.REACHABLE);
+        assertThat(forwardReport("ssh").check().listeningOn()).isEqualTo("127.0.0.1:4022");
+        assertThat(agent.traffic().get("ssh").reachable()).isEqualTo(1);
+    }
+
+    @Test
+    void aForwardWithItsCheckOffOrOnAnAllocatedPortIsNeverCheckedAndTheRelayKeyCheckFindsNoOpenDoor() {
+        relay.checkConnections.clear();
+        ForwardSpec off = forward("off", 4022);
+        off.setCheck(dev.jumpgate.api.v1alpha1.ForwardCheck.Off);
+        agent.apply(config(spec(1, 30, off, forward("any", 0))));
+        agent.runOnce();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            agent.runOnce();
+            return agent.report().relayOpensAnywhere() != null;
+        });
+        assertThat(agent.report().relayOpensAnywhere()).isFalse();
+        assertThat(relay.checkConnections).as("only the key check's nowhere").containsExactly("localhost:1");
+        assertThat(forwardReport("off").reason()).isEqualTo(Reasons.BOUND);
+        assertThat(forwardReport("off").check()).isNull();
+    }
+
+    @Test
+    void aRelayThatConnectsAnywhereForTheKeyIsFoundAtLogin() {
+        relay.permitsAnywhere = true; // the key's line was pasted without its options
+        agent.apply(config(spec(1, 30, forward("ssh", 4022))));
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            agent.runOnce();
+            return agent.report().relayOpensAnywhere() != null;
+        });
+        assertThat(agent.report().relayOpensAnywhere()).isTrue();
+    }
+
+    private void awaitCheckConnections(int count) {
+        // The check runs beside the loop; the key check asks for localhost:1, which is not one.
+        await().atMost(Duration.ofSeconds(5)).until(() -> relay.checkConnections.stream()
+                .filter(c -> !c.equals("localhost:1")).count() >= count);
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            agent.runOnce();
+            return agent.traffic().get("ssh").checksPassed() + agent.traffic().get("ssh").checksFailed() >= count;
+        });
+    }
+
+    @Test
     void theLoopCannotBeDrivenFromOutsideOnceTheAgentRunsIt() {
         agent.apply(config(spec(1, 30, forward("ssh", 4022))));
         agent.start();

@@ -265,7 +265,7 @@ class ClassicTopologyClusterTest {
         await().atMost(PATIENCE).until(() -> current("lab-ssh").getStatus() != null
                 && current("lab-ssh").getStatus().getPublicKey() != null);
         Topology.authorizeOnRelay(AuthorizedKeyLine.of(PublicKeyLine.parse(current("lab-ssh").getStatus().getPublicKey()),
-                List.of(new AuthorizedKeyLine.Listen("0.0.0.0", DOOR), new AuthorizedKeyLine.Listen("0.0.0.0", DOOR + 1)),
+                Topology.RELAY_IP, List.of(new AuthorizedKeyLine.Listen("0.0.0.0", DOOR), new AuthorizedKeyLine.Listen("0.0.0.0", DOOR + 1)),
                 "e2e"));
         awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
         Process session = longSession(DOOR);

@@ -141,7 +141,7 @@ class ReverseTunnelReconcilerTest {
     private static AgentReport connectedReport(long generation, ForwardReport... forwards) {
         return new AgentReport(generation, true, Reasons.CONNECTED, "connected to tunnel@relay.example.com:22",
                 "2026-11-23T10:00:00Z", 2, "the connection to the relay was lost", RELAY_KEY,
-                PublicKeyLine.parse(RELAY_KEY).fingerprint(), false, List.of(forwards), Instant.now().toString());
+                PublicKeyLine.parse(RELAY_KEY).fingerprint(), false, "SSH-2.0-OpenSSH_9.2p1", false, List.of(forwards), Instant.now().toString());
     }
 
     @Test
@@ -277,7 +277,7 @@ class ReverseTunnelReconcilerTest {
 
         report("lab-ssh", new AgentReport(1, true, restricted.reason(), restricted.message(), restricted.connectedSince(),
                 restricted.reconnects(), restricted.lastError(), restricted.hostKey(), restricted.fingerprint(), true,
-                restricted.forwards(), Instant.now().toString()));
+                restricted.relaySshVersion(), false, restricted.forwards(), Instant.now().toString()));
 
         awaitReason("lab-ssh", StatusAggregator.KEY_RESTRICTED, "False", Reasons.RELAY_KEY_UNRESTRICTED);
         assertThat(condition("lab-ssh", StatusAggregator.KEY_RESTRICTED).getMessage())
@@ -293,7 +293,7 @@ class ReverseTunnelReconcilerTest {
         String flood = "\u001b[2J\nReady=True\u202e".repeat(10_000);
 
         report("lab-ssh", new AgentReport(1, false, "Tunnel Ready\nreally", flood, null, 0, flood, null, null, null,
-                List.of(), Instant.now().toString()));
+                flood, null, List.of(), Instant.now().toString()));
 
         awaitReason("lab-ssh", StatusAggregator.CONNECTED, "False", "Unknown");
         TunnelCondition connected = condition("lab-ssh", StatusAggregator.CONNECTED);
@@ -308,7 +308,7 @@ class ReverseTunnelReconcilerTest {
         awaitObject(Lease.class, "lab-ssh-agent");
 
         report("lab-ssh", connectedReport(1, new ForwardReport("ssh", "0.0.0.0", 4040, 4040, "10.8.92.10:22",
-                ForwardState.Bound, Reasons.BOUND, "the relay listens on 0.0.0.0:4040", 7)));
+                ForwardState.Bound, Reasons.BOUND, "the relay listens on 0.0.0.0:4040", 7, null)));
 
         await().atMost(PATIENCE).until(() -> current("lab-ssh").getStatus() != null
                 && current("lab-ssh").getStatus().getForwards().get(0).getRefusedConnections() != null);
@@ -324,7 +324,7 @@ class ReverseTunnelReconcilerTest {
         awaitObject(Lease.class, "lab-ssh-agent");
 
         report("lab-ssh", new AgentReport(1, false, Reasons.HOST_KEY_MISMATCH, "the relay presented ssh-ed25519 SHA256:x",
-                null, 0, "the relay presented ssh-ed25519 SHA256:x", null, "SHA256:x", null,
+                null, 0, "the relay presented ssh-ed25519 SHA256:x", null, "SHA256:x", null, null, null,
                 List.of(new ForwardReport("ssh", "0.0.0.0", 4040, 0, "10.8.92.10:22", ForwardState.Pending,
                         Reasons.FORWARD_PENDING, "waiting for the session")), Instant.now().toString()));
 

@@ -81,7 +81,7 @@ class RelayKeyAttackTest {
         target = new EchoServer();
         cleanup.add(target);
         door = OpenSshRelay.freePort();
-        relay.authorize(AuthorizedKeyLine.of(key.publicKey(), List.of(new AuthorizedKeyLine.Listen("127.0.0.1", door)),
+        relay.authorize(AuthorizedKeyLine.of(key.publicKey(), "127.0.0.1", List.of(new AuthorizedKeyLine.Listen("127.0.0.1", door)),
                 "jumpgate:test/stolen"));
 
         TunnelAgent agent = new TunnelAgent(report -> { }).start();

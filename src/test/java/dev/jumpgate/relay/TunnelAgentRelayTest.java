@@ -177,7 +177,7 @@ class TunnelAgentRelayTest {
     void theAuthorizedKeyLineLetsTheKeyListenWhereTheTunnelListensAndNothingElse() throws Exception {
         OpenSshRelay relay = rig.relay();
         int port = OpenSshRelay.freePort();
-        relay.authorize(AuthorizedKeyLine.of(rig.key().publicKey(), List.of(new AuthorizedKeyLine.Listen("127.0.0.1", port)), "test"));
+        relay.authorize(AuthorizedKeyLine.of(rig.key().publicKey(), "127.0.0.1", List.of(new AuthorizedKeyLine.Listen("127.0.0.1", port)), "test"));
         run(spec(relay, forward("ssh", port, target.port()), forward("other", OpenSshRelay.freePort(), target.port())));
 
         awaitBound("ssh");
@@ -342,7 +342,7 @@ class TunnelAgentRelayTest {
         int kept = OpenSshRelay.freePort();
         int added = OpenSshRelay.freePort();
         AuthorizedKeyLine.Listen keptListen = new AuthorizedKeyLine.Listen("127.0.0.1", kept);
-        relay.authorize(AuthorizedKeyLine.of(rig.key().publicKey(), List.of(keptListen), "test"));
+        relay.authorize(AuthorizedKeyLine.of(rig.key().publicKey(), "127.0.0.1", List.of(keptListen), "test"));
         run(spec(relay, forward("kept", kept, target.port())));
         awaitBound("kept");
 
@@ -356,7 +356,7 @@ class TunnelAgentRelayTest {
             assertThat(forwardReport("added").message()).contains("127.0.0.1:" + added, "status.authorizedKey");
 
             // The relay owner installs the tunnel's new line.
-            relay.authorize(AuthorizedKeyLine.of(rig.key().publicKey(),
+            relay.authorize(AuthorizedKeyLine.of(rig.key().publicKey(), "127.0.0.1",
                     List.of(keptListen, new AuthorizedKeyLine.Listen("127.0.0.1", added)), "test"));
 
             awaitBound("added");
@@ -393,7 +393,7 @@ class TunnelAgentRelayTest {
 
         OpenSshRelay lineWithOptions = OpenSshRelay.withoutRecommendedBlock();
         rig.closedAfter(lineWithOptions);
-        lineWithOptions.authorize(AuthorizedKeyLine.of(rig.key().publicKey(), List.of(), "test"));
+        lineWithOptions.authorize(AuthorizedKeyLine.of(rig.key().publicKey(), "127.0.0.1", List.of(), "test"));
         assertThat(keyCheckOn(lineWithOptions)).isFalse();
 
         // The bare line, but sshd forces the command for the tunnel user.

@@ -48,14 +48,31 @@ class SshKeysTest {
     }
 
     @Test
-    void theAuthorizedKeyLineAllowsOnlyTheTunnelsListens() {
+    void theAuthorizedKeyLineAllowsOnlyTheTunnelsListensAndTheChecksConnectionsToThem() {
         PublicKeyLine key = PublicKeyLine.parse(OPENSSH_PUBLIC);
 
-        String line = AuthorizedKeyLine.of(key, List.of(new AuthorizedKeyLine.Listen("127.0.0.1", 3838),
+        String line = AuthorizedKeyLine.of(key, "relay.example.com", List.of(new AuthorizedKeyLine.Listen("127.0.0.1", 3838),
                 new AuthorizedKeyLine.Listen("0.0.0.0", 4040), new AuthorizedKeyLine.Listen("127.0.0.1", 0),
-                new AuthorizedKeyLine.Listen("::1", 22)), "jumpgate:lab/gpu");
+                new AuthorizedKeyLine.Listen("::1", 22), new AuthorizedKeyLine.Listen("127.0.0.1", 5000, false)),
+                "jumpgate:lab/gpu");
 
-        assertThat(line).isEqualTo("restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\",permitopen=\"127.0.0.1:1\",permitlisten=\"127.0.0.1:3838\",permitlisten=\"0.0.0.0:4040\","
-                + "permitlisten=\"127.0.0.1:*\",permitlisten=\"[::1]:22\" " + key.toKeyString() + " jumpgate:lab/gpu");
+        assertThat(line).isEqualTo("restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\","
+                + "permitopen=\"127.0.0.1:3838\",permitopen=\"relay.example.com:4040\",permitopen=\"localhost:4040\","
+                + "permitopen=\"[::1]:22\",permitlisten=\"127.0.0.1:3838\",permitlisten=\"0.0.0.0:4040\","
+                + "permitlisten=\"127.0.0.1:*\",permitlisten=\"[::1]:22\",permitlisten=\"127.0.0.1:5000\" "
+                + key.toKeyString() + " jumpgate:lab/gpu");
+    }
+
+    @Test
+    void aLineWithNoCheckedListenStillPermitsNoConnectionButToAClosedPort() {
+        PublicKeyLine key = PublicKeyLine.parse(OPENSSH_PUBLIC);
+
+        String line = AuthorizedKeyLine.of(key, "[2001:db8::1]", List.of(new AuthorizedKeyLine.Listen("0.0.0.0", 0),
+                new AuthorizedKeyLine.Listen("0.0.0.0", 4040, false)), null);
+
+        assertThat(line).contains("permitopen=\"127.0.0.1:1\",permitlisten=\"0.0.0.0:*\",permitlisten=\"0.0.0.0:4040\" ")
+                .doesNotContain("2001:db8").endsWith(key.toKeyString());
+        assertThat(AuthorizedKeyLine.of(key, "[2001:db8::1]", List.of(new AuthorizedKeyLine.Listen("*", 4040)), null))
+                .contains("permitopen=\"[2001:db8::1]:4040\",permitopen=\"localhost:4040\",permitlisten=\"*:4040\"");
     }
 }

@@ -38,6 +38,14 @@ public class ForwardSpec {
             + "256Mi), so that floods into several forwards do not add up past the pod's memory limit.")
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
 
+    @Default("Auto")
+    @JsonPropertyDescription("What the end-to-end check expects of the target: Auto (an SSH banner when the target's "
+            + "port is 22, an accepted connection otherwise), SSHBanner, Connect, or Off (no check: ready once the relay "
+            + "listens). The check connects, on the relay, to this forward's own listen and follows the connection "
+            + "through the agent to the target every spec.check.intervalSeconds. A forward on port 0 is not checked: its "
+            + "key line cannot allow connections to a port chosen later.")
+    private ForwardCheck check = ForwardCheck.Auto;
+
     public ForwardSpec() {
     }
 
@@ -55,10 +63,24 @@ public class ForwardSpec {
     public void setTarget(TargetEndpoint target) { this.target = target; }
     public int getMaxConnections() { return maxConnections; }
     public void setMaxConnections(int maxConnections) { this.maxConnections = maxConnections; }
+    public ForwardCheck getCheck() { return check; }
+    public void setCheck(ForwardCheck check) { this.check = check; }
 
     /**
-     * The same listen and target: maxConnections is left out, as the agent applies a new cap to the forward in place
-     * rather than binding it again.
+     * What the check of this forward expects of its target; {@link ForwardCheck#Off} when none is asked for, and for a
+     * port the relay allocates (port 0): the key's line cannot let the check connect to a port unknown when it was
+     * written without letting it connect to every port of the relay.
+     */
+    public ForwardCheck checkMode() {
+        if (remote != null && remote.getPort() == 0) {
+            return ForwardCheck.Off;
+        }
+        return (check == null ? ForwardCheck.Auto : check).resolvedFor(target);
+    }
+
+    /**
+     * The same listen and target: maxConnections and check are left out, as the agent applies a new cap or check to
+     * the forward in place rather than binding it again.
      */
     @Override
     public boolean equals(Object o) {

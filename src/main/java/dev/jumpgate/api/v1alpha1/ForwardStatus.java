@@ -36,6 +36,22 @@ public class ForwardStatus {
             + "started (refreshed at most every 30 s); absent while none were.")
     private Long refusedConnections;
 
+    @JsonPropertyDescription("Whether the last end-to-end check passed: a connection made on the relay to this "
+            + "forward's listen came through the agent to the target, and the target answered as spec.forwards[].check "
+            + "expects. False: reason says where the path broke. Absent: not checked yet, or the check is Off.")
+    private Boolean reachable;
+
+    @JsonPropertyDescription("When the last end-to-end check finished (RFC 3339).")
+    private String lastCheckTime;
+
+    @JsonPropertyDescription("The last check's round trip in milliseconds: from asking the relay for the connection to "
+            + "the target's answer coming back through it.")
+    private Long latencyMillis;
+
+    @JsonPropertyDescription("Where the last check found the relay listening: the listen asked for (the relay's own "
+            + "address for a wildcard bindAddress), or localhost when the relay bound it to its loopback only.")
+    private String listeningOn;
+
     public String getName() { return name; }
     public void setName(String name) { this.name = name; }
     public String getRemoteBindAddress() { return remoteBindAddress; }
@@ -54,6 +70,14 @@ public class ForwardStatus {
     public void setEndpoint(String endpoint) { this.endpoint = endpoint; }
     public Long getRefusedConnections() { return refusedConnections; }
     public void setRefusedConnections(Long refusedConnections) { this.refusedConnections = refusedConnections; }
+    public Boolean getReachable() { return reachable; }
+    public void setReachable(Boolean reachable) { this.reachable = reachable; }
+    public String getLastCheckTime() { return lastCheckTime; }
+    public void setLastCheckTime(String lastCheckTime) { this.lastCheckTime = lastCheckTime; }
+    public Long getLatencyMillis() { return latencyMillis; }
+    public void setLatencyMillis(Long latencyMillis) { this.latencyMillis = latencyMillis; }
+    public String getListeningOn() { return listeningOn; }
+    public void setListeningOn(String listeningOn) { this.listeningOn = listeningOn; }
 
     @Override
     public boolean equals(Object o) {
@@ -61,12 +85,14 @@ public class ForwardStatus {
                 && Objects.equals(remoteBindAddress, f.remoteBindAddress) && Objects.equals(remotePort, f.remotePort)
                 && Objects.equals(target, f.target) && state == f.state && Objects.equals(reason, f.reason)
                 && Objects.equals(message, f.message) && Objects.equals(endpoint, f.endpoint)
-                && Objects.equals(refusedConnections, f.refusedConnections);
+                && Objects.equals(refusedConnections, f.refusedConnections) && Objects.equals(reachable, f.reachable)
+                && Objects.equals(lastCheckTime, f.lastCheckTime) && Objects.equals(latencyMillis, f.latencyMillis)
+                && Objects.equals(listeningOn, f.listeningOn);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(name, remoteBindAddress, remotePort, target, state, reason, message, endpoint,
-                refusedConnections);
+                refusedConnections, reachable, lastCheckTime, latencyMillis, listeningOn);
     }
 }

@@ -40,6 +40,30 @@ public final class Reasons {
     public static final String CONNECTIONS_REFUSED = "ConnectionsRefused";
     /** An unexpected failure in the agent itself (a bug): the message carries it; the agent starts a fresh session. */
     public static final String AGENT_FAILED = "AgentFailed";
+    // found by the end-to-end check of a forward (ForwardCheck)
+    /** The forward's last check passed: relay listen, agent, target, and the target's answer. */
+    public static final String REACHABLE = "Reachable";
+    /** No forward of the tunnel is checked end to end (every check Off, or ports the relay allocates). */
+    public static final String CHECKS_OFF = "ChecksOff";
+    /** The forward is bound and its first check has not finished yet. */
+    public static final String CHECK_PENDING = "CheckPending";
+    /** The relay refused the check's connection: the key's line predates checks, or sshd forbids -L for the account. */
+    public static final String CHECK_NOT_PERMITTED = "CheckNotPermitted";
+    /** The relay bound a wildcard listen to its loopback only (sshd's GatewayPorts no): the Internet cannot get in. */
+    public static final String LISTENER_LOOPBACK_ONLY = "ListenerLoopbackOnly";
+    /** The relay accepted the forward but a connection to its listen fails (a firewall on the relay, a lost listener). */
+    public static final String LISTENER_UNREACHABLE = "ListenerUnreachable";
+    /** Something answers at the forward's listen, but the connection never came through this agent (a stale listener). */
+    public static final String NOT_LOOPED = "NotLooped";
+    /** The target refused the agent's connection (nothing listens there). */
+    public static final String TARGET_REFUSED = "TargetRefused";
+    /** The target did not answer the agent's connection in time (host down, a firewall dropping). */
+    public static final String TARGET_TIMEOUT = "TargetTimeout";
+    /** The agent cannot reach the target at all (unknown host, no route). */
+    public static final String TARGET_UNREACHABLE = "TargetUnreachable";
+    /** The target took the connection but did not answer as the forward's check expects (not an SSH server). */
+    public static final String TARGET_UNEXPECTED_ANSWER = "TargetUnexpectedAnswer";
+
     /** The agent has not checked the key on the relay yet. */
     public static final String RELAY_KEY_UNCHECKED = "RelayKeyUnchecked";
 }

@@ -26,6 +26,9 @@ public class RelayStatus {
     @JsonPropertyDescription("The last failure to reach, or stay connected to, the relay.")
     private String lastError;
 
+    @JsonPropertyDescription("The relay's SSH identification string as it sent it (e.g. SSH-2.0-OpenSSH_9.2p1 Debian-2).")
+    private String sshVersion;
+
     public String getHostKey() { return hostKey; }
     public void setHostKey(String hostKey) { this.hostKey = hostKey; }
     public String getAcceptedHostKey() { return acceptedHostKey; }
@@ -38,17 +41,19 @@ public class RelayStatus {
     public void setReconnects(Integer reconnects) { this.reconnects = reconnects; }
     public String getLastError() { return lastError; }
     public void setLastError(String lastError) { this.lastError = lastError; }
+    public String getSshVersion() { return sshVersion; }
+    public void setSshVersion(String sshVersion) { this.sshVersion = sshVersion; }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof RelayStatus r && Objects.equals(hostKey, r.hostKey)
                 && Objects.equals(acceptedHostKey, r.acceptedHostKey) && Objects.equals(fingerprint, r.fingerprint)
                 && Objects.equals(connectedSince, r.connectedSince) && Objects.equals(reconnects, r.reconnects)
-                && Objects.equals(lastError, r.lastError);
+                && Objects.equals(lastError, r.lastError) && Objects.equals(sshVersion, r.sshVersion);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(hostKey, acceptedHostKey, fingerprint, connectedSince, reconnects, lastError);
+        return Objects.hash(hostKey, acceptedHostKey, fingerprint, connectedSince, reconnects, lastError, sshVersion);
     }
 }

@@ -23,6 +23,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
         jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")
 @AdditionalPrinterColumn(name = "Relay", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".spec.relay.host")
 @AdditionalPrinterColumn(name = "Forwards", type = AdditionalPrinterColumn.Type.STRING, jsonPath = ".status.boundForwards")
+@AdditionalPrinterColumn(name = "Reachable", type = AdditionalPrinterColumn.Type.STRING,
+        jsonPath = ".status.reachableForwards")
 @AdditionalPrinterColumn(name = "Reason", type = AdditionalPrinterColumn.Type.STRING,
         jsonPath = ".status.conditions[?(@.type==\"Ready\")].reason")
 @AdditionalPrinterColumn(name = "Age", type = AdditionalPrinterColumn.Type.DATE, jsonPath = ".metadata.creationTimestamp")

@@ -33,6 +33,10 @@ public class ReverseTunnelSpec {
     @JsonPropertyDescription("How long the agent waits between attempts to reach the relay: exponential backoff with jitter.")
     private ReconnectSpec reconnect = new ReconnectSpec();
 
+    @JsonPropertyDescription("How often each forward is checked end to end: from the relay's listen, through the agent, "
+            + "to the target. A forward is Ready only when its last check passed (or its check is Off).")
+    private CheckSpec check = new CheckSpec();
+
     public RelaySpec getRelay() { return relay; }
     public void setRelay(RelaySpec relay) { this.relay = relay; }
     public AuthSpec getAuth() { return auth; }
@@ -43,4 +47,6 @@ public class ReverseTunnelSpec {
     public void setKeepalive(KeepaliveSpec keepalive) { this.keepalive = keepalive; }
     public ReconnectSpec getReconnect() { return reconnect; }
     public void setReconnect(ReconnectSpec reconnect) { this.reconnect = reconnect; }
+    public CheckSpec getCheck() { return check; }
+    public void setCheck(CheckSpec check) { this.check = check; }
 }

@@ -13,8 +13,9 @@ public class ReverseTunnelStatus {
     @JsonPropertyDescription("The generation of the spec this status describes.")
     private Long observedGeneration;
 
-    @JsonPropertyDescription("Ready: the agent is connected and every forward is bound. Connected: the agent's session "
-            + "to the relay is up. Each with a reason (SpecInvalid, SecretMissing, AgentUnavailable, RelayUnreachable, "
+    @JsonPropertyDescription("Ready: the agent is connected, every forward is bound and passed its last end-to-end "
+            + "check. Connected: the agent's session to the relay is up. Reachable: every checked forward's last check "
+            + "passed. Each with a reason (SpecInvalid, SecretMissing, AgentUnavailable, RelayUnreachable, "
             + "AuthenticationFailed, HostKeyMismatch, ForwardRefused, ...) and a message.")
     private List<TunnelCondition> conditions = new ArrayList<>();
 
@@ -26,6 +27,9 @@ public class ReverseTunnelStatus {
 
     @JsonPropertyDescription("Bound forwards out of all, e.g. 2/3.")
     private String boundForwards;
+
+    @JsonPropertyDescription("Forwards whose last end-to-end check passed out of those checked, e.g. 1/2.")
+    private String reachableForwards;
 
     @JsonPropertyDescription("The public half of the agent's key.")
     private String publicKey;
@@ -44,6 +48,8 @@ public class ReverseTunnelStatus {
     public void setForwards(List<ForwardStatus> forwards) { this.forwards = forwards; }
     public String getBoundForwards() { return boundForwards; }
     public void setBoundForwards(String boundForwards) { this.boundForwards = boundForwards; }
+    public String getReachableForwards() { return reachableForwards; }
+    public void setReachableForwards(String reachableForwards) { this.reachableForwards = reachableForwards; }
     public String getPublicKey() { return publicKey; }
     public void setPublicKey(String publicKey) { this.publicKey = publicKey; }
     public String getAuthorizedKey() { return authorizedKey; }
@@ -54,11 +60,12 @@ public class ReverseTunnelStatus {
         return o instanceof ReverseTunnelStatus s && Objects.equals(observedGeneration, s.observedGeneration)
                 && Objects.equals(conditions, s.conditions) && Objects.equals(relay, s.relay)
                 && Objects.equals(forwards, s.forwards) && Objects.equals(boundForwards, s.boundForwards)
+                && Objects.equals(reachableForwards, s.reachableForwards)
                 && Objects.equals(publicKey, s.publicKey) && Objects.equals(authorizedKey, s.authorizedKey);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(observedGeneration, conditions, relay, forwards, boundForwards, publicKey, authorizedKey);
+        return Objects.hash(observedGeneration, conditions, relay, forwards, boundForwards, reachableForwards, publicKey, authorizedKey);
     }
 }

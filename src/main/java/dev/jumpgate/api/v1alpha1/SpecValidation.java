@@ -66,6 +66,15 @@ public final class SpecValidation {
                 problems.add("spec.reconnect: minBackoffSeconds must not exceed maxBackoffSeconds");
             }
         }
+        CheckSpec check = spec.getCheck();
+        if (check != null) {
+            if (check.getIntervalSeconds() < 5 || check.getIntervalSeconds() > 3600) {
+                problems.add("spec.check.intervalSeconds: must be between 5 and 3600, got " + check.getIntervalSeconds());
+            }
+            if (check.getTimeoutSeconds() < 1 || check.getTimeoutSeconds() > 60) {
+                problems.add("spec.check.timeoutSeconds: must be between 1 and 60, got " + check.getTimeoutSeconds());
+            }
+        }
         return problems;
     }
 

@@ -1,5 +1,6 @@
 package dev.jumpgate.operator.status;
 
+import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.ForwardStatus;
 import dev.jumpgate.api.v1alpha1.Reasons;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -32,6 +34,8 @@ public final class StatusAggregator {
 
     public static final String READY = "Ready";
     public static final String CONNECTED = "Connected";
+    /** True when every checked forward's last end-to-end check passed. */
+    public static final String REACHABLE = "Reachable";
     /** True when the relay refuses to run commands for the tunnel's key; False means the key is a shell there. */
     public static final String KEY_RESTRICTED = "RelayKeyRestricted";
 
@@ -61,12 +65,19 @@ public final class StatusAggregator {
         status.setForwards(valid ? forwards(tunnel, report, generation) : List.of());
         long bound = status.getForwards().stream().filter(f -> f.getState() == ForwardState.Bound).count();
         status.setBoundForwards(bound + "/" + (valid ? tunnel.getSpec().getForwards().size() : 0));
+        List<ForwardStatus> checked = valid ? checked(tunnel, status.getForwards()) : List.of();
+        status.setReachableForwards(checked.stream().filter(f -> Boolean.TRUE.equals(f.getReachable())).count() + "/"
+                + checked.size());
 
         Verdict connected = connected(tunnel, seen, report);
-        Verdict ready = connected.status.equals("True") ? ready(status.getForwards(), report, generation) : connected.asFalse();
+        Verdict ready = connected.status.equals("True") ? ready(status.getForwards(), checked, report, generation)
+                : connected.asFalse();
+        Verdict reachable = connected.status.equals("True") ? reachable(valid ? tunnel.getSpec().getForwards().size() : 0,
+                checked) : new Verdict("Unknown", connected.reason, connected.message);
         List<TunnelCondition> conditions = new ArrayList<>();
         conditions.add(condition(READY, ready, generation, previous, seen.now()));
         conditions.add(condition(CONNECTED, connected, generation, previous, seen.now()));
+        conditions.add(condition(REACHABLE, reachable, generation, previous, seen.now()));
         TunnelCondition keyRestricted = condition(previous, KEY_RESTRICTED);
         if (report != null || keyRestricted == null) {
             keyRestricted = condition(KEY_RESTRICTED, keyRestricted(tunnel, report), generation, previous, seen.now());
@@ -77,6 +88,12 @@ public final class StatusAggregator {
     }
 
     private static Verdict keyRestricted(ReverseTunnel tunnel, AgentReport report) {
+        if (report != null && Boolean.TRUE.equals(report.relayOpensAnywhere())) {
+            return new Verdict("False", Reasons.RELAY_KEY_UNRESTRICTED, "the relay opened a connection for this "
+                    + "tunnel's key to a place no Jumpgate key line permits: whoever reads the key's Secret or takes "
+                    + "the agent's pod reaches, through the relay, whatever the relay reaches. Replace the key's line in ~"
+                    + tunnel.getSpec().getRelay().getUser() + "/.ssh/authorized_keys with status.authorizedKey");
+        }
         if (report == null || report.relayRunsCommands() == null) {
             return new Verdict("Unknown", Reasons.RELAY_KEY_UNCHECKED, "the agent checks at each login that the relay "
                     + "runs no command for the key");
@@ -125,18 +142,54 @@ public final class StatusAggregator {
         return new Verdict("False", report.reason(), report.message());
     }
 
-    private static Verdict ready(List<ForwardStatus> forwards, AgentReport report, long generation) {
+    private static Verdict ready(List<ForwardStatus> forwards, List<ForwardStatus> checked, AgentReport report,
+            long generation) {
         if (report.generation() < generation) {
             return new Verdict("False", Reasons.FORWARD_PENDING, "the agent has not applied generation " + generation
                     + " yet");
         }
         ForwardStatus blocking = forwards.stream().filter(f -> f.getState() == ForwardState.Failed).findFirst()
-                .orElse(forwards.stream().filter(f -> f.getState() != ForwardState.Bound).findFirst().orElse(null));
+                .orElse(forwards.stream().filter(f -> f.getState() != ForwardState.Bound).findFirst()
+                .orElse(checked.stream().filter(f -> Boolean.FALSE.equals(f.getReachable())).findFirst()
+                .orElse(null)));
         if (blocking != null) {
             return new Verdict("False", blocking.getReason(), "forward " + blocking.getName() + ": " + blocking.getMessage());
         }
+        ForwardStatus unchecked = checked.stream().filter(f -> f.getReachable() == null).findFirst().orElse(null);
+        if (unchecked != null) {
+            return new Verdict("False", Reasons.CHECK_PENDING, "forward " + unchecked.getName() + " is bound; waiting "
+                    + "for its first end-to-end check");
+        }
         return new Verdict("True", Reasons.TUNNEL_READY, "connected; " + forwards.size() + " of " + forwards.size()
-                + " forwards bound");
+                + " forwards bound" + (checked.isEmpty() ? "" : ", " + checked.size() + " reachable end to end"));
+    }
+
+    /** The forwards the agent checks end to end, as their status says. */
+    private static List<ForwardStatus> checked(ReverseTunnel tunnel, List<ForwardStatus> forwards) {
+        Set<String> names = tunnel.getSpec().getForwards().stream().filter(f -> f.checkMode() != ForwardCheck.Off)
+                .map(ForwardSpec::getName).collect(Collectors.toSet());
+        return forwards.stream().filter(f -> names.contains(f.getName())).toList();
+    }
+
+    private static Verdict reachable(int forwards, List<ForwardStatus> checked) {
+        if (checked.isEmpty()) {
+            return new Verdict("Unknown", Reasons.CHECKS_OFF, "no forward is checked end to end (check: Off, or a "
+                    + "port the relay allocates)");
+        }
+        List<ForwardStatus> failing = checked.stream().filter(f -> Boolean.FALSE.equals(f.getReachable())).toList();
+        if (!failing.isEmpty()) {
+            ForwardStatus first = failing.get(0);
+            return new Verdict("False", first.getReason(), "forward " + first.getName() + ": " + first.getMessage()
+                    + (failing.size() > 1 ? " (and " + (failing.size() - 1) + " more forwards unreachable)" : ""));
+        }
+        ForwardStatus pending = checked.stream().filter(f -> f.getReachable() == null).findFirst().orElse(null);
+        if (pending != null) {
+            return new Verdict("Unknown", Reasons.CHECK_PENDING, "forward " + pending.getName() + ": "
+                    + (pending.getState() == ForwardState.Bound ? "waiting for its first end-to-end check"
+                    : "not bound: " + pending.getMessage()));
+        }
+        return new Verdict("True", Reasons.REACHABLE, checked.size() + " of " + forwards + " forwards checked end to "
+                + "end: a connection on the relay to each listen reached its target through the agent");
     }
 
     private static List<ForwardStatus> forwards(ReverseTunnel tunnel, AgentReport report, long generation) {
@@ -157,6 +210,12 @@ public final class StatusAggregator {
                 f.setMessage(r.message());
                 f.setRemotePort(r.state() == ForwardState.Bound ? r.remotePort() : null);
                 f.setRefusedConnections(r.refusedConnections() > 0 ? r.refusedConnections() : null);
+                if (r.state() == ForwardState.Bound && r.check() != null && spec.checkMode() != ForwardCheck.Off) {
+                    f.setReachable(r.check().reachable());
+                    f.setLastCheckTime(r.check().finishedAt());
+                    f.setLatencyMillis(r.check().reachable() ? r.check().latencyMillis() : null);
+                    f.setListeningOn(r.check().listeningOn());
+                }
             } else {
                 f.setState(ForwardState.Pending);
                 f.setReason(Reasons.FORWARD_PENDING);
@@ -188,11 +247,13 @@ public final class StatusAggregator {
             relay.setConnectedSince(fresh != null && fresh.connected() ? fresh.connectedSince() : null);
             relay.setReconnects(last.reconnects());
             relay.setLastError(last.lastError());
+            relay.setSshVersion(last.relaySshVersion());
         } else if (previous != null) {
             relay.setHostKey(previous.getHostKey());
             relay.setFingerprint(previous.getFingerprint());
             relay.setReconnects(previous.getReconnects());
             relay.setLastError(previous.getLastError());
+            relay.setSshVersion(previous.getSshVersion());
         }
         return relay.equals(new RelayStatus()) ? null : relay;
     }

@@ -2,7 +2,9 @@ package dev.jumpgate.operator.status;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.ForwardStatus;
 import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
@@ -11,6 +13,7 @@ import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
 import dev.jumpgate.api.v1alpha1.TargetEndpoint;
 import dev.jumpgate.api.v1alpha1.TunnelCondition;
 import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.report.CheckReport;
 import dev.jumpgate.report.ForwardReport;
 import dev.jumpgate.report.ForwardState;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -40,13 +43,24 @@ class StatusAggregatorTest {
         return t;
     }
 
+    /** A bound forward whose last end-to-end check passed (a forward on port 0 is never checked: no check). */
     private static ForwardReport bound(String name, String bind, int requested, int port, String target) {
+        return new ForwardReport(name, bind, requested, port, target, ForwardState.Bound, Reasons.REACHABLE,
+                "reached the target", 0, requested == 0 ? null : new CheckReport(true, NOW.toString(), 4, bind + ":" + port));
+    }
+
+    private static ForwardReport boundUnchecked(String name, String bind, int requested, int port, String target) {
         return new ForwardReport(name, bind, requested, port, target, ForwardState.Bound, Reasons.BOUND, "listening");
+    }
+
+    private static ForwardReport boundButUnreachable(String name, String bind, int port, String target, String reason) {
+        return new ForwardReport(name, bind, port, port, target, ForwardState.Bound, reason, "the path broke there", 0,
+                new CheckReport(false, NOW.toString(), 0, null));
     }
 
     private static AgentReport report(long generation, Instant heartbeat, ForwardReport... forwards) {
         return new AgentReport(generation, true, Reasons.CONNECTED, "connected", "2026-11-23T11:00:00Z", 0, null, KEY,
-                "SHA256:x", false, List.of(forwards), heartbeat.toString());
+                "SHA256:x", false, "SSH-2.0-OpenSSH_9.2p1", false, List.of(forwards), heartbeat.toString());
     }
 
     private ReverseTunnelStatus aggregate(AgentReport report, Instant now) {
@@ -70,18 +84,73 @@ class StatusAggregatorTest {
                 "ssh -J <relay-user>@relay.example.com -p 3838 <user>@localhost",
                 "ssh -p 41234 <user>@relay.example.com");
         assertThat(status.getAuthorizedKey()).startsWith(
-                "restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\",permitopen=\"127.0.0.1:1\",permitlisten=\"127.0.0.1:3838\",permitlisten=\"0.0.0.0:*\" " + KEY);
+                "restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\",permitopen=\"127.0.0.1:3838\",permitlisten=\"127.0.0.1:3838\",permitlisten=\"0.0.0.0:*\" " + KEY);
         assertThat(status.getObservedGeneration()).isEqualTo(3L);
+        assertThat(status.getReachableForwards()).isEqualTo("1/1");
+        assertThat(status.getForwards().get(0)).extracting(ForwardStatus::getReachable, ForwardStatus::getLatencyMillis,
+                ForwardStatus::getLastCheckTime).containsExactly(true, 4L, NOW.toString());
+        assertThat(status.getForwards().get(1).getReachable()).as("port 0: not checked").isNull();
+        assertThat(StatusAggregator.condition(status, StatusAggregator.REACHABLE))
+                .extracting(TunnelCondition::getStatus, TunnelCondition::getReason).containsExactly("True", Reasons.REACHABLE);
+        assertThat(status.getRelay().getSshVersion()).isEqualTo("SSH-2.0-OpenSSH_9.2p1");
+    }
+
+    @Test
+    void aBoundForwardWhoseCheckFailedKeepsTheTunnelFromReadyWithTheReasonWhereThePathBroke() {
+        ReverseTunnelStatus status = aggregate(report(3, NOW,
+                boundButUnreachable("ssh", "127.0.0.1", 3838, "10.8.92.10:22", Reasons.TARGET_REFUSED),
+                bound("any", "0.0.0.0", 0, 41234, "10.8.92.10:80")), NOW);
+
+        assertThat(ready(status)).extracting(TunnelCondition::getStatus, TunnelCondition::getReason)
+                .containsExactly("False", Reasons.TARGET_REFUSED);
+        assertThat(ready(status).getMessage()).isEqualTo("forward ssh: the path broke there");
+        assertThat(StatusAggregator.condition(status, StatusAggregator.REACHABLE))
+                .extracting(TunnelCondition::getStatus, TunnelCondition::getReason)
+                .containsExactly("False", Reasons.TARGET_REFUSED);
+        assertThat(status.getBoundForwards()).isEqualTo("2/2");
+        assertThat(status.getReachableForwards()).isEqualTo("0/1");
+        assertThat(status.getForwards().get(0)).extracting(ForwardStatus::getState, ForwardStatus::getReachable,
+                ForwardStatus::getReason, ForwardStatus::getLatencyMillis)
+                .containsExactly(ForwardState.Bound, false, Reasons.TARGET_REFUSED, null);
+    }
+
+    @Test
+    void aBoundForwardNotCheckedYetIsNotReadyYet() {
+        ReverseTunnelStatus status = aggregate(report(3, NOW, boundUnchecked("ssh", "127.0.0.1", 3838, 3838, "10.8.92.10:22"),
+                bound("any", "0.0.0.0", 0, 41234, "10.8.92.10:80")), NOW);
+
+        assertThat(ready(status)).extracting(TunnelCondition::getStatus, TunnelCondition::getReason)
+                .containsExactly("False", Reasons.CHECK_PENDING);
+        assertThat(StatusAggregator.condition(status, StatusAggregator.REACHABLE))
+                .extracting(TunnelCondition::getStatus, TunnelCondition::getReason)
+                .containsExactly("Unknown", Reasons.CHECK_PENDING);
+        assertThat(status.getReachableForwards()).isEqualTo("0/1");
+    }
+
+    @Test
+    void aForwardWithItsCheckOffIsReadyOnceBoundAndTheTunnelSaysNothingIsChecked() {
+        ReverseTunnel tunnel = tunnel();
+        tunnel.getSpec().getForwards().get(0).setCheck(ForwardCheck.Off);
+        ReverseTunnelStatus status = StatusAggregator.aggregate(tunnel, new TunnelObservation(List.of(), null, KEY,
+                NOW.minusSeconds(60), report(3, NOW, boundUnchecked("ssh", "127.0.0.1", 3838, 3838, "10.8.92.10:22"),
+                        bound("any", "0.0.0.0", 0, 41234, "10.8.92.10:80")), NOW));
+
+        assertThat(ready(status)).extracting(TunnelCondition::getStatus, TunnelCondition::getReason)
+                .containsExactly("True", Reasons.TUNNEL_READY);
+        assertThat(StatusAggregator.condition(status, StatusAggregator.REACHABLE))
+                .extracting(TunnelCondition::getStatus, TunnelCondition::getReason)
+                .containsExactly("Unknown", Reasons.CHECKS_OFF);
+        assertThat(status.getAuthorizedKey()).contains("permitopen=\"127.0.0.1:1\"").doesNotContain("permitopen=\"127.0.0.1:3838\"");
     }
 
     @Test
     void theKeyIsRestrictedOnlyOnceTheAgentHasCheckedAndAStaleReportKeepsWhatItSaid() {
         AgentReport unchecked = report(3, NOW);
         AgentReport unrestricted = new AgentReport(3, true, Reasons.CONNECTED, "connected", null, 0, null, KEY,
-                "SHA256:x", true, List.of(), NOW.toString());
+                "SHA256:x", true, null, null, List.of(), NOW.toString());
 
         assertThat(StatusAggregator.condition(aggregate(new AgentReport(3, true, Reasons.CONNECTED, "connected", null, 0,
-                null, KEY, "SHA256:x", null, List.of(), NOW.toString()), NOW), StatusAggregator.KEY_RESTRICTED))
+                null, KEY, "SHA256:x", null, null, null, List.of(), NOW.toString()), NOW), StatusAggregator.KEY_RESTRICTED))
                 .extracting(TunnelCondition::getStatus, TunnelCondition::getReason)
                 .containsExactly("Unknown", Reasons.RELAY_KEY_UNCHECKED);
         assertThat(StatusAggregator.condition(aggregate(unchecked, NOW), StatusAggregator.KEY_RESTRICTED).getStatus())
@@ -145,7 +214,7 @@ class StatusAggregatorTest {
 
         String otherKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOs9a/5C7kVhZ+X5+8/WIZ8wzXWYmVXPG6Qu3JzNoUhU";
         AgentReport impostor = new AgentReport(3, true, Reasons.CONNECTED, "connected", null, 0, null, otherKey,
-                "SHA256:y", false, List.of(), NOW.toString());
+                "SHA256:y", false, null, false, List.of(), NOW.toString());
         assertThat(aggregate(impostor, NOW).getRelay().getAcceptedHostKey()).isEqualTo(KEY);
     }
 
