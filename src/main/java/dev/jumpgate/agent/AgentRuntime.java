@@ -25,6 +25,11 @@ public final class AgentRuntime {
 
     public AgentRuntime(MeterRegistry registry) {
         this.registry = registry;
+        // The heap is sized from the pod's memory limit (the image's jvm.options): near its max is near the limit.
+        Gauge.builder("jumpgate.agent.heap.used", Runtime.getRuntime(), rt -> rt.totalMemory() - rt.freeMemory())
+                .baseUnit("bytes").description("heap in use").register(registry);
+        Gauge.builder("jumpgate.agent.heap.max", Runtime.getRuntime(), Runtime::maxMemory)
+                .baseUnit("bytes").description("the most heap the agent may use").register(registry);
         Gauge.builder("jumpgate.agent.connected", this, r -> r.connected() ? 1 : 0)
                 .description("1 while the SSH session to the relay is up").register(registry);
         Gauge.builder("jumpgate.agent.connection.budget", this, r -> r.agent == null ? 0 : r.agent.connectionBudget())

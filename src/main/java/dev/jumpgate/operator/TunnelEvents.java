@@ -13,15 +13,20 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.UUID;
 import org.jboss.logging.Logger;
 
 /**
  * An Event on the tunnel each time its readiness changes reason: Normal when it becomes ready, Warning with the
- * reason otherwise, so that {@code kubectl describe rtun} tells the story; and a Warning when the relay turns out to
- * run commands for the tunnel's key. Messages come from conditions, which never carry key material.
+ * reason otherwise, so that {@code kubectl describe rtun} tells the story; one each time a forward's end-to-end verdict
+ * changes, rate-limited per forward; and a Warning when the relay turns out to run commands for the tunnel's key. Messages come from conditions, which never carry key material.
  */
 @ApplicationScoped
 public class TunnelEvents {
@@ -32,8 +37,15 @@ public class TunnelEvents {
     @Inject
     KubernetesClient client;
 
+    /** At most this many reachability Events per forward in {@link #REACHABILITY_WINDOW}: a flapping path is one line. */
+    static final int REACHABILITY_EVENTS = 3;
+    static final Duration REACHABILITY_WINDOW = Duration.ofMinutes(10);
+    /** When each forward (tunnel uid/forward) last had a reachability Event, newest last. */
+    private final Map<String, Deque<Instant>> reachabilityEvents = new ConcurrentHashMap<>();
+
     void onStatusChange(ReverseTunnel tunnel, ReverseTunnelStatus before, ReverseTunnelStatus after) {
-        onReadyChange(tunnel, before, after);
+        String readyEvent = onReadyChange(tunnel, before, after);
+        onReachabilityChange(tunnel, before, after, readyEvent, Instant.now());
         onConnectionsRefused(tunnel, before, after);
         TunnelCondition keyWas = StatusAggregator.condition(before, StatusAggregator.KEY_RESTRICTED);
         TunnelCondition keyNow = StatusAggregator.condition(after, StatusAggregator.KEY_RESTRICTED);
@@ -64,16 +76,61 @@ public class TunnelEvents {
         }
     }
 
-    private void onReadyChange(ReverseTunnel tunnel, ReverseTunnelStatus before, ReverseTunnelStatus after) {
+    /**
+     * An Event each time a forward's end-to-end verdict changes (Warning with where the path broke, Normal when it is
+     * reachable again), at most {@link #REACHABILITY_EVENTS} per forward in {@link #REACHABILITY_WINDOW}: the status
+     * always has the current verdict; the Events tell the story without flooding it when a path flaps.
+     */
+    private void onReachabilityChange(ReverseTunnel tunnel, ReverseTunnelStatus before, ReverseTunnelStatus after,
+            String readyEvent, Instant now) {
+        if (after == null || after.getForwards() == null) {
+            return;
+        }
+        for (ForwardStatus forward : after.getForwards()) {
+            if (forward.getReachable() == null) {
+                continue;
+            }
+            ForwardStatus was = before == null || before.getForwards() == null ? null : before.getForwards().stream()
+                    .filter(f -> f.getName().equals(forward.getName())).findFirst().orElse(null);
+            boolean sameVerdict = was != null && Objects.equals(was.getReachable(), forward.getReachable())
+                    && Objects.equals(was.getReason(), forward.getReason());
+            boolean firstAndFine = (was == null || was.getReachable() == null) && forward.getReachable();
+            String message = "forward " + forward.getName() + ": " + forward.getMessage();
+            if (sameVerdict || firstAndFine || (forward.getReason() + " " + message).equals(readyEvent)
+                    || !allowed(tunnel.getMetadata().getUid() + "/" + forward.getName(), now)) {
+                continue; // unchanged, fine from the start, told by the Ready Event just now, or over its rate
+            }
+            record(tunnel, forward.getReachable() ? "Normal" : "Warning", forward.getReason(), message);
+        }
+    }
+
+    /** Whether the forward may have one more reachability Event now; counts it if so. */
+    boolean allowed(String forward, Instant now) {
+        Deque<Instant> times = reachabilityEvents.computeIfAbsent(forward, k -> new ArrayDeque<>());
+        synchronized (times) {
+            while (!times.isEmpty() && times.peekFirst().isBefore(now.minus(REACHABILITY_WINDOW))) {
+                times.pollFirst();
+            }
+            if (times.size() >= REACHABILITY_EVENTS) {
+                return false;
+            }
+            times.addLast(now);
+            return true;
+        }
+    }
+
+    /** Returns the Event recorded ("reason message"), or null. */
+    private String onReadyChange(ReverseTunnel tunnel, ReverseTunnelStatus before, ReverseTunnelStatus after) {
         TunnelCondition was = StatusAggregator.readyCondition(before);
         TunnelCondition now = StatusAggregator.readyCondition(after);
         if (now == null || (was != null && Objects.equals(was.getReason(), now.getReason())
                 && Objects.equals(was.getStatus(), now.getStatus()))) {
-            return;
+            return null;
         }
         boolean ready = "True".equals(now.getStatus());
         String type = ready || Reasons.AGENT_STARTING.equals(now.getReason()) ? "Normal" : "Warning";
         record(tunnel, type, now.getReason(), now.getMessage());
+        return now.getReason() + " " + now.getMessage();
     }
 
     private void record(ReverseTunnel tunnel, String type, String reason, String message) {

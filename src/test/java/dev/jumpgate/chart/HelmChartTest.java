@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jumpgate.testing.HostCommand;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -47,6 +48,25 @@ class HelmChartTest {
 
     private static <T extends HasMetadata> List<T> ofKind(List<HasMetadata> objects, Class<T> type) {
         return objects.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    @Test
+    void alertsDashboardAndAgentScrapingAreOffByDefaultAndComeAsPrometheusAndGrafanaExpectThem() throws Exception {
+        assertThat(render()).extracting(HasMetadata::getKind).doesNotContain("PrometheusRule", "PodMonitor")
+                .noneMatch(kind -> kind.equals("ConfigMap"));
+
+        List<HasMetadata> objects = render("--set", "metrics.agentPodMonitor.enabled=true",
+                "--set", "metrics.prometheusRule.enabled=true", "--set", "metrics.grafanaDashboard.enabled=true");
+
+        assertThat(objects).extracting(HasMetadata::getKind).contains("PrometheusRule", "PodMonitor", "ConfigMap");
+        ConfigMap dashboard = ofKind(objects, ConfigMap.class).get(0);
+        assertThat(dashboard.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(dashboard.getData().get("jumpgate-tunnels.json"));
+        assertThat(json.get("panels")).hasSizeGreaterThanOrEqualTo(8);
+        String rules = io.fabric8.kubernetes.client.utils.Serialization.asYaml(objects.stream()
+                .filter(o -> o.getKind().equals("PrometheusRule")).findFirst().orElseThrow());
+        assertThat(rules).contains("JumpgateTunnelDown", "JumpgateForwardUnreachable", "JumpgateReconnectStorm",
+                "JumpgateAgentNearMemoryLimit");
     }
 
     @Test

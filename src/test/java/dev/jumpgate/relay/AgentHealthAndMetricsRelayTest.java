@@ -11,6 +11,7 @@ import dev.jumpgate.agent.Identity;
 import dev.jumpgate.agent.TunnelAgent;
 import dev.jumpgate.agent.TunnelConfig;
 import dev.jumpgate.ssh.Ed25519KeyPair;
+import dev.jumpgate.testing.ChartMetrics;
 import dev.jumpgate.testing.EchoClient;
 import dev.jumpgate.testing.EchoServer;
 import dev.jumpgate.testing.OpenSshRelay;
@@ -26,6 +27,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Set;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -130,11 +132,19 @@ class AgentHealthAndMetricsRelayTest {
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(get("q/metrics").body())
                     .contains("jumpgate_agent_connected 1.0")
                     .contains("jumpgate_agent_forward_bound{forward=\"ssh\",} 1.0")
-                    .contains("jumpgate_agent_forward_connections_total{forward=\"ssh\",} 1.0")
+                    // the echo's connection, and the first end-to-end check's: a check is a connection like any other
+                    .contains("jumpgate_agent_forward_connections_total{forward=\"ssh\",} 2.0")
                     .contains("jumpgate_agent_forward_open_connections{forward=\"ssh\",} 0.0")
                     .containsPattern("jumpgate_agent_forward_bytes_total\\{direction=\"to_target\",forward=\"ssh\",} 1[0-9]{5}")
                     .containsPattern("jumpgate_agent_forward_bytes_total\\{direction=\"from_target\",forward=\"ssh\",} 1[0-9]{5}")
                     .contains("jumpgate_agent_reconnects_total 0.0"));
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(get("q/metrics").body())
+                    .contains("jumpgate_agent_forward_reachable{forward=\"ssh\",} 1.0")
+                    .containsPattern("jumpgate_agent_forward_checks_total\\{forward=\"ssh\",result=\"passed\",} [1-9]"));
+            Set<String> used = ChartMetrics.usedByTheChart();
+            assertThat(used).as("the chart's alerts and dashboard read the agent's metrics")
+                    .contains("jumpgate_agent_forward_reachable", "jumpgate_agent_connected");
+            assertThat(ChartMetrics.served(get("q/metrics").body())).as("what the agent serves").containsAll(used);
 
             relay.kill();
             await().atMost(Duration.ofSeconds(20)).until(() -> get("q/health/ready").statusCode() == 503);

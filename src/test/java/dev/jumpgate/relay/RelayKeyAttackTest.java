@@ -93,6 +93,8 @@ class RelayKeyAttackTest {
         assertThat(EchoClient.echoes(door, 1000)).as("the key does its job").isTrue();
         await().atMost(PATIENCE).until(() -> agent.report().relayRunsCommands() != null);
         assertThat(agent.report().relayRunsCommands()).as("the agent's own check of its key").isFalse();
+        await().atMost(PATIENCE).until(() -> agent.report().relayOpensAnywhere() != null);
+        assertThat(agent.report().relayOpensAnywhere()).as("the agent's own check of its key's permitopen").isFalse();
 
         Path dir = Files.createTempDirectory("jumpgate-stolen");
         keyFile = dir.resolve("id_ed25519");
@@ -182,6 +184,23 @@ class RelayKeyAttackTest {
         sshInBackground("-N", "-D", "127.0.0.1:" + socks, login());
         await().atMost(PATIENCE).until(() -> OpenSshRelay.listening(socks));
         assertThat(socksConnects(socks, target.port())).isFalse();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Relay.class)
+    void theKeyConnectsFromTheRelayOnlyToTheTunnelsOwnListenWhereTheAgentsCheckGoes(Relay kind) throws Exception {
+        tunnelUp(kind);
+
+        Result own = ssh("-W", "127.0.0.1:" + door, login());
+        assertThat(own.output()).doesNotContain("open failed");
+        assertThat(own.exitCode()).isZero();
+
+        for (String elsewhere : List.of("localhost:" + door, "127.0.0.1:" + (door + 1), "127.0.0.1:" + relay.port(),
+                "127.0.0.2:" + door, "localhost:1")) {
+            Result refused = ssh("-W", elsewhere, login());
+            assertThat(refused.output()).as(elsewhere).contains("administratively prohibited");
+            assertThat(refused.exitCode()).as(elsewhere).isNotZero();
+        }
     }
 
     @ParameterizedTest

@@ -69,15 +69,28 @@ public final class HostCommand {
     public Result run(Duration timeout, Map<String, String> environment, String... args) {
         List<String> command = command(args);
         try {
-            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+            // No input (a command that reads it, like ssh -W, gets its end at once), and the output read beside the
+            // wait, so that the timeout holds for a command that never closes it.
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
             builder.environment().putAll(environment);
             Process process = builder.start();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            java.util.concurrent.CompletableFuture<String> output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    return "";
+                }
+            });
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
                 throw new IllegalStateException(String.join(" ", command) + " did not finish in " + timeout);
             }
-            return new Result(process.exitValue(), output);
+            try {
+                return new Result(process.exitValue(), output.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new IllegalStateException(String.join(" ", command) + ": its output did not end", e);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

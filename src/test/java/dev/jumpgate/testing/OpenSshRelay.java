@@ -25,6 +25,9 @@ public final class OpenSshRelay implements AutoCloseable {
     /** The relay's side of the tunnels, as the README gives it to relay owners. */
     public static final Path RECOMMENDED_BLOCK = Path.of("examples", "relay", "sshd_config.d", "jumpgate.conf");
 
+    /** The relay's address that is not its localhost: what a wildcard listen bound to loopback only does not serve. */
+    public static final String OTHER_ADDRESS = "127.0.0.2";
+
     private final Path dir;
     private final int port;
     private final List<String> extraConfig;
@@ -179,6 +182,9 @@ public final class OpenSshRelay implements AutoCloseable {
         config.addAll(List.of(
                 "Port " + port,
                 "ListenAddress 127.0.0.1",
+                // A second address, which the relay's loopback-only listens (GatewayPorts no) do not cover: the
+                // relay's name as the agent dials it, in the end-to-end check's tests.
+                "ListenAddress " + OTHER_ADDRESS,
                 "HostKey " + dir.resolve("host_ed25519"),
                 "PidFile none",
                 "AuthorizedKeysFile " + dir.resolve("authorized_keys"),

@@ -22,10 +22,17 @@ public final class TcpServer implements AutoCloseable {
     private final Handler handler;
 
     public TcpServer(String name, int backlog, Handler handler) {
+        this(name, 0, backlog, handler);
+    }
+
+    /** A server on this port of loopback (0: any free one); a port a stopped server left is taken again at once. */
+    public TcpServer(String name, int port, int backlog, Handler handler) {
         this.name = name;
         this.handler = handler;
         try {
-            server = new ServerSocket(0, backlog, InetAddress.getLoopbackAddress());
+            server = new ServerSocket();
+            server.setReuseAddress(true);
+            server.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), backlog);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
