@@ -10,12 +10,15 @@
 #   hack/topology.sh relay-authorize "LINE"   replace the relay's authorized_keys (the tunnel's authorizedKey)
 #   hack/topology.sh relay-hostkey            the relay's host key, to pin
 #   hack/topology.sh relay-stop | relay-start the relay's sshd (sessions included)
+#   hack/topology.sh lab-stop | lab-start     the lab machine's sshd
+#   hack/topology.sh relay-firewall drop|accept PORT   a firewall rule on the relay dropping connections to PORT
+#   hack/topology.sh relay-gatewayports no|clientspecified   the tunnels' GatewayPorts; restarts the relay's sshd
 #   hack/topology.sh laptop CMD...            run a command on the laptop
 #   hack/topology.sh laptop-reaches ADDR PORT whether the laptop can open a TCP connection there
 # Logins are for root with keys kept in the state directory; the laptop's key opens the lab.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-need ip /usr/sbin/sshd ssh ssh-keygen pkill pgrep
+need ip /usr/sbin/sshd ssh ssh-keygen pkill pgrep iptables
 STATE="${JUMPGATE_TOPOLOGY_DIR:-/var/lib/jumpgate-topology}"
 LAB_IP=10.8.92.10 LAB_GW=10.8.92.1
 RELAY_IP=203.0.113.10 RELAY_GW=203.0.113.1
@@ -103,9 +106,21 @@ case "${1:-}" in
   relay-hostkey) cut -d' ' -f1,2 "$STATE/relay/host_ed25519.pub" ;;
   relay-stop) stop_sshd relay ;;
   relay-start) start_sshd relay ;;
+  lab-stop) stop_sshd lab ;;
+  lab-start) start_sshd lab ;;
+  relay-firewall)
+    case "${2:?drop|accept}" in
+      drop) ns relay iptables -I INPUT -p tcp --dport "${3:?port}" -j DROP ;;
+      accept) while ns relay iptables -D INPUT -p tcp --dport "${3:?port}" -j DROP 2>/dev/null; do :; done ;;
+      *) echo "relay-firewall drop|accept PORT" >&2; exit 2 ;;
+    esac ;;
+  relay-gatewayports)
+    # The block's line for the tunnels' account (sshd keeps the first value: the Match block's is the one used).
+    sed -i "s/^\(\s*GatewayPorts\) .*/\1 ${2:?no|clientspecified}/" "$STATE/relay/sshd_config"
+    stop_sshd relay; start_sshd relay ;;
   laptop) shift; ns laptop "$@" ;;
   laptop-reaches) ns laptop timeout 3 bash -c "</dev/tcp/${2:?address}/${3:?port}" ;;
   ssh-from-laptop) shift; ns laptop ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
       -o ConnectTimeout=5 -i "$STATE/laptop_ed25519" "$@" ;;
-  *) sed -n '2,17p' "$0"; exit 2 ;;
+  *) sed -n '2,20p' "$0"; exit 2 ;;
 esac

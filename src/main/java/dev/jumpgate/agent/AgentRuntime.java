@@ -84,7 +84,8 @@ public final class AgentRuntime {
                     .tags(tags.and("direction", "from_target")).baseUnit("bytes")
                     .description("bytes carried through the forward").register(registry);
             FunctionCounter.builder("jumpgate.agent.forward.connections", this, r -> r.traffic(name).connections())
-                    .tags(tags).description("connections carried through the forward").register(registry);
+                    .tags(tags).description("connections carried through the forward (the end-to-end checks' are "
+                            + "counted in jumpgate_agent_forward_checks_total)").register(registry);
             FunctionCounter.builder("jumpgate.agent.forward.refused.connections", this,
                             r -> r.traffic(name).refusedConnections())
                     .tags(tags).description("connections refused because the forward held maxConnections, or the agent "

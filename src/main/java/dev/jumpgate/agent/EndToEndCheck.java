@@ -45,6 +45,15 @@ final class EndToEndCheck {
      */
     static Result run(RelaySession session, ForwardSpec forward, int remotePort, String relayHost,
             ForwardTraffic traffic, Duration timeout) throws InterruptedException {
+        try {
+            return check(session, forward, remotePort, relayHost, traffic, timeout);
+        } finally {
+            traffic.checkOver();
+        }
+    }
+
+    private static Result check(RelaySession session, ForwardSpec forward, int remotePort, String relayHost,
+            ForwardTraffic traffic, Duration timeout) throws InterruptedException {
         // Where the key's line lets the check connect: one rule for both (AuthorizedKeyLine.Listen).
         String host = new AuthorizedKeyLine.Listen(forward.getRemote().getBindAddress(), remotePort).checkHost(relayHost);
         String listen = address(host, remotePort);
@@ -52,6 +61,7 @@ final class EndToEndCheck {
         long start = System.nanoTime();
         RelayedConnection connection;
         try {
+            traffic.expectCheckConnection();
             connection = session.connectFromRelay(host, remotePort, timeout);
         } catch (RelayedConnection.Refused refused) {
             return switch (refused.kind()) {
@@ -60,7 +70,7 @@ final class EndToEndCheck {
                         + "connection to " + listen + ": the key's authorized_keys line predates end-to-end checks "
                         + "(replace it with status.authorizedKey), or sshd forbids -L for the account (the README's "
                         + "Match block has AllowTcpForwarding yes); or set check: Off on the forward", 0, null);
-                default -> listenerFailure(session, forward, remotePort, listen, refused, timeout);
+                default -> listenerFailure(session, forward, remotePort, listen, refused, traffic, timeout);
             };
         }
         try (connection) {
@@ -70,11 +80,12 @@ final class EndToEndCheck {
 
     /** The relay's connect to the listen failed: tell a loopback-only listen from a filtered or missing one. */
     private static Result listenerFailure(RelaySession session, ForwardSpec forward, int remotePort, String listen,
-            RelayedConnection.Refused refused, Duration timeout) {
+            RelayedConnection.Refused refused, ForwardTraffic traffic, Duration timeout) {
         boolean timedOut = refused.kind() == RelayedConnection.Refused.Kind.TIMEOUT;
         String how = timedOut ? "timed out after " + timeout.toSeconds() + " s" : "was refused";
         if (wildcard(forward.getRemote().getBindAddress())) {
             String loopback = address(LOOPBACK, remotePort);
+            traffic.expectCheckConnection();
             try (RelayedConnection viaLoopback = session.connectFromRelay(LOOPBACK, remotePort, timeout)) {
                 if (!timedOut) {
                     return new Result(false, Reasons.LISTENER_LOOPBACK_ONLY, "the relay listens on " + loopback

@@ -17,6 +17,9 @@ public final class ForwardTraffic {
     private final Object arrivals = new Object();
     private Sightings sightings = new Sightings(0, 0, 0, null);
     private final AtomicLong checksPassed = new AtomicLong();
+    /** Connections an end-to-end check has asked the relay for that have not reached the target yet. */
+    private final java.util.concurrent.atomic.AtomicInteger checkConnectionsExpected = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicLong checkConnections = new AtomicLong();
     private final AtomicLong checksFailed = new AtomicLong();
     /** 1 reachable, 0 not, -1 not checked; and the last passed check's round trip. */
     private volatile int reachable = -1;
@@ -59,10 +62,29 @@ public final class ForwardTraffic {
         openConnections.addAndGet(change);
     }
 
-    /** A connection reached its target. */
+    /**
+     * A connection reached its target. One an end-to-end check asked for is counted as the check's, not as a
+     * connection carried for a user: a counter must never go back, so it is told apart here, before it counts. (A
+     * user's connection that lands in the check's moment may be counted as the check's, and the check's as the
+     * user's: the sum stays right.)
+     */
     void opened() {
-        connections.incrementAndGet();
+        if (checkConnectionsExpected.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            checkConnections.incrementAndGet();
+        } else {
+            connections.incrementAndGet();
+        }
         see(s -> new Sightings(s.arrivals(), s.connected() + 1, s.failures(), s.lastFailure()));
+    }
+
+    /** An end-to-end check is about to ask the relay for a connection to this forward. */
+    void expectCheckConnection() {
+        checkConnectionsExpected.incrementAndGet();
+    }
+
+    /** The check is over: a connection it asked for that never reached the target is expected no more. */
+    void checkOver() {
+        checkConnectionsExpected.set(0);
     }
 
     /** The relay handed the agent a connection for this forward; {@link #opened} or {@link #targetFailed} follows. */
@@ -138,6 +160,8 @@ public final class ForwardTraffic {
     public long bytesWaitingForTargets() { return waitingForTarget.get(); }
     public int maxConnections() { return maxConnections; }
     public long checksPassed() { return checksPassed.get(); }
+    /** Connections the end-to-end checks made through the forward (not in {@link #connections()}). */
+    public long checkConnections() { return checkConnections.get(); }
     public long checksFailed() { return checksFailed.get(); }
     /** 1 when the last end-to-end check passed, 0 when it failed, -1 before the first. */
     public int reachable() { return reachable; }

@@ -118,7 +118,7 @@ class OperatorOnRealApiServerTest {
         assertThat(agent.getMetadata().getManagedFields()).anySatisfy(f -> assertThat(f.getOperation()).isEqualTo("Apply"));
         assertThat(client.network().v1().networkPolicies().inNamespace(ns).withName("lab-agent").get().getSpec()
                 .getEgress()).as("the API server took the agent's NetworkPolicy").hasSize(4);
-        assertThat(current(ns).getStatus().getAuthorizedKey()).startsWith("restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\",permitopen=\"127.0.0.1:1\",permitlisten=\"127.0.0.1:4040\"");
+        assertThat(current(ns).getStatus().getAuthorizedKey()).startsWith("restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\",permitopen=\"127.0.0.1:4040\",permitlisten=\"127.0.0.1:4040\"");
     }
 
     @Test

@@ -131,7 +131,7 @@ class ReverseTunnelSchemaApiServerTest {
                 "--kubeconfig", api.kubeconfigFile().toString(), "get", "rtun", "-n", "default").orThrow();
 
         assertThat(output.lines().findFirst().orElseThrow().split("\\s+"))
-                .containsExactly("NAME", "READY", "RELAY", "FORWARDS", "REASON", "AGE");
+                .containsExactly("NAME", "REACHABLE", "READY", "RELAY", "FORWARDS", "REASON", "AGE");
         assertThat(output).contains("relay.example.com");
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.ForwardStatus;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
@@ -199,10 +200,10 @@ class ClassicTopologyClusterTest {
         assertThat(mappedMiB(archive, "r--p")).as("read-only archive pages, MiB: %s", archive).isGreaterThan(16);
         assertThat(mappedMiB(archive, "rw-p")).as("copy-on-write archive pages, MiB: %s", archive).isLessThan(16);
         String table = kubectl("get", "reversetunnels", "-n", namespace);
-        assertThat(table.lines().toList().get(0).split("\\s+")).containsExactly("NAME", "READY", "RELAY", "FORWARDS",
-                "REASON", "AGE");
-        assertThat(table.lines().toList().get(1).split("\\s+")).startsWith("lab-ssh", "True", Topology.RELAY_IP, "1/1",
-                "TunnelReady");
+        assertThat(table.lines().toList().get(0).split("\\s+")).containsExactly("NAME", "REACHABLE", "READY", "RELAY",
+                "FORWARDS", "REASON", "AGE");
+        assertThat(table.lines().toList().get(1).split("\\s+")).startsWith("lab-ssh", "1/1", "True", Topology.RELAY_IP,
+                "1/1", "TunnelReady");
 
         client.resources(ReverseTunnel.class).inNamespace(namespace).withName("lab-ssh").delete();
 
@@ -256,6 +257,68 @@ class ClassicTopologyClusterTest {
         awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
         assertThat(current("lab-ssh").getStatus().getRelay().getReconnects()).isPositive();
         assertLaptopReachesLab(DOOR);
+    }
+
+    /**
+     * Each place the issue names where a laptop cannot get in although the relay accepted the forward: the lab's sshd
+     * stopped, a firewall rule on the relay, the relay's GatewayPorts no. Each turns the broken forward unreachable,
+     * with the reason that names the place, within two check intervals, and back once fixed, while the other forward
+     * (to the relay's own sshd, on the relay's loopback) stays reachable.
+     */
+    @Test
+    void eachBrokenPlaceOnThePathTurnsItsForwardUnreachableWithinTwoChecksAndBackWhileTheOtherStaysReachable()
+            throws Exception {
+        int interval = 5;
+        example(t -> {
+            t.getSpec().getCheck().setIntervalSeconds(interval);
+            t.getSpec().getCheck().setTimeoutSeconds(2);
+            t.getSpec().getForwards().add(new ForwardSpec("relay-ssh", new RemoteEndpoint("127.0.0.1", DOOR + 2),
+                    new TargetEndpoint(Topology.RELAY_IP, 22)));
+        });
+        authorize("lab-ssh");
+        awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
+        assertThat(current("lab-ssh").getStatus().getReachableForwards()).isEqualTo("2/2");
+        Duration twoChecks = Duration.ofSeconds(2L * interval + 2);
+        try {
+            Topology.labSshd(false);
+            awaitForward("ssh", Reasons.TARGET_REFUSED, twoChecks);
+            Topology.labSshd(true);
+            awaitForward("ssh", Reasons.REACHABLE, twoChecks);
+
+            Topology.relayFirewallDrops(DOOR, true);
+            awaitForward("ssh", Reasons.LISTENER_UNREACHABLE, twoChecks.plusSeconds(4)); // two timeouts of 2 s
+            Topology.relayFirewallDrops(DOOR, false);
+            awaitForward("ssh", Reasons.REACHABLE, twoChecks);
+
+            Topology.relayGatewayPorts("no"); // restarts the relay's sshd: the agent logs in again first
+            awaitForward("ssh", Reasons.LISTENER_LOOPBACK_ONLY, PATIENCE);
+            assertThat(forward("ssh").getListeningOn()).isEqualTo("localhost:" + DOOR);
+            awaitReady("lab-ssh", "False", Reasons.LISTENER_LOOPBACK_ONLY);
+            assertThat(StatusAggregator.condition(current("lab-ssh").getStatus(), StatusAggregator.REACHABLE).getStatus())
+                    .isEqualTo("False");
+        } finally {
+            Topology.labSshd(true);
+            Topology.relayFirewallDrops(DOOR, false);
+            Topology.relayGatewayPorts("clientspecified");
+        }
+        awaitForward("ssh", Reasons.REACHABLE, PATIENCE);
+        awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
+        assertLaptopReachesLab(DOOR);
+        assertThat(kubectl("get", "events", "-n", namespace, "--field-selector", "reason=" + Reasons.TARGET_REFUSED))
+                .contains("forward ssh");
+    }
+
+    /** Waits for the forward's reason; every sample meanwhile finds the other forward reachable. */
+    private void awaitForward(String name, String reason, Duration within) {
+        await().atMost(within).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            assertThat(forward("relay-ssh").getReachable()).as("the other forward").isTrue();
+            assertThat(forward(name).getReason()).isEqualTo(reason);
+        });
+    }
+
+    private ForwardStatus forward(String name) {
+        return current("lab-ssh").getStatus().getForwards().stream().filter(f -> f.getName().equals(name))
+                .findFirst().orElseThrow();
     }
 
     @Test

@@ -14,6 +14,7 @@ import dev.jumpgate.api.v1alpha1.TargetEndpoint;
 import dev.jumpgate.operator.dependent.AgentDeploymentDependent;
 import dev.jumpgate.operator.status.StatusAggregator;
 import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.report.CheckReport;
 import dev.jumpgate.report.ForwardReport;
 import dev.jumpgate.report.ForwardState;
 import dev.jumpgate.ssh.Ed25519KeyPair;
@@ -138,6 +139,9 @@ class ReverseTunnelReconcilerTest {
                 .patch(PatchContext.of(PatchType.JSON_MERGE), json);
     }
 
+    /** A forward's end-to-end check that passed: what the agent reports for a forward a laptop gets through. */
+    private static final CheckReport PASSED_CHECK = new CheckReport(true, "2026-11-23T10:00:05Z", 12, "relay.example.com:4040");
+
     private static AgentReport connectedReport(long generation, ForwardReport... forwards) {
         return new AgentReport(generation, true, Reasons.CONNECTED, "connected to tunnel@relay.example.com:22",
                 "2026-11-23T10:00:00Z", 2, "the connection to the relay was lost", RELAY_KEY,
@@ -203,7 +207,7 @@ class ReverseTunnelReconcilerTest {
         ReverseTunnel seen = current("lab-ssh");
         assertThat(seen.getStatus().getPublicKey()).isEqualTo(publicKey.toKeyString());
         assertThat(seen.getStatus().getAuthorizedKey())
-                .isEqualTo("restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\",permitopen=\"127.0.0.1:1\",permitlisten=\"0.0.0.0:4040\" " + publicKey.toKeyString()
+                .isEqualTo("restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\",permitopen=\"relay.example.com:4040\",permitopen=\"localhost:4040\",permitlisten=\"0.0.0.0:4040\" " + publicKey.toKeyString()
                         + " jumpgate:" + namespace + "/lab-ssh");
         assertThat(seen.getStatus().getObservedGeneration()).isEqualTo(1L);
 
@@ -218,7 +222,7 @@ class ReverseTunnelReconcilerTest {
         create(tunnel("lab-ssh", sshForward()));
         awaitObject(Lease.class, "lab-ssh-agent");
         ForwardReport bound = new ForwardReport("ssh", "0.0.0.0", 4040, 4040, "10.8.92.10:22", ForwardState.Bound,
-                Reasons.BOUND, "the relay listens on 0.0.0.0:4040");
+                Reasons.REACHABLE, "reached the target end to end", 0, PASSED_CHECK);
         report("lab-ssh", connectedReport(1, bound));
         awaitReason("lab-ssh", StatusAggregator.READY, "True", Reasons.TUNNEL_READY);
         String version = current("lab-ssh").getMetadata().getResourceVersion();
@@ -239,7 +243,7 @@ class ReverseTunnelReconcilerTest {
         awaitObject(Lease.class, "lab-ssh-agent");
 
         report("lab-ssh", connectedReport(1, new ForwardReport("ssh", "0.0.0.0", 4040, 4040, "10.8.92.10:22",
-                ForwardState.Bound, Reasons.BOUND, "the relay listens on 0.0.0.0:4040")));
+                ForwardState.Bound, Reasons.REACHABLE, "reached the target end to end", 0, PASSED_CHECK)));
 
         awaitReason("lab-ssh", StatusAggregator.READY, "True", Reasons.TUNNEL_READY);
         ReverseTunnel ready = current("lab-ssh");
@@ -270,7 +274,7 @@ class ReverseTunnelReconcilerTest {
         create(tunnel("lab-ssh", sshForward()));
         awaitObject(Lease.class, "lab-ssh-agent");
         ForwardReport bound = new ForwardReport("ssh", "0.0.0.0", 4040, 4040, "10.8.92.10:22", ForwardState.Bound,
-                Reasons.BOUND, "the relay listens on 0.0.0.0:4040");
+                Reasons.REACHABLE, "reached the target end to end", 0, PASSED_CHECK);
         AgentReport restricted = connectedReport(1, bound);
         report("lab-ssh", restricted);
         awaitReason("lab-ssh", StatusAggregator.KEY_RESTRICTED, "True", Reasons.RELAY_KEY_RESTRICTED);
@@ -308,7 +312,7 @@ class ReverseTunnelReconcilerTest {
         awaitObject(Lease.class, "lab-ssh-agent");
 
         report("lab-ssh", connectedReport(1, new ForwardReport("ssh", "0.0.0.0", 4040, 4040, "10.8.92.10:22",
-                ForwardState.Bound, Reasons.BOUND, "the relay listens on 0.0.0.0:4040", 7, null)));
+                ForwardState.Bound, Reasons.REACHABLE, "reached the target end to end", 7, PASSED_CHECK)));
 
         await().atMost(PATIENCE).until(() -> current("lab-ssh").getStatus() != null
                 && current("lab-ssh").getStatus().getForwards().get(0).getRefusedConnections() != null);

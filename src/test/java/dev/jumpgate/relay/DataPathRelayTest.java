@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.agent.TunnelAgent;
 import dev.jumpgate.agent.TunnelConfig;
+import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.report.ForwardState;
 import dev.jumpgate.testing.EchoServer;
@@ -172,7 +173,9 @@ class DataPathRelayTest {
                 }
             });
             int port = OpenSshRelay.freePort();
-            run(relay, forward("rpc", port, server.getLocalPort()));
+            ForwardSpec rpc = forward("rpc", port, server.getLocalPort());
+            rpc.setCheck(ForwardCheck.Off); // this target serves one connection: the test's, not an end-to-end check's
+            run(relay, rpc);
 
             byte[] request = new byte[5 * MiB];
             new Random(7).nextBytes(request);

@@ -40,6 +40,21 @@ public final class Topology {
         run("relay-authorize", authorizedKeyLines).orThrow();
     }
 
+    /** Stops or starts the lab machine's sshd, the target of the example's forward. */
+    public static void labSshd(boolean running) {
+        run(running ? "lab-start" : "lab-stop").orThrow();
+    }
+
+    /** Adds or removes a firewall rule on the relay that drops every connection to this port. */
+    public static void relayFirewallDrops(int port, boolean drop) {
+        run("relay-firewall", drop ? "drop" : "accept", Integer.toString(port)).orThrow();
+    }
+
+    /** Sets the relay's GatewayPorts ("no", "clientspecified") and restarts its sshd, sessions included. */
+    public static void relayGatewayPorts(String value) {
+        run("relay-gatewayports", value).orThrow();
+    }
+
     /** Whether the laptop can open a TCP connection to this port of the relay. */
     public static boolean relayListensForLaptop(int port) {
         return run("laptop-reaches", RELAY_FROM_LAPTOP, Integer.toString(port)).exitCode() == 0;
