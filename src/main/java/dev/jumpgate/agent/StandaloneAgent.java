@@ -204,16 +204,27 @@ public final class StandaloneAgent {
         }
     }
 
-    /** One line per change of what the agent sees: the standalone agent's status. */
+    /**
+     * One line per change of what the agent sees: the standalone agent's status. A newer check time alone (every
+     * check makes one) is not a change.
+     */
     static final class LogReporter implements Consumer<AgentReport> {
+        private AgentReport logged;
+
         @Override
-        public void accept(AgentReport report) {
+        public synchronized void accept(AgentReport report) {
+            AgentReport timeless = report.withoutCheckTimes();
+            if (timeless.equals(logged)) {
+                return;
+            }
+            logged = timeless;
             String forwards = report.forwards().stream().map(LogReporter::describe).collect(Collectors.joining(", "));
             LOG.infof("%s: %s; forwards: %s", report.reason(), report.message(), forwards);
         }
 
         private static String describe(ForwardReport f) {
-            return f.name() + "=" + f.state() + (f.remotePort() > 0 ? "(" + f.bindAddress() + ":" + f.remotePort() + ")" : "");
+            return f.name() + "=" + f.state() + (f.remotePort() > 0 ? "(" + f.bindAddress() + ":" + f.remotePort() + ")" : "")
+                    + (f.check() == null ? "" : " " + f.reason());
         }
     }
 }
