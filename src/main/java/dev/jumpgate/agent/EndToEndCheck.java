@@ -34,11 +34,6 @@ final class EndToEndCheck {
     private EndToEndCheck() {
     }
 
-    /** Whether a bind address asks the relay to listen on all its addresses. */
-    static boolean wildcard(String bindAddress) {
-        return new AuthorizedKeyLine.Listen(bindAddress, 0).wildcard();
-    }
-
     /**
      * Runs the check: blocks for at most a few timeouts. Null when the session ended under it (the agent's loop sees
      * that and reconnects; the forward has no verdict to give).
@@ -55,7 +50,8 @@ final class EndToEndCheck {
     private static Result check(RelaySession session, ForwardSpec forward, int remotePort, String relayHost,
             ForwardTraffic traffic, Duration timeout) throws InterruptedException {
         // Where the key's line lets the check connect: one rule for both (AuthorizedKeyLine.Listen).
-        String host = new AuthorizedKeyLine.Listen(forward.getRemote().getBindAddress(), remotePort).checkHost(relayHost);
+        AuthorizedKeyLine.Listen bound = new AuthorizedKeyLine.Listen(forward.getRemote().getBindAddress(), remotePort);
+        String host = bound.checkHost(relayHost);
         String listen = address(host, remotePort);
         ForwardTraffic.Sightings before = traffic.sightings();
         long start = System.nanoTime();
@@ -70,7 +66,7 @@ final class EndToEndCheck {
                         + "connection to " + listen + ": the key's authorized_keys line predates end-to-end checks "
                         + "(replace it with status.authorizedKey), or sshd forbids -L for the account (the README's "
                         + "Match block has AllowTcpForwarding yes); or set check: Off on the forward", 0, null);
-                default -> listenerFailure(session, forward, remotePort, listen, refused, traffic, timeout);
+                default -> listenerFailure(session, bound, listen, refused, traffic, timeout);
             };
         }
         try (connection) {
@@ -79,11 +75,12 @@ final class EndToEndCheck {
     }
 
     /** The relay's connect to the listen failed: tell a loopback-only listen from a filtered or missing one. */
-    private static Result listenerFailure(RelaySession session, ForwardSpec forward, int remotePort, String listen,
+    private static Result listenerFailure(RelaySession session, AuthorizedKeyLine.Listen bound, String listen,
             RelayedConnection.Refused refused, ForwardTraffic traffic, Duration timeout) {
+        int remotePort = bound.port();
         boolean timedOut = refused.kind() == RelayedConnection.Refused.Kind.TIMEOUT;
         String how = timedOut ? "timed out after " + timeout.toSeconds() + " s" : "was refused";
-        if (wildcard(forward.getRemote().getBindAddress())) {
+        if (bound.wildcard()) {
             String loopback = address(LOOPBACK, remotePort);
             traffic.expectCheckConnection();
             try (RelayedConnection viaLoopback = session.connectFromRelay(LOOPBACK, remotePort, timeout)) {

@@ -1,6 +1,9 @@
 package dev.jumpgate.agent;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /** Counters of one forward, for metrics: they outlive sessions, as Prometheus counters must. */
 public final class ForwardTraffic {
@@ -17,12 +20,10 @@ public final class ForwardTraffic {
     private final Object arrivals = new Object();
     private Sightings sightings = new Sightings(0, 0, 0, null);
     private final AtomicLong checksPassed = new AtomicLong();
-    /** Connections an end-to-end check has asked the relay for that have not reached the target yet. */
-    private final java.util.concurrent.atomic.AtomicInteger checkConnectionsExpected = new java.util.concurrent.atomic.AtomicInteger();
-    private final AtomicLong checkConnections = new AtomicLong();
     private final AtomicLong checksFailed = new AtomicLong();
-    /** 1 reachable, 0 not, -1 not checked; and the last passed check's round trip. */
-    private volatile int reachable = -1;
+    /** Connections an end-to-end check has asked the relay for that have not reached the target yet. */
+    private final AtomicInteger checkConnectionsExpected = new AtomicInteger();
+    /** The last passed check's round trip. */
     private volatile long checkLatencyMillis;
 
     /** Counters of a forward whose connections also count against the agent's budget for all its forwards. */
@@ -63,15 +64,13 @@ public final class ForwardTraffic {
     }
 
     /**
-     * A connection reached its target. One an end-to-end check asked for is counted as the check's, not as a
-     * connection carried for a user: a counter must never go back, so it is told apart here, before it counts. (A
-     * user's connection that lands in the check's moment may be counted as the check's, and the check's as the
-     * user's: the sum stays right.)
+     * A connection reached its target. One an end-to-end check asked for is not counted as a connection carried for
+     * a user (the checks have their own count): a counter must never go back, so it is told apart here, before it
+     * counts. (A user's connection that lands in the check's moment may be left out instead of the check's: the
+     * count stays right.)
      */
     void opened() {
-        if (checkConnectionsExpected.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-            checkConnections.incrementAndGet();
-        } else {
+        if (checkConnectionsExpected.getAndUpdate(n -> Math.max(0, n - 1)) == 0) {
             connections.incrementAndGet();
         }
         see(s -> new Sightings(s.arrivals(), s.connected() + 1, s.failures(), s.lastFailure()));
@@ -97,7 +96,7 @@ public final class ForwardTraffic {
         see(s -> new Sightings(s.arrivals(), s.connected(), s.failures() + 1, why));
     }
 
-    private void see(java.util.function.UnaryOperator<Sightings> change) {
+    private void see(UnaryOperator<Sightings> change) {
         synchronized (arrivals) {
             sightings = change.apply(sightings);
             arrivals.notifyAll();
@@ -118,7 +117,7 @@ public final class ForwardTraffic {
      * Waits until the sightings differ from {@code since} in a way {@code done} accepts, or until the deadline
      * (System.nanoTime()); returns the sightings then.
      */
-    Sightings awaitSightings(java.util.function.Predicate<Sightings> done, long deadlineNanos)
+    Sightings awaitSightings(Predicate<Sightings> done, long deadlineNanos)
             throws InterruptedException {
         synchronized (arrivals) {
             long left;
@@ -132,7 +131,6 @@ public final class ForwardTraffic {
     /** The outcome of an end-to-end check of the forward, for metrics. */
     void checked(boolean passed, long latencyMillis) {
         (passed ? checksPassed : checksFailed).incrementAndGet();
-        reachable = passed ? 1 : 0;
         if (passed) {
             checkLatencyMillis = latencyMillis;
         }
@@ -160,11 +158,7 @@ public final class ForwardTraffic {
     public long bytesWaitingForTargets() { return waitingForTarget.get(); }
     public int maxConnections() { return maxConnections; }
     public long checksPassed() { return checksPassed.get(); }
-    /** Connections the end-to-end checks made through the forward (not in {@link #connections()}). */
-    public long checkConnections() { return checkConnections.get(); }
     public long checksFailed() { return checksFailed.get(); }
-    /** 1 when the last end-to-end check passed, 0 when it failed, -1 before the first. */
-    public int reachable() { return reachable; }
     /** The round trip of the last check that passed. */
     public long checkLatencyMillis() { return checkLatencyMillis; }
     /** The connections all forwards of the agent may hold together. */

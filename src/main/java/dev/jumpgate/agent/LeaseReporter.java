@@ -67,7 +67,7 @@ final class LeaseReporter implements Consumer<AgentReport>, AutoCloseable {
         latest = report;
         // A report that tells only newer check times (every check of every forward makes one) waits for the
         // heartbeat: a write per check would be a write per forward per interval to the API server.
-        if (before == null || !report.withoutCheckTimes().equals(before.withoutCheckTimes())) {
+        if (!report.sameApartFromCheckTimes(before)) {
             requestWrite();
         }
     }

@@ -213,11 +213,10 @@ public final class StandaloneAgent {
 
         @Override
         public synchronized void accept(AgentReport report) {
-            AgentReport timeless = report.withoutCheckTimes();
-            if (timeless.equals(logged)) {
+            if (report.sameApartFromCheckTimes(logged)) {
                 return;
             }
-            logged = timeless;
+            logged = report;
             String forwards = report.forwards().stream().map(LogReporter::describe).collect(Collectors.joining(", "));
             LOG.infof("%s: %s; forwards: %s", report.reason(), report.message(), forwards);
         }

@@ -66,16 +66,9 @@ public final class TunnelAgent implements AutoCloseable {
     private static final String NOWHERE_PERMITTED = "localhost";
     /** How long the relay has to answer the check that the key runs no command. */
     private static final Duration COMMAND_CHECK_TIMEOUT = Duration.ofSeconds(10);
-    private static final Executor KEY_CHECKS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "jumpgate-key-check");
-        t.setDaemon(true);
-        return t;
-    });
-    private static final Executor CHECKS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "jumpgate-check");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final Executor KEY_CHECKS = Executors.newCachedThreadPool(SshThreads.named("jumpgate-key-check"));
+    /** The forwards' end-to-end checks ({@link EndToEndCheck}), each waiting out its timeouts beside the loop. */
+    private static final Executor CHECKS = Executors.newCachedThreadPool(SshThreads.named("jumpgate-check"));
     /** How often reports may carry a new count of connections refused at a forward's cap. */
     private static final Duration REFUSED_REPORT_PERIOD = Duration.ofSeconds(30);
     /** A session up this long has proved the relay healthy: the next failure backs off from the minimum again. */

@@ -68,10 +68,14 @@ public record AgentReport(
     }
 
     /**
-     * The report with each forward's check time and round trip left out: what changes with every check, as opposed
-     * to what a check found.
+     * Whether the two reports say the same apart from each forward's check time and round trip: what changes with
+     * every check, as opposed to what a check found. A report that tells nothing more is not worth a write or a line.
      */
-    public AgentReport withoutCheckTimes() {
+    public boolean sameApartFromCheckTimes(AgentReport other) {
+        return other != null && withoutCheckTimes().equals(other.withoutCheckTimes());
+    }
+
+    private AgentReport withoutCheckTimes() {
         List<ForwardReport> timeless = forwards == null ? null : forwards.stream()
                 .map(f -> f.check() == null ? f : new ForwardReport(f.name(), f.bindAddress(), f.requestedPort(),
                         f.remotePort(), f.target(), f.state(), f.reason(), f.message(), f.refusedConnections(),

@@ -6,6 +6,9 @@ import static org.awaitility.Awaitility.await;
 import com.sun.net.httpserver.HttpServer;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.report.CheckReport;
+import dev.jumpgate.report.ForwardReport;
+import dev.jumpgate.report.ForwardState;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -89,5 +92,29 @@ class LeaseReporterTest {
             int afterRecovery = writes.get();
             await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> writes.get() == afterRecovery);
         }
+    }
+
+    @Test
+    void aReportWhoseOnlyNewsIsANewerCheckTimeWaitsForTheHeartbeatAndANewVerdictIsWrittenAtOnce() {
+        down.set(false);
+        try (LeaseReporter reporter = new LeaseReporter(api, "ns", "lab-agent", "pod", Duration.ofHours(1),
+                Duration.ofMillis(200))) {
+            reporter.accept(checked(true, "2026-12-01T00:00:00Z"));
+            await().atMost(Duration.ofSeconds(2)).until(() -> writes.get() == 1);
+
+            reporter.accept(checked(true, "2026-12-01T00:00:30Z"));
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(1)).until(() -> writes.get() == 1);
+
+            reporter.accept(checked(false, "2026-12-01T00:01:00Z"));
+            await().atMost(Duration.ofSeconds(2)).until(() -> writes.get() == 2);
+            assertThat(lastWritten.get()).contains("\\\"reachable\\\":false");
+        }
+    }
+
+    private static AgentReport checked(boolean reachable, String at) {
+        return new AgentReport(1, true, Reasons.CONNECTED, "connected", null, 0, null, null, null, false, null, false,
+                List.of(new ForwardReport("ssh", "0.0.0.0", 4040, 4040, "10.8.92.10:22", ForwardState.Bound,
+                        reachable ? Reasons.REACHABLE : Reasons.TARGET_REFUSED, "checked", 0,
+                        new CheckReport(reachable, at, reachable ? 3 : 0, "relay.example.com:4040"))), null);
     }
 }

@@ -2,6 +2,7 @@ package dev.jumpgate.agent;
 
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.RelaySpec;
+import dev.jumpgate.ssh.AuthorizedKeyLine;
 import dev.jumpgate.ssh.Ed25519KeyPair;
 import dev.jumpgate.ssh.PublicKeyLine;
 import java.net.ConnectException;
@@ -240,7 +241,7 @@ final class ScriptedRelay implements RelayConnector {
 
         boolean listensOn(String host) {
             String bind = forward.getRemote().getBindAddress();
-            if (EndToEndCheck.wildcard(bind)) {
+            if (new AuthorizedKeyLine.Listen(bind, 0).wildcard()) {
                 return !loopbackOnly || host.equals(EndToEndCheck.LOOPBACK);
             }
             return host.equals(bind);

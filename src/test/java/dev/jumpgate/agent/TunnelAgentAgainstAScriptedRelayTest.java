@@ -325,7 +325,7 @@ class TunnelAgentAgainstAScriptedRelayTest {
         });
         assertThat(forwardReport("ssh").reason()).isEqualTo(Reasons.REACHABLE);
         assertThat(forwardReport("ssh").check().listeningOn()).isEqualTo("127.0.0.1:4022");
-        assertThat(agent.traffic().get("ssh").reachable()).isEqualTo(1);
+        assertThat(agent.traffic().get("ssh").checksPassed()).isEqualTo(1);
     }
 
     @Test

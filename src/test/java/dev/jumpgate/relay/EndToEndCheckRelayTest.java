@@ -48,10 +48,7 @@ class EndToEndCheckRelayTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (agent != null) {
-            agent.close();
-        }
-        rig.close();
+        rig.close(); // the agent too: run() hands it to the rig
     }
 
     @Test
@@ -161,7 +158,7 @@ class EndToEndCheckRelayTest {
         tunnel.setMetadata(new ObjectMetaBuilder().withName("checked").withNamespace("test").build());
         tunnel.setSpec(spec);
         relay.authorize(AuthorizedKeyLine.forTunnel(tunnel, rig.key().publicKey()));
-        agent = new TunnelAgent(report -> { }).start();
+        agent = rig.closedAfter(new TunnelAgent(report -> { }).start());
         agent.apply(new TunnelConfig(1, spec, rig.identity(), null));
     }
 
