@@ -132,8 +132,11 @@ final class JschChannels {
     /**
      * Takes over the window of the forwarded channel the session is opening now, before it confirms itself to the
      * relay: announces {@code window} and {@code packet}, and switches JSch's own window adjusts off. Returns the
-     * channel, or null unless called on the session's own thread with a forwarded channel newest and not yet claimed
-     * (the thread factory also makes the session's thread and other channels' threads).
+     * channel, or null unless called on the session's own thread with the newest forwarded channel not yet claimed
+     * (the thread factory also makes the session's thread and other channels' threads). The newest forwarded channel,
+     * not the newest channel: the agent opens channels of its own on other threads (the end-to-end check's
+     * direct-tcpip, the key check's), and one added between the relay's open and this call must not cost the
+     * forwarded connection its claim.
      */
     static Channel claimOpeningForwardedChannel(Session session, int window, int packet) {
         if (MISSING != null) {
@@ -148,7 +151,10 @@ final class JschChannels {
             lock.lock();
             try {
                 List<?> channels = (List<?>) CHANNELS.get(session);
-                newest = channels.isEmpty() ? null : channels.get(channels.size() - 1);
+                newest = null;
+                for (int i = channels.size() - 1; i >= 0 && newest == null; i--) {
+                    newest = FORWARDED.isInstance(channels.get(i)) ? channels.get(i) : null;
+                }
             } finally {
                 lock.unlock();
             }

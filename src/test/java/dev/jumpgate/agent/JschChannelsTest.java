@@ -43,6 +43,20 @@ class JschChannelsTest {
     }
 
     @Test
+    void aChannelTheAgentOpensMeanwhileDoesNotCostTheForwardedChannelItsClaim() throws Exception {
+        Session session = new JSch().getSession("tunnel", "relay.example");
+        Object forwarded = newForwardedChannel();
+        channels(session).add(forwarded);
+        // The end-to-end check's direct-tcpip channel, opened on its own thread between the relay's open and the
+        // session thread's call to the thread factory.
+        channels(session).add(newChannel("com.jcraft.jsch.ChannelDirectTCPIP"));
+        set(session, "connectThread", Thread.currentThread());
+
+        assertThat(JschChannels.claimOpeningForwardedChannel(session, 2 << 20, 32 << 10)).isSameAs(forwarded);
+        assertThat(get(forwarded, "lwsize")).isEqualTo(2 << 20);
+    }
+
+    @Test
     void jschsOwnAdjustStaysOffWhateverArrives() throws Exception {
         Session session = new JSch().getSession("tunnel", "relay.example");
         Object channel = newForwardedChannel();
@@ -73,7 +87,11 @@ class JschChannelsTest {
     }
 
     private static Object newForwardedChannel() throws Exception {
-        Constructor<?> constructor = Class.forName("com.jcraft.jsch.ChannelForwardedTCPIP").getDeclaredConstructor();
+        return newChannel("com.jcraft.jsch.ChannelForwardedTCPIP");
+    }
+
+    private static Object newChannel(String type) throws Exception {
+        Constructor<?> constructor = Class.forName(type).getDeclaredConstructor();
         constructor.setAccessible(true);
         return constructor.newInstance();
     }
