@@ -1,7 +1,7 @@
 package dev.jumpgate.agent;
 
+import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.report.AgentReport;
-import dev.jumpgate.report.ForwardState;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -1,5 +1,6 @@
 package dev.jumpgate.agent;
 
+import dev.jumpgate.contract.AgentContract;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -41,13 +42,6 @@ public final class AgentMain {
     /** The operator's log format (application.properties), on stderr: stdout is for what a command prints. */
     private static final String LOG_FORMAT = "%d{HH:mm:ss.SSS} %-5p [%c{1.}] %s%e%n";
 
-    /** Environment variables the operator sets in an agent pod (AgentDeploymentDependent). */
-    public static final String TUNNEL_NAMESPACE = "JUMPGATE_TUNNEL_NAMESPACE";
-    public static final String TUNNEL_NAME = "JUMPGATE_TUNNEL_NAME";
-    public static final String LEASE_NAME = "JUMPGATE_LEASE_NAME";
-    public static final String IDENTITY = "JUMPGATE_IDENTITY";
-    public static final int POD_HTTP_PORT = 8080;
-
     private AgentMain() {
     }
 
@@ -75,7 +69,7 @@ public final class AgentMain {
                 return 2;
             }
         }
-        boolean inPod = System.getenv(TUNNEL_NAME) != null;
+        boolean inPod = System.getenv(AgentContract.TUNNEL_NAME_ENV) != null;
         if (args.isEmpty() ? !inPod : !args.get(0).equals("agent")) {
             System.err.println(StandaloneAgent.USAGE);
             return 2;
@@ -92,7 +86,7 @@ public final class AgentMain {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         AgentRuntime runtime = new AgentRuntime(registry);
         InetSocketAddress http = standalone == null
-                ? new InetSocketAddress(intSetting("JUMPGATE_HTTP_PORT", POD_HTTP_PORT))
+                ? new InetSocketAddress(intSetting("JUMPGATE_HTTP_PORT", AgentContract.HTTP_PORT))
                 : new InetSocketAddress(setting("JUMPGATE_HTTP_HOST", "127.0.0.1"), intSetting("JUMPGATE_HTTP_PORT", 9090));
         AgentHttpServer server;
         try {
@@ -121,8 +115,10 @@ public final class AgentMain {
     }
 
     private static AutoCloseable startInPod(AgentRuntime runtime) {
-        ClusterAgent.Settings settings = new ClusterAgent.Settings(required(TUNNEL_NAMESPACE), required(TUNNEL_NAME),
-                required(LEASE_NAME), setting("HOSTNAME", "agent"), Path.of(required(IDENTITY)));
+        ClusterAgent.Settings settings = new ClusterAgent.Settings(required(AgentContract.TUNNEL_NAMESPACE_ENV),
+                required(AgentContract.TUNNEL_NAME_ENV),
+                required(AgentContract.LEASE_NAME_ENV), setting("HOSTNAME", "agent"),
+                Path.of(required(AgentContract.IDENTITY_ENV)));
         return ClusterAgent.start(runtime, new KubernetesApi(KubernetesApi.Access.inCluster()), settings);
     }
 

@@ -1,7 +1,7 @@
 package dev.jumpgate.agent;
 
+import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.report.AgentReport;
-import dev.jumpgate.report.ForwardState;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -135,7 +135,7 @@ public final class AgentRuntime {
     private double bound(String forward) {
         AgentReport r = report();
         return r != null && r.forwards().stream()
-                .anyMatch(f -> f.name().equals(forward) && f.state() == dev.jumpgate.report.ForwardState.Bound) ? 1 : 0;
+                .anyMatch(f -> f.name().equals(forward) && f.state() == ForwardState.Bound) ? 1 : 0;
     }
 
     public synchronized void stop() {

@@ -1,5 +1,6 @@
 package dev.jumpgate.agent;
 
+import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.report.AgentReport;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
@@ -8,17 +9,17 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
  * Writes the agent's reports into its Lease, off the agent's thread so that a slow API server never holds the
- * tunnel: the newest report wins, and it is rewritten every {@link #HEARTBEAT} so the operator can tell a live agent
+ * tunnel: the newest report wins, and it is rewritten every {@link AgentContract#HEARTBEAT} so the operator can tell a live agent
  * from a gone one. Writes never pile up: while one is queued, a new report only replaces what it will write, and a
  * failed write leaves at most one retry pending (jittered, so that the agents of a cluster do not come back to a
  * recovering API server in step), however many reports arrive during the outage.
@@ -26,8 +27,6 @@ import org.jboss.logging.Logger;
 final class LeaseReporter implements Consumer<AgentReport>, AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(LeaseReporter.class);
-    /** Must match the operator's expectation (StatusAggregator.HEARTBEAT): it declares an agent stale after three. */
-    static final Duration HEARTBEAT = Duration.ofSeconds(30);
     static final Duration RETRY = Duration.ofSeconds(5);
 
     private final KubernetesApi api;
@@ -47,7 +46,7 @@ final class LeaseReporter implements Consumer<AgentReport>, AutoCloseable {
     private ScheduledFuture<?> pendingRetry;
 
     LeaseReporter(KubernetesApi api, String namespace, String lease, String holder) {
-        this(api, namespace, lease, holder, HEARTBEAT, RETRY);
+        this(api, namespace, lease, holder, AgentContract.HEARTBEAT, RETRY);
     }
 
     LeaseReporter(KubernetesApi api, String namespace, String lease, String holder, Duration heartbeat,
@@ -86,10 +85,10 @@ final class LeaseReporter implements Consumer<AgentReport>, AutoCloseable {
         }
         String now = Instant.now().truncatedTo(ChronoUnit.MICROS).toString();
         Map<String, Object> patch = Map.of(
-                "metadata", Map.of("annotations", Map.of(AgentReport.ANNOTATION,
+                "metadata", Map.of("annotations", Map.of(AgentContract.REPORT_ANNOTATION,
                         Serialization.asJson(report.withHeartbeat(now)))),
                 "spec", Map.of("holderIdentity", holder, "renewTime", now,
-                        "leaseDurationSeconds", (int) HEARTBEAT.multipliedBy(3).toSeconds()));
+                        "leaseDurationSeconds", (int) AgentContract.STALE_AFTER.toSeconds()));
         try {
             api.mergePatchLease(namespace, lease, Serialization.asJson(patch));
             if (failing) {

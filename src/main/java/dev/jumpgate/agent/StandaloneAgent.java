@@ -4,7 +4,6 @@ import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.SpecValidation;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ForwardReport;
-import dev.jumpgate.ssh.AuthorizedKeyLine;
 import dev.jumpgate.ssh.PublicKeyLine;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -155,7 +154,7 @@ public final class StandaloneAgent {
                         + " and " + pub + " " + (Files.exists(pub) ? "holds no public key" : "is missing"));
             }
         }
-        return AuthorizedKeyLine.forTunnel(agent.tunnel, key);
+        return agent.tunnel.authorizedKeyLine(key);
     }
 
     private static ReverseTunnel read(Path file) throws BadInput {

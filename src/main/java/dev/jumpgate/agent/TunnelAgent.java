@@ -2,11 +2,12 @@ package dev.jumpgate.agent;
 
 import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.api.v1alpha1.ReconnectSpec;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.CheckReport;
 import dev.jumpgate.report.ForwardReport;
-import dev.jumpgate.report.ForwardState;
 import dev.jumpgate.report.ReportText;
 import dev.jumpgate.ssh.PublicKeyLine;
 import java.time.Clock;
@@ -111,7 +112,7 @@ public final class TunnelAgent implements AutoCloseable {
     private TunnelConfig attemptedConfig;
     private Instant connectedAt;
     private Backoff connectBackoff;
-    private ReconnectSpecKey backoffFor;
+    private ReconnectSpec backoffFor;
     private Instant nextConnectAttempt = Instant.MIN;
     private boolean relayRefused;
     private final Map<String, Slot> slots = new LinkedHashMap<>();
@@ -577,18 +578,12 @@ public final class TunnelAgent implements AutoCloseable {
 
     /** The backoff of the applied spec: rebuilt when the spec's reconnect settings change. */
     private Backoff connectBackoff() {
-        ReconnectSpecKey wanted = ReconnectSpecKey.of(desired.spec().getReconnect());
-        if (connectBackoff == null || !wanted.equals(backoffFor)) {
-            connectBackoff = Backoff.of(desired.spec().getReconnect(), random);
+        ReconnectSpec wanted = desired.spec().getReconnect();
+        if (connectBackoff == null || !TunnelConfig.sameFields(wanted, backoffFor)) {
+            connectBackoff = Backoff.of(wanted, random);
             backoffFor = wanted;
         }
         return connectBackoff;
-    }
-
-    private record ReconnectSpecKey(int min, int max) {
-        static ReconnectSpecKey of(dev.jumpgate.api.v1alpha1.ReconnectSpec spec) {
-            return new ReconnectSpecKey(spec.getMinBackoffSeconds(), spec.getMaxBackoffSeconds());
-        }
     }
 
     private void publish() {

@@ -3,6 +3,7 @@ package dev.jumpgate.agent;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.List;
 import java.util.Objects;
 
@@ -42,18 +43,19 @@ public record TunnelConfig(long generation, ReverseTunnelSpec spec, Identity ide
     }
 
     /**
-     * Whether a session opened for {@code other} serves this config too: same relay, login, host key rules, key and
-     * keepalive. Forwards and backoff are applied on a live session.
+     * Whether a session opened for {@code other} serves this config too: the same relay (every field of its spec: host,
+     * login, host key rules), key and keepalive. Forwards, checks and backoff are applied on a live session.
      */
     boolean sameConnectionAs(TunnelConfig other) {
-        var a = spec.getRelay();
-        var b = other.spec.getRelay();
-        return Objects.equals(a.getHost(), b.getHost()) && a.getPort() == b.getPort()
-                && Objects.equals(a.getUser(), b.getUser())
-                && Objects.equals(a.getHostKeys(), b.getHostKeys())
-                && a.getHostKeyPolicy() == b.getHostKeyPolicy()
-                && identity.sameKey(other.identity)
-                && spec.getKeepalive().getIntervalSeconds() == other.spec.getKeepalive().getIntervalSeconds()
-                && spec.getKeepalive().getCountMax() == other.spec.getKeepalive().getCountMax();
+        return sameFields(spec.getRelay(), other.spec.getRelay()) && identity.sameKey(other.identity)
+                && sameFields(spec.getKeepalive(), other.spec.getKeepalive());
+    }
+
+    /**
+     * Two parts of a spec with the same value in every field, compared as the JSON the API server stores: a field
+     * added to the type counts without a line here (a list of getters would silently miss it).
+     */
+    static boolean sameFields(Object a, Object b) {
+        return Serialization.jsonMapper().valueToTree(a).equals(Serialization.jsonMapper().valueToTree(b));
     }
 }

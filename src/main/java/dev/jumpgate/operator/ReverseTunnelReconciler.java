@@ -4,6 +4,7 @@ import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
 import dev.jumpgate.api.v1alpha1.SpecValidation;
+import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.operator.dependent.AgentDeploymentDependent;
 import dev.jumpgate.operator.dependent.AgentLeaseDependent;
 import dev.jumpgate.operator.dependent.AgentNetworkPolicyDependent;
@@ -94,7 +95,7 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
     }
 
     /**
-     * When to look again without an event. Agents report on change and heartbeat every HEARTBEAT: looking after a
+     * When to look again without an event. Agents report on change and heartbeat every AgentContract.HEARTBEAT: looking after a
      * missed beat or two tells a silent agent from a quiet one. A user's Secret is watched by no informer: look for
      * it sooner. A key Secret this very reconcile created brings no event (the SDK ignores its own writes), yet the
      * agent waits for it: look again at once.
@@ -103,7 +104,7 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
         if (key.problem() != null) {
             return KEY_RECHECK;
         }
-        return key.available() ? StatusAggregator.HEARTBEAT.multipliedBy(2) : KEY_CREATED_RECHECK;
+        return key.available() ? AgentContract.HEARTBEAT.multipliedBy(2) : KEY_CREATED_RECHECK;
     }
 
     /**
@@ -122,7 +123,7 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
     private static AgentReport report(Context<ReverseTunnel> context) {
         return context.getSecondaryResource(Lease.class)
                 .map(lease -> lease.getMetadata().getAnnotations())
-                .map(annotations -> annotations.get(AgentReport.ANNOTATION))
+                .map(annotations -> annotations.get(AgentContract.REPORT_ANNOTATION))
                 .map(json -> {
                     try {
                         return Serialization.unmarshal(json, AgentReport.class).sanitized();

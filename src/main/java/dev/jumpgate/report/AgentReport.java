@@ -2,10 +2,12 @@ package dev.jumpgate.report;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.jumpgate.api.v1alpha1.ForwardState;
+import dev.jumpgate.contract.AgentContract;
 import java.util.List;
 
 /**
- * What an agent sees, as it tells the operator: written as JSON into the annotation {@link #ANNOTATION} of the
+ * What an agent sees, as it tells the operator: written as JSON into the annotation {@link AgentContract#REPORT_ANNOTATION} of the
  * tunnel's Lease on every change. The operator folds it into the ReverseTunnel's status; it is never status itself,
  * because only the operator can tell when an agent has gone silent.
  *
@@ -42,8 +44,6 @@ public record AgentReport(
         Boolean relayOpensAnywhere,
         List<ForwardReport> forwards,
         String heartbeat) {
-
-    public static final String ANNOTATION = "jumpgate.dev/agent-report";
 
     public AgentReport withHeartbeat(String time) {
         return new AgentReport(generation, connected, reason, message, connectedSince, reconnects, lastError, hostKey,

@@ -2,6 +2,7 @@ package dev.jumpgate.report;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.jumpgate.api.v1alpha1.ForwardState;
 
 /**
  * One forward as the agent holds it.

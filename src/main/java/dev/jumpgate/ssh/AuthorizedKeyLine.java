@@ -1,7 +1,5 @@
 package dev.jumpgate.ssh;
 
-import dev.jumpgate.api.v1alpha1.ForwardCheck;
-import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -82,18 +80,6 @@ public final class AuthorizedKeyLine {
 
     private static String unbracketed(String host) {
         return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-    }
-
-    /**
-     * The line for this tunnel's key: it may listen where the tunnel's forwards listen. The operator puts it in
-     * status.authorizedKey; the standalone agent prints it ({@code jumpgate authorized-key}).
-     */
-    public static String forTunnel(ReverseTunnel tunnel, PublicKeyLine key) {
-        List<Listen> listens = tunnel.getSpec().getForwards().stream()
-                .map(f -> new Listen(f.getRemote().getBindAddress(), f.getRemote().getPort(),
-                        f.checkMode() != ForwardCheck.Off))
-                .toList();
-        return of(key, tunnel.getSpec().getRelay().getHost(), listens, tunnel.keyComment());
     }
 
     /** The line for a key that may listen on {@code listens} of the relay the agent reaches as {@code relayHost}. */

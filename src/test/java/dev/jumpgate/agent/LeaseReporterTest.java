@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.CheckReport;
 import dev.jumpgate.report.ForwardReport;
-import dev.jumpgate.report.ForwardState;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
@@ -13,7 +14,6 @@ import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
 import dev.jumpgate.api.v1alpha1.TargetEndpoint;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ForwardReport;
-import dev.jumpgate.report.ForwardState;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;

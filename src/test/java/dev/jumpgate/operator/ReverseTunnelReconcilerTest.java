@@ -5,21 +5,22 @@ import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.api.v1alpha1.AuthSpec;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
 import dev.jumpgate.api.v1alpha1.SecretKeyRef;
 import dev.jumpgate.api.v1alpha1.TargetEndpoint;
+import dev.jumpgate.api.v1alpha1.TunnelCondition;
+import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.operator.dependent.AgentDeploymentDependent;
 import dev.jumpgate.operator.status.StatusAggregator;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.CheckReport;
 import dev.jumpgate.report.ForwardReport;
-import dev.jumpgate.report.ForwardState;
 import dev.jumpgate.ssh.Ed25519KeyPair;
 import dev.jumpgate.ssh.PublicKeyLine;
-import dev.jumpgate.api.v1alpha1.TunnelCondition;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -29,8 +30,8 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -38,9 +39,9 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.Operator;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
-import io.quarkus.test.common.http.TestHTTPResource;
 import jakarta.inject.Inject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -134,7 +135,7 @@ class ReverseTunnelReconcilerTest {
 
     private void report(String tunnel, AgentReport report) {
         String json = Serialization.asJson(Map.of("metadata", Map.of("annotations",
-                Map.of(AgentReport.ANNOTATION, Serialization.asJson(report)))));
+                Map.of(AgentContract.REPORT_ANNOTATION, Serialization.asJson(report)))));
         client.leases().inNamespace(namespace).withName(Names.agent(tunnel))
                 .patch(PatchContext.of(PatchType.JSON_MERGE), json);
     }

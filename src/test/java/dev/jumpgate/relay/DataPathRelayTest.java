@@ -9,7 +9,7 @@ import dev.jumpgate.agent.TunnelAgent;
 import dev.jumpgate.agent.TunnelConfig;
 import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
-import dev.jumpgate.report.ForwardState;
+import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.testing.EchoServer;
 import dev.jumpgate.testing.OpenSshRelay;
 import dev.jumpgate.testing.RelayRig;

@@ -14,7 +14,6 @@ import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
 import dev.jumpgate.api.v1alpha1.TargetEndpoint;
 import dev.jumpgate.report.ForwardReport;
-import dev.jumpgate.ssh.AuthorizedKeyLine;
 import dev.jumpgate.testing.OpenSshRelay;
 import dev.jumpgate.testing.RelayRig;
 import dev.jumpgate.testing.TcpServer;
@@ -157,7 +156,7 @@ class EndToEndCheckRelayTest {
         ReverseTunnel tunnel = new ReverseTunnel();
         tunnel.setMetadata(new ObjectMetaBuilder().withName("checked").withNamespace("test").build());
         tunnel.setSpec(spec);
-        relay.authorize(AuthorizedKeyLine.forTunnel(tunnel, rig.key().publicKey()));
+        relay.authorize(tunnel.authorizedKeyLine(rig.key().publicKey()));
         agent = rig.closedAfter(new TunnelAgent(report -> { }).start());
         agent.apply(new TunnelConfig(1, spec, rig.identity(), null));
     }

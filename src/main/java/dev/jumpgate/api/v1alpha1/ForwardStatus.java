@@ -2,7 +2,6 @@ package dev.jumpgate.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
-import dev.jumpgate.report.ForwardState;
 import java.util.Objects;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -1,6 +1,8 @@
 package dev.jumpgate.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.jumpgate.ssh.AuthorizedKeyLine;
+import dev.jumpgate.ssh.PublicKeyLine;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -10,6 +12,7 @@ import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
+import java.util.List;
 
 /**
  * One machine (or several) behind NAT kept reachable through an SSH relay: the agent holds the remote
@@ -56,6 +59,19 @@ public class ReverseTunnel extends CustomResource<ReverseTunnelSpec, ReverseTunn
     public String keyComment() {
         String namespace = getMetadata().getNamespace();
         return "jumpgate:" + (namespace == null || namespace.isEmpty() ? "" : namespace + "/") + getMetadata().getName();
+    }
+
+    /**
+     * The authorized_keys line for this tunnel's key: it may listen where the tunnel's forwards listen, and be
+     * connected to there by the end-to-end check. The operator puts it in status.authorizedKey; the standalone agent
+     * prints it ({@code jumpgate authorized-key}).
+     */
+    public String authorizedKeyLine(PublicKeyLine key) {
+        List<AuthorizedKeyLine.Listen> listens = getSpec().getForwards().stream()
+                .map(f -> new AuthorizedKeyLine.Listen(f.getRemote().getBindAddress(), f.getRemote().getPort(),
+                        f.checkMode() != ForwardCheck.Off))
+                .toList();
+        return AuthorizedKeyLine.of(key, getSpec().getRelay().getHost(), listens, keyComment());
     }
 
     /** The spec's generation; 0 for a tunnel the API server has not numbered (read from a file, built in a test). */

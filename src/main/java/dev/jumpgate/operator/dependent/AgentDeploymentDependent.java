@@ -1,8 +1,8 @@
 package dev.jumpgate.operator.dependent;
 
-import dev.jumpgate.agent.AgentMain;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.SpecValidation;
+import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.operator.AgentKey;
 import dev.jumpgate.operator.AgentPodConfig;
 import dev.jumpgate.operator.InformerCaches;
@@ -37,7 +37,7 @@ public class AgentDeploymentDependent extends KeptDependent<Deployment> {
 
     public static final String CONTAINER = "agent";
     public static final String IDENTITY_DIR = "/var/run/jumpgate/identity";
-    public static final int HTTP_PORT = AgentMain.POD_HTTP_PORT;
+    public static final int HTTP_PORT = AgentContract.HTTP_PORT;
     /** Changes when the key Secret does, so that a new key rolls the agent onto a new session. */
     public static final String KEY_VERSION_ANNOTATION = "jumpgate.dev/key-version";
 
@@ -116,12 +116,12 @@ public class AgentDeploymentDependent extends KeptDependent<Deployment> {
     private static List<EnvVar> env(ReverseTunnel tunnel, AgentKey key) {
         return List.of(
                 // The image's entrypoint starts the agent's own process (AgentMain), not the operator's.
-                new EnvVarBuilder().withName("JUMPGATE_MODE").withValue("agent").build(),
-                new EnvVarBuilder().withName(AgentMain.TUNNEL_NAME).withValue(tunnel.getMetadata().getName()).build(),
-                new EnvVarBuilder().withName(AgentMain.LEASE_NAME).withValue(Names.agent(tunnel)).build(),
-                new EnvVarBuilder().withName(AgentMain.TUNNEL_NAMESPACE).withNewValueFrom()
+                new EnvVarBuilder().withName(AgentContract.MODE_ENV).withValue(AgentContract.AGENT_MODE).build(),
+                new EnvVarBuilder().withName(AgentContract.TUNNEL_NAME_ENV).withValue(tunnel.getMetadata().getName()).build(),
+                new EnvVarBuilder().withName(AgentContract.LEASE_NAME_ENV).withValue(Names.agent(tunnel)).build(),
+                new EnvVarBuilder().withName(AgentContract.TUNNEL_NAMESPACE_ENV).withNewValueFrom()
                         .withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom().build(),
-                new EnvVarBuilder().withName(AgentMain.IDENTITY).withValue(IDENTITY_DIR + "/" + AgentKey.PRIVATE_KEY).build());
+                new EnvVarBuilder().withName(AgentContract.IDENTITY_ENV).withValue(IDENTITY_DIR + "/" + AgentKey.PRIVATE_KEY).build());
     }
 
     private static Probe probe(String path, int periodSeconds) {

@@ -2,17 +2,17 @@ package dev.jumpgate.operator.status;
 
 import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.api.v1alpha1.ForwardStatus;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RelayStatus;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
+import dev.jumpgate.api.v1alpha1.TunnelCondition;
+import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ForwardReport;
-import dev.jumpgate.report.ForwardState;
-import dev.jumpgate.ssh.AuthorizedKeyLine;
 import dev.jumpgate.ssh.PublicKeyLine;
-import dev.jumpgate.api.v1alpha1.TunnelCondition;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,10 +39,6 @@ public final class StatusAggregator {
     /** True when the relay refuses to run commands for the tunnel's key; False means the key is a shell there. */
     public static final String KEY_RESTRICTED = "RelayKeyRestricted";
 
-    /** The agent rewrites its report at least this often; see the agent's LeaseReporter. */
-    public static final Duration HEARTBEAT = Duration.ofSeconds(30);
-    /** A report older than this is from an agent that is gone or hung. */
-    public static final Duration STALE = HEARTBEAT.multipliedBy(3);
     /** An agent that has not reported this long after its Deployment appeared is stuck (image, scheduling, crash). */
     public static final Duration FIRST_REPORT_DEADLINE = Duration.ofMinutes(3);
 
@@ -260,7 +256,7 @@ public final class StatusAggregator {
 
     private static String authorizedKey(ReverseTunnel tunnel, String publicKey) {
         try {
-            return AuthorizedKeyLine.forTunnel(tunnel, PublicKeyLine.parse(publicKey));
+            return tunnel.authorizedKeyLine(PublicKeyLine.parse(publicKey));
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -271,7 +267,7 @@ public final class StatusAggregator {
             return false;
         }
         try {
-            return Duration.between(Instant.parse(report.heartbeat()), now).compareTo(STALE) < 0;
+            return Duration.between(Instant.parse(report.heartbeat()), now).compareTo(AgentContract.STALE_AFTER) < 0;
         } catch (DateTimeParseException e) {
             return false;
         }

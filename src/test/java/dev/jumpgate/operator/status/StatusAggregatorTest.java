@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.api.v1alpha1.ForwardStatus;
 import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
 import dev.jumpgate.api.v1alpha1.Reasons;
@@ -12,10 +13,10 @@ import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
 import dev.jumpgate.api.v1alpha1.TargetEndpoint;
 import dev.jumpgate.api.v1alpha1.TunnelCondition;
+import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.CheckReport;
 import dev.jumpgate.report.ForwardReport;
-import dev.jumpgate.report.ForwardState;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.time.Duration;
 import java.time.Instant;
@@ -185,7 +186,7 @@ class StatusAggregatorTest {
 
     @Test
     void aStaleReportMakesTheAgentUnavailable() {
-        Instant later = NOW.plus(StatusAggregator.STALE).plus(Duration.ofSeconds(1));
+        Instant later = NOW.plus(AgentContract.STALE_AFTER).plus(Duration.ofSeconds(1));
         ReverseTunnelStatus status = aggregate(report(3, NOW, bound("ssh", "127.0.0.1", 3838, 3838, "10.8.92.10:22"),
                 bound("any", "0.0.0.0", 0, 41234, "10.8.92.10:80")), later);
 

@@ -1,4 +1,4 @@
-package dev.jumpgate.report;
+package dev.jumpgate.api.v1alpha1;
 
 /** A forward's state on the relay. */
 public enum ForwardState {
