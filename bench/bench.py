@@ -56,6 +56,26 @@ def agent_java_home():
 AGENT_JAVA_HOME, AGENT_JAVA = agent_java_home()
 
 
+# Every process the bench starts, so that any exit (a failed step, Ctrl-C, SIGTERM) stops it and what it started.
+PROCESSES = []
+
+
+def tracked(process):
+    PROCESSES.append(process)
+    return process
+
+
+def stop_everything():
+    for process in reversed(PROCESSES):
+        if process.poll() is None:
+            for pid in [process.pid] + descendants(process.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            process.wait()
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -121,8 +141,8 @@ class Relay:
 
     def start(self):
         Path("/run/sshd").mkdir(exist_ok=True)
-        self.process = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(self.work / "relay.conf")],
-                                        stderr=subprocess.DEVNULL)
+        self.process = tracked(subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(self.work / "relay.conf")],
+                                        stderr=subprocess.DEVNULL))
         wait_until(lambda: listening(self.port), 10, "relay sshd")
 
     def pids(self):
@@ -179,36 +199,49 @@ class OpenSsh(Forwarder):
     def __init__(self, work, relay, key, target, extra=(), second=False):
         super().__init__(work, relay, key, target)
         more = ["-R", f"127.0.0.1:{self.second_port}:127.0.0.1:{target}"] if second else []
-        self.process = subprocess.Popen(
+        self.process = tracked(subprocess.Popen(
             ["ssh", "-N", "-R", f"127.0.0.1:{self.port}:127.0.0.1:{target}", *more, "-i", str(key), "-p", str(relay.port),
-             *SSH_OPTS, *extra, f"{os.environ.get('USER', 'root')}@127.0.0.1"], stderr=subprocess.DEVNULL)
+             *SSH_OPTS, *extra, f"{os.environ.get('USER', 'root')}@127.0.0.1"], stderr=subprocess.DEVNULL))
 
 
 class Autossh(Forwarder):
     """autossh as the classic recipe runs it (-M monitor port), or tuned with ServerAliveInterval and -M 0."""
 
-    def __init__(self, work, relay, key, target, tuned, echo_port):
+    def __init__(self, work, relay, key, target, tuned, echo_port, poll=None):
+        """poll: AUTOSSH_POLL, seconds between two monitor tests (None: autossh's default, 600)."""
         super().__init__(work, relay, key, target)
         self.name = "autossh-tuned" if tuned else "autossh"
         # -M port:echo_port: the monitor loops through the relay's echo service. The plain -M port would also ask
         # the relay to listen on that port, which on one loopback collides with the local end of the loop.
         monitor = ["-M", "0", "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=3"] if tuned \
             else ["-M", f"{free_port()}:{echo_port}"]
-        env = dict(os.environ, AUTOSSH_GATETIME="0")
-        self.process = subprocess.Popen(
+        env = dict(os.environ, AUTOSSH_GATETIME="0", **({"AUTOSSH_POLL": str(poll)} if poll else {}))
+        self.process = tracked(subprocess.Popen(
             ["autossh", *monitor, "-N", "-R", f"127.0.0.1:{self.port}:127.0.0.1:{target}", "-i", str(key),
              "-p", str(relay.port), *SSH_OPTS, f"{os.environ.get('USER', 'root')}@127.0.0.1"],
-            stderr=subprocess.DEVNULL, env=env)
+            stderr=subprocess.DEVNULL, env=env))
 
 
 class Jumpgate(Forwarder):
     name = "jumpgate"
 
-    def __init__(self, work, relay, key, target, keepalive=(10, 3), second=False, max_connections=None):
+    def __init__(self, work, relay, key, target, keepalive=(10, 3), second=False, max_connections=None,
+                 forwards=1, check=None, check_interval=None):
+        """
+        forwards: how many forwards to `target` (bench, bench-2, ...; their listen ports in self.ports); check: each
+        forward's end-to-end check mode (None: the default, Auto); check_interval: spec.check.intervalSeconds.
+        """
         super().__init__(work, relay, key, target)
+        self.ports = [self.port] + [free_port() for _ in range(forwards - 1)]
+        self.forwards = ["bench"] + [f"bench-{i}" for i in range(2, forwards + 1)]
         more = (f"    - {{name: other, remote: {{bindAddress: 127.0.0.1, port: {self.second_port}}}, "
                 f"target: {{host: 127.0.0.1, port: {target}}}}}\n") if second else ""
         cap = f", maxConnections: {max_connections}" if max_connections else ""
+        mode = f", check: {check}" if check else ""
+        forward_lines = "".join(
+            f"    - {{name: {name}, remote: {{bindAddress: 127.0.0.1, port: {port}}}, "
+            f"target: {{host: 127.0.0.1, port: {target}}}{cap}{mode}}}\n" for name, port in zip(self.forwards, self.ports))
+        check_spec = f"  check: {{intervalSeconds: {check_interval}}}\n" if check_interval else ""
         self.http = free_port()
         spec = work / f"tunnel-{self.port}.yaml"
         spec.write_text(f"""apiVersion: jumpgate.dev/v1alpha1
@@ -217,16 +250,15 @@ metadata: {{name: bench}}
 spec:
   relay: {{host: 127.0.0.1, port: {relay.port}, user: {os.environ.get('USER', 'root')}, hostKeys: ["{relay.host_key()}"]}}
   forwards:
-    - {{name: bench, remote: {{bindAddress: 127.0.0.1, port: {self.port}}}, target: {{host: 127.0.0.1, port: {target}}}{cap}}}
-{more}  keepalive: {{intervalSeconds: {keepalive[0]}, countMax: {keepalive[1]}}}
-""")
+{forward_lines}{more}  keepalive: {{intervalSeconds: {keepalive[0]}, countMax: {keepalive[1]}}}
+{check_spec}""")
         env = dict(os.environ, JUMPGATE_HTTP_PORT=str(self.http))
         if AGENT_JAVA_HOME:
             env["JAVA_HOME"] = AGENT_JAVA_HOME
         # The agent's log, kept when JUMPGATE_BENCH_AGENT_LOG names a file.
         log = open(os.environ.get("JUMPGATE_BENCH_AGENT_LOG", os.devnull), "a")
-        self.process = subprocess.Popen([str(ROOT / "bin" / "jumpgate"), "agent", "--file", str(spec),
-                                         "--identity", str(key)], stdout=log, stderr=log, env=env)
+        self.process = tracked(subprocess.Popen([str(ROOT / "bin" / "jumpgate"), "agent", "--file", str(spec),
+                                         "--identity", str(key)], stdout=log, stderr=log, env=env))
 
     def ready(self):
         try:
@@ -234,6 +266,25 @@ spec:
                 return r.status == 200
         except OSError:
             return False
+
+    def metrics(self):
+        """The agent's /q/metrics as {'name{labels}': value}; empty while it does not answer."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.http}/q/metrics", timeout=2) as r:
+                text = r.read().decode()
+        except OSError:
+            return {}
+        samples = (line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+        return {name.replace(",}", "}"): float(value) for name, value in samples}  # simpleclient writes {a="b",}
+
+    def checks_passed(self):
+        return sum(v for k, v in self.metrics().items()
+                   if k.startswith("jumpgate_agent_forward_checks_total{") and 'result="passed"' in k)
+
+    def all_reachable(self):
+        """Every forward's last end-to-end check passed (the metric is NaN while unbound or before a check)."""
+        m = self.metrics()
+        return all(m.get(f'jumpgate_agent_forward_reachable{{forward="{f}"}}') == 1 for f in self.forwards)
 
 
 class Direct:
@@ -422,7 +473,8 @@ def ratios(values, against, higher_is_better):
 
 def run_speed(args, work, relay, key, results):
     iperf = free_port()
-    server = subprocess.Popen(["iperf3", "-s", "-p", str(iperf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = tracked(subprocess.Popen(["iperf3", "-s", "-p", str(iperf)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     echo = EchoServer()
     try:
         wait_until(lambda: listening(iperf), 10, "iperf3 server")
@@ -476,8 +528,8 @@ class DelayLine:
 
     def __init__(self, target, delay_ms):
         self.port = free_port()
-        self.process = subprocess.Popen(["java", str(ROOT / "bench" / "DelayLine.java"), str(self.port), str(target),
-                                         str(delay_ms)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = tracked(subprocess.Popen(["java", str(ROOT / "bench" / "DelayLine.java"), str(self.port), str(target),
+                                         str(delay_ms)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         wait_until(lambda: listening(self.port), 30, "delay line")
 
     def stop(self):
@@ -500,7 +552,8 @@ def run_wan(args, work, relay, key, results):
     the line must carry far more than the forwarders, or it is what is measured.
     """
     iperf = free_port()
-    server = subprocess.Popen(["iperf3", "-s", "-p", str(iperf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = tracked(subprocess.Popen(["iperf3", "-s", "-p", str(iperf)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     out = {}
     try:
         wait_until(lambda: listening(iperf), 10, "iperf3 server")
@@ -729,6 +782,175 @@ def run_stall(args, work, relay, key, results):
     results["stall"] = out
 
 
+def cpu_seconds(pids, reaped=False):
+    """CPU time of the processes (user + system), with that of their children already gone when `reaped`."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if reaped else 0)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def bytes_to_relay(pids, relay_port):
+    """Bytes sent plus received on the processes' TCP connections to the relay's port (ss -ti), both ways."""
+    out = subprocess.run(["ss", "-tinpH", "state", "established", f"( dport = :{relay_port} )"],
+                         capture_output=True, text=True).stdout.splitlines()
+    total = 0
+    for head, info in zip(out[::2], out[1::2]):
+        if any(f"pid={pid}," in head for pid in pids):
+            fields = dict(f.split(":", 1) for f in info.split() if f.startswith(("bytes_sent:", "bytes_received:")))
+            total += int(fields.get("bytes_sent", 0)) + int(fields.get("bytes_received", 0))
+    return total
+
+
+def started_with_session(relay, make):
+    """Starts a forwarder and returns it with its session's processes on the relay (new sshd children)."""
+    before = relay.sessions()
+    forwarder = make()
+    forwarder.wait_bound(60)
+    wait_until(lambda: relay.sessions() - before, 30, f"{forwarder.name}'s session on the relay")
+    session = relay.sessions() - before
+    return forwarder, lambda: [p for s in session for p in [s] + descendants(s)]
+
+
+def lab_sshd(work, name):
+    """A stock sshd standing in for the lab machine behind the forward: the SSH-banner checks read its banner."""
+    (work / name).mkdir()
+    return Relay(work / name, "")
+
+
+def run_check(args, work, relay, key, results):
+    """
+    The end-to-end check (issue 11) against autossh -M, whose monitor loops test data through the session only.
+    cost: over one window side by side, the agent with 1 and with 10 forwards into a lab sshd (SSH-banner checks every
+    args.check_interval s), each against the same agent with checks off; autossh -M polling at the same interval
+    against plain ssh -N -R. Per check (per poll for autossh): bytes on the connection to the relay, CPU of the
+    forwarder, of its session on the relay, and of the lab's sshd.
+    faults: each tool with its defaults (agent: check every 30 s, timeout 10 s, keepalive 10 s x 3; autossh -M:
+    AUTOSSH_POLL 600 s); three faults at once on three pairs: the lab's sshd stopped, the relay's listen firewalled
+    (iptables DROP, root), the session on the relay frozen (SIGSTOP). Seconds until the agent's forward is reported
+    unreachable, until autossh starts a new ssh. autossh has no per-forward verdict: a new ssh is all it can do.
+    """
+    echo = EchoServer()  # autossh's monitor loops through it on the relay's side
+    lab = lab_sshd(work, "lab")
+    started = []
+    try:
+        results["check_cost"] = check_cost(args, work, relay, key, lab, echo, started)
+        for f in started:
+            f.stop()
+        started.clear()
+        results["check_faults_noticed_s"] = check_faults(args, work, relay, key, lab, echo, started)
+    finally:
+        for f in started:
+            f.stop()
+        lab.kill()
+
+
+def check_cost(args, work, relay, key, lab, echo, started):
+    interval = args.check_interval
+    makers = {
+        "jumpgate_1": lambda: Jumpgate(work, relay, key, lab.port, check="SSHBanner", check_interval=interval),
+        "jumpgate_1_off": lambda: Jumpgate(work, relay, key, lab.port, check="Off"),
+        "jumpgate_10": lambda: Jumpgate(work, relay, key, lab.port, forwards=10, check="SSHBanner",
+                                        check_interval=interval),
+        "jumpgate_10_off": lambda: Jumpgate(work, relay, key, lab.port, forwards=10, check="Off"),
+        "autossh": lambda: Autossh(work, relay, key, lab.port, tuned=False, echo_port=echo.port, poll=interval),
+        "openssh": lambda: OpenSsh(work, relay, key, lab.port),
+    }
+    sessions = {}
+    forwarders = {}
+    for name, make in makers.items():
+        forwarders[name], sessions[name] = started_with_session(relay, make)
+        started.append(forwarders[name])
+    for name in ("jumpgate_1", "jumpgate_10"):
+        wait_until(forwarders[name].all_reachable, 60, f"{name}'s first checks")
+    time.sleep(args.settle)  # past the JVMs' start, their JIT and the first checks
+
+    def snapshot():
+        return {name: {"bytes": bytes_to_relay(f.pids(), relay.port), "cpu_s": cpu_seconds(f.pids()),
+                       # not reaped: the agent's once-a-session key check runs a shell there (the user's rc files)
+                       "relay_cpu_s": cpu_seconds(sessions[name]()),
+                       "checks": f.checks_passed() if isinstance(f, Jumpgate) else 0}
+                for name, f in forwarders.items()} | {"lab_cpu_s": cpu_seconds([lab.process.pid], reaped=True)}
+
+    before, start = snapshot(), time.monotonic()
+    time.sleep(args.check_window)
+    after, window = snapshot(), time.monotonic() - start
+    used = {name: {k: after[name][k] - before[name][k] for k in before[name]} for name in forwarders}
+    lab_cpu = after["lab_cpu_s"] - before["lab_cpu_s"]
+    out = {"interval_s": interval, "window_s": round(window, 1), "raw": used}
+    all_checks = used["jumpgate_1"]["checks"] + used["jumpgate_10"]["checks"]
+    for n in ("1", "10"):
+        on, off = used[f"jumpgate_{n}"], used[f"jumpgate_{n}_off"]
+        checks = max(on["checks"], 1)
+        out[f"jumpgate_{n}_forwards"] = {
+            "checks": on["checks"],
+            "bytes_per_check": (on["bytes"] - off["bytes"]) / checks,
+            "agent_cpu_ms_per_check": 1000 * (on["cpu_s"] - off["cpu_s"]) / checks,
+            "relay_cpu_ms_per_check": 1000 * (on["relay_cpu_s"] - off["relay_cpu_s"]) / checks,
+            "lab_cpu_ms_per_check": 1000 * lab_cpu / max(all_checks, 1)}
+    polls = window / interval
+    auto, plain = used["autossh"], used["openssh"]
+    out["autossh_monitor"] = {
+        "polls": round(polls, 1),
+        "bytes_per_check": (auto["bytes"] - plain["bytes"]) / polls,
+        "agent_cpu_ms_per_check": 1000 * (auto["cpu_s"] - plain["cpu_s"]) / polls,
+        "relay_cpu_ms_per_check": 1000 * (auto["relay_cpu_s"] - plain["relay_cpu_s"]) / polls,
+        "lab_cpu_ms_per_check": 0.0}
+    return out
+
+
+def check_faults(args, work, relay, key, lab, echo, started):
+    own_lab = lab_sshd(work, "lab-stopped")
+    interval = args.fault_check_interval
+    pairs = {}
+    try:
+        for fault, target in (("target_stopped", own_lab), ("listen_firewalled", lab), ("session_frozen", lab)):
+            agent, agent_session = started_with_session(relay, lambda: Jumpgate(
+                work, relay, key, target.port, check="SSHBanner", check_interval=interval))
+            started.append(agent)
+            auto, auto_session = started_with_session(relay, lambda: Autossh(
+                work, relay, key, target.port, tuned=False, echo_port=echo.port))
+            started.append(auto)
+            pairs[fault] = (agent, agent_session, auto, auto_session)
+        for agent, _, _, _ in pairs.values():
+            wait_until(agent.all_reachable, 90, "the agents' first checks")
+        ssh_of = {fault: set(children(auto.process.pid)) for fault, (_, _, auto, _) in pairs.items()}
+        agent, _, auto, _ = pairs["listen_firewalled"]
+        firewall = [["-p", "tcp", "--dport", str(f.port), "-j", "DROP"] for f in (agent, auto)]
+        frozen = pairs["session_frozen"][1]() + pairs["session_frozen"][3]()
+        try:
+            own_lab.kill()
+            for rule in firewall:
+                subprocess.run(["iptables", "-I", "INPUT", *rule], check=True)
+            for pid in frozen:
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                except ProcessLookupError:
+                    pass  # a short-lived child of the session (the key check's shell) already gone
+            watched = {}
+            for fault, (agent, _, auto, _) in pairs.items():
+                watched[f"{fault}/jumpgate"] = lambda agent=agent: not agent.all_reachable()
+                watched[f"{fault}/autossh"] = lambda auto=auto, fault=fault: \
+                    auto.process.poll() is not None or set(children(auto.process.pid)) != ssh_of[fault]
+            noticed = seconds_until(watched, since=time.monotonic(), poll=0.2, limit=args.fault_limit)
+        finally:
+            for pid in frozen:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+            for rule in firewall:
+                subprocess.run(["iptables", "-D", "INPUT", *rule], check=False)
+    finally:
+        own_lab.kill()
+    return {"limit_s": args.fault_limit, "agent_check_interval_s": interval or 30,
+            **{fault: {tool: noticed[f"{fault}/{tool}"] for tool in ("jumpgate", "autossh")} for fault in pairs}}
+
+
 def table(results):
     lines = [f"agent on Java {results['machine']['agent_java']}, {results['machine']['openssh']}"]
 
@@ -787,6 +1009,26 @@ def table(results):
             m = r["median"]
             row(key.replace("_mib_s", "").replace("_", " "), f"{m['line']:.1f}", f"{m['openssh']:.2f}",
                 f"{m['jumpgate']:.2f}", f"{r['ratio_to_openssh']['jumpgate']:.2f}", r["warmup_rounds"])
+    if "check_cost" in results:
+        c = results["check_cost"]
+        lines.append(f"\nend-to-end check's cost: one check of one forward (jumpgate, SSH banner of a lab sshd, against "
+                     f"the same agent with checks off) and one autossh -M poll (against ssh -N -R), every "
+                     f"{c['interval_s']} s over {c['window_s']} s")
+        row("variant", "checks", "bytes", "forwarder CPU ms", "relay CPU ms", "lab CPU ms")
+        row(*["---"] * 6)
+        for name in ("jumpgate_1_forwards", "jumpgate_10_forwards", "autossh_monitor"):
+            r = c[name]
+            row(name.replace("_", " "), r.get("checks", r.get("polls")), f"{r['bytes_per_check']:.0f}",
+                f"{r['agent_cpu_ms_per_check']:.2f}", f"{r['relay_cpu_ms_per_check']:.2f}", f"{r['lab_cpu_ms_per_check']:.2f}")
+    if "check_faults_noticed_s" in results:
+        f = results["check_faults_noticed_s"]
+        lines.append(f"\nfault -> noticed (s), defaults: agent checks every {f['agent_check_interval_s']} s, autossh -M "
+                     f"polls every 600 s; inf = not within {f['limit_s']:.0f} s")
+        row("fault", "jumpgate (forward unreachable)", "autossh -M (new ssh)")
+        row("---", "---", "---")
+        for fault, r in f.items():
+            if isinstance(r, dict):
+                row(fault.replace("_", " "), f"{r['jumpgate']:.1f}", f"{r['autossh']:.1f}")
     if "memory" in results:
         lines.append("\nmemory (RSS, MiB)")
         row("what", "MiB")
@@ -806,7 +1048,13 @@ def main():
     parser.add_argument("--outages", type=float, nargs="*", default=[0.5, 5, 15])
     parser.add_argument("--delays", type=int, nargs="*", default=[0, 25, 50], help="one-way delays, ms (wan)")
     parser.add_argument("--recovery-rounds", type=int, default=3)
-    parser.add_argument("--only", default="throughput,latency,recovery,frozen,silent,memory,flood,stall,wan")
+    parser.add_argument("--check-interval", type=int, default=5, help="check / AUTOSSH_POLL seconds (check cost)")
+    parser.add_argument("--check-window", type=float, default=120, help="seconds the check's cost is measured over")
+    parser.add_argument("--fault-check-interval", type=int, default=None,
+                        help="the agent's check interval in the check faults (default: the product's, 30 s)")
+    parser.add_argument("--fault-limit", type=float, default=700,
+                        help="seconds each check fault is watched (autossh -M polls every 600 s)")
+    parser.add_argument("--only", default="throughput,latency,recovery,frozen,silent,memory,flood,stall,wan,check")
     parser.add_argument("--settle", type=float, default=10, help="seconds of quiet before each memory figure")
     parser.add_argument("--max-warmup", type=int, default=MAX_WARMUP_ROUNDS,
                         help="most unmeasured rounds per comparison while the agent's JIT compiles")
@@ -816,8 +1064,10 @@ def main():
     if args.smoke:
         args.rounds, args.seconds, args.connections, args.outages, args.recovery_rounds = 1, 1, 20, [0.5], 1
         args.settle, args.flood, args.stalled, args.delays, args.max_warmup = 0, 300, 20, [25], 1
-        args.only = "throughput,latency,recovery,frozen,memory,flood,stall,wan"
+        args.check_window, args.fault_check_interval, args.fault_limit = 10, 5, 30
+        args.only = "throughput,latency,recovery,frozen,memory,flood,stall,wan,check"
     args.only = set(args.only.split(","))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds through the finally blocks below
     if args.only == {"controlplane"}:
         # No OpenSSH counterpart: the operator alone, on a real control plane.
         return subprocess.run([sys.executable, str(ROOT / "bench" / "controlplane.py")]).returncode
@@ -850,8 +1100,11 @@ def main():
                 run_stall(args, work, relay, key, results)
             if "wan" in args.only:
                 run_wan(args, work, relay, key, results)
+            if "check" in args.only:
+                run_check(args, work, relay, key, results)
         finally:
             relay.kill()
+            stop_everything()
     print(table(results))
     if not args.smoke:
         (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")

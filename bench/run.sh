@@ -3,13 +3,13 @@
 # a direct loopback connection, through a stock OpenSSH sshd on loopback, same cipher (aes128-gcm@openssh.com),
 # compression off. Interleaved rounds (A B C A B C ...), medians and the median of per-round ratios.
 # Prints a table and writes bench/results.json. Not part of the test command (see BENCHMARKS.md).
-#   bench/run.sh [--rounds N] [--only throughput,latency,recovery,frozen,silent,memory,flood,stall,wan] [--smoke]
+#   bench/run.sh [--rounds N] [--only throughput,latency,recovery,frozen,silent,memory,flood,stall,wan,check] [--smoke]
 # (--smoke: one short round of each, for CI; --only controlplane: the operator at scale, root)
-# (silent inserts iptables DROP rules for the relay port while it measures: run it as root)
+# (silent and check insert iptables DROP rules while they measure: run them as root)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../hack/lib.sh"
 cd "$JUMPGATE_ROOT"
 hack/setup.sh >/dev/null   # iperf3 and autossh come with the rest (hack/packages.txt)
-need python3 iperf3 autossh ssh /usr/sbin/sshd
+need python3 iperf3 autossh ssh /usr/sbin/sshd ss
 [[ -f target/quarkus-app/quarkus-run.jar ]] || mvn -B -q -ntp package -DskipTests
 exec python3 bench/bench.py "$@"
