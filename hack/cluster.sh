@@ -44,10 +44,17 @@ die() { log "$*"; exit 1; }
 bin_dir() { hack/kubernetes/build.sh; }
 
 # ---------------------------------------------------------------------------------------------- certificates
+# Certificates are kept between clusters (a next up starts at once) and made again when they expire within this
+# many seconds (30 days), with the kubeconfigs that embed them; the CA (10 years) the same way, and all with it.
+RENEW_BEFORE=2592000
+fresh() { [[ -f $1 ]] && openssl x509 -checkend "$RENEW_BEFORE" -noout -in "$1" >/dev/null 2>&1; }
+
 # RSA for client keys: the Fabric8 client cannot read EC keys in PKCS#8 without Bouncy Castle.
 cert() { # name CN O [SANs]
   local name=$1 cn=$2 org=$3 sans=${4:-}
-  [[ -f "$STATE/pki/$name.crt" ]] && return
+  fresh "$STATE/pki/$name.crt" && return
+  [[ -f "$STATE/pki/$name.crt" ]] && log "renewing the $name certificate (expires within 30 days)"
+  rm -f "$STATE/$name.kubeconfig"
   local ext="$STATE/pki/$name.ext"
   { echo "basicConstraints=CA:FALSE"; echo "keyUsage=critical,digitalSignature,keyEncipherment"
     echo "extendedKeyUsage=serverAuth,clientAuth"; [[ -n $sans ]] && echo "subjectAltName=$sans"; } > "$ext"
@@ -59,6 +66,10 @@ cert() { # name CN O [SANs]
 
 pki() {
   mkdir -p "$STATE/pki"
+  if [[ -f "$STATE/pki/ca.crt" ]] && ! fresh "$STATE/pki/ca.crt"; then
+    log "renewing the cluster's CA and every certificate it signed (the CA expires within 30 days)"
+    rm -f "$STATE"/pki/* "$STATE"/*.kubeconfig
+  fi
   if [[ ! -f "$STATE/pki/ca.crt" ]]; then
     openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
       -keyout "$STATE/pki/ca.key" -subj "/CN=jumpgate-cluster-ca" -out "$STATE/pki/ca.crt" 2>/dev/null
