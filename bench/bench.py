@@ -126,18 +126,17 @@ class Relay:
 
     def __init__(self, work, authorized):
         self.work, self.port = work, free_port()
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / "relay_host")], check=True)
-        (work / "relay_keys").write_text(authorized)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / "host_ed25519")], check=True)
+        (work / "authorized_keys").write_text(authorized)
+        template = (ROOT / "hack" / "sshd_config.template").read_text().replace("{{DIR}}", str(work))
         (work / "relay.conf").write_text("\n".join([
-            f"Port {self.port}", "ListenAddress 127.0.0.1", f"HostKey {work / 'relay_host'}", "PidFile none",
-            f"AuthorizedKeysFile {work / 'relay_keys'}", "StrictModes no", "UsePAM no", "PasswordAuthentication no",
-            "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "AllowTcpForwarding yes",
-            f"Ciphers {CIPHER}", "Compression no", "LogLevel ERROR", ""]))
+            f"Port {self.port}", "ListenAddress 127.0.0.1", "AllowTcpForwarding yes",
+            f"Ciphers {CIPHER}", "Compression no", "LogLevel ERROR", template]))
         self.process = None
         self.start()
 
     def host_key(self):
-        return " ".join((self.work / "relay_host.pub").read_text().split()[:2])
+        return " ".join((self.work / "host_ed25519.pub").read_text().split()[:2])
 
     def start(self):
         Path("/run/sshd").mkdir(exist_ok=True)
@@ -1022,7 +1021,7 @@ def table(results):
                 f"{r['agent_cpu_ms_per_check']:.2f}", f"{r['relay_cpu_ms_per_check']:.2f}", f"{r['lab_cpu_ms_per_check']:.2f}")
     if "check_faults_noticed_s" in results:
         f = results["check_faults_noticed_s"]
-        lines.append(f"\nfault -> noticed (s), defaults: agent checks every {f['agent_check_interval_s']} s, autossh -M "
+        lines.append(f"\nfault -> noticed (s): agent checks every {f['agent_check_interval_s']} s, autossh -M "
                      f"polls every 600 s; inf = not within {f['limit_s']:.0f} s")
         row("fault", "jumpgate (forward unreachable)", "autossh -M (new ssh)")
         row("---", "---", "---")

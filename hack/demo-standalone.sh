@@ -17,23 +17,13 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 user="$(id -un)"
 
-start_sshd() { # name port authorized_keys [extra config]
-  local name=$1 port=$2 keys=$3; shift 3
-  ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$work/$name-host"
-  cat > "$work/$name.conf" <<CONF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $work/$name-host
-PidFile none
-AuthorizedKeysFile $keys
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-SetEnv SHLVL=1
-$(printf '%s\n' "$@")
-CONF
+start_sshd() { # name port [extra config]: the host's key and authorized_keys in $work/name/
+  local name=$1 port=$2; shift 2
+  mkdir -p "$work/$name"; touch "$work/$name/authorized_keys"
+  ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$work/$name/host_ed25519"
+  # The extra lines last: the relay's are the README's block, a Match block that runs to the end of the file.
+  { echo "Port $port"; echo "ListenAddress 127.0.0.1"; sed "s#{{DIR}}#$work/$name#g" hack/sshd_config.template
+    printf '%s\n' "$@"; } > "$work/$name.conf"
   /usr/sbin/sshd -D -e -f "$work/$name.conf" 2>"$work/$name.log" &
   pids+=($!)
 }
@@ -43,12 +33,11 @@ ssh-keygen -q -t ed25519 -N '' -C laptop -f "$work/laptop"
 ssh-keygen -q -t ed25519 -N '' -C "jumpgate:demo/lab-ssh" -f "$work/agent"
 
 lab_port=$(free_port); relay_port=$(free_port); door=4040
-cp "$work/laptop.pub" "$work/lab_authorized_keys"
 echo "== lab machine: sshd on 127.0.0.1:$lab_port (the GPU box behind NAT)"
-start_sshd lab "$lab_port" "$work/lab_authorized_keys"
+start_sshd lab "$lab_port"
+cp "$work/laptop.pub" "$work/lab/authorized_keys"
 echo "== relay: sshd on 127.0.0.1:$relay_port, with the README's block for the tunnels' account ($user here)"
-touch "$work/relay_authorized_keys"
-start_sshd relay "$relay_port" "$work/relay_authorized_keys" "AllowTcpForwarding yes" "GatewayPorts clientspecified" \
+start_sshd relay "$relay_port" "AllowTcpForwarding yes" "GatewayPorts clientspecified" \
   "$(sed "s/^Match User tunnel$/Match User $user/" examples/relay/sshd_config.d/jumpgate.conf)"
 
 cat > "$work/tunnel.yaml" <<YAML
@@ -60,14 +49,14 @@ spec:
     host: 127.0.0.1
     port: $relay_port
     user: $user
-    hostKeys: ["$(cut -d' ' -f1,2 "$work/relay-host.pub")"]
+    hostKeys: ["$(cut -d' ' -f1,2 "$work/relay/host_ed25519.pub")"]
   forwards:
     - name: ssh
       remote: {bindAddress: 127.0.0.1, port: $door}
       target: {host: 127.0.0.1, port: $lab_port}
 YAML
 echo "== on the relay, the line bin/jumpgate authorized-key --file tunnel.yaml --identity agent prints:"
-bin/jumpgate authorized-key --file "$work/tunnel.yaml" --identity "$work/agent" | tee "$work/relay_authorized_keys"
+bin/jumpgate authorized-key --file "$work/tunnel.yaml" --identity "$work/agent" | tee "$work/relay/authorized_keys"
 echo "== the agent: bin/jumpgate agent --file tunnel.yaml --identity agent   (instead of autossh -fCNR $door:localhost:$lab_port)"
 http_port=$(free_port)
 JUMPGATE_HTTP_PORT=$http_port bin/jumpgate agent --file "$work/tunnel.yaml" --identity "$work/agent" > "$work/agent.log" 2>&1 &

@@ -31,13 +31,8 @@ sshd_config() { # host extra...
   mkdir -p "$STATE/$host"
   [[ -f "$STATE/$host/host_ed25519" ]] || ssh-keygen -q -t ed25519 -N '' -C "$host" -f "$STATE/$host/host_ed25519"
   touch "$STATE/$host/authorized_keys"
-  { echo "Port 22"; echo "HostKey $STATE/$host/host_ed25519"; echo "PidFile $STATE/$host/sshd.pid"
-    echo "AuthorizedKeysFile $STATE/$host/authorized_keys"; echo "StrictModes no"; echo "UsePAM no"
-    echo "PasswordAuthentication no"; echo "KbdInteractiveAuthentication no"; echo "PermitRootLogin prohibit-password"
-    # The hosts' account is this machine's root, whose ~/.bashrc is a developer's (pyenv's, say, which waits 60 s
-    # on a lock a killed session left): bash reads it for ssh sessions only at shell level 1.
-    echo "SetEnv SHLVL=1"
-    echo "LogLevel VERBOSE"; printf '%s\n' "$@"; } > "$STATE/$host/sshd_config"
+  { echo "Port 22"; echo "LogLevel VERBOSE"; printf '%s\n' "$@"
+    sed "s#{{DIR}}#$STATE/$host#g" "$JUMPGATE_ROOT/hack/sshd_config.template"; } > "$STATE/$host/sshd_config"
 }
 
 start_sshd() { # host

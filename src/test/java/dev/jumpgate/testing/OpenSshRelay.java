@@ -24,6 +24,7 @@ public final class OpenSshRelay implements AutoCloseable {
 
     /** The relay's side of the tunnels, as the README gives it to relay owners. */
     public static final Path RECOMMENDED_BLOCK = Path.of("examples", "relay", "sshd_config.d", "jumpgate.conf");
+    private static final Path SSHD_CONFIG_TEMPLATE = Path.of("hack", "sshd_config.template");
 
     /** The relay's address that is not its localhost: what a wildcard listen bound to loopback only does not serve. */
     public static final String OTHER_ADDRESS = "127.0.0.2";
@@ -185,23 +186,13 @@ public final class OpenSshRelay implements AutoCloseable {
                 // A second address, which the relay's loopback-only listens (GatewayPorts no) do not cover: the
                 // relay's name as the agent dials it, in the end-to-end check's tests.
                 "ListenAddress " + OTHER_ADDRESS,
-                "HostKey " + dir.resolve("host_ed25519"),
-                "PidFile none",
-                "AuthorizedKeysFile " + dir.resolve("authorized_keys"),
-                "StrictModes no",
-                "UsePAM no",
-                "PasswordAuthentication no",
-                "KbdInteractiveAuthentication no",
-                "PubkeyAuthentication yes",
-                "PermitRootLogin prohibit-password",
                 "AllowTcpForwarding yes",
                 "GatewayPorts clientspecified",
-                "Subsystem sftp /usr/lib/openssh/sftp-server",
-                // The tests log in as the machine's own user, whose ~/.bashrc is a developer's, not a relay account's
-                // (pyenv's, say, which waits 60 s on a lock a killed session left). Bash reads it for ssh sessions
-                // only at shell level 1: starting the level at 1 keeps every command, forced or not, to itself.
-                "SetEnv SHLVL=1",
                 "LogLevel VERBOSE"));
+        // The host key, authorized_keys, logins: what every sshd of the project has.
+        Files.readAllLines(SSHD_CONFIG_TEMPLATE).stream()
+                .map(line -> line.replace("{{DIR}}", dir.toString()))
+                .forEach(config::add);
         if (recommendedBlock) {
             // Last: a Match block runs to the end of the file.
             Files.readAllLines(RECOMMENDED_BLOCK).stream()
