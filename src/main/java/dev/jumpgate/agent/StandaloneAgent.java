@@ -171,7 +171,7 @@ public final class StandaloneAgent {
             if (raw == null || !"ReverseTunnel".equals(raw.getKind()) || !expected.equals(raw.getApiVersion())) {
                 throw new BadInput(file + " holds no ReverseTunnel (apiVersion " + expected + ", kind ReverseTunnel)");
             }
-            return Serialization.unmarshal(yaml, ReverseTunnel.class);
+            return SpecValidation.read(yaml);
         } catch (RuntimeException e) {
             throw new BadInput(file + " is not a ReverseTunnel YAML: " + e.getMessage());
         }

@@ -1,6 +1,7 @@
 package dev.jumpgate.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
@@ -8,6 +9,7 @@ import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
 import dev.jumpgate.api.v1alpha1.SpecValidation;
 import dev.jumpgate.api.v1alpha1.TargetEndpoint;
+import dev.jumpgate.testing.InvalidTunnels;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -71,6 +73,35 @@ class SpecValidationTest {
         ReverseTunnelSpec spec = valid();
         spec.getForwards().clear();
         assertThat(SpecValidation.problems(spec)).containsExactly("spec.forwards: at least one forward is required");
+    }
+
+    @Test
+    void everyTunnelTheApiServerRejectsIsRefusedHereForTheSameField() {
+        for (InvalidTunnels.Rejected c : InvalidTunnels.rejected()) {
+            if (c.field().startsWith("metadata")) {
+                continue; // about the object's name, which the spec's validation is not given
+            }
+            List<String> refusal;
+            try {
+                refusal = SpecValidation.problems(SpecValidation.read(c.yaml("ns")).getSpec());
+            } catch (IllegalArgumentException unreadable) {
+                refusal = List.of(unreadable.getMessage()); // a value of another type: refused as the file is read
+            }
+            assertThat(refusal).as("%s: %s", c.name(), c.says()).anySatisfy(problem -> assertThat(problem)
+                    .startsWith(c.field()));
+        }
+    }
+
+    @Test
+    void aValueOfAnotherTypeIsRefusedAsTheFileIsReadNotConverted() {
+        for (String relay : List.of("{host: relay, user: tunnel, port: \"22\", hostKeyPolicy: AcceptNew}",
+                "{host: relay, user: tunnel, port: 22.5, hostKeyPolicy: AcceptNew}",
+                "{host: relay, user: tunnel, hostKeys: \"" + InvalidTunnels.KEY + "\"}")) {
+            String yaml = InvalidTunnels.yaml("t", "ns", relay, InvalidTunnels.FORWARD, "");
+            assertThatThrownBy(() -> SpecValidation.read(yaml)).as(relay).isInstanceOf(IllegalArgumentException.class);
+        }
+        String valid = InvalidTunnels.yaml("t", "ns", InvalidTunnels.RELAY, InvalidTunnels.FORWARD, "");
+        assertThat(SpecValidation.problems(SpecValidation.read(valid).getSpec())).isEmpty();
     }
 
     @Test

@@ -22,11 +22,11 @@ public class ForwardSpec {
 
     @Required
     @JsonPropertyDescription("Where the relay listens.")
-    private RemoteEndpoint remote = new RemoteEndpoint();
+    private RemoteEndpoint remote; // no default object: an absent remote is a problem, not port 0
 
     @Required
     @JsonPropertyDescription("Where the agent connects for each connection the relay accepts: any host:port its pod reaches.")
-    private TargetEndpoint target = new TargetEndpoint();
+    private TargetEndpoint target;
 
     @Default("" + DEFAULT_MAX_CONNECTIONS)
     @Min(1)

@@ -68,6 +68,7 @@ public class ReverseTunnel extends CustomResource<ReverseTunnelSpec, ReverseTunn
      */
     public String authorizedKeyLine(PublicKeyLine key) {
         List<AuthorizedKeyLine.Listen> listens = getSpec().getForwards().stream()
+                .filter(f -> f.getRemote() != null) // an invalid spec's (its status says so): no listen to permit
                 .map(f -> new AuthorizedKeyLine.Listen(f.getRemote().getBindAddress(), f.getRemote().getPort(),
                         f.checkMode() != ForwardCheck.Off))
                 .toList();

@@ -1,130 +1,279 @@
 package dev.jumpgate.api.v1alpha1;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.type.LogicalType;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.jumpgate.ssh.PublicKeyLine;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import java.lang.reflect.AnnotatedElement;
+import java.lang.reflect.AnnotatedParameterizedType;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.ParameterizedType;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
- * The rules of the CRD's schema, and the few it cannot express, checked in Java: the operator reports what an API
- * server let through (an old one, or a schema-less client) as SpecInvalid, and the standalone agent, which has no
- * API server, refuses a bad file with the same words.
+ * The CRD's schema checked in Java, for what no API server checked: the operator reports what an API server let
+ * through (an old one, or a schema-less client) as SpecInvalid, and the standalone agent, which has no API server,
+ * refuses a bad file with the same words. One source with the schema: the field rules are read from the very
+ * annotations ({@code @Required}, {@code @Size}, {@code @Pattern}, {@code @Min}, {@code @Max}) the CRD is generated
+ * from; the schema's CEL rules ({@code @ValidationRule}) and what only Java can check (a host key's bytes) are written
+ * out below. {@code SpecValidationTest} feeds it every tunnel the API server tier's corpus has rejected.
  */
 public final class SpecValidation {
 
-    private static final Pattern FORWARD_NAME = Pattern.compile(ForwardSpec.NAME_PATTERN);
+    /** Patterns in words, for the user who wrote the field; other patterns are shown as they are. */
+    private static final Map<String, String> PATTERN_WORDS = Map.of(
+            ForwardSpec.NAME_PATTERN, "must be a DNS label (lower case letters, digits and '-')");
+    private static final int MAX_SHOWN = 64;
 
     private SpecValidation() {
     }
 
-    /** Every problem of the spec, each naming its field; empty when the spec is valid. */
-    public static List<String> problems(ReverseTunnelSpec spec) {
-        List<String> problems = new ArrayList<>();
-        if (spec == null) {
-            problems.add("spec: required");
-            return problems;
+    /** One problem: the field's path ("spec.forwards[1].name") and what is wrong with it. */
+    private record Problem(String field, String text) {
+        @Override
+        public String toString() {
+            return field + ": " + text;
         }
+    }
+
+    /**
+     * Reads a ReverseTunnel from YAML typed as the API server's schema types it: a string where a number belongs, a
+     * fraction for an integer or one value for a list is refused, not coerced (Jackson would read port "22" as 22
+     * and 22.5 as 22). What the standalone agent reads its file with. Throws IllegalArgumentException naming the field.
+     */
+    public static ReverseTunnel read(String yaml) {
+        try {
+            return STRICT.readValue(yaml, ReverseTunnel.class);
+        } catch (JsonMappingException e) {
+            // Named as the API server names fields: spec.relay.port, spec.forwards[0].name.
+            StringBuilder field = new StringBuilder();
+            for (JsonMappingException.Reference step : e.getPath()) {
+                field.append(step.getFieldName() != null ? (field.isEmpty() ? "" : ".") + step.getFieldName()
+                        : "[" + step.getIndex() + "]");
+            }
+            throw new IllegalArgumentException((field.isEmpty() ? "" : field + ": ") + e.getOriginalMessage(), e);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(e.getOriginalMessage(), e);
+        }
+    }
+
+    private static final ObjectMapper STRICT = strictMapper();
+
+    private static ObjectMapper strictMapper() {
+        ObjectMapper mapper = new ObjectMapper(new YAMLFactory())
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES) // the API server drops them too
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+        // A scalar of another kind than the field's is refused: Jackson's default converts it.
+        Map<LogicalType, List<CoercionInputShape>> refused = Map.of(
+                LogicalType.Integer, List.of(CoercionInputShape.String, CoercionInputShape.Float, CoercionInputShape.Boolean),
+                LogicalType.Float, List.of(CoercionInputShape.String, CoercionInputShape.Boolean),
+                LogicalType.Boolean, List.of(CoercionInputShape.String, CoercionInputShape.Integer, CoercionInputShape.Float),
+                LogicalType.Textual, List.of(CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean));
+        refused.forEach((type, shapes) -> shapes.forEach(
+                shape -> mapper.coercionConfigFor(type).setCoercion(shape, CoercionAction.Fail)));
+        return mapper;
+    }
+
+    /** Every problem of the spec, each naming its field, in the order of the fields; empty when the spec is valid. */
+    public static List<String> problems(ReverseTunnelSpec spec) {
+        if (spec == null) {
+            return List.of("spec: required");
+        }
+        List<Problem> problems = new ArrayList<>();
+        schema(spec, "spec", problems);
+        beyondTheFieldRules(spec, problems);
+        return problems.stream().sorted(Comparator.comparing(p -> fieldOrder(p.field()), SpecValidation::compare))
+                .map(Problem::toString).toList();
+    }
+
+    // ------------------------------------------------------------------------------------- the schema's field rules
+
+    private static void schema(Object object, String path, List<Problem> problems) {
+        for (Field field : fields(object.getClass())) {
+            String at = path + "." + field.getName();
+            Object value = read(field, object);
+            if (value == null || value instanceof String s && s.isBlank() && field.isAnnotationPresent(Required.class)) {
+                if (field.isAnnotationPresent(Required.class)) {
+                    problems.add(new Problem(at, "required"));
+                }
+                continue;
+            }
+            String broken = brokenRule(field, value, field.getName());
+            if (broken != null) {
+                problems.add(new Problem(at, broken));
+            } else if (value instanceof List<?> list) {
+                AnnotatedElement element = field.getAnnotatedType() instanceof AnnotatedParameterizedType p
+                        ? p.getAnnotatedActualTypeArguments()[0] : null;
+                for (int i = 0; i < list.size(); i++) {
+                    Object item = list.get(i);
+                    String itemBroken = element == null || item == null ? null : brokenRule(element, item, null);
+                    if (itemBroken != null) {
+                        problems.add(new Problem(at + "[" + i + "]", itemBroken));
+                    } else if (ours(item)) {
+                        schema(item, at + "[" + i + "]", problems);
+                    }
+                }
+            } else if (ours(value)) {
+                schema(value, at, problems);
+            }
+        }
+    }
+
+    /** The first of the element's rules the value breaks, in words; null when it keeps them all. */
+    private static String brokenRule(AnnotatedElement element, Object value, String name) {
+        Size size = element.getAnnotation(Size.class);
+        if (size != null) {
+            long length = value instanceof String s ? s.length() : value instanceof List<?> l ? l.size() : -1;
+            String unit = value instanceof String ? "characters" : "items";
+            if (length >= 0 && length < size.min()) {
+                return size.min() == 1 && value instanceof List<?> && name != null
+                        ? "at least one " + name.replaceAll("s$", "") + " is required"
+                        : "must have at least " + size.min() + " " + unit;
+            }
+            if (length > size.max()) {
+                return "must have at most " + size.max() + " " + unit + ", got " + length;
+            }
+        }
+        Pattern pattern = element.getAnnotation(Pattern.class);
+        if (pattern != null && value instanceof String s && !java.util.regex.Pattern.compile(pattern.value()).matcher(s).matches()) {
+            return PATTERN_WORDS.getOrDefault(pattern.value(), "must match " + pattern.value()) + ", got " + shown(s);
+        }
+        Min min = element.getAnnotation(Min.class);
+        Max max = element.getAnnotation(Max.class);
+        if (value instanceof Number n && (min != null && n.doubleValue() < min.value() || max != null && n.doubleValue() > max.value())) {
+            String shown = number(n.doubleValue());
+            if (min != null && max != null) {
+                return "must be between " + number(min.value()) + " and " + number(max.value()) + ", got " + shown;
+            }
+            return (min != null ? "must be at least " + number(min.value()) : "must be at most " + number(max.value()))
+                    + ", got " + shown;
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------- the schema's CEL rules, and what only Java sees
+
+    private static void beyondTheFieldRules(ReverseTunnelSpec spec, List<Problem> problems) {
         RelaySpec relay = spec.getRelay();
-        if (relay == null) {
-            problems.add("spec.relay: required");
-        } else {
-            if (blank(relay.getHost())) {
-                problems.add("spec.relay.host: required");
-            }
-            if (blank(relay.getUser())) {
-                problems.add("spec.relay.user: required");
-            }
-            port(problems, "spec.relay.port", relay.getPort(), 1);
+        if (relay != null) {
             List<String> keys = relay.getHostKeys() == null ? List.of() : relay.getHostKeys();
             for (int i = 0; i < keys.size(); i++) {
+                String at = "spec.relay.hostKeys[" + i + "]";
                 try {
                     PublicKeyLine.parse(keys.get(i));
-                } catch (IllegalArgumentException e) {
-                    problems.add("spec.relay.hostKeys[" + i + "]: " + e.getMessage());
+                } catch (IllegalArgumentException | NullPointerException e) {
+                    // The parser names the fault (type, base64, length) where the schema's pattern only says no.
+                    problems.removeIf(p -> p.field().equals(at));
+                    problems.add(new Problem(at, e.getMessage() == null ? "not a public key" : e.getMessage()));
                 }
             }
             if (keys.isEmpty() && relay.getHostKeyPolicy() != HostKeyPolicy.AcceptNew) {
-                problems.add("spec.relay.hostKeys: pin at least one relay host key (ssh-keyscan prints them), "
-                        + "or set hostKeyPolicy: AcceptNew to trust the first one seen");
+                problems.add(new Problem("spec.relay.hostKeys", "pin at least one relay host key (ssh-keyscan prints "
+                        + "them), or set hostKeyPolicy: AcceptNew to trust the first one seen"));
             }
         }
-        if (spec.getAuth() != null && (spec.getAuth().getSecretRef() == null || blank(spec.getAuth().getSecretRef().getName()))) {
-            problems.add("spec.auth.secretRef.name: required");
-        }
-        forwards(problems, spec.getForwards());
-        if (spec.getKeepalive() != null) {
-            atLeastOne(problems, "spec.keepalive.intervalSeconds", spec.getKeepalive().getIntervalSeconds());
-            atLeastOne(problems, "spec.keepalive.countMax", spec.getKeepalive().getCountMax());
-        }
-        ReconnectSpec reconnect = spec.getReconnect();
-        if (reconnect != null) {
-            atLeastOne(problems, "spec.reconnect.minBackoffSeconds", reconnect.getMinBackoffSeconds());
-            atLeastOne(problems, "spec.reconnect.maxBackoffSeconds", reconnect.getMaxBackoffSeconds());
-            if (reconnect.getMinBackoffSeconds() > reconnect.getMaxBackoffSeconds()) {
-                problems.add("spec.reconnect: minBackoffSeconds must not exceed maxBackoffSeconds");
-            }
-        }
-        CheckSpec check = spec.getCheck();
-        if (check != null) {
-            if (check.getIntervalSeconds() < 5 || check.getIntervalSeconds() > 3600) {
-                problems.add("spec.check.intervalSeconds: must be between 5 and 3600, got " + check.getIntervalSeconds());
-            }
-            if (check.getTimeoutSeconds() < 1 || check.getTimeoutSeconds() > 60) {
-                problems.add("spec.check.timeoutSeconds: must be between 1 and 60, got " + check.getTimeoutSeconds());
-            }
-        }
-        return problems;
-    }
-
-    private static void forwards(List<String> problems, List<ForwardSpec> forwards) {
-        if (forwards == null || forwards.isEmpty()) {
-            problems.add("spec.forwards: at least one forward is required");
-            return;
-        }
+        List<ForwardSpec> forwards = spec.getForwards() == null ? List.of() : spec.getForwards();
         Set<String> names = new HashSet<>();
         Set<String> listens = new HashSet<>();
         for (int i = 0; i < forwards.size(); i++) {
             ForwardSpec f = forwards.get(i);
             String at = "spec.forwards[" + i + "]";
-            if (f.getName() == null || !FORWARD_NAME.matcher(f.getName()).matches() || f.getName().length() > 63) {
-                problems.add(at + ".name: must be a DNS label (lower case letters, digits and '-'), got " + f.getName());
-            } else if (!names.add(f.getName())) {
-                problems.add(at + ".name: " + f.getName() + " is used by another forward");
+            if (f == null) {
+                continue;
             }
-            if (f.getRemote() == null) {
-                problems.add(at + ".remote: required");
-            } else {
-                port(problems, at + ".remote.port", f.getRemote().getPort(), 0);
-                if (blank(f.getRemote().getBindAddress())) {
-                    problems.add(at + ".remote.bindAddress: required");
-                }
-                if (f.getRemote().getPort() != 0 && !listens.add(f.getRemote().toString())) {
-                    problems.add(at + ".remote: " + f.getRemote() + " is used by another forward");
-                }
+            if (f.getName() != null && !names.add(f.getName())) {
+                problems.add(new Problem(at + ".name", f.getName() + " is used by another forward"));
             }
-            if (f.getTarget() == null || blank(f.getTarget().getHost())) {
-                problems.add(at + ".target.host: required");
-            } else {
-                port(problems, at + ".target.port", f.getTarget().getPort(), 1);
+            if (f.getRemote() != null && f.getRemote().getPort() != 0 && !listens.add(f.getRemote().toString())) {
+                problems.add(new Problem(at + ".remote", f.getRemote() + " is used by another forward"));
             }
+        }
+        ReconnectSpec reconnect = spec.getReconnect();
+        if (reconnect != null && reconnect.getMinBackoffSeconds() > reconnect.getMaxBackoffSeconds()) {
+            problems.add(new Problem("spec.reconnect", "minBackoffSeconds must not exceed maxBackoffSeconds"));
         }
     }
 
-    private static void port(List<String> problems, String field, int port, int min) {
-        if (port < min || port > 65535) {
-            problems.add(field + ": must be between " + min + " and 65535, got " + port);
+    // ----------------------------------------------------------------------------------------------------- helpers
+
+    private static List<Field> fields(Class<?> type) {
+        return Arrays.stream(type.getDeclaredFields()).filter(f -> !Modifier.isStatic(f.getModifiers())).toList();
+    }
+
+    private static Object read(Field field, Object object) {
+        try {
+            field.setAccessible(true);
+            return field.get(object);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read " + field, e);
         }
     }
 
-    private static void atLeastOne(List<String> problems, String field, int value) {
-        if (value < 1) {
-            problems.add(field + ": must be at least 1, got " + value);
-        }
+    /** A type of this API (a spec part to look into), not a string, number, list or enum. */
+    private static boolean ours(Object value) {
+        return value != null && value.getClass().getPackage() == SpecValidation.class.getPackage() && !value.getClass().isEnum();
     }
 
-    private static boolean blank(String s) {
-        return s == null || s.isBlank();
+    private static String number(double value) {
+        return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
+    }
+
+    /** A user's value in a message: printable, and short. */
+    private static String shown(String value) {
+        String printable = value.codePoints().map(c -> Character.isISOControl(c) || Character.getType(c) == Character.FORMAT ? '?' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        return printable.length() > MAX_SHOWN ? printable.substring(0, MAX_SHOWN) + "..." : printable;
+    }
+
+    /**
+     * Where a field comes in the spec's types, as the positions of each step ("spec.relay.hostKeys[0]": relay is
+     * the spec's first field, hostKeys the relay's fourth, then item 0): problems are listed in the order of the
+     * fields, not of the rules that found them.
+     */
+    private static List<Integer> fieldOrder(String path) {
+        List<Integer> order = new ArrayList<>();
+        Class<?> type = ReverseTunnelSpec.class;
+        String[] steps = path.split("\\.");
+        for (int s = 1; s < steps.length && type != null; s++) {
+            String step = steps[s];
+            int bracket = step.indexOf('[');
+            String name = bracket < 0 ? step : step.substring(0, bracket);
+            List<Field> fields = fields(type);
+            Field field = fields.stream().filter(f -> f.getName().equals(name)).findFirst().orElse(null);
+            order.add(field == null ? Integer.MAX_VALUE : fields.indexOf(field));
+            if (bracket >= 0) {
+                order.add(Integer.parseInt(step.substring(bracket + 1, step.length() - 1)));
+            }
+            type = field == null ? null : field.getGenericType() instanceof ParameterizedType p
+                    && p.getActualTypeArguments()[0] instanceof Class<?> item ? item : field.getType();
+        }
+        return order;
+    }
+
+    private static int compare(List<Integer> a, List<Integer> b) {
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            int c = Integer.compare(a.get(i), b.get(i));
+            if (c != 0) {
+                return c;
+            }
+        }
+        return Integer.compare(a.size(), b.size());
     }
 }
