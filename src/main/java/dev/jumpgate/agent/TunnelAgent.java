@@ -1,6 +1,5 @@
 package dev.jumpgate.agent;
 
-import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.api.v1alpha1.Reasons;
@@ -21,10 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 import org.jboss.logging.Logger;
@@ -42,7 +38,8 @@ import org.jboss.logging.Logger;
  * twice is therefore tried on a fresh side session, which logs in again and sees the relay's line as it is now; the
  * forward lives there, and the forwards on the first session are not touched. Any new session brings them together.
  *
- * <p>Once per session the agent checks that its key cannot run commands on the relay ({@link RelaySession#runsCommands}):
+ * <p>Once per session the agent checks that its key can neither run commands on the relay nor open connections where
+ * its line permits none ({@link KeyRestrictionCheck}):
  * a key line pasted without its options is a shell for whoever holds the key, and the report says so.
  *
  * <p>Every bound forward is checked end to end every spec.check.intervalSeconds, beside the loop ({@link EndToEndCheck}):
@@ -63,13 +60,6 @@ public final class TunnelAgent implements AutoCloseable {
      * themselves still follow the backoff, so a relay that accepts TCP but fails SSH is never hammered.
      */
     private static final Duration REFUSED_PROBE = Duration.ofMillis(250);
-    /** Where no key line permits a connection: the key check asks for it and expects a refusal. */
-    private static final String NOWHERE_PERMITTED = "localhost";
-    /** How long the relay has to answer the check that the key runs no command. */
-    private static final Duration COMMAND_CHECK_TIMEOUT = Duration.ofSeconds(10);
-    private static final Executor KEY_CHECKS = Executors.newCachedThreadPool(SshThreads.named("jumpgate-key-check"));
-    /** The forwards' end-to-end checks ({@link EndToEndCheck}), each waiting out its timeouts beside the loop. */
-    private static final Executor CHECKS = Executors.newCachedThreadPool(SshThreads.named("jumpgate-check"));
     /** How often reports may carry a new count of connections refused at a forward's cap. */
     private static final Duration REFUSED_REPORT_PERIOD = Duration.ofSeconds(30);
     /** A session up this long has proved the relay healthy: the next failure backs off from the minimum again. */
@@ -93,14 +83,8 @@ public final class TunnelAgent implements AutoCloseable {
     private RelaySession session;
     /** Sessions opened for forwards the first one was refused, each holding at least one of them. */
     private final List<RelaySession> sideSessions = new ArrayList<>();
-    /**
-     * The check of this session's key on the relay, run beside the agent's loop (a relay's shell may be slow); its
-     * answer lands in {@link #relayRunsCommands}, unless the session ended first and cancelled it.
-     */
-    private CompletableFuture<Void> keyCheck;
-    private volatile Boolean relayRunsCommands;
-    /** Whether the relay opened a connection for the key where no line permits one; null until known. */
-    private volatile Boolean relayOpensAnywhere;
+    /** Whether the relay holds the key to its line: once per session, beside the loop. */
+    private final KeyRestrictionCheck keyCheck = new KeyRestrictionCheck(this::wake);
     /** The listens (address:port asked for) the relay has granted this agent: a refusal of one of them is a busy port. */
     private final Set<String> everBound = new HashSet<>();
     /** Per forward, the count of connections refused at its cap that reports show, and since when. */
@@ -263,56 +247,8 @@ public final class TunnelAgent implements AutoCloseable {
             connectBackoff().reset();
         }
         Duration wait = reconcileForwards(config, now);
-        checkKeyRunsNoCommand();
+        keyCheck.startOnce(session);
         return wait;
-    }
-
-    /** Starts the check once per session; its answer wakes the agent, whose next report carries it. */
-    private void checkKeyRunsNoCommand() {
-        if (keyCheck != null) {
-            return;
-        }
-        RelaySession checked = session;
-        keyCheck = CompletableFuture.supplyAsync(() -> {
-            checkKeyOpensNothingElse(checked);
-            return checked.runsCommands(COMMAND_CHECK_TIMEOUT);
-        }, KEY_CHECKS).thenAccept(runs -> {
-                    if (runs == null) {
-                        return; // no answer in time: what the last session found stands
-                    }
-                    if (runs && !Boolean.TRUE.equals(relayRunsCommands)) {
-                        LOG.warn("the relay runs commands for this tunnel's key: whoever holds the key has a shell "
-                                + "there. Install the key with its authorizedKey line (its options forbid commands) "
-                                + "or the relay's recommended sshd block");
-                    }
-                    relayRunsCommands = runs;
-                    wake();
-                });
-    }
-
-    /**
-     * Asks the relay for a connection to {@link #NOWHERE_PERMITTED}, which no key line Jumpgate writes permits: a relay
-     * that tries it (refused or not) lets whoever holds the key reach anything the relay reaches.
-     */
-    private void checkKeyOpensNothingElse(RelaySession checked) {
-        Boolean opens;
-        try (RelayedConnection opened = checked.connectFromRelay(NOWHERE_PERMITTED, 1, COMMAND_CHECK_TIMEOUT)) {
-            opens = true;
-        } catch (RelayedConnection.Refused refused) {
-            opens = switch (refused.kind()) {
-                case PROHIBITED -> false;
-                case CONNECT_FAILED -> true;
-                case TIMEOUT, SESSION_LOST -> null;
-            };
-        }
-        if (opens == null) {
-            return; // no answer: what the last session found stands
-        }
-        if (opens && !Boolean.TRUE.equals(relayOpensAnywhere)) {
-            LOG.warn("the relay opens connections anywhere for this tunnel's key: whoever holds the key reaches what the "
-                    + "relay reaches. Install the key with its authorizedKey line (its permitopen options)");
-        }
-        relayOpensAnywhere = opens;
     }
 
     /** Until the backoff allows the next SSH attempt; no longer than the next probe while the relay refuses. */
@@ -390,7 +326,8 @@ public final class TunnelAgent implements AutoCloseable {
                 bind(slot, config);
             }
             if (slot.state == ForwardState.Bound) {
-                Duration untilCheck = scheduleCheck(slot, spec, config, now);
+                Duration untilCheck = slot.checks.runIfDue(slot.host, spec, slot.remotePort, config,
+                        traffic.get(spec.getName()), now);
                 if (untilCheck.compareTo(wait) < 0) {
                     wait = untilCheck;
                 }
@@ -405,63 +342,6 @@ public final class TunnelAgent implements AutoCloseable {
         slots.clear();
         slots.putAll(ordered); // the order of the spec, for reports
         return wait;
-    }
-
-    /**
-     * Starts the forward's end-to-end check when it is due, on its own thread: a check may wait out its timeouts, and
-     * the loop must not. Its verdict lands in the slot and wakes the loop, whose next report carries it. Returns how
-     * long until the next check is due.
-     */
-    private Duration scheduleCheck(Slot slot, ForwardSpec spec, TunnelConfig config, Instant now) {
-        ForwardCheck mode = spec.checkMode();
-        Duration interval = Duration.ofSeconds(config.spec().getCheck().getIntervalSeconds());
-        if (mode != slot.checkMode || !interval.equals(slot.checkInterval)) {
-            slot.checkMode = mode; // a new expectation or pace: check now, and forget a verdict on the old one
-            slot.checkInterval = interval;
-            slot.nextCheck = now;
-        }
-        if (mode == ForwardCheck.Off || slot.checking != null && !slot.checking.isDone()) {
-            return interval;
-        }
-        if (now.isBefore(slot.nextCheck)) {
-            return Duration.between(now, slot.nextCheck);
-        }
-        slot.nextCheck = now.plus(interval);
-        Duration timeout = Duration.ofSeconds(Math.min(config.spec().getCheck().getTimeoutSeconds(),
-                interval.toSeconds()));
-        RelaySession on = slot.host;
-        int port = slot.remotePort;
-        String relayHost = config.spec().getRelay().getHost();
-        ForwardTraffic counters = traffic.get(spec.getName());
-        slot.checking = CompletableFuture.runAsync(() -> {
-            try {
-                EndToEndCheck.Result result = EndToEndCheck.run(on, spec, port, relayHost, counters, timeout);
-                if (result == null) {
-                    return; // the session ended under the check: the loop reconnects
-                }
-                counters.checked(result.reachable(), result.latencyMillis());
-                Checked before = slot.checked;
-                if (before == null || before.result().reachable() != result.reachable()
-                        || !before.result().reason().equals(result.reason())) {
-                    if (result.reachable()) {
-                        LOG.infof("forward %s reachable end to end (%d ms)", spec, result.latencyMillis());
-                    } else {
-                        LOG.warnf("forward %s not reachable end to end: %s: %s", spec, result.reason(), result.message());
-                    }
-                }
-                slot.checked = new Checked(mode, result, clock.instant());
-                wake();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                LOG.warnf(e, "checking forward %s failed", spec);
-            }
-        }, CHECKS);
-        return interval;
-    }
-
-    /** A check's verdict, with the expectation it checked. */
-    private record Checked(ForwardCheck mode, EndToEndCheck.Result result, Instant at) {
     }
 
     /** The forward's counters (kept across configs and sessions, as metrics need), with the spec's cap applied. */
@@ -555,10 +435,7 @@ public final class TunnelAgent implements AutoCloseable {
         if (session != null) {
             session.close();
         }
-        if (keyCheck != null) {
-            keyCheck.cancel(false);
-        }
-        keyCheck = null;
+        keyCheck.sessionEnded();
         session = null;
         connectedAt = null;
         slots.clear();
@@ -606,8 +483,8 @@ public final class TunnelAgent implements AutoCloseable {
         AgentReport next = new AgentReport(config.generation(), session != null, reason, message,
                 connectedAt == null ? null : connectedAt.toString(), reconnects, lastError,
                 hostKeySeen == null ? null : hostKeySeen.toKeyString(),
-                hostKeySeen == null ? null : hostKeySeen.fingerprint(), relayRunsCommands, relayVersion,
-                relayOpensAnywhere,
+                hostKeySeen == null ? null : hostKeySeen.fingerprint(), keyCheck.runsCommands(), relayVersion,
+                keyCheck.opensAnywhere(),
                 List.copyOf(forwards), null);
         if (!next.equals(report)) {
             report = next;
@@ -670,12 +547,7 @@ public final class TunnelAgent implements AutoCloseable {
         String reason = Reasons.FORWARD_PENDING;
         String message = "not asked for yet";
         Instant nextAttempt = Instant.MIN;
-        /** The end-to-end check as the spec asks for it now, its pace, when it is next due, and its last verdict. */
-        ForwardCheck checkMode;
-        Duration checkInterval;
-        Instant nextCheck = Instant.MIN;
-        CompletableFuture<Void> checking;
-        volatile Checked checked;
+        final ForwardCheckSchedule checks = new ForwardCheckSchedule(clock, TunnelAgent.this::wake);
 
         Slot(ForwardSpec spec, TunnelConfig config) {
             this.spec = spec;
@@ -688,11 +560,9 @@ public final class TunnelAgent implements AutoCloseable {
 
         ForwardReport report(long refusedConnections) {
             boolean bound = state == ForwardState.Bound;
-            Checked verdict = checked;
-            if (!bound || checkMode == null || checkMode == ForwardCheck.Off || verdict == null
-                    || verdict.mode() != checkMode) {
-                String unchecked = bound && checkMode != null && checkMode != ForwardCheck.Off
-                        ? message + "; checking it end to end" : message;
+            ForwardCheckSchedule.Verdict verdict = checks.current();
+            if (!bound || verdict == null) {
+                String unchecked = bound && checks.on() ? message + "; checking it end to end" : message;
                 return new ForwardReport(spec.getName(), spec.getRemote().getBindAddress(), spec.getRemote().getPort(),
                         bound ? remotePort : 0, spec.getTarget().toString(), state, reason, unchecked,
                         refusedConnections, null);
