@@ -104,8 +104,14 @@ public class TunnelEvents {
         }
     }
 
-    /** Whether the forward may have one more reachability Event now; counts it if so. */
+    /**
+     * Whether the forward may have one more reachability Event now; counts it if so. Forwards whose last Event left the
+     * window are forgotten on the way (a deleted tunnel's too): the operator's memory does not grow with every forward
+     * it ever saw.
+     */
     boolean allowed(String forward, Instant now) {
+        Instant windowStart = now.minus(REACHABILITY_WINDOW);
+        reachabilityEvents.entrySet().removeIf(e -> !e.getKey().equals(forward) && quietSince(e.getValue(), windowStart));
         Deque<Instant> times = reachabilityEvents.computeIfAbsent(forward, k -> new ArrayDeque<>());
         synchronized (times) {
             while (!times.isEmpty() && times.peekFirst().isBefore(now.minus(REACHABILITY_WINDOW))) {
@@ -117,6 +123,17 @@ public class TunnelEvents {
             times.addLast(now);
             return true;
         }
+    }
+
+    private static boolean quietSince(Deque<Instant> times, Instant windowStart) {
+        synchronized (times) {
+            return times.isEmpty() || times.peekLast().isBefore(windowStart);
+        }
+    }
+
+    /** The forwards whose Events are counted now. */
+    int forwardsCounted() {
+        return reachabilityEvents.size();
     }
 
     /** Returns the Event recorded ("reason message"), or null. */

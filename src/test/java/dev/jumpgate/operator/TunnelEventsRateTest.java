@@ -23,4 +23,15 @@ class TunnelEventsRateTest {
         assertThat(events.allowed("uid/ssh", later)).as("once the first Event left the window").isTrue();
         assertThat(events.allowed("uid/ssh", later)).isFalse();
     }
+
+    @Test
+    void aForwardQuietForAWholeWindowIsForgottenAsADeletedTunnelsAre() {
+        assertThat(events.allowed("gone/ssh", start)).isTrue();
+        assertThat(events.allowed("kept/ssh", start.plusSeconds(300))).isTrue();
+        assertThat(events.forwardsCounted()).isEqualTo(2);
+
+        Instant later = start.plus(TunnelEvents.REACHABILITY_WINDOW).plusSeconds(1);
+        assertThat(events.allowed("other/web", later)).isTrue();
+        assertThat(events.forwardsCounted()).as("gone/ssh forgotten, kept/ssh still in its window").isEqualTo(2);
+    }
 }
