@@ -40,10 +40,10 @@ def check_cost(args, work, relay, key, lab, echo, started):
     interval = args.check_interval
     makers = {
         "jumpgate_1": lambda: Jumpgate(work, relay, key, lab.port, check="SSHBanner", check_interval=interval),
-        "jumpgate_1_off": lambda: Jumpgate(work, relay, key, lab.port, check="Off"),
+        "jumpgate_1_off": lambda: Jumpgate(work, relay, key, lab.port, check="None"),
         "jumpgate_10": lambda: Jumpgate(work, relay, key, lab.port, forwards=10, check="SSHBanner",
                                         check_interval=interval),
-        "jumpgate_10_off": lambda: Jumpgate(work, relay, key, lab.port, forwards=10, check="Off"),
+        "jumpgate_10_off": lambda: Jumpgate(work, relay, key, lab.port, forwards=10, check="None"),
         "autossh": lambda: Autossh(work, relay, key, lab.port, tuned=False, echo_port=echo.port, poll=interval),
         "openssh": lambda: OpenSsh(work, relay, key, lab.port),
     }

@@ -65,7 +65,7 @@ final class EndToEndCheck {
                 case PROHIBITED -> new Result(false, Reasons.CHECK_NOT_PERMITTED, "the relay refused to open the check's "
                         + "connection to " + listen + ": the key's authorized_keys line predates end-to-end checks "
                         + "(replace it with status.authorizedKey), or sshd forbids -L for the account (the README's "
-                        + "Match block has AllowTcpForwarding yes); or set check: Off on the forward", 0, null);
+                        + "Match block has AllowTcpForwarding yes); or set check: None on the forward", 0, null);
                 default -> listenerFailure(session, bound, listen, refused, traffic, timeout);
             };
         }

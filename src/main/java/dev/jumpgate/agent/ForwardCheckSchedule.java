@@ -51,7 +51,7 @@ final class ForwardCheckSchedule {
             interval = pace;
             next = now;
         }
-        if (mode == ForwardCheck.Off || running != null && !running.isDone()) {
+        if (mode == ForwardCheck.None || running != null && !running.isDone()) {
             return interval;
         }
         if (now.isBefore(next)) {
@@ -88,9 +88,9 @@ final class ForwardCheckSchedule {
         return interval;
     }
 
-    /** Whether the spec asks for checks of the forward (not before it was first bound, not with check Off). */
+    /** Whether the spec asks for checks of the forward (not before it was first bound, not with check None). */
     boolean on() {
-        return mode != null && mode != ForwardCheck.Off;
+        return mode != null && mode != ForwardCheck.None;
     }
 
     /** The last verdict, if made under the expectation the spec asks for now; null before one is. */

@@ -112,7 +112,7 @@ class EndToEndCheckAgainstAScriptedRelayTest {
         EndToEndCheck.Result result = check(forward("0.0.0.0", 4040, 22, ForwardCheck.Auto));
 
         assertThat(result.reason()).isEqualTo(Reasons.CHECK_NOT_PERMITTED);
-        assertThat(result.message()).contains("status.authorizedKey", "AllowTcpForwarding yes", "check: Off");
+        assertThat(result.message()).contains("status.authorizedKey", "AllowTcpForwarding yes", "check: None");
     }
 
     @Test

@@ -332,7 +332,7 @@ class TunnelAgentAgainstAScriptedRelayTest {
     void aForwardWithItsCheckOffOrOnAnAllocatedPortIsNeverCheckedAndTheRelayKeyCheckFindsNoOpenDoor() {
         relay.checkConnections.clear();
         ForwardSpec off = forward("off", 4022);
-        off.setCheck(dev.jumpgate.api.v1alpha1.ForwardCheck.Off);
+        off.setCheck(dev.jumpgate.api.v1alpha1.ForwardCheck.None);
         agent.apply(config(spec(1, 30, off, forward("any", 0))));
         agent.runOnce();
 

@@ -3,6 +3,7 @@ package dev.jumpgate.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
 import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
@@ -102,6 +103,24 @@ class SpecValidationTest {
         }
         String valid = InvalidTunnels.yaml("t", "ns", InvalidTunnels.RELAY, InvalidTunnels.FORWARD, "");
         assertThat(SpecValidation.problems(SpecValidation.read(valid).getSpec())).isEmpty();
+    }
+
+    @Test
+    void everyEnumValueOfTheApiReadsBackAsItselfFromBareYaml() {
+        // YAML 1.1 (kubectl's, and the standalone agent's) reads bare on/off/yes/no/y/n as booleans: a value spelled so
+        // would reach the API server as false and be refused as a boolean (it happened to check: Off).
+        java.util.regex.Pattern yaml11Boolean = java.util.regex.Pattern.compile("(?i)y|yes|n|no|on|off|true|false");
+        List<Class<? extends Enum<?>>> apiEnums = List.of(ForwardCheck.class, HostKeyPolicy.class);
+        for (Class<? extends Enum<?>> type : apiEnums) {
+            for (Enum<?> value : type.getEnumConstants()) {
+                assertThat(value.name()).as("%s.%s", type.getSimpleName(), value).doesNotMatch(yaml11Boolean);
+            }
+        }
+        for (ForwardCheck mode : ForwardCheck.values()) {
+            String yaml = InvalidTunnels.yaml("t", "ns", InvalidTunnels.RELAY, "[{name: ssh, check: " + mode
+                    + ", remote: {port: 4040}, target: {host: a, port: 22}}]", "");
+            assertThat(SpecValidation.read(yaml).getSpec().getForwards().get(0).getCheck()).isEqualTo(mode);
+        }
     }
 
     @Test

@@ -174,7 +174,7 @@ class DataPathRelayTest {
             });
             int port = OpenSshRelay.freePort();
             ForwardSpec rpc = forward("rpc", port, server.getLocalPort());
-            rpc.setCheck(ForwardCheck.Off); // this target serves one connection: the test's, not an end-to-end check's
+            rpc.setCheck(ForwardCheck.None); // this target serves one connection: the test's, not an end-to-end check's
             run(relay, rpc);
 
             byte[] request = new byte[5 * MiB];

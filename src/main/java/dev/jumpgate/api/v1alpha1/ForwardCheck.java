@@ -12,8 +12,11 @@ public enum ForwardCheck {
     SSHBanner,
     /** The target must accept the connection; for protocols where the client speaks first (HTTP, TLS). */
     Connect,
-    /** No check: the forward counts as ready once the relay listens, as before checks existed. */
-    Off;
+    /**
+     * No check: the forward counts as ready once the relay listens, as before checks existed. Not "Off": YAML 1.1,
+     * which kubectl and most YAML readers speak, reads a bare Off as the boolean false.
+     */
+    None;
 
     /** What the check expects of this forward's target: Auto resolved. */
     public ForwardCheck resolvedFor(TargetEndpoint target) {

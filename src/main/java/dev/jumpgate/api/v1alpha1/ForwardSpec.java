@@ -40,7 +40,7 @@ public class ForwardSpec {
 
     @Default("Auto")
     @JsonPropertyDescription("What the end-to-end check expects of the target: Auto (an SSH banner when the target's "
-            + "port is 22, an accepted connection otherwise), SSHBanner, Connect, or Off (no check: ready once the relay "
+            + "port is 22, an accepted connection otherwise), SSHBanner, Connect, or None (no check: ready once the relay "
             + "listens). The check connects, on the relay, to this forward's own listen and follows the connection "
             + "through the agent to the target every spec.check.intervalSeconds. A forward on port 0 is not checked: its "
             + "key line cannot allow connections to a port chosen later.")
@@ -67,13 +67,13 @@ public class ForwardSpec {
     public void setCheck(ForwardCheck check) { this.check = check; }
 
     /**
-     * What the check of this forward expects of its target; {@link ForwardCheck#Off} when none is asked for, and for a
+     * What the check of this forward expects of its target; {@link ForwardCheck#None} when none is asked for, and for a
      * port the relay allocates (port 0): the key's line cannot let the check connect to a port unknown when it was
      * written without letting it connect to every port of the relay.
      */
     public ForwardCheck checkMode() {
         if (remote != null && remote.getPort() == 0) {
-            return ForwardCheck.Off;
+            return ForwardCheck.None;
         }
         return (check == null ? ForwardCheck.Auto : check).resolvedFor(target);
     }

@@ -37,7 +37,7 @@ public class ForwardStatus {
 
     @JsonPropertyDescription("Whether the last end-to-end check passed: a connection made on the relay to this "
             + "forward's listen came through the agent to the target, and the target answered as spec.forwards[].check "
-            + "expects. False: reason says where the path broke. Absent: not checked yet, or the check is Off.")
+            + "expects. False: reason says where the path broke. Absent: not checked yet, or the check is None.")
     private Boolean reachable;
 
     @JsonPropertyDescription("When the last end-to-end check finished (RFC 3339).")

@@ -43,7 +43,7 @@ public final class Reasons {
     // found by the end-to-end check of a forward (ForwardCheck)
     /** The forward's last check passed: relay listen, agent, target, and the target's answer. */
     public static final String REACHABLE = "Reachable";
-    /** No forward of the tunnel is checked end to end (every check Off, or ports the relay allocates). */
+    /** No forward of the tunnel is checked end to end (every check None, or ports the relay allocates). */
     public static final String CHECKS_OFF = "ChecksOff";
     /** The forward is bound and its first check has not finished yet. */
     public static final String CHECK_PENDING = "CheckPending";

@@ -70,7 +70,7 @@ public class ReverseTunnel extends CustomResource<ReverseTunnelSpec, ReverseTunn
         List<AuthorizedKeyLine.Listen> listens = getSpec().getForwards().stream()
                 .filter(f -> f.getRemote() != null) // an invalid spec's (its status says so): no listen to permit
                 .map(f -> new AuthorizedKeyLine.Listen(f.getRemote().getBindAddress(), f.getRemote().getPort(),
-                        f.checkMode() != ForwardCheck.Off))
+                        f.checkMode() != ForwardCheck.None))
                 .toList();
         return AuthorizedKeyLine.of(key, getSpec().getRelay().getHost(), listens, keyComment());
     }

@@ -34,7 +34,7 @@ public class ReverseTunnelSpec {
     private ReconnectSpec reconnect = new ReconnectSpec();
 
     @JsonPropertyDescription("How often each forward is checked end to end: from the relay's listen, through the agent, "
-            + "to the target. A forward is Ready only when its last check passed (or its check is Off).")
+            + "to the target. A forward is Ready only when its last check passed (or its check is None).")
     private CheckSpec check = new CheckSpec();
 
     public RelaySpec getRelay() { return relay; }

@@ -162,14 +162,14 @@ public final class StatusAggregator {
 
     /** The forwards the agent checks end to end, as their status says. */
     private static List<ForwardStatus> checked(ReverseTunnel tunnel, List<ForwardStatus> forwards) {
-        Set<String> names = tunnel.getSpec().getForwards().stream().filter(f -> f.checkMode() != ForwardCheck.Off)
+        Set<String> names = tunnel.getSpec().getForwards().stream().filter(f -> f.checkMode() != ForwardCheck.None)
                 .map(ForwardSpec::getName).collect(Collectors.toSet());
         return forwards.stream().filter(f -> names.contains(f.getName())).toList();
     }
 
     private static Verdict reachable(int forwards, List<ForwardStatus> checked) {
         if (checked.isEmpty()) {
-            return new Verdict("Unknown", Reasons.CHECKS_OFF, "no forward is checked end to end (check: Off, or a "
+            return new Verdict("Unknown", Reasons.CHECKS_OFF, "no forward is checked end to end (check: None, or a "
                     + "port the relay allocates)");
         }
         List<ForwardStatus> failing = checked.stream().filter(f -> Boolean.FALSE.equals(f.getReachable())).toList();
@@ -206,7 +206,7 @@ public final class StatusAggregator {
                 f.setMessage(r.message());
                 f.setRemotePort(r.state() == ForwardState.Bound ? r.remotePort() : null);
                 f.setRefusedConnections(r.refusedConnections() > 0 ? r.refusedConnections() : null);
-                if (r.state() == ForwardState.Bound && r.check() != null && spec.checkMode() != ForwardCheck.Off) {
+                if (r.state() == ForwardState.Bound && r.check() != null && spec.checkMode() != ForwardCheck.None) {
                     f.setReachable(r.check().reachable());
                     f.setLastCheckTime(r.check().finishedAt());
                     f.setLatencyMillis(r.check().reachable() ? r.check().latencyMillis() : null);

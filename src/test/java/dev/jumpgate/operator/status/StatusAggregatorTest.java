@@ -131,7 +131,7 @@ class StatusAggregatorTest {
     @Test
     void aForwardWithItsCheckOffIsReadyOnceBoundAndTheTunnelSaysNothingIsChecked() {
         ReverseTunnel tunnel = tunnel();
-        tunnel.getSpec().getForwards().get(0).setCheck(ForwardCheck.Off);
+        tunnel.getSpec().getForwards().get(0).setCheck(ForwardCheck.None);
         ReverseTunnelStatus status = StatusAggregator.aggregate(tunnel, new TunnelObservation(List.of(), null, KEY,
                 NOW.minusSeconds(60), report(3, NOW, boundUnchecked("ssh", "127.0.0.1", 3838, 3838, "10.8.92.10:22"),
                         bound("any", "0.0.0.0", 0, 41234, "10.8.92.10:80")), NOW));
