@@ -170,7 +170,13 @@ class Forwarder:
         self.process = None
 
     def wait_bound(self, seconds=30):
-        wait_until(lambda: listening(self.port), seconds, f"{self.name} forward")
+        def bound():
+            if self.process.poll() is not None:  # it gave up (a refused file, a refused key): say so, do not wait
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode} before its forward was bound"
+                                   + ("" if os.environ.get("JUMPGATE_BENCH_AGENT_LOG") else
+                                      "; JUMPGATE_BENCH_AGENT_LOG=FILE keeps the agent's log"))
+            return listening(self.port)
+        wait_until(bound, seconds, f"{self.name} forward")
 
     def pids(self):
         return [self.process.pid] + descendants(self.process.pid)
