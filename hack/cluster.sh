@@ -53,7 +53,7 @@ up() {
   # The runtime, the CNI plugins and what kube-proxy and the pause image need; runc and the plugins by the paths
   # the configurations below name.
   need containerd ctr /usr/sbin/runc /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/portmap \
-    iptables iptables-save iptables-restore conntrack ip sysctl openssl curl gcc strip umoci skopeo pkill
+    iptables iptables-save iptables-restore conntrack ip sysctl openssl curl gcc strip umoci skopeo pgrep ps
   down_processes   # a crash or a second up: start clean, keep certs and etcd data
   BIN="$(bin_dir)"
   mkdir -p "$STATE/logs"
@@ -125,6 +125,7 @@ check_clean() {
   for name in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy; do
     running "$name" && left+=("process $name")
   done
+  [[ -n "$(our_shims)" ]] && left+=("containerd shims of $CONTAINERD_SOCK")
   iptables-save 2>/dev/null | grep -qE 'KUBE-|CNI-' && left+=("iptables chains KUBE-*/CNI-*")
   ip link show "$BRIDGE" >/dev/null 2>&1 && left+=("bridge $BRIDGE")
   ip -o addr show | grep -q " $NODE_IP/" && left+=("address $NODE_IP")

@@ -11,6 +11,25 @@ kubepods_processes() {
   return 0
 }
 
+# Our pods' processes: everything under the shims of our containerd (its socket is in their command line). A shim
+# is its containers' subreaper, so whatever they started stays under it, and nothing of another runtime's is.
+our_shims() { pgrep -f "containerd-shim.*-address $CONTAINERD_SOCK" || true; }
+process_tree() { # pid...: the pids and all their descendants
+  local pid
+  for pid in "$@"; do
+    echo "$pid"
+    # shellcheck disable=SC2046
+    process_tree $(ps -o pid= --ppid "$pid")
+  done
+}
+our_pod_processes() {
+  local shim
+  for shim in $(our_shims); do
+    # shellcheck disable=SC2046
+    process_tree $(ps -o pid= --ppid "$shim")
+  done
+}
+
 # Another Kubernetes on this host (its kube-proxy's chains, its kubelet's pods) would be torn down with ours: refuse.
 refuse_foreign_cluster() {
   [[ -f "$CREATED" ]] && return  # leftovers of our own up, which down will take away
@@ -60,9 +79,12 @@ EOF
 
 host_down() {
   [[ -f "$CREATED" ]] || return 0  # up made nothing on this host (or down already took it away)
-  # The pods' containers outlive containerd's shims only if nobody kills them: everything under kubepods goes.
-  kubepods_processes | xargs -r kill -9 2>/dev/null || true
-  pkill -9 -f "containerd-shim.*-address $CONTAINERD_SOCK" 2>/dev/null || true
+  # The pods' containers outlive containerd and its shims unless killed: ours go, then our shims. Processes another
+  # kubelet's pods left in the kubepods cgroups are not ours (up refused to start beside a running one): left alone.
+  our_pod_processes | xargs -r kill -9 2>/dev/null || true
+  our_shims | xargs -r kill -9 2>/dev/null || true
+  sleep 0.2
+  [[ -z "$(kubepods_processes)" ]] || log "processes remain in the kubepods cgroups, not under our containerd: left alone"
   # Mounts made for pods (secret volumes, shm, rootfs) under our directories, deepest first.
   awk -v a="$STATE/" -v b="$RUN/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/self/mounts | sort -r |
     while read -r m; do umount -l "$m" 2>/dev/null || true; done
