@@ -184,6 +184,10 @@ class ReverseTunnelReconcilerTest {
         assertThat(container.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
         assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/q/health/ready");
         assertThat(container.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/q/health/live");
+        // A slow start (many agents starting on few cores) is waited for, not killed by the liveness probe.
+        assertThat(container.getStartupProbe().getHttpGet().getPath()).isEqualTo("/q/health/started");
+        assertThat(container.getStartupProbe().getPeriodSeconds() * container.getStartupProbe().getFailureThreshold())
+                .isGreaterThanOrEqualTo(120);
         assertThat(container.getEnv()).anySatisfy(e -> assertThat(e.getName() + "=" + e.getValue()).isEqualTo("JUMPGATE_MODE=agent"));
         assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("lab-ssh-key"));
         assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");

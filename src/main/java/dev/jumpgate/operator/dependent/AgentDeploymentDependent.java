@@ -40,6 +40,9 @@ public class AgentDeploymentDependent extends KeptDependent<Deployment> {
     public static final int HTTP_PORT = AgentContract.HTTP_PORT;
     /** Changes when the key Secret does, so that a new key rolls the agent onto a new session. */
     public static final String KEY_VERSION_ANNOTATION = "jumpgate.dev/key-version";
+    /** An agent has this long to start (2 s x 60: two minutes) before the kubelet restarts it. */
+    static final int STARTUP_PROBE_PERIOD_SECONDS = 2;
+    static final int STARTUP_PROBE_FAILURES = 60;
 
     @Inject
     AgentPodConfig config;
@@ -91,7 +94,11 @@ public class AgentDeploymentDependent extends KeptDependent<Deployment> {
                                 "memory", new Quantity(config.memoryRequest())))
                         .withLimits(Map.of("memory", new Quantity(config.memoryLimit())))
                         .endResources()
-                        // Ready means connected with every forward bound; live means the agent's loop runs.
+                        // Ready means connected with every forward bound; live means the agent's loop runs. Liveness
+                        // waits for the start: a JVM slowed by its neighbours starting on the same cores is slow, not
+                        // dead (20 agents at once on 2 cores: 6 killed by liveness before they listened, issue 13).
+                        .withStartupProbe(new ProbeBuilder(probe("/q/health/started", STARTUP_PROBE_PERIOD_SECONDS))
+                                .withFailureThreshold(STARTUP_PROBE_FAILURES).build())
                         .withReadinessProbe(probe("/q/health/ready", 5))
                         .withLivenessProbe(probe("/q/health/live", 20))
                         .addNewVolumeMount().withName("identity").withMountPath(IDENTITY_DIR).withReadOnly(true).endVolumeMount()
