@@ -22,7 +22,7 @@ def seconds_until(checks, since, poll, limit=120):
                 return
             time.sleep(poll)
 
-    watchers = [threading.Thread(target=watch, args=item) for item in checks.items()]
+    watchers = [threading.Thread(target=watch, args=item, daemon=True) for item in checks.items()]
     for w in watchers:
         w.start()
     for w in watchers:

@@ -67,10 +67,12 @@ def noticed_silence(args, work, relay, key, silence, restore):
         ssh.wait_bound()
         wait_until(agent.ready, 30, "agent ready")
         silence()
-        noticed = seconds_until({"jumpgate": lambda: not agent.ready(),
-                                 "openssh": lambda: ssh.process.poll() is not None},
-                                since=time.monotonic(), poll=0.05)
-        restore()
+        try:
+            noticed = seconds_until({"jumpgate": lambda: not agent.ready(),
+                                     "openssh": lambda: ssh.process.poll() is not None},
+                                    since=time.monotonic(), poll=0.05)
+        finally:
+            restore()  # never leave the relay stopped or its port dropped
         for name in times:
             times[name].append(noticed[name])
         agent.stop()

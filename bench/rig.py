@@ -144,6 +144,8 @@ class Relay:
         return set(children(self.process.pid))
 
     def kill(self):
+        if self.process.poll() is not None:
+            return  # killed already: its pid may be another process's by now
         for pid in reversed(self.pids()):
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -187,7 +189,12 @@ class Forwarder:
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                for pid in reversed(self.pids()):  # the whole tree: autossh's ssh too
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                self.process.wait()
 
 
 class OpenSsh(Forwarder):

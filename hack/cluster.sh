@@ -126,6 +126,7 @@ check_clean() {
     running "$name" && left+=("process $name")
   done
   [[ -n "$(our_shims)" ]] && left+=("containerd shims of $CONTAINERD_SOCK")
+  [[ -n "$(kubepods_processes)" ]] && left+=("processes in the kubepods cgroups")
   iptables-save 2>/dev/null | grep -qE 'KUBE-|CNI-' && left+=("iptables chains KUBE-*/CNI-*")
   ip link show "$BRIDGE" >/dev/null 2>&1 && left+=("bridge $BRIDGE")
   ip -o addr show | grep -q " $NODE_IP/" && left+=("address $NODE_IP")

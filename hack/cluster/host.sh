@@ -13,7 +13,8 @@ kubepods_processes() {
 
 # Our pods' processes: everything under the shims of our containerd (its socket is in their command line). A shim
 # is its containers' subreaper, so whatever they started stays under it, and nothing of another runtime's is.
-our_shims() { pgrep -f "containerd-shim.*-address $CONTAINERD_SOCK" || true; }
+# (Anchored at the shim's own executable: a shell or watch whose command line quotes the pattern is not a shim.)
+our_shims() { pgrep -f "^[^ ]*/containerd-shim[^ ]* .*-address $CONTAINERD_SOCK( |$)" || true; }
 process_tree() { # pid...: the pids and all their descendants
   local pid
   for pid in "$@"; do
@@ -33,7 +34,9 @@ our_pod_processes() {
 # Another Kubernetes on this host (its kube-proxy's chains, its kubelet's pods) would be torn down with ours: refuse.
 refuse_foreign_cluster() {
   [[ -f "$CREATED" ]] && return  # leftovers of our own up, which down will take away
-  if iptables-save 2>/dev/null | grep -qE '^:(KUBE|CNI)-'; then
+  local rules
+  rules=$(iptables-save 2>/dev/null || true)  # read whole: grep -q would close the pipe early, and pipefail lie
+  if grep -qE '^:(KUBE|CNI)-' <<< "$rules"; then
     die "this host already has KUBE-*/CNI-* iptables chains, from another Kubernetes: stop it first (down would remove them)"
   fi
   [[ -z "$(kubepods_processes)" ]] || die "the kubepods cgroups have processes: another kubelet runs pods on this host; stop it first"
@@ -81,7 +84,11 @@ host_down() {
   [[ -f "$CREATED" ]] || return 0  # up made nothing on this host (or down already took it away)
   # The pods' containers outlive containerd and its shims unless killed: ours go, then our shims. Processes another
   # kubelet's pods left in the kubepods cgroups are not ours (up refused to start beside a running one): left alone.
-  our_pod_processes | xargs -r kill -9 2>/dev/null || true
+  for _ in 1 2 3 4 5; do  # again while a pod forks during the kill
+    [[ -n "$(our_pod_processes)" ]] || break
+    our_pod_processes | xargs -r kill -9 2>/dev/null || true
+    sleep 0.2
+  done
   our_shims | xargs -r kill -9 2>/dev/null || true
   sleep 0.2
   [[ -z "$(kubepods_processes)" ]] || log "processes remain in the kubepods cgroups, not under our containerd: left alone"

@@ -106,6 +106,25 @@ class SpecValidationTest {
     }
 
     @Test
+    void aRepeatedKeyANullForwardAndHostileTextAreRefusedWithoutEchoingIt() {
+        String twice = InvalidTunnels.yaml("t", "ns", "{host: relay, user: tunnel, hostKeyPolicy: Pinned, "
+                + "hostKeyPolicy: AcceptNew}", InvalidTunnels.FORWARD, "");
+        assertThatThrownBy(() -> SpecValidation.read(twice)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("hostKeyPolicy");
+
+        String nullForward = InvalidTunnels.yaml("t", "ns", InvalidTunnels.RELAY, "[~]", "");
+        assertThat(SpecValidation.problems(SpecValidation.read(nullForward).getSpec()))
+                .containsExactly("spec.forwards[0]: must not be null");
+
+        ReverseTunnelSpec spec = valid();
+        spec.getForwards().add(forward("ssh", 4041, 22));
+        spec.getForwards().get(1).setName("ssh\u202e\nx".repeat(30));
+        spec.getRelay().getHostKeys().set(0, "ssh-ed25519 AAAA\u2028" + "A".repeat(4000));
+        assertThat(SpecValidation.problems(spec)).isNotEmpty().allSatisfy(problem -> assertThat(problem)
+                .doesNotContain("\n", "\u202e", "\u2028").hasSizeLessThan(400));
+    }
+
+    @Test
     void everyEnumValueOfTheApiReadsBackAsItselfFromBareYaml() {
         // YAML 1.1 (kubectl's, and the standalone agent's) reads bare on/off/yes/no/y/n as booleans: a value spelled so
         // would reach the API server as false and be refused as a boolean (it happened to check: Off).

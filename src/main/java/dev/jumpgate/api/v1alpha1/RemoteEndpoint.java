@@ -24,7 +24,7 @@ public class RemoteEndpoint {
     @Min(0)
     @Max(65535)
     @JsonPropertyDescription("Port the relay listens on; 0 lets the relay choose one, reported in status.forwards[].remotePort.")
-    private int port;
+    private Integer port; // not int: a forward without a port is refused, not read as 0 (the relay's choice)
 
     public RemoteEndpoint() {
     }
@@ -36,21 +36,21 @@ public class RemoteEndpoint {
 
     public String getBindAddress() { return bindAddress; }
     public void setBindAddress(String bindAddress) { this.bindAddress = bindAddress; }
-    public int getPort() { return port; }
+    public int getPort() { return port == null ? 0 : port; }
     public void setPort(int port) { this.port = port; }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RemoteEndpoint r && port == r.port && Objects.equals(bindAddress, r.bindAddress);
+        return o instanceof RemoteEndpoint r && getPort() == r.getPort() && Objects.equals(bindAddress, r.bindAddress);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(bindAddress, port);
+        return Objects.hash(bindAddress, getPort());
     }
 
     @Override
     public String toString() {
-        return bindAddress + ":" + port;
+        return bindAddress + ":" + getPort();
     }
 }

@@ -1,5 +1,6 @@
 package dev.jumpgate.api.v1alpha1;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -79,10 +80,14 @@ public final class SpecValidation {
     private static ObjectMapper strictMapper() {
         ObjectMapper mapper = new ObjectMapper(new YAMLFactory())
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES) // the API server drops them too
-                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS) // hostKeyPolicy: 1 is not AcceptNew
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION); // a second hostKeyPolicy: must not win quietly
         // A scalar of another kind than the field's is refused: Jackson's default converts it.
         Map<LogicalType, List<CoercionInputShape>> refused = Map.of(
-                LogicalType.Integer, List.of(CoercionInputShape.String, CoercionInputShape.Float, CoercionInputShape.Boolean),
+                LogicalType.Integer, List.of(CoercionInputShape.String, CoercionInputShape.Float, CoercionInputShape.Boolean,
+                        CoercionInputShape.EmptyString),
                 LogicalType.Float, List.of(CoercionInputShape.String, CoercionInputShape.Boolean),
                 LogicalType.Boolean, List.of(CoercionInputShape.String, CoercionInputShape.Integer, CoercionInputShape.Float),
                 LogicalType.Textual, List.of(CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean));
@@ -123,7 +128,11 @@ public final class SpecValidation {
                         ? p.getAnnotatedActualTypeArguments()[0] : null;
                 for (int i = 0; i < list.size(); i++) {
                     Object item = list.get(i);
-                    String itemBroken = element == null || item == null ? null : brokenRule(element, item, null);
+                    if (item == null) {
+                        problems.add(new Problem(at + "[" + i + "]", "must not be null"));
+                        continue;
+                    }
+                    String itemBroken = element == null ? null : brokenRule(element, item, null);
                     if (itemBroken != null) {
                         problems.add(new Problem(at + "[" + i + "]", itemBroken));
                     } else if (ours(item)) {
@@ -140,7 +149,8 @@ public final class SpecValidation {
     private static String brokenRule(AnnotatedElement element, Object value, String name) {
         Size size = element.getAnnotation(Size.class);
         if (size != null) {
-            long length = value instanceof String s ? s.length() : value instanceof List<?> l ? l.size() : -1;
+            // Characters as the API server counts them (code points), not UTF-16 units.
+            long length = value instanceof String s ? s.codePointCount(0, s.length()) : value instanceof List<?> l ? l.size() : -1;
             String unit = value instanceof String ? "characters" : "items";
             if (length >= 0 && length < size.min()) {
                 return size.min() == 1 && value instanceof List<?> && name != null
@@ -181,7 +191,7 @@ public final class SpecValidation {
                 } catch (IllegalArgumentException | NullPointerException e) {
                     // The parser names the fault (type, base64, length) where the schema's pattern only says no.
                     problems.removeIf(p -> p.field().equals(at));
-                    problems.add(new Problem(at, e.getMessage() == null ? "not a public key" : e.getMessage()));
+                    problems.add(new Problem(at, e.getMessage() == null ? "not a public key" : shown(e.getMessage(), 200)));
                 }
             }
             if (keys.isEmpty() && relay.getHostKeyPolicy() != HostKeyPolicy.AcceptNew) {
@@ -199,10 +209,10 @@ public final class SpecValidation {
                 continue;
             }
             if (f.getName() != null && !names.add(f.getName())) {
-                problems.add(new Problem(at + ".name", f.getName() + " is used by another forward"));
+                problems.add(new Problem(at + ".name", shown(f.getName()) + " is used by another forward"));
             }
             if (f.getRemote() != null && f.getRemote().getPort() != 0 && !listens.add(f.getRemote().toString())) {
-                problems.add(new Problem(at + ".remote", f.getRemote() + " is used by another forward"));
+                problems.add(new Problem(at + ".remote", shown(f.getRemote().toString()) + " is used by another forward"));
             }
         }
         ReconnectSpec reconnect = spec.getReconnect();
@@ -235,11 +245,19 @@ public final class SpecValidation {
         return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
     }
 
-    /** A user's value in a message: printable, and short. */
+    /** A user's value in a message: printable (no control, format or line-separating characters), and short. */
     private static String shown(String value) {
-        String printable = value.codePoints().map(c -> Character.isISOControl(c) || Character.getType(c) == Character.FORMAT ? '?' : c)
-                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
-        return printable.length() > MAX_SHOWN ? printable.substring(0, MAX_SHOWN) + "..." : printable;
+        return shown(value, MAX_SHOWN);
+    }
+
+    private static String shown(String value, int maxCodePoints) {
+        int[] printable = value.codePoints().limit(maxCodePoints + 1L)
+                .map(c -> Character.isISOControl(c) || Character.getType(c) == Character.FORMAT
+                        || Character.getType(c) == Character.LINE_SEPARATOR
+                        || Character.getType(c) == Character.PARAGRAPH_SEPARATOR ? '?' : c)
+                .toArray();
+        return printable.length > maxCodePoints ? new String(printable, 0, maxCodePoints) + "..."
+                : new String(printable, 0, printable.length);
     }
 
     /**
