@@ -1,11 +1,11 @@
 """
 The end-to-end check (issue 11): what it costs, and what it notices that autossh -M does not.
 """
-import os
 import signal
 import subprocess
 import time
-from rig import Autossh, EchoServer, Jumpgate, OpenSsh, bytes_to_relay, children, cpu_seconds, lab_sshd, started_with_session, wait_until
+from rig import (Autossh, EchoServer, Jumpgate, OpenSsh, bytes_to_relay, children, cpu_seconds, lab_sshd, signal_pids,
+                 started_with_session, wait_until)
 from measure import seconds_until
 
 
@@ -113,11 +113,7 @@ def check_faults(args, work, relay, key, lab, echo, started):
             own_lab.kill()
             for rule in firewall:
                 subprocess.run(["iptables", "-I", "INPUT", *rule], check=True)
-            for pid in frozen:
-                try:
-                    os.kill(pid, signal.SIGSTOP)
-                except ProcessLookupError:
-                    pass  # a short-lived child of the session (the key check's shell) already gone
+            signal_pids(frozen, signal.SIGSTOP)
             watched = {}
             for fault, (agent, _, auto, _) in pairs.items():
                 watched[f"{fault}/jumpgate"] = lambda agent=agent: not agent.all_reachable()
@@ -125,11 +121,7 @@ def check_faults(args, work, relay, key, lab, echo, started):
                     auto.process.poll() is not None or set(children(auto.process.pid)) != ssh_of[fault]
             noticed = seconds_until(watched, since=time.monotonic(), poll=0.2, limit=args.fault_limit)
         finally:
-            for pid in frozen:
-                try:
-                    os.kill(pid, signal.SIGCONT)
-                except ProcessLookupError:
-                    pass
+            signal_pids(frozen, signal.SIGCONT)
             for rule in firewall:
                 subprocess.run(["iptables", "-D", "INPUT", *rule], check=False)
     finally:

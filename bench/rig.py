@@ -59,13 +59,29 @@ def tracked(process):
 
 def stop_everything():
     for process in reversed(PROCESSES):
-        if process.poll() is None:
-            for pid in [process.pid] + descendants(process.pid):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            process.wait()
+        kill_tree(process)
+
+
+def tree(process):
+    """The process and everything it started, parents first."""
+    return [process.pid] + descendants(process.pid)
+
+
+def signal_pids(pids, sig):
+    """Sends sig to each of the pids still there (a short-lived child may be gone already)."""
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def kill_tree(process):
+    """SIGKILL to the process and what it started, children first, then reaps it. Nothing for one already reaped:
+    its pid may be another process's by now."""
+    if process.poll() is None:
+        signal_pids(reversed(tree(process)), signal.SIGKILL)
+        process.wait()
 
 
 def free_port():
@@ -137,28 +153,17 @@ class Relay:
         wait_until(lambda: listening(self.port), 10, "relay sshd")
 
     def pids(self):
-        return [self.process.pid] + descendants(self.process.pid)
+        return tree(self.process)
 
     def sessions(self):
         """sshd's process for each connection to it: a new one means a forwarder connected again."""
         return set(children(self.process.pid))
 
     def kill(self):
-        if self.process.poll() is not None:
-            return  # killed already: its pid may be another process's by now
-        for pid in reversed(self.pids()):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.process.wait()
+        kill_tree(self.process)
 
     def signal_all(self, sig):
-        for pid in self.pids():
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
+        signal_pids(self.pids(), sig)
 
 
 class Forwarder:
@@ -181,7 +186,7 @@ class Forwarder:
         wait_until(bound, seconds, f"{self.name} forward")
 
     def pids(self):
-        return [self.process.pid] + descendants(self.process.pid)
+        return tree(self.process)
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -189,12 +194,7 @@ class Forwarder:
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
-                for pid in reversed(self.pids()):  # the whole tree: autossh's ssh too
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                self.process.wait()
+                kill_tree(self.process)  # the whole tree: autossh's ssh too
 
 
 class OpenSsh(Forwarder):

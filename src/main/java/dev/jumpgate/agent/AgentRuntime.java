@@ -2,11 +2,13 @@ package dev.jumpgate.agent;
 
 import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.report.ForwardReport;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -96,7 +98,7 @@ public final class AgentRuntime {
             Gauge.builder("jumpgate.agent.forward.waiting.bytes", this, r -> r.traffic(name).bytesWaitingForTargets())
                     .tags(tags).description("bytes from the relay held for targets that have not read them yet")
                     .register(registry);
-            Gauge.builder("jumpgate.agent.forward.bound", this, r -> bound(name))
+            Gauge.builder("jumpgate.agent.forward.bound", this, r -> r.bound(name).isPresent() ? 1 : 0)
                     .tags(tags).description("1 while the relay listens for the forward").register(registry);
             Gauge.builder("jumpgate.agent.forward.reachable", this, r -> r.reachable(name))
                     .tags(tags).description("1 while the forward's last end-to-end check passed, 0 when it failed; "
@@ -115,10 +117,8 @@ public final class AgentRuntime {
     }
 
     private double reachable(String forward) {
-        AgentReport r = report();
-        return r == null ? Double.NaN : r.forwards().stream()
-                .filter(f -> f.name().equals(forward) && f.state() == ForwardState.Bound && f.check() != null)
-                .mapToDouble(f -> f.check().reachable() ? 1 : 0).findFirst().orElse(Double.NaN);
+        return bound(forward).filter(f -> f.check() != null).map(f -> f.check().reachable() ? 1.0 : 0.0)
+                .orElse(Double.NaN);
     }
 
     /** Bytes carried through all forwards, both ways, since the agent started. */
@@ -132,10 +132,11 @@ public final class AgentRuntime {
         return a == null ? NO_TRAFFIC : a.traffic().getOrDefault(forward, NO_TRAFFIC);
     }
 
-    private double bound(String forward) {
+    /** The forward as the latest report has it, while the relay listens for it. */
+    private Optional<ForwardReport> bound(String forward) {
         AgentReport r = report();
-        return r != null && r.forwards().stream()
-                .anyMatch(f -> f.name().equals(forward) && f.state() == ForwardState.Bound) ? 1 : 0;
+        return r == null ? Optional.empty() : r.forwards().stream()
+                .filter(f -> f.name().equals(forward) && f.state() == ForwardState.Bound).findFirst();
     }
 
     public synchronized void stop() {

@@ -19,8 +19,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Writes the agent's reports into its Lease, off the agent's thread so that a slow API server never holds the
- * tunnel: the newest report wins, and it is rewritten every {@link AgentContract#HEARTBEAT} so the operator can tell a live agent
- * from a gone one. Writes never pile up: while one is queued, a new report only replaces what it will write, and a
+ * tunnel: the newest report wins, and it is rewritten every {@link AgentContract#HEARTBEAT} so the operator can tell
+ * a live agent from a gone one. Writes never pile up: while one is queued, a new report only replaces what it will write, and a
  * failed write leaves at most one retry pending (jittered, so that the agents of a cluster do not come back to a
  * recovering API server in step), however many reports arrive during the outage.
  */

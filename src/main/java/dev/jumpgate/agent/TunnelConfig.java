@@ -53,9 +53,10 @@ public record TunnelConfig(long generation, ReverseTunnelSpec spec, Identity ide
 
     /**
      * Two parts of a spec with the same value in every field, compared as the JSON the API server stores: a field
-     * added to the type counts without a line here (a list of getters would silently miss it).
+     * added to the type counts without a line here (a list of getters would silently miss it). The agent's loop asks
+     * on every pass, almost always about the very same objects: those are answered without turning them into JSON.
      */
     static boolean sameFields(Object a, Object b) {
-        return Serialization.jsonMapper().valueToTree(a).equals(Serialization.jsonMapper().valueToTree(b));
+        return a == b || Serialization.jsonMapper().valueToTree(a).equals(Serialization.jsonMapper().valueToTree(b));
     }
 }

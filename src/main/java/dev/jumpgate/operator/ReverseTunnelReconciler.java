@@ -95,8 +95,8 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
     }
 
     /**
-     * When to look again without an event. Agents report on change and heartbeat every AgentContract.HEARTBEAT: looking after a
-     * missed beat or two tells a silent agent from a quiet one. A user's Secret is watched by no informer: look for
+     * When to look again without an event. Agents report on change and heartbeat every AgentContract.HEARTBEAT:
+     * looking after a missed beat or two tells a silent agent from a quiet one. A user's Secret is watched by no informer: look for
      * it sooner. A key Secret this very reconcile created brings no event (the SDK ignores its own writes), yet the
      * agent waits for it: look again at once.
      */

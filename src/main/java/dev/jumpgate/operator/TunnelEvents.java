@@ -26,7 +26,8 @@ import org.jboss.logging.Logger;
 /**
  * An Event on the tunnel each time its readiness changes reason: Normal when it becomes ready, Warning with the
  * reason otherwise, so that {@code kubectl describe rtun} tells the story; one each time a forward's end-to-end verdict
- * changes, rate-limited per forward; and a Warning when the relay turns out to run commands for the tunnel's key. Messages come from conditions, which never carry key material.
+ * changes, rate-limited per forward; and a Warning when the relay turns out to run commands for the tunnel's key.
+ * Messages come from conditions and the forwards' status, which never carry key material.
  */
 @ApplicationScoped
 public class TunnelEvents {
@@ -114,7 +115,7 @@ public class TunnelEvents {
         reachabilityEvents.entrySet().removeIf(e -> !e.getKey().equals(forward) && quietSince(e.getValue(), windowStart));
         Deque<Instant> times = reachabilityEvents.computeIfAbsent(forward, k -> new ArrayDeque<>());
         synchronized (times) {
-            while (!times.isEmpty() && times.peekFirst().isBefore(now.minus(REACHABILITY_WINDOW))) {
+            while (!times.isEmpty() && times.peekFirst().isBefore(windowStart)) {
                 times.pollFirst();
             }
             if (times.size() >= REACHABILITY_EVENTS) {

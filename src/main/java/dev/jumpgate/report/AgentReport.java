@@ -7,8 +7,9 @@ import dev.jumpgate.contract.AgentContract;
 import java.util.List;
 
 /**
- * What an agent sees, as it tells the operator: written as JSON into the annotation {@link AgentContract#REPORT_ANNOTATION} of the
- * tunnel's Lease on every change. The operator folds it into the ReverseTunnel's status; it is never status itself,
+ * What an agent sees, as it tells the operator: written as JSON into the annotation
+ * {@link AgentContract#REPORT_ANNOTATION} of the tunnel's Lease on every change (one that only brings newer check times
+ * waits for the heartbeat, {@link #sameApartFromCheckTimes}). The operator folds it into the ReverseTunnel's status; it is never status itself,
  * because only the operator can tell when an agent has gone silent.
  *
  * @param generation    the ReverseTunnel generation whose spec the agent applies

@@ -27,6 +27,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The CRD's schema checked in Java, for what no API server checked: the operator reports what an API server let
@@ -42,6 +43,8 @@ public final class SpecValidation {
     private static final Map<String, String> PATTERN_WORDS = Map.of(
             ForwardSpec.NAME_PATTERN, "must be a DNS label (lower case letters, digits and '-')");
     private static final int MAX_SHOWN = 64;
+    /** The schema's patterns, compiled once: the operator validates every tunnel at every reconcile. */
+    private static final Map<String, java.util.regex.Pattern> COMPILED = new ConcurrentHashMap<>();
 
     private SpecValidation() {
     }
@@ -104,7 +107,7 @@ public final class SpecValidation {
         List<Problem> problems = new ArrayList<>();
         schema(spec, "spec", problems);
         beyondTheFieldRules(spec, problems);
-        return problems.stream().sorted(Comparator.comparing(p -> fieldOrder(p.field()), SpecValidation::compare))
+        return problems.stream().sorted(Comparator.comparing(p -> fieldOrder(p.field()), Arrays::compare))
                 .map(Problem::toString).toList();
     }
 
@@ -114,8 +117,9 @@ public final class SpecValidation {
         for (Field field : fields(object.getClass())) {
             String at = path + "." + field.getName();
             Object value = read(field, object);
-            if (value == null || value instanceof String s && s.isBlank() && field.isAnnotationPresent(Required.class)) {
-                if (field.isAnnotationPresent(Required.class)) {
+            boolean required = field.isAnnotationPresent(Required.class);
+            if (value == null || required && value instanceof String s && s.isBlank()) {
+                if (required) {
                     problems.add(new Problem(at, "required"));
                 }
                 continue;
@@ -162,7 +166,8 @@ public final class SpecValidation {
             }
         }
         Pattern pattern = element.getAnnotation(Pattern.class);
-        if (pattern != null && value instanceof String s && !java.util.regex.Pattern.compile(pattern.value()).matcher(s).matches()) {
+        if (pattern != null && value instanceof String s && !COMPILED.computeIfAbsent(pattern.value(),
+                java.util.regex.Pattern::compile).matcher(s).matches()) {
             return PATTERN_WORDS.getOrDefault(pattern.value(), "must match " + pattern.value()) + ", got " + shown(s);
         }
         Min min = element.getAnnotation(Min.class);
@@ -265,7 +270,7 @@ public final class SpecValidation {
      * the spec's first field, hostKeys the relay's fourth, then item 0): problems are listed in the order of the
      * fields, not of the rules that found them.
      */
-    private static List<Integer> fieldOrder(String path) {
+    private static int[] fieldOrder(String path) {
         List<Integer> order = new ArrayList<>();
         Class<?> type = ReverseTunnelSpec.class;
         String[] steps = path.split("\\.");
@@ -282,16 +287,6 @@ public final class SpecValidation {
             type = field == null ? null : field.getGenericType() instanceof ParameterizedType p
                     && p.getActualTypeArguments()[0] instanceof Class<?> item ? item : field.getType();
         }
-        return order;
-    }
-
-    private static int compare(List<Integer> a, List<Integer> b) {
-        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
-            int c = Integer.compare(a.get(i), b.get(i));
-            if (c != 0) {
-                return c;
-            }
-        }
-        return Integer.compare(a.size(), b.size());
+        return order.stream().mapToInt(Integer::intValue).toArray();
     }
 }

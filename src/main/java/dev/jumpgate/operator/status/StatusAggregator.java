@@ -145,9 +145,9 @@ public final class StatusAggregator {
                     + " yet");
         }
         ForwardStatus blocking = forwards.stream().filter(f -> f.getState() == ForwardState.Failed).findFirst()
-                .orElse(forwards.stream().filter(f -> f.getState() != ForwardState.Bound).findFirst()
-                .orElse(checked.stream().filter(f -> Boolean.FALSE.equals(f.getReachable())).findFirst()
-                .orElse(null)));
+                .or(() -> forwards.stream().filter(f -> f.getState() != ForwardState.Bound).findFirst())
+                .or(() -> checked.stream().filter(f -> Boolean.FALSE.equals(f.getReachable())).findFirst())
+                .orElse(null);
         if (blocking != null) {
             return new Verdict("False", blocking.getReason(), "forward " + blocking.getName() + ": " + blocking.getMessage());
         }
