@@ -64,9 +64,10 @@ final class LeaseReporter implements Consumer<AgentReport>, AutoCloseable {
     public void accept(AgentReport report) {
         AgentReport before = latest;
         latest = report;
-        // A report that tells only newer check times (every check of every forward makes one) waits for the
-        // heartbeat: a write per check would be a write per forward per interval to the API server.
-        if (!report.sameApartFromCheckTimes(before)) {
+        // A report that tells only newer check times (every check of every forward makes one) or the next connect
+        // attempt (every failed one) waits for the heartbeat: a write per check would be a write per forward per
+        // interval to the API server.
+        if (!report.sameApartFromTimes(before)) {
             requestWrite();
         }
     }

@@ -212,7 +212,7 @@ public final class StandaloneAgent {
 
         @Override
         public synchronized void accept(AgentReport report) {
-            if (report.sameApartFromCheckTimes(logged)) {
+            if (report.sameApartFromTimes(logged)) {
                 return;
             }
             logged = report;

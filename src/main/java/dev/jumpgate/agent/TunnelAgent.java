@@ -482,6 +482,7 @@ public final class TunnelAgent implements AutoCloseable {
         }
         AgentReport next = new AgentReport(config.generation(), session != null, reason, message,
                 connectedAt == null ? null : connectedAt.toString(), reconnects, lastError,
+                session == null && nextConnectAttempt != Instant.MIN && running ? nextConnectAttempt.toString() : null,
                 hostKeySeen == null ? null : hostKeySeen.toKeyString(),
                 hostKeySeen == null ? null : hostKeySeen.fingerprint(), keyCheck.runsCommands(), relayVersion,
                 keyCheck.opensAnywhere(),

@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * What an agent sees, as it tells the operator: written as JSON into the annotation
  * {@link AgentContract#REPORT_ANNOTATION} of the tunnel's Lease on every change (one that only brings newer check times
- * waits for the heartbeat, {@link #sameApartFromCheckTimes}). The operator folds it into the ReverseTunnel's status; it is never status itself,
+ * or a new next attempt waits for the heartbeat, {@link #sameApartFromTimes}). The operator folds it into the ReverseTunnel's status; it is never status itself,
  * because only the operator can tell when an agent has gone silent.
  *
  * @param generation    the ReverseTunnel generation whose spec the agent applies
@@ -19,6 +19,8 @@ import java.util.List;
  * @param connectedSince RFC 3339 time the current session came up
  * @param reconnects    sessions lost and re-established since the agent started
  * @param lastError     the last connection failure, for a person
+ * @param nextAttempt   RFC 3339 time the agent will next try to connect while it has no session (a relay that
+ *                  accepts connections again is tried sooner); null while connected
  * @param hostKey       the relay host key last seen ("ssh-ed25519 AAAA...")
  * @param fingerprint   its SHA256 fingerprint
  * @param relayRunsCommands whether the relay ran a command for the tunnel's key (it must not); null until checked
@@ -38,6 +40,7 @@ public record AgentReport(
         String connectedSince,
         int reconnects,
         String lastError,
+        String nextAttempt,
         String hostKey,
         String fingerprint,
         Boolean relayRunsCommands,
@@ -47,7 +50,7 @@ public record AgentReport(
         String heartbeat) {
 
     public AgentReport withHeartbeat(String time) {
-        return new AgentReport(generation, connected, reason, message, connectedSince, reconnects, lastError, hostKey,
+        return new AgentReport(generation, connected, reason, message, connectedSince, reconnects, lastError, nextAttempt, hostKey,
                 fingerprint, relayRunsCommands, relaySshVersion, relayOpensAnywhere, forwards, time);
     }
 
@@ -64,15 +67,17 @@ public record AgentReport(
                         f.check() == null ? null : f.check().sanitized()))
                 .toList();
         return new AgentReport(generation, connected, reason(reason), text(message, ReportText.MAX_MESSAGE),
-                text(connectedSince, 64), reconnects, text(lastError, ReportText.MAX_MESSAGE), text(hostKey, 16_384),
+                text(connectedSince, 64), reconnects, text(lastError, ReportText.MAX_MESSAGE), text(nextAttempt, 64), text(hostKey, 16_384),
                 text(fingerprint, 128), relayRunsCommands, text(relaySshVersion, 255), relayOpensAnywhere, cleanForwards, text(heartbeat, 64));
     }
 
     /**
-     * Whether the two reports say the same apart from each forward's check time and round trip: what changes with
-     * every check, as opposed to what a check found. A report that tells nothing more is not worth a write or a line.
+     * Whether the two reports say the same apart from each forward's check time and round trip and the next connect
+     * attempt: what changes with every check or failed attempt, as opposed to what a check or an attempt found. A
+     * report that tells nothing more is not worth a write or a line (10,000 agents retrying an outage would otherwise
+     * write at their backoff's pace).
      */
-    public boolean sameApartFromCheckTimes(AgentReport other) {
+    public boolean sameApartFromTimes(AgentReport other) {
         return other != null && withoutCheckTimes().equals(other.withoutCheckTimes());
     }
 
@@ -82,7 +87,7 @@ public record AgentReport(
                         f.remotePort(), f.target(), f.state(), f.reason(), f.message(), f.refusedConnections(),
                         new CheckReport(f.check().reachable(), null, 0, f.check().listeningOn())))
                 .toList();
-        return new AgentReport(generation, connected, reason, message, connectedSince, reconnects, lastError, hostKey,
+        return new AgentReport(generation, connected, reason, message, connectedSince, reconnects, lastError, null, hostKey,
                 fingerprint, relayRunsCommands, relaySshVersion, relayOpensAnywhere, timeless, heartbeat);
     }
 

@@ -68,7 +68,7 @@ class LeaseReporterTest {
     }
 
     private static AgentReport report(int n) {
-        return new AgentReport(1, true, Reasons.CONNECTED, "report " + n, null, n, null, null, null, false, null, null, List.of(),
+        return new AgentReport(1, true, Reasons.CONNECTED, "report " + n, null, n, null, null, null, null, false, null, null, List.of(),
                 null);
     }
 
@@ -112,7 +112,7 @@ class LeaseReporterTest {
     }
 
     private static AgentReport checked(boolean reachable, String at) {
-        return new AgentReport(1, true, Reasons.CONNECTED, "connected", null, 0, null, null, null, false, null, false,
+        return new AgentReport(1, true, Reasons.CONNECTED, "connected", null, 0, null, null, null, null, false, null, false,
                 List.of(new ForwardReport("ssh", "0.0.0.0", 4040, 4040, "10.8.92.10:22", ForwardState.Bound,
                         reachable ? Reasons.REACHABLE : Reasons.TARGET_REFUSED, "checked", 0,
                         new CheckReport(reachable, at, reachable ? 3 : 0, "relay.example.com:4040"))), null);

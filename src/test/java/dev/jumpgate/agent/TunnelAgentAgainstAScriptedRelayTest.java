@@ -103,6 +103,8 @@ class TunnelAgentAgainstAScriptedRelayTest {
         relay.failNextLogins(new RelayFailure(Reasons.AUTHENTICATION_FAILED, "the relay refused the key", false, null));
         agent.runOnce();
         assertThat(agent.report().reason()).isEqualTo(Reasons.AUTHENTICATION_FAILED);
+        assertThat(Duration.between(clock.instant(), Instant.parse(agent.report().nextAttempt())))
+                .as("the report tells when the next attempt comes").isBetween(Duration.ofSeconds(15), Duration.ofSeconds(20));
 
         clock.advance(Duration.ofSeconds(14)); // the cap's upper quarter: 15-20 s
         agent.runOnce();
@@ -112,6 +114,7 @@ class TunnelAgentAgainstAScriptedRelayTest {
         agent.runOnce();
         assertThat(relay.logins).isEqualTo(2);
         assertThat(agent.report().reason()).isEqualTo(Reasons.CONNECTED);
+        assertThat(agent.report().nextAttempt()).as("no next attempt while connected").isNull();
     }
 
     @Test

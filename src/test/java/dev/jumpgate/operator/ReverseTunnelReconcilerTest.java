@@ -145,7 +145,7 @@ class ReverseTunnelReconcilerTest {
 
     private static AgentReport connectedReport(long generation, ForwardReport... forwards) {
         return new AgentReport(generation, true, Reasons.CONNECTED, "connected to tunnel@relay.example.com:22",
-                "2026-11-23T10:00:00Z", 2, "the connection to the relay was lost", RELAY_KEY,
+                "2026-11-23T10:00:00Z", 2, "the connection to the relay was lost", null, RELAY_KEY,
                 PublicKeyLine.parse(RELAY_KEY).fingerprint(), false, "SSH-2.0-OpenSSH_9.2p1", false, List.of(forwards), Instant.now().toString());
     }
 
@@ -285,7 +285,7 @@ class ReverseTunnelReconcilerTest {
         awaitReason("lab-ssh", StatusAggregator.KEY_RESTRICTED, "True", Reasons.RELAY_KEY_RESTRICTED);
 
         report("lab-ssh", new AgentReport(1, true, restricted.reason(), restricted.message(), restricted.connectedSince(),
-                restricted.reconnects(), restricted.lastError(), restricted.hostKey(), restricted.fingerprint(), true,
+                restricted.reconnects(), restricted.lastError(), null, restricted.hostKey(), restricted.fingerprint(), true,
                 restricted.relaySshVersion(), false, restricted.forwards(), Instant.now().toString()));
 
         awaitReason("lab-ssh", StatusAggregator.KEY_RESTRICTED, "False", Reasons.RELAY_KEY_UNRESTRICTED);
@@ -301,7 +301,7 @@ class ReverseTunnelReconcilerTest {
         awaitObject(Lease.class, "lab-ssh-agent");
         String flood = "\u001b[2J\nReady=True\u202e".repeat(10_000);
 
-        report("lab-ssh", new AgentReport(1, false, "Tunnel Ready\nreally", flood, null, 0, flood, null, null, null,
+        report("lab-ssh", new AgentReport(1, false, "Tunnel Ready\nreally", flood, null, 0, flood, null, null, null, null,
                 flood, null, List.of(), Instant.now().toString()));
 
         awaitReason("lab-ssh", StatusAggregator.CONNECTED, "False", "Unknown");
@@ -333,7 +333,7 @@ class ReverseTunnelReconcilerTest {
         awaitObject(Lease.class, "lab-ssh-agent");
 
         report("lab-ssh", new AgentReport(1, false, Reasons.HOST_KEY_MISMATCH, "the relay presented ssh-ed25519 SHA256:x",
-                null, 0, "the relay presented ssh-ed25519 SHA256:x", null, "SHA256:x", null, null, null,
+                null, 0, "the relay presented ssh-ed25519 SHA256:x", null, null, "SHA256:x", null, null, null,
                 List.of(new ForwardReport("ssh", "0.0.0.0", 4040, 0, "10.8.92.10:22", ForwardState.Pending,
                         Reasons.FORWARD_PENDING, "waiting for the session")), Instant.now().toString()));
 

@@ -29,6 +29,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -245,14 +246,21 @@ class TunnelAgentRelayTest {
         awaitBound("ssh");
 
         relay.kill();
-        // Down long enough for the backoff to grow past 4 s (attempts after about 1, 2 and 4 s).
-        await().during(Duration.ofSeconds(7)).atMost(Duration.ofSeconds(8)).until(() -> !agent.report().connected());
+        // Down until the agent's next attempt is more than 4 s away (after attempts about 1, 2 and 4 s apart).
+        await().atMost(PATIENCE).until(() -> secondsToNextAttempt(agent.report()) > 4);
         relay.restart();
         long back = System.nanoTime();
+        Duration backoffLeft = Duration.between(Instant.now(), Instant.parse(agent.report().nextAttempt()));
 
         awaitBound("ssh");
-        assertThat(Duration.ofNanos(System.nanoTime() - back)).isLessThan(Duration.ofSeconds(2));
+        assertThat(Duration.ofNanos(System.nanoTime() - back)).isLessThan(Duration.ofSeconds(2))
+                .isLessThan(backoffLeft);
         assertThat(EchoClient.echoes(port, 1000)).isTrue();
+    }
+
+    private static double secondsToNextAttempt(AgentReport report) {
+        return report.nextAttempt() == null ? 0
+                : Duration.between(Instant.now(), Instant.parse(report.nextAttempt())).toMillis() / 1000.0;
     }
 
     @Test

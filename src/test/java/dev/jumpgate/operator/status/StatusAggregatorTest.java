@@ -60,7 +60,7 @@ class StatusAggregatorTest {
     }
 
     private static AgentReport report(long generation, Instant heartbeat, ForwardReport... forwards) {
-        return new AgentReport(generation, true, Reasons.CONNECTED, "connected", "2026-11-23T11:00:00Z", 0, null, KEY,
+        return new AgentReport(generation, true, Reasons.CONNECTED, "connected", "2026-11-23T11:00:00Z", 0, null, null, KEY,
                 "SHA256:x", false, "SSH-2.0-OpenSSH_9.2p1", false, List.of(forwards), heartbeat.toString());
     }
 
@@ -147,11 +147,11 @@ class StatusAggregatorTest {
     @Test
     void theKeyIsRestrictedOnlyOnceTheAgentHasCheckedAndAStaleReportKeepsWhatItSaid() {
         AgentReport unchecked = report(3, NOW);
-        AgentReport unrestricted = new AgentReport(3, true, Reasons.CONNECTED, "connected", null, 0, null, KEY,
+        AgentReport unrestricted = new AgentReport(3, true, Reasons.CONNECTED, "connected", null, 0, null, null, KEY,
                 "SHA256:x", true, null, null, List.of(), NOW.toString());
 
         assertThat(StatusAggregator.condition(aggregate(new AgentReport(3, true, Reasons.CONNECTED, "connected", null, 0,
-                null, KEY, "SHA256:x", null, null, null, List.of(), NOW.toString()), NOW), StatusAggregator.KEY_RESTRICTED))
+                null, null, KEY, "SHA256:x", null, null, null, List.of(), NOW.toString()), NOW), StatusAggregator.KEY_RESTRICTED))
                 .extracting(TunnelCondition::getStatus, TunnelCondition::getReason)
                 .containsExactly("Unknown", Reasons.RELAY_KEY_UNCHECKED);
         assertThat(StatusAggregator.condition(aggregate(unchecked, NOW), StatusAggregator.KEY_RESTRICTED).getStatus())
@@ -214,7 +214,7 @@ class StatusAggregatorTest {
         assertThat(tunnel.getStatus().getRelay().getAcceptedHostKey()).isEqualTo(KEY);
 
         String otherKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOs9a/5C7kVhZ+X5+8/WIZ8wzXWYmVXPG6Qu3JzNoUhU";
-        AgentReport impostor = new AgentReport(3, true, Reasons.CONNECTED, "connected", null, 0, null, otherKey,
+        AgentReport impostor = new AgentReport(3, true, Reasons.CONNECTED, "connected", null, 0, null, null, otherKey,
                 "SHA256:y", false, null, false, List.of(), NOW.toString());
         assertThat(aggregate(impostor, NOW).getRelay().getAcceptedHostKey()).isEqualTo(KEY);
     }
