@@ -35,7 +35,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [jumpgate.dev]
   resources: [reversetunnels/finalizers]
   verbs: [update]
-# Generated keys; and users' key Secrets, read to check they exist and to show their public half.
+# Generated keys; and users' key Secrets, read to check they exist and to show their public half. Agents' Roles grant
+# get on their members' keys, which RBAC requires the operator to hold.
 - apiGroups: [""]
   resources: [secrets]
   verbs: [get, list, watch, create, delete]
@@ -55,6 +56,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]
+# Each agent's list of the tunnels it serves (its pool's ConfigMap).
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [get, list, watch, create, update, patch, delete]
 # One per agent pod: where it may connect (agent.networkPolicy).
 - apiGroups: [networking.k8s.io]
   resources: [networkpolicies]

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * The agent's only door: health for its probes and metrics for Prometheus, read-only, on the JDK's own HTTP server
@@ -33,11 +34,12 @@ public final class AgentHttpServer implements AutoCloseable {
     /** Serves {@code runtime}'s health and {@code registry}'s metrics on {@code address} until closed. */
     public static AgentHttpServer start(InetSocketAddress address, AgentRuntime runtime, PrometheusMeterRegistry registry)
             throws IOException {
-        Map<String, Function<TunnelAgent, List<AgentHealth>>> health = Map.of(
-                "/q/health", a -> List.of(AgentHealth.liveness(a), AgentHealth.readiness(a), AgentHealth.started(a)),
-                "/q/health/live", a -> List.of(AgentHealth.liveness(a)),
-                "/q/health/ready", a -> List.of(AgentHealth.readiness(a)),
-                "/q/health/started", a -> List.of(AgentHealth.started(a)));
+        Map<String, Function<AgentRuntime, List<AgentHealth>>> health = Map.of(
+                "/q/health", r -> Stream.of(AgentHealth.liveness(r), AgentHealth.readiness(r), AgentHealth.started(r))
+                        .flatMap(List::stream).toList(),
+                "/q/health/live", AgentHealth::liveness,
+                "/q/health/ready", AgentHealth::readiness,
+                "/q/health/started", AgentHealth::started);
         HttpServer server = HttpServer.create(address, 16);
         server.createContext("/", exchange -> {
             try (exchange) {
@@ -51,7 +53,7 @@ public final class AgentHttpServer implements AutoCloseable {
                 } else if (metrics) {
                     reply(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
                 } else {
-                    List<AgentHealth> checks = health.get(path).apply(runtime.agent());
+                    List<AgentHealth> checks = health.get(path).apply(runtime);
                     boolean up = checks.stream().allMatch(AgentHealth::up);
                     reply(exchange, up ? 200 : 503, "application/json", json(up, checks));
                 }

@@ -15,13 +15,13 @@ import org.jboss.logmanager.formatters.PatternFormatter;
 import org.jboss.logmanager.handlers.ConsoleHandler;
 
 /**
- * The agent's own process, without the operator's framework: an agent holds one SSH session, and a JVM that loads
+ * The agent's own process, without the operator's framework: an agent holds SSH sessions, and a JVM that loads
  * only JSch, the JDK's HTTP client for its few API requests (KubernetesApi) and the JDK's HTTP server for its probes
  * idles in far less memory than one that boots Quarkus and Vert.x, or the Kubernetes client, for the same work
  * (BENCHMARKS.md, footprint). Three ways in:
  * <ul>
- * <li>no arguments: the agent in a pod the operator made; the pod's environment names its tunnel, Lease and key
- * (health and metrics on port 8080, or JUMPGATE_HTTP_PORT);</li>
+ * <li>no arguments: the agent in a pod the operator made; the pod's environment names the ConfigMap that lists
+ * the tunnels it serves (health and metrics on port 8080, or JUMPGATE_HTTP_PORT);</li>
  * <li>{@code agent --file tunnel.yaml --identity KEY}: the standalone agent (health and metrics on
  * JUMPGATE_HTTP_HOST:JUMPGATE_HTTP_PORT, 127.0.0.1:9090 unless set);</li>
  * <li>{@code authorized-key --file tunnel.yaml --identity KEY}: prints the relay's authorized_keys line.</li>
@@ -69,7 +69,7 @@ public final class AgentMain {
                 return 2;
             }
         }
-        boolean inPod = System.getenv(AgentContract.TUNNEL_NAME_ENV) != null;
+        boolean inPod = System.getenv(AgentContract.POOL_CONFIG_ENV) != null;
         if (args.isEmpty() ? !inPod : !args.get(0).equals("agent")) {
             System.err.println(StandaloneAgent.USAGE);
             return 2;
@@ -115,11 +115,9 @@ public final class AgentMain {
     }
 
     private static AutoCloseable startInPod(AgentRuntime runtime) {
-        ClusterAgent.Settings settings = new ClusterAgent.Settings(required(AgentContract.TUNNEL_NAMESPACE_ENV),
-                required(AgentContract.TUNNEL_NAME_ENV),
-                required(AgentContract.LEASE_NAME_ENV), setting("HOSTNAME", "agent"),
-                Path.of(required(AgentContract.IDENTITY_ENV)));
-        return ClusterAgent.start(runtime, new KubernetesApi(KubernetesApi.Access.inCluster()), settings);
+        PoolAgent.Settings settings = new PoolAgent.Settings(required(AgentContract.NAMESPACE_ENV),
+                required(AgentContract.POOL_CONFIG_ENV), setting("HOSTNAME", "agent"));
+        return PoolAgent.start(runtime, new KubernetesApi(KubernetesApi.Access.inCluster()), settings);
     }
 
     /** Until SIGTERM (the pod deleted) or SIGINT: then the forwards are cancelled and the last report says so. */

@@ -8,13 +8,17 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
- * The agent of this process (in a pod, or standalone): what its health checks and metrics read. The meters are
- * registered once and read through it, so they follow the agent of the moment.
+ * The tunnels this process serves (the members of its pool in a pod, the files given to the standalone agent), one
+ * {@link TunnelAgent} each: what the health checks and metrics read. Each agent has its own thread, session, backoff
+ * and report; nothing here is shared between them but the meters' registry. A tunnel's meters carry its name.
  */
 public final class AgentRuntime {
 
@@ -22,8 +26,12 @@ public final class AgentRuntime {
 
     private final MeterRegistry registry;
 
-    private final Set<String> meteredForwards = new HashSet<>();
-    private volatile TunnelAgent agent;
+    private final Set<List<String>> meteredForwards = new HashSet<>();
+    private final Set<String> meteredTunnels = new HashSet<>();
+    private final Map<String, TunnelAgent> agents = new ConcurrentHashMap<>();
+    /** One memory for all tunnels: their connections share its places and receive windows, each forward promised some. */
+    private final ConnectionBudget connections = ConnectionBudget.ofThisJvm();
+    private final WindowBudget windows = WindowBudget.ofThisJvm();
 
     public AgentRuntime(MeterRegistry registry) {
         this.registry = registry;
@@ -32,117 +40,151 @@ public final class AgentRuntime {
                 .baseUnit("bytes").description("heap in use").register(registry);
         Gauge.builder("jumpgate.agent.heap.max", Runtime.getRuntime(), Runtime::maxMemory)
                 .baseUnit("bytes").description("the most heap the agent may use").register(registry);
-        Gauge.builder("jumpgate.agent.connected", this, r -> r.connected() ? 1 : 0)
-                .description("1 while the SSH session to the relay is up").register(registry);
-        Gauge.builder("jumpgate.agent.connection.budget", this, r -> r.agent == null ? 0 : r.agent.connectionBudget())
-                .description("connections all forwards may hold open together, from the agent's memory limit")
-                .register(registry);
-        FunctionCounter.builder("jumpgate.agent.reconnects", this, r -> r.report() == null ? 0 : r.report().reconnects())
-                .description("sessions to the relay lost and re-established").register(registry);
+        Gauge.builder("jumpgate.agent.connection.budget", connections, ConnectionBudget::max)
+                .description("connections all forwards of all tunnels may hold open together, from the agent's memory "
+                        + "limit").register(registry);
+        Gauge.builder("jumpgate.agent.tunnels", agents, Map::size)
+                .description("tunnels this agent process serves").register(registry);
     }
 
-    /** Starts the agent; its reports go to {@code sink} (the Lease, or the log). */
-    public synchronized TunnelAgent start(Consumer<AgentReport> sink) {
-        if (agent != null) {
-            throw new IllegalStateException("an agent already runs in this process");
+    /** Starts the agent of one tunnel; its reports go to {@code sink} (its Lease, or the log). */
+    public synchronized TunnelAgent start(String tunnel, Consumer<AgentReport> sink) {
+        if (agents.containsKey(tunnel)) {
+            throw new IllegalStateException("an agent already serves " + tunnel + " in this process");
         }
-        agent = new TunnelAgent(report -> {
-            meter(report);
+        TunnelAgent agent = new TunnelAgent(report -> {
+            meter(tunnel, report);
             sink.accept(report);
-        });
+        }, connections, windows);
+        agents.put(tunnel, agent);
         return agent.start();
     }
 
-    /** The running agent, or null before it starts. */
-    public TunnelAgent agent() {
-        return agent;
+    /** Stops one tunnel's agent: its forwards are cancelled on the relay and its last report says so. */
+    public void stop(String tunnel) {
+        TunnelAgent agent = agents.remove(tunnel);
+        if (agent != null) {
+            agent.close();
+        }
     }
 
-    private AgentReport report() {
-        TunnelAgent a = agent;
+    private volatile boolean started;
+
+    /** The process has taken up the tunnels it was given (its first pool config, or its files): the startup probe. */
+    public void markStarted() {
+        started = true;
+    }
+
+    public boolean started() {
+        return started;
+    }
+
+    /** The running agents by tunnel, in no order. */
+    public Map<String, TunnelAgent> agents() {
+        return Map.copyOf(agents);
+    }
+
+    private AgentReport report(String tunnel) {
+        TunnelAgent a = agents.get(tunnel);
         return a == null ? null : a.report();
     }
 
-    private boolean connected() {
-        AgentReport r = report();
-        return r != null && r.connected();
+    /**
+     * A tunnel's meters appear with its first report, a forward's with the first report that names it, and stay:
+     * Prometheus counters never go away. They read through this bean, so they follow the agent of the moment.
+     */
+    private void meter(String tunnel, AgentReport report) {
+        synchronized (meteredForwards) {
+            meterOnce(tunnel, report);
+        }
     }
 
-    /**
-     * Meters appear with the first report that names a forward, and stay: Prometheus counters never go away. They
-     * read through this bean, so they follow the agent of the moment.
-     */
-    private synchronized void meter(AgentReport report) {
+    private void meterOnce(String tunnel, AgentReport report) {
+        if (meteredTunnels.add(tunnel)) {
+            Tags tags = Tags.of("tunnel", tunnel);
+            Gauge.builder("jumpgate.agent.connected", this, r -> r.connected(tunnel) ? 1 : 0).tags(tags)
+                    .description("1 while the SSH session to the relay is up").register(registry);
+            FunctionCounter.builder("jumpgate.agent.reconnects", this,
+                            r -> r.report(tunnel) == null ? 0 : r.report(tunnel).reconnects()).tags(tags)
+                    .description("sessions to the relay lost and re-established").register(registry);
+        }
         for (var forward : report.forwards()) {
             String name = forward.name();
-            if (!meteredForwards.add(name)) {
+            if (!meteredForwards.add(List.of(tunnel, name))) {
                 continue;
             }
-            Tags tags = Tags.of("forward", name);
-            FunctionCounter.builder("jumpgate.agent.forward.bytes", this, r -> r.traffic(name).bytesToTarget())
+            Tags tags = Tags.of("tunnel", tunnel, "forward", name);
+            FunctionCounter.builder("jumpgate.agent.forward.bytes", this, r -> r.traffic(tunnel, name).bytesToTarget())
                     .tags(tags.and("direction", "to_target")).baseUnit("bytes")
                     .description("bytes carried through the forward").register(registry);
-            FunctionCounter.builder("jumpgate.agent.forward.bytes", this, r -> r.traffic(name).bytesFromTarget())
+            FunctionCounter.builder("jumpgate.agent.forward.bytes", this, r -> r.traffic(tunnel, name).bytesFromTarget())
                     .tags(tags.and("direction", "from_target")).baseUnit("bytes")
                     .description("bytes carried through the forward").register(registry);
-            FunctionCounter.builder("jumpgate.agent.forward.connections", this, r -> r.traffic(name).connections())
+            FunctionCounter.builder("jumpgate.agent.forward.connections", this, r -> r.traffic(tunnel, name).connections())
                     .tags(tags).description("connections carried through the forward (the end-to-end checks' are "
                             + "counted in jumpgate_agent_forward_checks_total)").register(registry);
             FunctionCounter.builder("jumpgate.agent.forward.refused.connections", this,
-                            r -> r.traffic(name).refusedConnections())
+                            r -> r.traffic(tunnel, name).refusedConnections())
                     .tags(tags).description("connections refused because the forward held maxConnections, or the agent "
                             + "its budget for all forwards")
                     .register(registry);
-            Gauge.builder("jumpgate.agent.forward.open.connections", this, r -> r.traffic(name).openConnections())
+            Gauge.builder("jumpgate.agent.forward.open.connections", this, r -> r.traffic(tunnel, name).openConnections())
                     .tags(tags).description("connections open through the forward now").register(registry);
-            Gauge.builder("jumpgate.agent.forward.waiting.bytes", this, r -> r.traffic(name).bytesWaitingForTargets())
+            Gauge.builder("jumpgate.agent.forward.waiting.bytes", this,
+                            r -> r.traffic(tunnel, name).bytesWaitingForTargets())
                     .tags(tags).description("bytes from the relay held for targets that have not read them yet")
                     .register(registry);
-            Gauge.builder("jumpgate.agent.forward.bound", this, r -> r.bound(name).isPresent() ? 1 : 0)
+            Gauge.builder("jumpgate.agent.forward.bound", this, r -> r.bound(tunnel, name).isPresent() ? 1 : 0)
                     .tags(tags).description("1 while the relay listens for the forward").register(registry);
-            Gauge.builder("jumpgate.agent.forward.reachable", this, r -> r.reachable(name))
+            Gauge.builder("jumpgate.agent.forward.reachable", this, r -> r.reachable(tunnel, name))
                     .tags(tags).description("1 while the forward's last end-to-end check passed, 0 when it failed; "
                             + "NaN before the first check or with the check off").register(registry);
             Gauge.builder("jumpgate.agent.forward.check.latency", this,
-                            r -> r.traffic(name).checkLatencyMillis() / 1000.0)
+                            r -> r.traffic(tunnel, name).checkLatencyMillis() / 1000.0)
                     .tags(tags).baseUnit("seconds").description("round trip of the forward's last passed end-to-end "
                             + "check: relay listen, agent, target's answer").register(registry);
-            FunctionCounter.builder("jumpgate.agent.forward.checks", this, r -> r.traffic(name).checksPassed())
+            FunctionCounter.builder("jumpgate.agent.forward.checks", this, r -> r.traffic(tunnel, name).checksPassed())
                     .tags(tags.and("result", "passed")).description("end-to-end checks of the forward")
                     .register(registry);
-            FunctionCounter.builder("jumpgate.agent.forward.checks", this, r -> r.traffic(name).checksFailed())
+            FunctionCounter.builder("jumpgate.agent.forward.checks", this, r -> r.traffic(tunnel, name).checksFailed())
                     .tags(tags.and("result", "failed")).description("end-to-end checks of the forward")
                     .register(registry);
         }
     }
 
-    private double reachable(String forward) {
-        return bound(forward).filter(f -> f.check() != null).map(f -> f.check().reachable() ? 1.0 : 0.0)
+    private boolean connected(String tunnel) {
+        AgentReport r = report(tunnel);
+        return r != null && r.connected();
+    }
+
+    private double reachable(String tunnel, String forward) {
+        return bound(tunnel, forward).filter(f -> f.check() != null).map(f -> f.check().reachable() ? 1.0 : 0.0)
                 .orElse(Double.NaN);
     }
 
-    /** Bytes carried through all forwards, both ways, since the agent started. */
+    /** Bytes carried through all forwards of all tunnels, both ways, since the agents started. */
     long bytesCarried() {
-        TunnelAgent a = agent;
-        return a == null ? 0 : a.traffic().values().stream().mapToLong(t -> t.bytesToTarget() + t.bytesFromTarget()).sum();
+        return agents.values().stream().flatMap(a -> a.traffic().values().stream())
+                .mapToLong(t -> t.bytesToTarget() + t.bytesFromTarget()).sum();
     }
 
-    private ForwardTraffic traffic(String forward) {
-        TunnelAgent a = agent;
+    private ForwardTraffic traffic(String tunnel, String forward) {
+        TunnelAgent a = agents.get(tunnel);
         return a == null ? NO_TRAFFIC : a.traffic().getOrDefault(forward, NO_TRAFFIC);
     }
 
     /** The forward as the latest report has it, while the relay listens for it. */
-    private Optional<ForwardReport> bound(String forward) {
-        AgentReport r = report();
+    private Optional<ForwardReport> bound(String tunnel, String forward) {
+        AgentReport r = report(tunnel);
         return r == null ? Optional.empty() : r.forwards().stream()
                 .filter(f -> f.name().equals(forward) && f.state() == ForwardState.Bound).findFirst();
     }
 
-    public synchronized void stop() {
-        if (agent != null) {
-            agent.close();
-            agent = null;
-        }
+    /**
+     * Stops every agent, each cancelling its forwards. Without this bean's lock: a stopping agent's last report
+     * passes through it.
+     */
+    public void stop() {
+        agents.keySet().forEach(this::stop);
     }
 }

@@ -1,9 +1,11 @@
 package dev.jumpgate.agent;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The connections all forwards of one agent may hold open together, derived from the memory its JVM may use. Each
+ * The connections all forwards of all the tunnels of one agent process may hold open together, derived from the memory its JVM may use. Each
  * forward has its own cap (spec.forwards[].maxConnections), but several flooded forwards could still add up past the
  * pod's memory limit, and then the JVM exits (ExitOnOutOfMemoryError) and the tunnel with it. Past the budget a new
  * connection is refused exactly as past a forward's cap.
@@ -28,6 +30,7 @@ final class ConnectionBudget {
 
     private final long max;
     private long open;
+    private final Map<Object, List<ForwardTraffic>> byTunnel = new HashMap<>();
     private List<ForwardTraffic> forwards = List.of();
 
     ConnectionBudget(long max) {
@@ -49,9 +52,18 @@ final class ConnectionBudget {
         return new ConnectionBudget(Long.MAX_VALUE);
     }
 
-    /** The forwards of the config applied now: each is promised its places; those of forwards gone are freed. */
-    synchronized void shareAmong(List<ForwardTraffic> current) {
-        forwards = List.copyOf(current);
+    /**
+     * The forwards of one tunnel's config applied now: each forward of every tunnel in the process is promised its
+     * places, so a flood through one tunnel of a pool cannot take the places of another's; those of forwards (and
+     * tunnels) gone are freed.
+     */
+    synchronized void shareAmong(Object tunnel, List<ForwardTraffic> current) {
+        if (current.isEmpty()) {
+            byTunnel.remove(tunnel);
+        } else {
+            byTunnel.put(tunnel, List.copyOf(current));
+        }
+        forwards = byTunnel.values().stream().flatMap(List::stream).toList();
     }
 
     /**

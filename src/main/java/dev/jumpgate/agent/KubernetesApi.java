@@ -1,8 +1,8 @@
 package dev.jumpgate.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.jumpgate.api.v1alpha1.ReverseTunnel;
-import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
@@ -22,6 +22,8 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,8 +33,8 @@ import javax.net.ssl.TrustManagerFactory;
 import org.jboss.logging.Logger;
 
 /**
- * The agent's only conversations with the API server, on the JDK's HTTP client: read and watch its own
- * ReverseTunnel, merge-patch its own Lease. The Kubernetes client library does the same with about 6,700 classes
+ * The agent's only conversations with the API server, on the JDK's HTTP client: read and watch its pool's
+ * ConfigMap, get its members' key Secrets, merge-patch their Leases. The Kubernetes client library does the same with about 6,700 classes
  * loaded (30 MB of metaspace measured in the agent's pod, more than the rest of the agent together); an agent that
  * makes three kinds of request, each allowed by its Role, does not need them.
  */
@@ -120,12 +122,11 @@ public final class KubernetesApi {
     }
 
     /** One event of a watch: ADDED, MODIFIED, DELETED, BOOKMARK (only a newer resourceVersion) or ERROR. */
-    record WatchEvent(String type, ReverseTunnel tunnel, String resourceVersion, int errorCode) {
+    record WatchEvent<T>(String type, T object, String resourceVersion, int errorCode) {
     }
 
     private final Access access;
     private final HttpClient http;
-    private final String tunnels;
 
     public KubernetesApi(Access access) {
         this.access = access;
@@ -133,34 +134,47 @@ public final class KubernetesApi {
         ExecutorService executor = Executors.newCachedThreadPool(SshThreads.named("jumpgate-api"));
         this.http = HttpClient.newBuilder().sslContext(access.tls()).connectTimeout(CONNECT_TIMEOUT)
                 .executor(executor).build();
-        this.tunnels = "/apis/" + HasMetadata.getGroup(ReverseTunnel.class) + "/"
-                + HasMetadata.getVersion(ReverseTunnel.class) + "/namespaces/%s/"
-                + HasMetadata.getPlural(ReverseTunnel.class);
     }
 
-    /** The tunnel as it is now, or null if there is none of that name. */
-    ReverseTunnel tunnel(String namespace, String name) throws IOException {
-        HttpResponse<InputStream> response = send(request(tunnelsIn(namespace) + "/" + segment(name))
-                .timeout(REQUEST_TIMEOUT).GET().build());
+    /** The ConfigMap as it is now, or null if there is none of that name. */
+    ConfigMap configMap(String namespace, String name) throws IOException {
+        return get(configMaps(namespace) + "/" + segment(name), ConfigMap.class);
+    }
+
+    /** The data of a Secret, decoded; null if there is none of that name. */
+    Map<String, byte[]> secretData(String namespace, String name) throws IOException {
+        Secret secret = get("/api/v1/namespaces/" + segment(namespace) + "/secrets/" + segment(name), Secret.class);
+        if (secret == null) {
+            return null;
+        }
+        Map<String, byte[]> data = new HashMap<>();
+        if (secret.getData() != null) {
+            secret.getData().forEach((key, value) -> data.put(key, Base64.getDecoder().decode(value)));
+        }
+        return data;
+    }
+
+    private <T> T get(String path, Class<T> type) throws IOException {
+        HttpResponse<InputStream> response = send(request(path).timeout(REQUEST_TIMEOUT).GET().build());
         if (response.statusCode() == 404) {
             response.body().close();
             return null;
         }
         try (InputStream body = ok(response)) {
-            return Serialization.jsonMapper().readValue(body, ReverseTunnel.class);
+            return Serialization.jsonMapper().readValue(body, type);
         }
     }
 
     /**
-     * Watches the one tunnel of that name from {@code resourceVersion}: the events as they arrive, until the server
-     * ends the watch (after {@link #WATCH_SECONDS}) or the stream is closed.
+     * Watches the one ConfigMap of that name from {@code resourceVersion}: the events as they arrive, until the
+     * server ends the watch (after {@link #WATCH_SECONDS}) or the stream is closed.
      */
-    TunnelWatch watch(String namespace, String name, String resourceVersion) throws IOException {
+    Watch<ConfigMap> watchConfigMap(String namespace, String name, String resourceVersion) throws IOException {
         String query = "?watch=true&allowWatchBookmarks=true&timeoutSeconds=" + WATCH_SECONDS
                 + "&fieldSelector=" + URLEncoder.encode("metadata.name=" + name, StandardCharsets.UTF_8)
                 + "&resourceVersion=" + URLEncoder.encode(resourceVersion, StandardCharsets.UTF_8);
         // No request timeout: a watch is meant to stay open; the server's timeoutSeconds ends it.
-        return new TunnelWatch(ok(send(request(tunnelsIn(namespace) + query).GET().build())));
+        return new Watch<>(ok(send(request(configMaps(namespace) + query).GET().build())), ConfigMap.class);
     }
 
     /** A JSON merge patch of one Lease: only the fields in {@code json} change. */
@@ -172,17 +186,19 @@ public final class KubernetesApi {
     }
 
     /** The events of one watch response, a JSON object per line. */
-    static final class TunnelWatch implements AutoCloseable {
+    static final class Watch<T> implements AutoCloseable {
         private final InputStream body;
         private final BufferedReader lines;
+        private final Class<T> type;
 
-        TunnelWatch(InputStream body) {
+        Watch(InputStream body, Class<T> type) {
             this.body = body;
             this.lines = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
+            this.type = type;
         }
 
         /** The next event, or null once the server has ended the watch. */
-        WatchEvent next() throws IOException {
+        WatchEvent<T> next() throws IOException {
             String line;
             do {
                 line = lines.readLine();
@@ -194,12 +210,11 @@ public final class KubernetesApi {
             String type = event.path("type").asText();
             JsonNode object = event.path("object");
             if ("ERROR".equals(type)) {
-                return new WatchEvent(type, null, null, object.path("code").asInt());
+                return new WatchEvent<>(type, null, null, object.path("code").asInt());
             }
             String version = object.path("metadata").path("resourceVersion").asText(null);
-            ReverseTunnel tunnel = "BOOKMARK".equals(type) ? null
-                    : Serialization.jsonMapper().treeToValue(object, ReverseTunnel.class);
-            return new WatchEvent(type, tunnel, version, 0);
+            T value = "BOOKMARK".equals(type) ? null : Serialization.jsonMapper().treeToValue(object, this.type);
+            return new WatchEvent<>(type, value, version, 0);
         }
 
         /**
@@ -212,8 +227,8 @@ public final class KubernetesApi {
         }
     }
 
-    private String tunnelsIn(String namespace) {
-        return String.format(tunnels, segment(namespace));
+    private static String configMaps(String namespace) {
+        return "/api/v1/namespaces/" + segment(namespace) + "/configmaps";
     }
 
     private HttpRequest.Builder request(String pathAndQuery) {

@@ -92,6 +92,12 @@ public final class StandaloneAgent {
         }
     }
 
+    /** The tunnel's name, as its file's metadata gives it. */
+    String name() {
+        return tunnel.getMetadata() == null || tunnel.getMetadata().getName() == null ? "tunnel"
+                : tunnel.getMetadata().getName();
+    }
+
     public TunnelConfig config() {
         return config;
     }
@@ -179,11 +185,12 @@ public final class StandaloneAgent {
 
     public TunnelAgent start(AgentRuntime runtime) {
         LogReporter log = new LogReporter();
-        TunnelAgent agent = runtime.start(report -> {
+        TunnelAgent agent = runtime.start(name(), report -> {
             log.accept(report);
             keepFirstHostKey(report);
         });
         agent.apply(config);
+        runtime.markStarted();
         return agent;
     }
 

@@ -72,7 +72,7 @@ public final class TunnelAgent implements AutoCloseable {
     private final Object signal = new Object();
     private final Thread thread;
     private final Map<String, ForwardTraffic> traffic = new ConcurrentHashMap<>();
-    private final ConnectionBudget budget = ConnectionBudget.ofThisJvm();
+    private final ConnectionBudget budget;
 
     private volatile TunnelConfig desired;
     private volatile boolean running = true;
@@ -109,13 +109,26 @@ public final class TunnelAgent implements AutoCloseable {
     private int reconnects;
     private boolean everConnected;
 
-    /** An agent on JSch, whose forwarded connections share the windows this JVM's memory allows. */
+    /** An agent alone in its JVM, on JSch: its forwarded connections take all the windows and places its memory allows. */
     public TunnelAgent(Consumer<AgentReport> listener) {
-        this(listener, JschRelaySession.connector(WindowBudget.ofThisJvm()), Clock.systemUTC(),
-                RandomGenerator.getDefault());
+        this(listener, ConnectionBudget.ofThisJvm(), WindowBudget.ofThisJvm());
+    }
+
+    /**
+     * An agent on JSch among others in one JVM (a pool): all their forwarded connections share the process's
+     * connection places and receive windows, each forward promised its part.
+     */
+    TunnelAgent(Consumer<AgentReport> listener, ConnectionBudget budget, WindowBudget windows) {
+        this(listener, JschRelaySession.connector(windows), Clock.systemUTC(), RandomGenerator.getDefault(), budget);
     }
 
     TunnelAgent(Consumer<AgentReport> listener, RelayConnector relay, Clock clock, RandomGenerator random) {
+        this(listener, relay, clock, random, ConnectionBudget.ofThisJvm());
+    }
+
+    private TunnelAgent(Consumer<AgentReport> listener, RelayConnector relay, Clock clock, RandomGenerator random,
+            ConnectionBudget budget) {
+        this.budget = budget;
         this.listener = listener;
         this.relay = relay;
         this.clock = clock;
@@ -318,7 +331,7 @@ public final class TunnelAgent implements AutoCloseable {
 
         Duration wait = LIVENESS_POLL;
         Map<String, Slot> ordered = new LinkedHashMap<>();
-        budget.shareAmong(wanted.values().stream().map(this::trafficWithItsCap).toList());
+        budget.shareAmong(this, wanted.values().stream().map(this::trafficWithItsCap).toList());
         for (ForwardSpec spec : wanted.values()) {
             Slot slot = slots.computeIfAbsent(spec.getName(), n -> new Slot(spec, config));
             ordered.put(spec.getName(), slot);
@@ -448,6 +461,7 @@ public final class TunnelAgent implements AutoCloseable {
             LOG.info("forwards cancelled, disconnecting from the relay");
         }
         dropSession();
+        budget.shareAmong(this, List.of()); // its places go back to the other tunnels of the process
         reason = Reasons.CONNECTING;
         message = "the agent stopped";
         publish();

@@ -14,12 +14,11 @@ public final class AgentContract {
     /** Which process the image starts: the operator's (default) or, with this set to {@link #AGENT_MODE}, the agent. */
     public static final String MODE_ENV = "JUMPGATE_MODE";
     public static final String AGENT_MODE = "agent";
-    /** The tunnel the agent serves: its namespace (from the pod's own), its name, and the Lease it reports through. */
-    public static final String TUNNEL_NAMESPACE_ENV = "JUMPGATE_TUNNEL_NAMESPACE";
-    public static final String TUNNEL_NAME_ENV = "JUMPGATE_TUNNEL_NAME";
-    public static final String LEASE_NAME_ENV = "JUMPGATE_LEASE_NAME";
-    /** Path of the tunnel's private key, mounted from its Secret. */
-    public static final String IDENTITY_ENV = "JUMPGATE_IDENTITY";
+    /** The agent's namespace (from the pod's own) and the ConfigMap that lists the tunnels it serves ({@link PoolConfig}). */
+    public static final String NAMESPACE_ENV = "JUMPGATE_NAMESPACE";
+    public static final String POOL_CONFIG_ENV = "JUMPGATE_POOL_CONFIG";
+    /** The data key of that ConfigMap that holds the {@link PoolConfig} as JSON. */
+    public static final String POOL_CONFIG_KEY = "pool.json";
 
     /** The agent's health and metrics port in its pod (the container's port named "http"; the probes use it). */
     public static final int HTTP_PORT = 8080;

@@ -27,6 +27,16 @@ public interface AgentPodConfig {
     @WithDefault("256Mi")
     String memoryLimit();
 
+    /**
+     * The memory of a pool's agent pod, fixed whatever its members: a member joins without a restart. The agent's heap
+     * and connection budget follow the limit (the image's jvm.options).
+     */
+    @WithDefault("256Mi")
+    String poolMemoryRequest();
+
+    @WithDefault("1Gi")
+    String poolMemoryLimit();
+
     /** A NetworkPolicy per agent pod (AgentNetworkPolicyDependent); it takes effect where the CNI enforces them. */
     @WithDefault("true")
     boolean networkPolicy();

@@ -1,22 +1,22 @@
 package dev.jumpgate.operator;
 
 import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.api.v1alpha1.AgentStatus;
+import dev.jumpgate.contract.PoolConfig.Member;
+import dev.jumpgate.operator.pool.AgentPools;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import java.util.Optional;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
 import dev.jumpgate.api.v1alpha1.SpecValidation;
 import dev.jumpgate.contract.AgentContract;
-import dev.jumpgate.operator.dependent.AgentDeploymentDependent;
 import dev.jumpgate.operator.dependent.AgentLeaseDependent;
-import dev.jumpgate.operator.dependent.AgentNetworkPolicyDependent;
-import dev.jumpgate.operator.dependent.AgentRoleBindingDependent;
-import dev.jumpgate.operator.dependent.AgentRoleDependent;
-import dev.jumpgate.operator.dependent.AgentServiceAccountDependent;
 import dev.jumpgate.operator.dependent.KeySecretDependent;
 import dev.jumpgate.operator.status.StatusAggregator;
 import dev.jumpgate.operator.status.TunnelObservation;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ReportText;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
@@ -35,22 +35,16 @@ import java.util.List;
 import org.jboss.logging.Logger;
 
 /**
- * Keeps each ReverseTunnel's agent and its objects in place (declared as dependents below) and writes the status,
- * the only writer of it: what the cluster shows folded with what the agent reports in its Lease.
+ * Keeps each ReverseTunnel's own objects in place (its key and Lease, declared as dependents below), hands it to
+ * its agent ({@link AgentPools}: its pool's, or its own) and writes the status, the only writer of it: what the
+ * cluster shows folded with what the agent reports in its Lease.
  */
 @ControllerConfiguration(name = ReverseTunnelReconciler.NAME, informer = @Informer(itemStore = InformerCaches.WithoutManagedFields.class))
 @Workflow(dependents = {
         @Dependent(name = "key", type = KeySecretDependent.class, reconcilePrecondition = KeySecretDependent.Wanted.class),
-        @Dependent(name = "service-account", type = AgentServiceAccountDependent.class),
-        @Dependent(name = "role", type = AgentRoleDependent.class),
-        @Dependent(name = "role-binding", type = AgentRoleBindingDependent.class, dependsOn = {"service-account", "role"}),
-        @Dependent(name = "lease", type = AgentLeaseDependent.class),
-        @Dependent(name = "network-policy", type = AgentNetworkPolicyDependent.class,
-                reconcilePrecondition = AgentNetworkPolicyDependent.Enabled.class),
-        @Dependent(name = "agent", type = AgentDeploymentDependent.class,
-                reconcilePrecondition = AgentDeploymentDependent.CanRun.class, dependsOn = {"role-binding", "lease"})
+        @Dependent(name = "lease", type = AgentLeaseDependent.class)
 })
-public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
+public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel>, Cleaner<ReverseTunnel> {
 
     public static final String NAME = "reversetunnel";
     private static final Duration KEY_RECHECK = Duration.ofSeconds(10);
@@ -60,27 +54,63 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
     @Inject
     TunnelEvents events;
 
+    @Inject
+    AgentPools pools;
+
     Clock clock = Clock.systemUTC();
 
     @Override
     public UpdateControl<ReverseTunnel> reconcile(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
         List<String> problems = SpecValidation.problems(tunnel.getSpec());
         AgentKey key = AgentKey.of(tunnel, context);
+        Optional<Lease> lease = context.getSecondaryResource(Lease.class);
         TunnelObservation seen = new TunnelObservation(
                 problems,
                 key.problem(),
                 key.publicKey(),
-                context.getSecondaryResource(Deployment.class)
-                        .map(d -> Instant.parse(d.getMetadata().getCreationTimestamp())).orElse(null),
-                report(context),
+                lease.map(l -> Instant.parse(l.getMetadata().getCreationTimestamp())).orElse(null),
+                report(lease),
                 clock.instant());
         ReverseTunnelStatus status = StatusAggregator.aggregate(tunnel, seen);
+        status.setAgent(handToAgent(tunnel, problems.isEmpty() ? key : null, status, context));
 
         Duration recheck = recheck(key);
         if (status.equals(tunnel.getStatus())) {
             return UpdateControl.<ReverseTunnel>noUpdate().rescheduleAfter(recheck);
         }
         return UpdateControl.patchStatus(withStatus(tunnel, status)).rescheduleAfter(recheck);
+    }
+
+    /**
+     * Puts the tunnel into its agent's list (a valid spec and a usable key) or takes it out, and out of the agent it
+     * had before a move; what the status says of its agent.
+     */
+    private AgentStatus handToAgent(ReverseTunnel tunnel, AgentKey usableKey, ReverseTunnelStatus status,
+            Context<ReverseTunnel> context) {
+        String agent = Names.agentOf(tunnel);
+        boolean serve = usableKey != null && usableKey.available();
+        Member entry = serve ? new Member(tunnel.getMetadata().getName(), tunnel.generation(),
+                Serialization.jsonMapper().valueToTree(tunnel.getSpec()),
+                status.getRelay() == null ? null : status.getRelay().getAcceptedHostKey(), Names.agent(tunnel),
+                usableKey.secretName(), usableKey.dataKey(), usableKey.version()) : null;
+        pools.sync(tunnel, agent, entry, context.getPrimaryCache());
+        pools.leaveOthers(tunnel, agent, previousAgent(tunnel), context.getPrimaryCache());
+        return new AgentStatus(tunnel.getSpec().placement().dedicated() ? null : tunnel.getSpec().placement().poolName(),
+                agent, serve ? usableKey.version() : null);
+    }
+
+    /** A deleted tunnel leaves its agent at once: its forwards are cancelled before its Lease and key are gone. */
+    @Override
+    public DeleteControl cleanup(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
+        pools.sync(tunnel, Names.agentOf(tunnel), null, context.getPrimaryCache());
+        pools.leaveOthers(tunnel, Names.agentOf(tunnel), previousAgent(tunnel), context.getPrimaryCache());
+        return DeleteControl.defaultDelete();
+    }
+
+    /** The agent the tunnel's status names: the one it had before a move, if it moved. */
+    private static String previousAgent(ReverseTunnel tunnel) {
+        AgentStatus before = tunnel.getStatus() == null ? null : tunnel.getStatus().getAgent();
+        return before == null ? null : before.getDeployment();
     }
 
     /**
@@ -117,12 +147,13 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
         ReverseTunnelStatus status = StatusAggregator.failed(tunnel, Reasons.RECONCILE_FAILED,
                 "the operator could not apply the tunnel's objects: "
                         + ReportText.rootMessage(e, ReportText.MAX_RELAY_TEXT * 2), clock.instant());
+        status.setAgent(tunnel.getStatus() == null ? null : tunnel.getStatus().getAgent());
         return ErrorStatusUpdateControl.patchStatus(withStatus(tunnel, status));
     }
 
-    private static AgentReport report(Context<ReverseTunnel> context) {
-        return context.getSecondaryResource(Lease.class)
-                .map(lease -> lease.getMetadata().getAnnotations())
+    private static AgentReport report(Optional<Lease> lease) {
+        return lease
+                .map(l -> l.getMetadata().getAnnotations())
                 .map(annotations -> annotations.get(AgentContract.REPORT_ANNOTATION))
                 .map(json -> {
                     try {

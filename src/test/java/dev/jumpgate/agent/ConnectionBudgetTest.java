@@ -29,7 +29,7 @@ class ConnectionBudgetTest {
         ConnectionBudget budget = new ConnectionBudget(80);
         ForwardTraffic web = forward(budget, 1000);
         ForwardTraffic ssh = forward(budget, 1000);
-        budget.shareAmong(List.of(web, ssh));
+        budget.shareAmong("tunnel", List.of(web, ssh));
 
         assertThat(take(ssh, 50)).isEqualTo(50);
         assertThat(take(web, 50)).as("what is left of the budget, though below the forward's cap").isEqualTo(30);
@@ -46,7 +46,7 @@ class ConnectionBudgetTest {
         ForwardTraffic web = forward(budget, 1000);
         ForwardTraffic ssh = forward(budget, 1000);
         ForwardTraffic db = forward(budget, 1000);
-        budget.shareAmong(List.of(web, ssh, db));
+        budget.shareAmong("tunnel", List.of(web, ssh, db));
 
         // Each forward is promised a quarter of an even share: 80 / (4 x 3) = 6 places.
         assertThat(take(web, 10_000)).as("the flood takes all but the places promised to the others").isEqualTo(68);
@@ -56,14 +56,31 @@ class ConnectionBudgetTest {
     }
 
     @Test
+    void aFloodThroughOneTunnelOfAPoolLeavesTheOtherTunnelsTheirPromisedPlacesUntilItLeaves() {
+        ConnectionBudget budget = new ConnectionBudget(80);
+        ForwardTraffic flooded = forward(budget, 1000);
+        ForwardTraffic quiet = forward(budget, 1000);
+        budget.shareAmong("tunnel-a", List.of(flooded));
+        budget.shareAmong("tunnel-b", List.of(quiet));
+
+        // Two forwards in the process: each promised 80 / (4 x 2) = 10 places.
+        assertThat(take(flooded, 10_000)).isEqualTo(70);
+        assertThat(take(quiet, 100)).isEqualTo(10);
+
+        budget.shareAmong("tunnel-b", List.of()); // tunnel b leaves the pool: no promise held for it any more
+        quiet.release();
+        assertThat(take(flooded, 10)).isEqualTo(1);
+    }
+
+    @Test
     void aForwardGoneFromTheSpecHoldsNoPromise() {
         ConnectionBudget budget = new ConnectionBudget(80);
         ForwardTraffic web = forward(budget, 1000);
         ForwardTraffic gone = forward(budget, 1000);
-        budget.shareAmong(List.of(web, gone));
+        budget.shareAmong("tunnel", List.of(web, gone));
         assertThat(take(web, 100)).isEqualTo(70); // 10 promised to the other
 
-        budget.shareAmong(List.of(web));
+        budget.shareAmong("tunnel", List.of(web));
 
         assertThat(take(web, 100)).isEqualTo(10);
     }
@@ -88,7 +105,7 @@ class ConnectionBudgetTest {
         ConnectionBudget budget = new ConnectionBudget(100);
         ForwardTraffic web = forward(budget, 1);
         ForwardTraffic ssh = forward(budget, 100);
-        budget.shareAmong(List.of(web, ssh));
+        budget.shareAmong("tunnel", List.of(web, ssh));
 
         assertThat(web.reserve()).isTrue();
         for (int i = 0; i < 500; i++) {

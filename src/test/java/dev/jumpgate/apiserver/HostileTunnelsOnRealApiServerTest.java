@@ -7,6 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.contract.AgentContract;
+import dev.jumpgate.contract.PoolConfig;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.TunnelCondition;
 import dev.jumpgate.operator.status.StatusAggregator;
@@ -96,6 +99,16 @@ class HostileTunnelsOnRealApiServerTest {
         return tunnel == null ? null : StatusAggregator.readyCondition(tunnel.getStatus());
     }
 
+    /** The tunnel's entry in the default pool's list, or null when the pool does not serve it. */
+    private PoolConfig.Member member(String name) {
+        ConfigMap pool = client.configMaps().inNamespace(NS).withName("default-pool").get();
+        if (pool == null) {
+            return null;
+        }
+        return Serialization.unmarshal(pool.getData().get(AgentContract.POOL_CONFIG_KEY), PoolConfig.class).members()
+                .stream().filter(m -> m.tunnel().equals(name)).findFirst().orElse(null);
+    }
+
     private void secrets() throws Exception {
         client.resource(new SecretBuilder().withNewMetadata().withName("registry").withNamespace(NS).endMetadata()
                 .withType("kubernetes.io/dockerconfigjson")
@@ -117,9 +130,11 @@ class HostileTunnelsOnRealApiServerTest {
         apply("bystander", RELAY, FORWARD, "");
         await().atMost(PATIENCE).until(() -> readyOf("bystander") != null
                 && Reasons.AGENT_STARTING.equals(readyOf("bystander").getReason())
-                && client.apps().deployments().inNamespace(NS).withName("bystander-agent").get() != null);
-        String bystanderAgent = client.apps().deployments().inNamespace(NS).withName("bystander-agent").get()
-                .getMetadata().getResourceVersion();
+                && client.apps().deployments().inNamespace(NS).withName("default-pool").get() != null);
+        long poolPod = client.apps().deployments().inNamespace(NS).withName("default-pool").get().getMetadata()
+                .getGeneration();
+        PoolConfig.Member bystander = member("bystander");
+        assertThat(bystander).isNotNull();
 
         Map<String, String> refusals = new LinkedHashMap<>();
         for (InvalidTunnels.Rejected c : InvalidTunnels.rejected()) {
@@ -144,17 +159,21 @@ class HostileTunnelsOnRealApiServerTest {
             await().atMost(PATIENCE).until(() -> readyOf(c.name()) != null && c.reason().equals(readyOf(c.name()).getReason()));
             assertThat(readyOf(c.name()).getStatus()).isEqualTo("False");
             assertThat(readyOf(c.name()).getMessage()).isNotBlank().doesNotContain("hello"); // never the Secret's content
-            assertThat(client.apps().deployments().inNamespace(NS).withName(c.name() + "-agent").get())
-                    .as("no agent for %s", c.name()).isNull();
+            assertThat(member(c.name())).as("no agent serves %s", c.name()).isNull();
         }
-        await().atMost(PATIENCE).until(() -> client.apps().deployments().inNamespace(NS).withName(atTheLimit + "-agent")
-                .get() != null && readyOf(atTheLimit) != null);
-        Deployment limitAgent = client.apps().deployments().inNamespace(NS).withName(atTheLimit + "-agent").get();
-        assertThat(limitAgent.getSpec().getTemplate().getMetadata().getLabels()).containsValue(atTheLimit);
+        // A pooled tunnel at the longest name joins the pool; a dedicated one gets an agent whose label is bounded.
+        await().atMost(PATIENCE).until(() -> member(atTheLimit) != null && readyOf(atTheLimit) != null);
+        String ownPod = atTheLimit.substring(0, 62) + "d";
+        apply(ownPod, RELAY, FORWARD, "  agent: {dedicated: true}\n");
+        await().atMost(PATIENCE).until(() -> client.apps().deployments().inNamespace(NS).withName(ownPod + "-agent")
+                .get() != null);
+        assertThat(client.apps().deployments().inNamespace(NS).withName(ownPod + "-agent").get().getSpec()
+                .getTemplate().getMetadata().getLabels().values()).allSatisfy(v -> assertThat(v).hasSizeLessThanOrEqualTo(63));
 
         // Nothing else disturbed: the well-formed tunnel's agent was not touched, and the operator still serves it.
-        assertThat(client.apps().deployments().inNamespace(NS).withName("bystander-agent").get().getMetadata()
-                .getResourceVersion()).isEqualTo(bystanderAgent);
+        assertThat(client.apps().deployments().inNamespace(NS).withName("default-pool").get().getMetadata()
+                .getGeneration()).as("the pool's pod was not restarted").isEqualTo(poolPod);
+        assertThat(member("bystander")).as("the bystander's entry is untouched").isEqualTo(bystander);
         client.resources(ReverseTunnel.class).inNamespace(NS).withName("bystander")
                 .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"keepalive\":{\"intervalSeconds\":20}}}");
         await().atMost(PATIENCE).until(() -> tunnel("bystander").getStatus().getObservedGeneration() == 2L);
@@ -164,7 +183,7 @@ class HostileTunnelsOnRealApiServerTest {
             assertThat(new String(body.readAllBytes())).contains("\"UP\"");
         }
         List<String> accepted = new ArrayList<>(shown.stream().map(Shown::name).toList());
-        accepted.addAll(List.of("bystander", atTheLimit));
+        accepted.addAll(List.of("bystander", atTheLimit, atTheLimit.substring(0, 62) + "d"));
         assertThat(client.resources(ReverseTunnel.class).inNamespace(NS).list().getItems())
                 .extracting(t -> t.getMetadata().getName()).containsExactlyInAnyOrderElementsOf(accepted);
         assertThat(InvalidTunnels.rejected().size() + shown.size() + 1).isGreaterThanOrEqualTo(50);

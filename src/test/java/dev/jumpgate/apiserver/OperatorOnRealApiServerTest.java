@@ -5,7 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.agent.AgentRuntime;
-import dev.jumpgate.agent.ClusterAgent;
+import dev.jumpgate.agent.PoolAgent;
+import dev.jumpgate.api.v1alpha1.AgentPlacement;
+import dev.jumpgate.contract.AgentContract;
+import dev.jumpgate.contract.PoolConfig;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import dev.jumpgate.agent.KubernetesApi;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.Reasons;
@@ -84,6 +89,11 @@ class OperatorOnRealApiServerTest {
     }
 
     private ReverseTunnel tunnel(String namespace, OpenSshRelay relay, int remotePort, int targetPort) {
+        return tunnel(namespace, "lab", relay, remotePort, targetPort, null);
+    }
+
+    private ReverseTunnel tunnel(String namespace, String name, OpenSshRelay relay, int remotePort, int targetPort,
+            AgentPlacement placement) {
         ReverseTunnelSpec spec = new ReverseTunnelSpec();
         spec.getRelay().setHost("127.0.0.1");
         spec.getRelay().setPort(relay == null ? 22 : relay.port());
@@ -92,14 +102,30 @@ class OperatorOnRealApiServerTest {
                 ? "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOUkituUMVtkrZyMpHYswXkrnmmT0+z0NBkuc4/PijNN" : relay.hostKey())));
         spec.setForwards(new ArrayList<>(List.of(new ForwardSpec("ssh", new RemoteEndpoint("127.0.0.1", remotePort),
                 new TargetEndpoint("127.0.0.1", targetPort)))));
+        spec.setAgent(placement);
         ReverseTunnel tunnel = new ReverseTunnel();
-        tunnel.setMetadata(new ObjectMetaBuilder().withName("lab").withNamespace(namespace).build());
+        tunnel.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
         tunnel.setSpec(spec);
         return client.resource(tunnel).create();
     }
 
+    private PoolConfig poolConfig(String namespace, String agent) {
+        ConfigMap config = client.configMaps().inNamespace(namespace).withName(agent).get();
+        return config == null ? null
+                : Serialization.unmarshal(config.getData().get(AgentContract.POOL_CONFIG_KEY), PoolConfig.class);
+    }
+
+    private List<String> members(String namespace, String agent) {
+        PoolConfig config = poolConfig(namespace, agent);
+        return config == null ? List.of() : config.members().stream().map(PoolConfig.Member::tunnel).toList();
+    }
+
     private ReverseTunnel current(String namespace) {
-        return client.resources(ReverseTunnel.class).inNamespace(namespace).withName("lab").get();
+        return current(namespace, "lab");
+    }
+
+    private ReverseTunnel current(String namespace, String name) {
+        return client.resources(ReverseTunnel.class).inNamespace(namespace).withName(name).get();
     }
 
     private TunnelCondition ready(String namespace) {
@@ -111,34 +137,98 @@ class OperatorOnRealApiServerTest {
         String ns = namespace("ssa");
         tunnel(ns, null, 4040, 22);
 
-        await().atMost(PATIENCE).until(() -> client.apps().deployments().inNamespace(ns).withName("lab-agent").get() != null);
+        await().atMost(PATIENCE).until(() -> client.apps().deployments().inNamespace(ns).withName("default-pool").get() != null);
         await().atMost(PATIENCE).until(() -> ready(ns) != null && Reasons.AGENT_STARTING.equals(ready(ns).getReason()));
 
-        Deployment agent = client.apps().deployments().inNamespace(ns).withName("lab-agent").get();
+        Deployment agent = client.apps().deployments().inNamespace(ns).withName("default-pool").get();
         assertThat(agent.getMetadata().getManagedFields()).anySatisfy(f -> assertThat(f.getOperation()).isEqualTo("Apply"));
-        assertThat(client.network().v1().networkPolicies().inNamespace(ns).withName("lab-agent").get().getSpec()
-                .getEgress()).as("the API server took the agent's NetworkPolicy").hasSize(4);
+        assertThat(client.network().v1().networkPolicies().inNamespace(ns).withName("default-pool").get().getSpec()
+                .getEgress()).as("the API server took the agent's NetworkPolicy; relay and target are one address and "
+                        + "port here: one rule").hasSize(3);
+        assertThat(current(ns).getStatus().getAgent().getDeployment()).isEqualTo("default-pool");
         assertThat(current(ns).getStatus().getAuthorizedKey()).startsWith("restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\",permitopen=\"127.0.0.1:4040\",permitlisten=\"127.0.0.1:4040\"");
     }
 
     @Test
-    void theAgentsServiceAccountMayTouchItsOwnTunnelAndLeaseOnly() {
-        String ns = namespace("rbac");
-        tunnel(ns, null, 4040, 22);
-        await().atMost(PATIENCE).until(() -> client.rbac().roleBindings().inNamespace(ns).withName("lab-agent").get() != null
-                && client.leases().inNamespace(ns).withName("lab-agent").get() != null);
-        ReverseTunnel other = tunnel(namespace("rbac-other"), null, 4041, 22);
+    void tunnelsShareTheirNamespacesPoolJoinAndLeaveWithoutRestartingItAndTheLastTakesItAway() {
+        String ns = namespace("pools");
+        tunnel(ns, "a", null, 4040, 22, null);
+        AgentPlacement own = new AgentPlacement();
+        own.setDedicated(true);
+        tunnel(ns, "c", null, 4042, 22, own);
+        await().atMost(PATIENCE).until(() -> members(ns, "default-pool").equals(List.of("a"))
+                && members(ns, "c-agent").equals(List.of("c"))
+                && client.apps().deployments().inNamespace(ns).withName("default-pool").get() != null);
+        long template = client.apps().deployments().inNamespace(ns).withName("default-pool").get().getMetadata()
+                .getGeneration();
 
-        try (KubernetesClient agent = RealApiServerResource.api().clientAs("system:serviceaccount:" + ns + ":lab-agent")) {
-            assertThat(agent.resources(ReverseTunnel.class).inNamespace(ns).withName("lab").get()).isNotNull();
+        tunnel(ns, "b", null, 4041, 22, null);
+        await().atMost(PATIENCE).until(() -> members(ns, "default-pool").equals(List.of("a", "b"))
+                && client.apps().deployments().inNamespace(ns).withName("default-pool").get().getMetadata()
+                        .getOwnerReferences().size() == 2);
+        Deployment pool = client.apps().deployments().inNamespace(ns).withName("default-pool").get();
+        assertThat(pool.getMetadata().getGeneration()).as("a member joins without a new pod").isEqualTo(template);
+        assertThat(pool.getMetadata().getOwnerReferences()).extracting(o -> o.getName()).containsExactlyInAnyOrder("a", "b");
+        assertThat(client.rbac().roles().inNamespace(ns).withName("default-pool").get().getRules())
+                .flatExtracting(r -> r.getResourceNames()).contains("a-key", "b-key", "a-agent", "b-agent")
+                .doesNotContain("c-key", "c-agent");
+
+        client.resources(ReverseTunnel.class).inNamespace(ns).withName("a").delete();
+        await().atMost(PATIENCE).until(() -> members(ns, "default-pool").equals(List.of("b")));
+        assertThat(client.rbac().roles().inNamespace(ns).withName("default-pool").get().getRules())
+                .flatExtracting(r -> r.getResourceNames()).doesNotContain("a-key", "a-agent");
+
+        client.resources(ReverseTunnel.class).inNamespace(ns).withName("b").delete();
+        await().atMost(PATIENCE).until(() -> client.apps().deployments().inNamespace(ns).withName("default-pool").get() == null
+                && client.configMaps().inNamespace(ns).withName("default-pool").get() == null
+                && client.rbac().roles().inNamespace(ns).withName("default-pool").get() == null);
+        assertThat(members(ns, "c-agent")).as("the dedicated agent is untouched").containsExactly("c");
+    }
+
+    @Test
+    void aTunnelMovedToANamedPoolLeavesTheDefaultOne() {
+        String ns = namespace("moves");
+        tunnel(ns, "a", null, 4040, 22, null);
+        tunnel(ns, "b", null, 4041, 22, null);
+        await().atMost(PATIENCE).until(() -> members(ns, "default-pool").equals(List.of("a", "b")));
+
+        client.resources(ReverseTunnel.class).inNamespace(ns).withName("b")
+                .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"agent\":{\"pool\":\"edge\"}}}");
+
+        await().atMost(PATIENCE).until(() -> members(ns, "edge-pool").equals(List.of("b"))
+                && members(ns, "default-pool").equals(List.of("a")));
+        await().atMost(PATIENCE).until(() -> "edge".equals(current(ns, "b").getStatus().getAgent().getPool()));
+        assertThat(current(ns, "b").getStatus().getAgent().getDeployment()).isEqualTo("edge-pool");
+    }
+
+    @Test
+    void thePoolsServiceAccountMayReadItsMembersKeysAndWriteTheirLeasesOnly() {
+        String ns = namespace("rbac");
+        tunnel(ns, "lab", null, 4040, 22, null);
+        AgentPlacement own = new AgentPlacement();
+        own.setDedicated(true);
+        tunnel(ns, "apart", null, 4041, 22, own);
+        await().atMost(PATIENCE).until(() -> client.rbac().roleBindings().inNamespace(ns).withName("default-pool").get() != null
+                && members(ns, "default-pool").equals(List.of("lab"))
+                && members(ns, "apart-agent").equals(List.of("apart")));
+        ReverseTunnel other = tunnel(namespace("rbac-other"), null, 4041, 22);
+        await().atMost(PATIENCE).until(() -> client.secrets().inNamespace("rbac-other").withName("lab-key").get() != null);
+
+        try (KubernetesClient agent = RealApiServerResource.api().clientAs("system:serviceaccount:" + ns + ":default-pool")) {
+            assertThat(agent.configMaps().inNamespace(ns).withName("default-pool").get()).isNotNull();
+            assertThat(agent.secrets().inNamespace(ns).withName("lab-key").get()).isNotNull();
             agent.leases().inNamespace(ns).withName("lab-agent")
                     .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"annotations\":{\"a\":\"b\"}}}");
 
-            assertForbidden(() -> agent.resources(ReverseTunnel.class).inNamespace(other.getMetadata().getNamespace())
-                    .withName("lab").get());
-            assertForbidden(() -> agent.secrets().inNamespace(ns).withName("lab-key").get());
-            assertForbidden(() -> agent.resources(ReverseTunnel.class).inNamespace(ns).withName("lab")
-                    .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"relay\":{\"host\":\"evil.example.com\"}}}"));
+            assertForbidden(() -> agent.resources(ReverseTunnel.class).inNamespace(ns).withName("lab").get());
+            assertForbidden(() -> agent.secrets().inNamespace(ns).withName("apart-key").get());
+            assertForbidden(() -> agent.secrets().inNamespace(ns).list());
+            assertForbidden(() -> agent.leases().inNamespace(ns).withName("apart-agent")
+                    .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"annotations\":{\"a\":\"b\"}}}"));
+            assertForbidden(() -> agent.configMaps().inNamespace(ns).withName("apart-agent").get());
+            assertForbidden(() -> agent.configMaps().inNamespace(ns).withName("default-pool")
+                    .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"data\":{\"pool.json\":\"{}\"}}"));
+            assertForbidden(() -> agent.secrets().inNamespace(other.getMetadata().getNamespace()).withName("lab-key").get());
             assertForbidden(() -> agent.apps().deployments().inNamespace(ns).list());
         }
     }
@@ -201,23 +291,19 @@ class OperatorOnRealApiServerTest {
             tunnel(ns, relay, port, target.port());
             await().atMost(PATIENCE).until(() -> current(ns).getStatus() != null
                     && current(ns).getStatus().getAuthorizedKey() != null
-                    && client.rbac().roleBindings().inNamespace(ns).withName("lab-agent").get() != null);
+                    && client.rbac().roleBindings().inNamespace(ns).withName("default-pool").get() != null
+                    && members(ns, "default-pool").equals(List.of("lab")));
             relay.authorize(current(ns).getStatus().getAuthorizedKey());
 
-            Secret key = client.secrets().inNamespace(ns).withName("lab-key").get();
-            Path keyFile = Files.createTempFile("jumpgate-key", "");
-            Files.write(keyFile, Base64.getDecoder().decode(key.getData().get("ssh-privatekey")));
             KubernetesApi asAgent = new KubernetesApi(RealApiServerResource.api().accessAs(
-                    "system:serviceaccount:" + ns + ":lab-agent"));
-            try (ClusterAgent agent = ClusterAgent.start(runtime, asAgent, new ClusterAgent.Settings(ns, "lab",
-                            Names.agent("lab"), "lab-agent-pod", keyFile))) {
+                    "system:serviceaccount:" + ns + ":default-pool"));
+            try (PoolAgent agent = PoolAgent.start(runtime, asAgent, new PoolAgent.Settings(ns, "default-pool",
+                    "default-pool-pod"))) {
                 await().atMost(PATIENCE).until(() -> ready(ns) != null && "True".equals(ready(ns).getStatus()));
 
                 assertThat(ready(ns).getReason()).isEqualTo(Reasons.TUNNEL_READY);
                 assertThat(current(ns).getStatus().getForwards().get(0).getRemotePort()).isEqualTo(port);
                 assertThat(EchoClient.echoes(port, 10_000)).isTrue();
-            } finally {
-                Files.deleteIfExists(keyFile);
             }
         }
     }

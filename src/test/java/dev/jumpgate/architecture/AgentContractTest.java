@@ -54,7 +54,7 @@ class AgentContractTest {
         // The names are distinctive enough to find as literals; numbers and durations are checked by use above.
         List<String> names = contractFields().stream().map(AgentContractTest::value)
                 .filter(v -> v.startsWith("JUMPGATE_") || v.startsWith("jumpgate.dev/")).toList();
-        assertThat(names).contains("JUMPGATE_TUNNEL_NAME", "jumpgate.dev/agent-report");
+        assertThat(names).contains("JUMPGATE_POOL_CONFIG", "jumpgate.dev/agent-report");
         try (Stream<Path> files = Files.walk(SOURCES)) {
             for (Path file : files.filter(f -> f.toString().endsWith(".java") && !f.equals(CONTRACT)).toList()) {
                 String code = withoutComments(Files.readString(file));

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.agent.AgentRuntime;
-import dev.jumpgate.agent.ClusterAgent;
+import dev.jumpgate.agent.PoolAgent;
 import dev.jumpgate.agent.KubernetesApi;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.ForwardState;
@@ -40,7 +40,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The whole loop short of a kubelet: the operator against the mock API server makes the key and the Lease; the agent
- * runs as its pod would (ClusterAgent: the key file from the Secret, its spec from the API) against a real sshd; the
+ * runs as its pool's pod would (PoolAgent: the spec from the pool's ConfigMap, the key from the Secret through the
+ * API) against a real sshd; the
  * operator folds the agent's Lease report into Ready, and the relay's host key, trusted on first use, gets pinned.
  */
 @Tag("operator")
@@ -81,13 +82,11 @@ class AgentInItsPodReportsThroughItsLeaseTest {
                     && status(namespace).getStatus().getAuthorizedKey() != null);
             relay.authorize(status(namespace).getStatus().getAuthorizedKey());
 
-            // What the kubelet does: mount the key Secret as a file.
-            Secret key = client.secrets().inNamespace(namespace).withName("lab-key").get();
-            Path keyFile = Files.createTempFile("jumpgate-key", "");
-            Files.write(keyFile, Base64.getDecoder().decode(key.getData().get("ssh-privatekey")));
-            try (ClusterAgent agent = ClusterAgent.start(runtime,
-                    new KubernetesApi(ApiAccess.of(client.getConfiguration())), new ClusterAgent.Settings(
-                    namespace, "lab", Names.agent("lab"), "lab-agent-pod", keyFile))) {
+            // The agent runs as the pool's pod would: it follows the pool's ConfigMap and reads its members' keys.
+            await().atMost(Duration.ofSeconds(30)).until(() -> client.configMaps().inNamespace(namespace)
+                    .withName("default-pool").get() != null);
+            try (PoolAgent agent = PoolAgent.start(runtime, new KubernetesApi(ApiAccess.of(client.getConfiguration())),
+                    new PoolAgent.Settings(namespace, "default-pool", "default-pool-pod"))) {
 
                 await().atMost(Duration.ofSeconds(30)).until(() -> isReady(namespace));
 
@@ -99,8 +98,6 @@ class AgentInItsPodReportsThroughItsLeaseTest {
                         .sameKey(PublicKeyLine.parse(relay.hostKey()))).isTrue();
                 assertThat(StatusAggregator.readyCondition(ready.getStatus()).getReason()).isEqualTo(Reasons.TUNNEL_READY);
                 assertThat(EchoClient.echoes(port, 10_000)).isTrue();
-            } finally {
-                Files.deleteIfExists(keyFile);
             }
         }
     }

@@ -14,13 +14,13 @@ import dev.jumpgate.api.v1alpha1.SecretKeyRef;
 import dev.jumpgate.api.v1alpha1.TargetEndpoint;
 import dev.jumpgate.api.v1alpha1.TunnelCondition;
 import dev.jumpgate.contract.AgentContract;
-import dev.jumpgate.operator.dependent.AgentDeploymentDependent;
 import dev.jumpgate.operator.status.StatusAggregator;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.CheckReport;
 import dev.jumpgate.report.ForwardReport;
 import dev.jumpgate.ssh.Ed25519KeyPair;
 import dev.jumpgate.ssh.PublicKeyLine;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -150,18 +150,19 @@ class ReverseTunnelReconcilerTest {
     }
 
     @Test
-    void aTunnelGetsItsKeyRbacLeaseAndAHardenedAgentAllOwnedByIt() {
+    void aTunnelGetsItsKeyAndLeaseAndAPlaceInItsNamespacesHardenedPoolAllOwnedByIt() {
         ReverseTunnel tunnel = create(tunnel("lab-ssh", sshForward()));
 
         Secret key = awaitObject(Secret.class, "lab-ssh-key");
-        ServiceAccount account = awaitObject(ServiceAccount.class, "lab-ssh-agent");
-        Role role = awaitObject(Role.class, "lab-ssh-agent");
-        RoleBinding binding = awaitObject(RoleBinding.class, "lab-ssh-agent");
+        ServiceAccount account = awaitObject(ServiceAccount.class, "default-pool");
+        Role role = awaitObject(Role.class, "default-pool");
+        RoleBinding binding = awaitObject(RoleBinding.class, "default-pool");
         Lease lease = awaitObject(Lease.class, "lab-ssh-agent");
-        Deployment agent = awaitObject(Deployment.class, "lab-ssh-agent");
-        NetworkPolicy fence = awaitObject(NetworkPolicy.class, "lab-ssh-agent");
+        Deployment agent = awaitObject(Deployment.class, "default-pool");
+        NetworkPolicy fence = awaitObject(NetworkPolicy.class, "default-pool");
+        ConfigMap members = awaitObject(ConfigMap.class, "default-pool");
 
-        for (HasMetadata owned : List.of(key, account, role, binding, lease, agent, fence)) {
+        for (HasMetadata owned : List.of(key, account, role, binding, lease, agent, fence, members)) {
             assertThat(owned.getMetadata().getOwnerReferences()).as(owned.getKind())
                     .extracting(OwnerReference::getUid).containsExactly(tunnel.getMetadata().getUid());
         }
@@ -170,14 +171,19 @@ class ReverseTunnelReconcilerTest {
         PublicKeyLine publicKey = PublicKeyLine.fromOpenSshPrivateKey(privateKey);
         assertThat(publicKey.type()).isEqualTo("ssh-ed25519");
 
+        // The pool's rights: its own ConfigMap, its one member's key and Lease, each by name; never a tunnel.
         assertThat(role.getRules()).allSatisfy(rule -> assertThat(rule.getResourceNames()).hasSize(1));
-        assertThat(role.getRules()).flatExtracting(r -> r.getResources()).containsExactlyInAnyOrder("reversetunnels", "leases");
-        assertThat(binding.getSubjects()).singleElement().satisfies(s -> assertThat(s.getName()).isEqualTo("lab-ssh-agent"));
+        assertThat(role.getRules()).flatExtracting(r -> r.getResources())
+                .containsExactlyInAnyOrder("configmaps", "secrets", "leases");
+        assertThat(role.getRules()).flatExtracting(r -> r.getResourceNames())
+                .containsExactlyInAnyOrder("default-pool", "lab-ssh-key", "lab-ssh-agent");
+        assertThat(members.getData().get("pool.json")).contains("\"tunnel\":\"lab-ssh\"").doesNotContain("PRIVATE KEY");
+        assertThat(binding.getSubjects()).singleElement().satisfies(s -> assertThat(s.getName()).isEqualTo("default-pool"));
 
         PodSpec pod = agent.getSpec().getTemplate().getSpec();
         Container container = pod.getContainers().get(0);
         assertThat(agent.getSpec().getStrategy().getType()).isEqualTo("Recreate");
-        assertThat(pod.getServiceAccountName()).isEqualTo("lab-ssh-agent");
+        assertThat(pod.getServiceAccountName()).isEqualTo("default-pool");
         assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
         assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
         assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
@@ -189,7 +195,8 @@ class ReverseTunnelReconcilerTest {
         assertThat(container.getStartupProbe().getPeriodSeconds() * container.getStartupProbe().getFailureThreshold())
                 .isGreaterThanOrEqualTo(120);
         assertThat(container.getEnv()).anySatisfy(e -> assertThat(e.getName() + "=" + e.getValue()).isEqualTo("JUMPGATE_MODE=agent"));
-        assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("lab-ssh-key"));
+        assertThat(pod.getVolumes()).as("keys are read through the API: a new member needs no new pod")
+                .allSatisfy(v -> assertThat(v.getSecret()).isNull());
         assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
 
         // The pod's fence: in, its HTTP port only; out, DNS, the API server, the relay (a name: its port, anywhere)
@@ -361,7 +368,7 @@ class ReverseTunnelReconcilerTest {
 
         awaitReason("no-pins", StatusAggregator.READY, "False", Reasons.SPEC_INVALID);
         assertThat(condition("no-pins", StatusAggregator.READY).getMessage()).contains("spec.relay.hostKeys");
-        assertThat(exists(Deployment.class, "no-pins-agent")).isFalse();
+        assertThat(exists(Deployment.class, "default-pool")).isFalse();
         await().atMost(PATIENCE).until(() -> client.v1().events().inNamespace(namespace).list().getItems().stream()
                 .anyMatch(e -> Reasons.SPEC_INVALID.equals(e.getReason())));
     }
@@ -378,21 +385,21 @@ class ReverseTunnelReconcilerTest {
 
         awaitReason("own-key", StatusAggregator.READY, "False", Reasons.SECRET_MISSING);
         assertThat(condition("own-key", StatusAggregator.READY).getMessage()).contains("lab-key");
-        assertThat(exists(Deployment.class, "own-key-agent")).isFalse();
+        assertThat(exists(Deployment.class, "default-pool")).isFalse();
         assertThat(exists(Secret.class, "own-key-key")).as("no key is generated when the spec names one").isFalse();
 
         Ed25519KeyPair userKey = Ed25519KeyPair.generate("user");
         client.resource(new SecretBuilder().withNewMetadata().withName("lab-key").withNamespace(namespace).endMetadata()
                 .withStringData(Map.of("ssh-privatekey", userKey.privateKeyPem())).build()).create();
 
-        Deployment agent = awaitObject(Deployment.class, "own-key-agent");
-        assertThat(agent.getSpec().getTemplate().getSpec().getVolumes())
-                .anySatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("lab-key"));
-        // What rolls the agent when the key changes names the Secret's version, nothing derived from the key.
+        awaitObject(Deployment.class, "default-pool");
+        ConfigMap members = awaitObject(ConfigMap.class, "default-pool");
+        // What makes the agent read the key again names the Secret's version, nothing derived from the key.
         Secret stored = client.secrets().inNamespace(namespace).withName("lab-key").get();
-        assertThat(agent.getSpec().getTemplate().getMetadata().getAnnotations())
-                .containsEntry(AgentDeploymentDependent.KEY_VERSION_ANNOTATION,
-                        stored.getMetadata().getUid() + ":" + stored.getMetadata().getResourceVersion());
+        String version = stored.getMetadata().getUid() + ":" + stored.getMetadata().getResourceVersion();
+        assertThat(members.getData().get("pool.json")).contains("\"keySecret\":\"lab-key\"")
+                .contains("\"keyVersion\":\"" + version + "\"");
+        await().atMost(PATIENCE).until(() -> version.equals(current("own-key").getStatus().getAgent().getKeyVersion()));
         awaitReason("own-key", StatusAggregator.READY, "False", Reasons.AGENT_STARTING);
         assertThat(current("own-key").getStatus().getPublicKey()).isEqualTo(userKey.publicKey().toKeyString());
     }
@@ -459,15 +466,18 @@ class ReverseTunnelReconcilerTest {
     @Test
     void deletingTheTunnelLeavesNothingOfItsOwnBehindForTheGarbageCollector() {
         ReverseTunnel tunnel = create(tunnel("lab-ssh", sshForward()));
-        awaitObject(Deployment.class, "lab-ssh-agent");
+        awaitObject(Deployment.class, "default-pool");
 
         client.resource(tunnel).delete();
 
         await().atMost(PATIENCE).until(() -> current("lab-ssh") == null);
         // The mock server has no garbage collector: what remains must all be owned by the deleted tunnel, with nothing
         // (no finalizer, no foreign owner) holding it back. The cluster tier sees them go.
+        // Its pool, which served it alone, was removed as it left.
+        assertThat(exists(Deployment.class, "default-pool")).isFalse();
+        assertThat(exists(ConfigMap.class, "default-pool")).isFalse();
         for (Class<? extends HasMetadata> type : List.of(Secret.class, ServiceAccount.class, Role.class,
-                RoleBinding.class, Lease.class, Deployment.class)) {
+                RoleBinding.class, Lease.class, Deployment.class, ConfigMap.class)) {
             client.resources(type).inNamespace(namespace).list().getItems().forEach(o -> {
                 assertThat(o.getMetadata().getOwnerReferences()).extracting(OwnerReference::getUid)
                         .containsExactly(tunnel.getMetadata().getUid());

@@ -120,7 +120,8 @@ class AgentHealthAndMetricsRelayTest {
         try (OpenSshRelay relay = OpenSshRelay.start(); EchoServer target = new EchoServer()) {
             relay.authorize(key.publicKey().toString());
             int port = OpenSshRelay.freePort();
-            TunnelAgent agent = runtime.start(report -> { });
+            TunnelAgent agent = runtime.start("lab", report -> { });
+            runtime.markStarted();
             agent.apply(new TunnelConfig(1, spec(relay, forward("ssh", port, target.port())),
                     Identity.of("test", key.privateKeyPem().getBytes(StandardCharsets.US_ASCII)), null));
 
@@ -130,17 +131,17 @@ class AgentHealthAndMetricsRelayTest {
             assertThat(EchoClient.echoes(port, 100_000)).isTrue();
 
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(get("q/metrics").body())
-                    .contains("jumpgate_agent_connected 1.0")
-                    .contains("jumpgate_agent_forward_bound{forward=\"ssh\",} 1.0")
+                    .contains("jumpgate_agent_connected{tunnel=\"lab\",} 1.0")
+                    .contains("jumpgate_agent_forward_bound{forward=\"ssh\",tunnel=\"lab\",} 1.0")
                     // the echo's; the end-to-end check's connection is the check's, not a user's
-                    .contains("jumpgate_agent_forward_connections_total{forward=\"ssh\",} 1.0")
-                    .contains("jumpgate_agent_forward_open_connections{forward=\"ssh\",} 0.0")
-                    .containsPattern("jumpgate_agent_forward_bytes_total\\{direction=\"to_target\",forward=\"ssh\",} 1[0-9]{5}")
-                    .containsPattern("jumpgate_agent_forward_bytes_total\\{direction=\"from_target\",forward=\"ssh\",} 1[0-9]{5}")
-                    .contains("jumpgate_agent_reconnects_total 0.0"));
+                    .contains("jumpgate_agent_forward_connections_total{forward=\"ssh\",tunnel=\"lab\",} 1.0")
+                    .contains("jumpgate_agent_forward_open_connections{forward=\"ssh\",tunnel=\"lab\",} 0.0")
+                    .containsPattern("jumpgate_agent_forward_bytes_total\\{direction=\"to_target\",forward=\"ssh\",tunnel=\"lab\",} 1[0-9]{5}")
+                    .containsPattern("jumpgate_agent_forward_bytes_total\\{direction=\"from_target\",forward=\"ssh\",tunnel=\"lab\",} 1[0-9]{5}")
+                    .contains("jumpgate_agent_reconnects_total{tunnel=\"lab\",} 0.0"));
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(get("q/metrics").body())
-                    .contains("jumpgate_agent_forward_reachable{forward=\"ssh\",} 1.0")
-                    .containsPattern("jumpgate_agent_forward_checks_total\\{forward=\"ssh\",result=\"passed\",} [1-9]"));
+                    .contains("jumpgate_agent_forward_reachable{forward=\"ssh\",tunnel=\"lab\",} 1.0")
+                    .containsPattern("jumpgate_agent_forward_checks_total\\{forward=\"ssh\",result=\"passed\",tunnel=\"lab\",} [1-9]"));
             Set<String> used = ChartMetrics.usedByTheChart();
             assertThat(used).as("the chart's alerts and dashboard read the agent's metrics")
                     .contains("jumpgate_agent_forward_reachable", "jumpgate_agent_connected");

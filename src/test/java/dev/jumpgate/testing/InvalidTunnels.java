@@ -23,7 +23,8 @@ public final class InvalidTunnels {
             "two forwards cannot listen on the same remote address and port", "spec.forwards",
             "hostKeys must pin at least one relay host key", "spec.relay.hostKeys",
             "minBackoffSeconds must not exceed maxBackoffSeconds", "spec.reconnect",
-            "at most 63 characters", "metadata.name");
+            "at most 63 characters", "metadata.name",
+            "a dedicated agent belongs to no pool", "spec.agent");
 
     private InvalidTunnels() {
     }
@@ -165,6 +166,11 @@ public final class InvalidTunnels {
                 new Rejected("secret-no-name", RELAY, FORWARD, "  auth: {secretRef: {key: ssh-privatekey}}\n",
                         "spec.auth.secretRef.name"),
                 new Rejected("secret-key-slash", RELAY, FORWARD, "  auth: {secretRef: {name: k, key: \"a/b\"}}\n",
-                        "spec.auth.secretRef.key"));
+                        "spec.auth.secretRef.key"),
+                new Rejected("pool-and-own-pod", RELAY, FORWARD, "  agent: {pool: edge, dedicated: true}\n",
+                        "a dedicated agent belongs to no pool"),
+                new Rejected("pool-not-a-label", RELAY, FORWARD, "  agent: {pool: \"../Edge\"}\n", "spec.agent.pool"),
+                new Rejected("pool-too-long", RELAY, FORWARD, "  agent: {pool: " + "p".repeat(41) + "}\n",
+                        "spec.agent.pool"));
     }
 }

@@ -37,6 +37,10 @@ public class ReverseTunnelSpec {
             + "to the target. A forward is Ready only when its last check passed (or its check is None).")
     private CheckSpec check = new CheckSpec();
 
+    @JsonPropertyDescription("Which agent serves the tunnel: the namespace's default pool unless it names another pool or "
+            + "asks for a dedicated agent.")
+    private AgentPlacement agent;
+
     public RelaySpec getRelay() { return relay; }
     public void setRelay(RelaySpec relay) { this.relay = relay; }
     public AuthSpec getAuth() { return auth; }
@@ -48,5 +52,12 @@ public class ReverseTunnelSpec {
     public ReconnectSpec getReconnect() { return reconnect; }
     public void setReconnect(ReconnectSpec reconnect) { this.reconnect = reconnect; }
     public CheckSpec getCheck() { return check; }
+    public AgentPlacement getAgent() { return agent; }
+    public void setAgent(AgentPlacement agent) { this.agent = agent; }
+
+    /** Where the tunnel's agent runs, as the spec says or by default. */
+    public AgentPlacement placement() {
+        return agent == null ? new AgentPlacement() : agent;
+    }
     public void setCheck(CheckSpec check) { this.check = check; }
 }

@@ -38,6 +38,9 @@ public class ReverseTunnelStatus {
             + "listen where this tunnel listens and nothing else.")
     private String authorizedKey;
 
+    @JsonPropertyDescription("The agent that serves the tunnel.")
+    private AgentStatus agent;
+
     public Long getObservedGeneration() { return observedGeneration; }
     public void setObservedGeneration(Long observedGeneration) { this.observedGeneration = observedGeneration; }
     public List<TunnelCondition> getConditions() { return conditions; }
@@ -54,6 +57,8 @@ public class ReverseTunnelStatus {
     public void setPublicKey(String publicKey) { this.publicKey = publicKey; }
     public String getAuthorizedKey() { return authorizedKey; }
     public void setAuthorizedKey(String authorizedKey) { this.authorizedKey = authorizedKey; }
+    public AgentStatus getAgent() { return agent; }
+    public void setAgent(AgentStatus agent) { this.agent = agent; }
 
     @Override
     public boolean equals(Object o) {
@@ -61,11 +66,12 @@ public class ReverseTunnelStatus {
                 && Objects.equals(conditions, s.conditions) && Objects.equals(relay, s.relay)
                 && Objects.equals(forwards, s.forwards) && Objects.equals(boundForwards, s.boundForwards)
                 && Objects.equals(reachableForwards, s.reachableForwards)
-                && Objects.equals(publicKey, s.publicKey) && Objects.equals(authorizedKey, s.authorizedKey);
+                && Objects.equals(publicKey, s.publicKey) && Objects.equals(authorizedKey, s.authorizedKey)
+                && Objects.equals(agent, s.agent);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(observedGeneration, conditions, relay, forwards, boundForwards, reachableForwards, publicKey, authorizedKey);
+        return Objects.hash(observedGeneration, conditions, relay, forwards, boundForwards, reachableForwards, publicKey, authorizedKey, agent);
     }
 }

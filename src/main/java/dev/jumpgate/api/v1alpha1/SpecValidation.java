@@ -224,6 +224,10 @@ public final class SpecValidation {
         if (reconnect != null && reconnect.getMinBackoffSeconds() > reconnect.getMaxBackoffSeconds()) {
             problems.add(new Problem("spec.reconnect", "minBackoffSeconds must not exceed maxBackoffSeconds"));
         }
+        AgentPlacement agent = spec.getAgent();
+        if (agent != null && agent.getPool() != null && agent.dedicated()) {
+            problems.add(new Problem("spec.agent", "a dedicated agent belongs to no pool: set pool or dedicated, not both"));
+        }
     }
 
     // ----------------------------------------------------------------------------------------------------- helpers

@@ -10,6 +10,8 @@ import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
 import dev.jumpgate.api.v1alpha1.TunnelCondition;
 import dev.jumpgate.contract.AgentContract;
+import dev.jumpgate.operator.Labels;
+import dev.jumpgate.operator.Names;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ForwardReport;
 import dev.jumpgate.ssh.PublicKeyLine;
@@ -123,12 +125,12 @@ public final class StatusAggregator {
                         + seen.report().heartbeat() + "; see its pod");
             }
             if (seen.agentDeployedAt() == null) {
-                return new Verdict("Unknown", Reasons.AGENT_STARTING, "creating the agent");
+                return new Verdict("Unknown", Reasons.AGENT_STARTING, "handing the tunnel to its agent");
             }
             if (Duration.between(seen.agentDeployedAt(), seen.now()).compareTo(FIRST_REPORT_DEADLINE) > 0) {
                 return new Verdict("Unknown", Reasons.AGENT_UNAVAILABLE, "the agent has not reported in "
                         + FIRST_REPORT_DEADLINE.toMinutes() + " minutes; see kubectl describe pod -l "
-                        + "jumpgate.dev/tunnel=" + tunnel.getMetadata().getName());
+                        + Labels.AGENT + "=" + Names.agentOf(tunnel));
             }
             return new Verdict("Unknown", Reasons.AGENT_STARTING, "waiting for the agent's first report");
         }

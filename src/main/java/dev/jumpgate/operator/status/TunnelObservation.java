@@ -12,7 +12,7 @@ import java.util.List;
  * @param keyProblem    why the agent's key cannot be used (a missing Secret or data key, not a usable key); null
  *                      when it can
  * @param publicKey     the public half of the agent's key, when known
- * @param agentDeployedAt when the agent's Deployment was created; null while there is none
+ * @param agentDeployedAt when the tunnel was handed to an agent (its Lease created); null until then
  * @param report        the agent's last report from its Lease, or null
  * @param now           the time of this reconcile
  */

@@ -13,7 +13,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -28,12 +27,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * How the agent in its pod follows its ReverseTunnel (KubernetesApi, ClusterAgent), against an API server that does
- * what real ones do over a watch's life: ends a watch, answers a too-old version with 410 Gone, holds a watch open.
+ * How the agent in its pod follows its pool's ConfigMap (KubernetesApi, PoolAgent), against an API server that does
+ * what real ones do over a watch's life: ends a watch, answers a too-old version with 410 Gone, holds a watch open;
+ * and asks for nothing but that ConfigMap, its members' key Secrets and their Leases.
  */
-class ClusterAgentFollowsItsTunnelTest {
+class PoolAgentFollowsItsConfigMapTest {
 
-    private static final String TUNNELS = "/apis/jumpgate.dev/v1alpha1/namespaces/ns/reversetunnels";
+    private static final String CONFIG_MAPS = "/api/v1/namespaces/ns/configmaps";
+    private static final String KEY_SECRET = "/api/v1/namespaces/ns/secrets/lab-key";
 
     /** What the agent asked, in order: "read" or "watch from <resourceVersion>". */
     private final List<String> asked = new CopyOnWriteArrayList<>();
@@ -67,12 +68,15 @@ class ClusterAgentFollowsItsTunnelTest {
         String query = exchange.getRequestURI().getRawQuery();
         if (exchange.getRequestMethod().equals("PATCH")) { // the Lease
             reply(exchange, 200, "{}");
-        } else if (path.equals(TUNNELS + "/lab")) {
+        } else if (path.equals(KEY_SECRET)) {
+            reply(exchange, 200, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"lab-key\"},"
+                    + "\"data\":{\"ssh-privatekey\":\"a2V5\"}}");
+        } else if (path.equals(CONFIG_MAPS + "/default-pool")) {
             asked.add("read");
-            reply(exchange, 200, tunnel(10 + 2 * reads.getAndIncrement()));
-        } else if (path.equals(TUNNELS) && query != null && query.contains("watch=true")) {
-            if (!query.contains("fieldSelector=metadata.name%3Dlab")) {
-                badRequests.add("a watch of more than its own tunnel: " + query);
+            reply(exchange, 200, pool(10 + 2 * reads.getAndIncrement()));
+        } else if (path.equals(CONFIG_MAPS) && query != null && query.contains("watch=true")) {
+            if (!query.contains("fieldSelector=metadata.name%3Ddefault-pool")) {
+                badRequests.add("a watch of more than its own ConfigMap: " + query);
             }
             String from = query.replaceAll(".*resourceVersion=([0-9]+).*", "$1");
             asked.add("watch from " + from);
@@ -80,7 +84,7 @@ class ClusterAgentFollowsItsTunnelTest {
             OutputStream events = exchange.getResponseBody();
             switch (watches.incrementAndGet()) {
                 case 1 -> { // one change, then the server ends the watch (its timeoutSeconds)
-                    events.write(("{\"type\":\"MODIFIED\",\"object\":" + tunnel(11) + "}\n").getBytes(StandardCharsets.UTF_8));
+                    events.write(("{\"type\":\"MODIFIED\",\"object\":" + pool(11) + "}\n").getBytes(StandardCharsets.UTF_8));
                     events.close();
                 }
                 case 2 -> { // the version is too old to watch from (compacted)
@@ -104,10 +108,16 @@ class ClusterAgentFollowsItsTunnelTest {
         }
     }
 
-    private static String tunnel(int resourceVersion) {
-        return "{\"apiVersion\":\"jumpgate.dev/v1alpha1\",\"kind\":\"ReverseTunnel\",\"metadata\":{\"name\":\"lab\","
-                + "\"namespace\":\"ns\",\"generation\":1,\"resourceVersion\":\"" + resourceVersion + "\"},"
-                + "\"spec\":{\"relay\":{\"host\":\"127.0.0.1\",\"port\":1,\"user\":\"tunnel\"},\"forwards\":[]}}";
+    /** The pool's ConfigMap at that version: one member, tunnel lab. */
+    private static String pool(int resourceVersion) {
+        String member = "{\"tunnel\":\"lab\",\"generation\":1,\"lease\":\"lab-agent\",\"keySecret\":\"lab-key\","
+                + "\"keyDataKey\":\"ssh-privatekey\",\"keyVersion\":\"u:1\",\"spec\":{\"relay\":{\"host\":\"127.0.0.1\","
+                + "\"port\":1,\"user\":\"tunnel\",\"hostKeyPolicy\":\"AcceptNew\"},\"forwards\":[{\"name\":\"ssh\","
+                + "\"remote\":{\"port\":4040},\"target\":{\"host\":\"127.0.0.1\",\"port\":22}}]}}";
+        String data = "{\"members\":[" + member + "]}";
+        return "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"default-pool\","
+                + "\"namespace\":\"ns\",\"resourceVersion\":\"" + resourceVersion + "\"},\"data\":{\"pool.json\":"
+                + io.fabric8.kubernetes.client.utils.Serialization.asJson(data) + "}}";
     }
 
     private static void reply(HttpExchange exchange, int code, String body) throws IOException {
@@ -124,14 +134,14 @@ class ClusterAgentFollowsItsTunnelTest {
                 URI.create("http://127.0.0.1:" + apiServer.getAddress().getPort()), SSLContext.getDefault(),
                 () -> Map.of("Authorization", "Bearer t0k3n")));
         AgentRuntime runtime = new AgentRuntime(new SimpleMeterRegistry());
-        ClusterAgent agent = ClusterAgent.start(runtime, api,
-                new ClusterAgent.Settings("ns", "lab", "lab-agent", "pod", Path.of("/nonexistent/key")));
+        PoolAgent agent = PoolAgent.start(runtime, api, new PoolAgent.Settings("ns", "default-pool", "pod"));
         try {
             // The ended watch is renewed from the version its last event carried (11); the 410 sends the agent back
             // to a read (version 12), and it watches from there.
             await().atMost(Duration.ofSeconds(20)).until(() -> asked.size() >= 5);
             assertThat(asked).startsWith("read", "watch from 10", "watch from 11", "read", "watch from 12");
             assertThat(badRequests).isEmpty();
+            assertThat(runtime.agents()).as("the member is served, its key read through the API").containsOnlyKeys("lab");
         } finally {
             // While the third watch is open and silent: closing does not wait for the server to say something.
             assertTimeoutPreemptively(Duration.ofSeconds(3), agent::close);

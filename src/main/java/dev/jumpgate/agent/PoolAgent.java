@@ -1,0 +1,295 @@
+package dev.jumpgate.agent;
+
+import dev.jumpgate.agent.KubernetesApi.ApiException;
+import dev.jumpgate.agent.KubernetesApi.Watch;
+import dev.jumpgate.agent.KubernetesApi.WatchEvent;
+import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
+import dev.jumpgate.api.v1alpha1.SpecValidation;
+import dev.jumpgate.contract.AgentContract;
+import dev.jumpgate.contract.PoolConfig;
+import dev.jumpgate.contract.PoolConfig.Member;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jboss.logging.Logger;
+
+/**
+ * The agent in its pod: serves the tunnels its pool's ConfigMap lists ({@link PoolConfig}, written by the operator),
+ * one {@link TunnelAgent} and one Lease each. A member that joins gets its key read through the API and its own
+ * session; one whose entry changed gets the change; one that left has its forwards cancelled; the others are not
+ * touched, whatever happens to one of them. A member the agent cannot use (a spec it refuses, a key it cannot read)
+ * is logged and retried on the next change or {@link #RETRY}: the operator reports it, and the others run on.
+ *
+ * <p>Following is a read, then a watch from the version read, renewed when the server ends it; a watch the server no
+ * longer can serve (410 Gone) starts again from a read. Failures wait with a jittered backoff (1 s doubling to 30 s),
+ * so a cluster of agents does not come back to a recovering API server in step.
+ */
+public final class PoolAgent implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(PoolAgent.class);
+
+    private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+    private static final Duration LAST_RETRY = Duration.ofSeconds(30);
+    /** A member not taken up (its key unreadable) is tried again this often, besides on every change of the pool. */
+    static final Duration RETRY = Duration.ofSeconds(10);
+    /** A watch the server ends sooner than this counts as a failure: it must not turn into a loop of watches. */
+    private static final Duration SHORTEST_WATCH = Duration.ofSeconds(5);
+
+    private final AgentRuntime runtime;
+    private final KubernetesApi api;
+    private final Settings settings;
+    private final Thread follower;
+    private final Map<String, Served> served = new HashMap<>();
+    private PoolConfig latest = new PoolConfig(List.of());
+    private final AtomicBoolean retryScheduled = new AtomicBoolean();
+    private volatile boolean closed;
+    private volatile Watch<ConfigMap> watching;
+
+    /** What the pod's environment (set by the operator) says: its namespace, its pool's ConfigMap, its own name. */
+    public record Settings(String namespace, String poolConfig, String holder) {
+    }
+
+    /** One member as it is served: the entry applied, its reporter. */
+    private record Served(Member member, Identity identity, LeaseReporter reporter) {
+    }
+
+    private PoolAgent(AgentRuntime runtime, KubernetesApi api, Settings settings) {
+        this.runtime = runtime;
+        this.api = api;
+        this.settings = settings;
+        this.follower = SshThreads.start("jumpgate-pool-watch", this::follow);
+    }
+
+    public static PoolAgent start(AgentRuntime runtime, KubernetesApi api, Settings settings) {
+        LOG.infof("agent for the tunnels listed in ConfigMap %s/%s", settings.namespace(), settings.poolConfig());
+        return new PoolAgent(runtime, api, settings);
+    }
+
+    /** The follower thread: read, watch, renew, until closed. Members left untaken are retried between events. */
+    private void follow() {
+        Backoff backoff = new Backoff(FIRST_RETRY, LAST_RETRY, ThreadLocalRandom.current());
+        String version = null;
+        boolean failing = false;
+        while (!closed) {
+            long started = System.nanoTime();
+            try {
+                if (version == null) {
+                    ConfigMap config = api.configMap(settings.namespace(), settings.poolConfig());
+                    if (config == null) {
+                        throw new ApiException(404, "no ConfigMap " + settings.poolConfig() + " (yet)");
+                    }
+                    apply(config);
+                    version = config.getMetadata().getResourceVersion();
+                }
+                version = watchFrom(version);
+                if (failing) {
+                    LOG.info("following the pool's ConfigMap again");
+                    failing = false;
+                }
+                if (System.nanoTime() - started >= SHORTEST_WATCH.toNanos()) {
+                    backoff.reset();
+                    continue;
+                }
+            } catch (ApiException e) {
+                if (e.code() == 410) {
+                    version = null; // too old to watch from: read again, at once
+                    continue;
+                }
+                failing = warnOnce(failing, e);
+            } catch (IOException | RuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                failing = warnOnce(failing, e);
+            }
+            try {
+                Thread.sleep(backoff.next().toMillis());
+            } catch (InterruptedException e) {
+                return; // closed
+            }
+        }
+    }
+
+    /** Applies the events of one watch; the resourceVersion to go on from, or null if it must read again. */
+    private String watchFrom(String version) throws IOException {
+        try (Watch<ConfigMap> watch = api.watchConfigMap(settings.namespace(), settings.poolConfig(), version)) {
+            watching = watch;
+            if (closed) {
+                return version;
+            }
+            for (WatchEvent<ConfigMap> event = watch.next(); event != null; event = watch.next()) {
+                switch (event.type()) {
+                    case "ERROR" -> throw new ApiException(event.errorCode(), "the watch ended with an error");
+                    case "ADDED", "MODIFIED" -> apply(event.object());
+                    case "DELETED" -> LOG.info("the pool's ConfigMap was deleted; the pod goes with it");
+                    default -> {
+                        // BOOKMARK: only a newer version to go on from
+                    }
+                }
+                if (event.resourceVersion() != null) {
+                    version = event.resourceVersion();
+                }
+            }
+            return version;
+        } finally {
+            watching = null;
+        }
+    }
+
+    private static boolean warnOnce(boolean failing, Exception e) {
+        if (!failing) {
+            LOG.warnf("cannot follow the pool's ConfigMap (%s); retrying", e.getMessage());
+        } else {
+            LOG.debugf("still cannot follow the pool's ConfigMap: %s", e.getMessage());
+        }
+        return true;
+    }
+
+    private void apply(ConfigMap configMap) {
+        String json = configMap.getData() == null ? null : configMap.getData().get(AgentContract.POOL_CONFIG_KEY);
+        PoolConfig config;
+        try {
+            config = json == null ? new PoolConfig(List.of()) : Serialization.unmarshal(json, PoolConfig.class);
+        } catch (RuntimeException e) {
+            LOG.errorf("ignoring an unreadable pool config: %s", e.getMessage());
+            return;
+        }
+        serve(config);
+    }
+
+    /** Brings the served members in line with {@code config}; members that did not change are not touched. */
+    synchronized void serve(PoolConfig config) {
+        latest = config;
+        Set<String> wanted = new HashSet<>();
+        boolean untaken = false;
+        for (Member member : config.members()) {
+            if (member == null || member.tunnel() == null || !wanted.add(member.tunnel())) {
+                continue;
+            }
+            untaken |= !take(member);
+        }
+        for (String gone : Set.copyOf(served.keySet())) {
+            if (!wanted.contains(gone)) {
+                LOG.infof("tunnel %s left the pool: cancelling its forwards", gone);
+                Served left = served.remove(gone);
+                runtime.stop(gone);
+                left.reporter().close();
+            }
+        }
+        runtime.markStarted();
+        if (untaken) {
+            retryLater();
+        }
+    }
+
+    /** Serves the member as its entry says; false when it cannot yet (retried later). */
+    private boolean take(Member member) {
+        Served current = served.get(member.tunnel());
+        if (current != null && current.member().equals(member)) {
+            return true;
+        }
+        ReverseTunnelSpec spec;
+        try {
+            spec = Serialization.jsonMapper().treeToValue(member.spec(), ReverseTunnelSpec.class);
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.warnf("tunnel %s: ignoring generation %d, its spec is unreadable: %s", member.tunnel(),
+                    member.generation(), e.getMessage());
+            return true;
+        }
+        List<String> problems = spec == null ? List.of("no spec") : SpecValidation.problems(spec);
+        if (!problems.isEmpty()) {
+            LOG.warnf("tunnel %s: ignoring generation %d, its spec is invalid: %s", member.tunnel(), member.generation(),
+                    String.join("; ", problems));
+            return true; // nothing a retry changes: the next generation will
+        }
+        Identity identity = current != null && Objects.equals(current.member().keyVersion(), member.keyVersion())
+                ? current.identity() : readKey(member);
+        if (identity == null) {
+            return false;
+        }
+        LeaseReporter reporter = current != null ? current.reporter()
+                : new LeaseReporter(api, settings.namespace(), member.lease(), settings.holder());
+        TunnelAgent agent = runtime.agents().get(member.tunnel());
+        if (agent == null) {
+            LOG.infof("tunnel %s joined the pool", member.tunnel());
+            agent = runtime.start(member.tunnel(), reporter);
+        }
+        agent.apply(new TunnelConfig(member.generation(), spec, identity, member.acceptedHostKey()));
+        served.put(member.tunnel(), new Served(member, identity, reporter));
+        return true;
+    }
+
+    /** The member's private key, read from its Secret through the API; null (logged) when it cannot be read. */
+    private Identity readKey(Member member) {
+        try {
+            Map<String, byte[]> data = api.secretData(settings.namespace(), member.keySecret());
+            byte[] key = data == null ? null : data.get(member.keyDataKey());
+            if (key == null) {
+                LOG.warnf("tunnel %s: no key %s in Secret %s (yet); retrying", member.tunnel(), member.keyDataKey(),
+                        member.keySecret());
+                return null;
+            }
+            return Identity.of("Secret " + member.keySecret(), key);
+        } catch (IOException e) {
+            LOG.warnf("tunnel %s: cannot read its key Secret %s (%s); retrying", member.tunnel(), member.keySecret(),
+                    e.getMessage());
+            return null;
+        }
+    }
+
+    /** One retry of the members not taken up, {@link #RETRY} from now, however many passes left some. */
+    private void retryLater() {
+        if (!retryScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        SshThreads.start("jumpgate-pool-retry", () -> {
+            try {
+                Thread.sleep(RETRY.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                retryScheduled.set(false);
+            }
+            if (!closed) {
+                PoolConfig config;
+                synchronized (this) {
+                    config = latest;
+                }
+                serve(config);
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        follower.interrupt();
+        Watch<ConfigMap> watch = watching;
+        if (watch != null) {
+            try {
+                watch.close();
+            } catch (IOException e) {
+                LOG.debugf("closing the watch: %s", e.getMessage());
+            }
+        }
+        try {
+            follower.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            runtime.stop(); // each agent's last report says it stopped
+            served.values().forEach(s -> s.reporter().close());
+            served.clear();
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package dev.jumpgate.contract;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+
+/**
+ * What an agent pod serves: the tunnels handed to it, as the operator writes them into the pool's ConfigMap
+ * ({@link AgentContract#POOL_CONFIG_KEY}) and the agent watches it. Each member names where its key is (a Secret the
+ * agent's Role lets it get, by name) and which Lease it reports through; the agent is never given a tunnel to read.
+ * A member whose entry is unchanged is left alone: its session never notices the others come and go.
+ *
+ * @param members the pool's tunnels, by name
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record PoolConfig(List<Member> members) {
+
+    /**
+     * One tunnel of the pool.
+     *
+     * @param tunnel          the ReverseTunnel's name
+     * @param generation      the generation of its spec
+     * @param spec            the spec to apply, as JSON (a ReverseTunnelSpec): compared as a tree, so an entry that did
+     *                        not change is equal to the one before, field by field
+     * @param acceptedHostKey the relay host key its status has pinned on first use; null when none
+     * @param lease           the Lease its reports go to
+     * @param keySecret       the Secret holding its private key
+     * @param keyDataKey      the data key of the private key in it
+     * @param keyVersion      the Secret's uid:resourceVersion: a new one means a new key, read again
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Member(String tunnel, long generation, JsonNode spec, String acceptedHostKey, String lease,
+            String keySecret, String keyDataKey, String keyVersion) {
+    }
+
+    public PoolConfig {
+        members = members == null ? List.of() : List.copyOf(members);
+    }
+}

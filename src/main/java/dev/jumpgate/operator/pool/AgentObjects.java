@@ -1,0 +1,271 @@
+package dev.jumpgate.operator.pool;
+
+import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.ReverseTunnel;
+import dev.jumpgate.contract.AgentContract;
+import dev.jumpgate.contract.PoolConfig;
+import dev.jumpgate.operator.AgentPodConfig;
+import dev.jumpgate.operator.Labels;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.HTTPGetActionBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRuleBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPortBuilder;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The objects of one agent (a pool's, or a dedicated tunnel's: a pool of one), as the operator wants them: the
+ * ConfigMap that lists its members, its ServiceAccount and the Role that lets it read exactly its members' key
+ * Secrets and write exactly their Leases, the Deployment of its one pod, and its NetworkPolicy. Each is owned by
+ * every member, so the last member's deletion takes them with it. None changes when a member joins but the
+ * ConfigMap, the Role and the NetworkPolicy: the pod is never restarted for it.
+ */
+public final class AgentObjects {
+
+    public static final String CONTAINER = "agent";
+    public static final int HTTP_PORT = AgentContract.HTTP_PORT;
+    /** An agent has this long to start (2 s x 60: two minutes) before the kubelet restarts it. */
+    static final int STARTUP_PROBE_PERIOD_SECONDS = 2;
+    static final int STARTUP_PROBE_FAILURES = 60;
+    private static final Pattern IPV4 = Pattern.compile("^\\d{1,3}(\\.\\d{1,3}){3}$");
+
+    private final String agent;
+    private final String namespace;
+    private final boolean dedicated;
+    private final List<ReverseTunnel> tunnels;
+    private final PoolConfig config;
+
+    /**
+     * @param agent     the agent's name ({@code Names.agentOf})
+     * @param dedicated whether it serves one tunnel that asked for a pod of its own
+     * @param tunnels   its members, each with a usable spec and key
+     * @param config    what the agent is told of them
+     */
+    AgentObjects(String agent, String namespace, boolean dedicated, List<ReverseTunnel> tunnels, PoolConfig config) {
+        this.agent = agent;
+        this.namespace = namespace;
+        this.dedicated = dedicated;
+        this.tunnels = tunnels;
+        this.config = config;
+    }
+
+    /** Every object, in the order they are applied: the rights before the pod that uses them. */
+    List<HasMetadata> all(AgentPodConfig pods) {
+        List<HasMetadata> all = new ArrayList<>(List.of(configMap(), serviceAccount(), role(), roleBinding()));
+        if (pods.networkPolicy()) {
+            all.add(networkPolicy());
+        }
+        all.add(deployment(pods));
+        return all;
+    }
+
+    ConfigMap configMap() {
+        return new ConfigMapBuilder().withMetadata(metadata())
+                .withData(Map.of(AgentContract.POOL_CONFIG_KEY, Serialization.asJson(config))).build();
+    }
+
+    ServiceAccount serviceAccount() {
+        return new ServiceAccountBuilder().withMetadata(metadata()).build();
+    }
+
+    /**
+     * Exactly what its members need: its ConfigMap to follow; each member's key Secret to read, by name; each
+     * member's Lease to write, by name. Never a tunnel, never another Secret or Lease of the namespace.
+     */
+    Role role() {
+        List<String> secrets = config.members().stream().map(PoolConfig.Member::keySecret).distinct().sorted().toList();
+        List<String> leases = config.members().stream().map(PoolConfig.Member::lease).sorted().toList();
+        return new RoleBuilder()
+                .withMetadata(metadata())
+                .withRules(
+                        new PolicyRuleBuilder().withApiGroups("").withResources("configmaps")
+                                .withResourceNames(agent).withVerbs("get", "list", "watch").build(),
+                        new PolicyRuleBuilder().withApiGroups("").withResources("secrets")
+                                .withResourceNames(secrets).withVerbs("get").build(),
+                        new PolicyRuleBuilder().withApiGroups("coordination.k8s.io").withResources("leases")
+                                .withResourceNames(leases).withVerbs("get", "update", "patch").build())
+                .build();
+    }
+
+    RoleBinding roleBinding() {
+        return new RoleBindingBuilder()
+                .withMetadata(metadata())
+                .withNewRoleRef("rbac.authorization.k8s.io", "Role", agent)
+                .addNewSubject().withKind("ServiceAccount").withName(agent).withNamespace(namespace).endSubject()
+                .build();
+    }
+
+    /**
+     * The agent's one pod, the operator's own image in agent mode. Hardened as the restricted Pod Security Standard
+     * asks: non-root, read-only root filesystem, no capabilities, no privilege escalation, the runtime's seccomp
+     * profile. Nothing in it names a member: members come and go through the ConfigMap, not through a new pod.
+     */
+    Deployment deployment(AgentPodConfig pods) {
+        return new DeploymentBuilder()
+                .withMetadata(metadata())
+                .withNewSpec()
+                .withReplicas(1)
+                // Never two agents: they would contend for the same ports on the relay.
+                .withNewStrategy().withType("Recreate").endStrategy()
+                .withNewSelector().withMatchLabels(Labels.agentSelector(agent)).endSelector()
+                .withNewTemplate()
+                .withNewMetadata().withLabels(Labels.ofAgent(agent)).endMetadata()
+                .withNewSpec()
+                .withServiceAccountName(agent)
+                .withEnableServiceLinks(false)
+                .withNewSecurityContext()
+                .withRunAsNonRoot(true)
+                .withRunAsUser(pods.runAsUser())
+                .withRunAsGroup(pods.runAsUser())
+                .withFsGroup(pods.runAsUser())
+                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                .endSecurityContext()
+                .withContainers(new ContainerBuilder()
+                        .withName(CONTAINER)
+                        .withImage(pods.image())
+                        .withImagePullPolicy(pods.imagePullPolicy())
+                        .withEnv(env())
+                        .addNewPort().withName("http").withContainerPort(HTTP_PORT).endPort()
+                        .withNewSecurityContext()
+                        .withReadOnlyRootFilesystem(true)
+                        .withAllowPrivilegeEscalation(false)
+                        .withRunAsNonRoot(true)
+                        .withNewCapabilities().withDrop("ALL").endCapabilities()
+                        .endSecurityContext()
+                        .withNewResources()
+                        .withRequests(Map.of("cpu", new Quantity(pods.cpuRequest()),
+                                "memory", new Quantity(dedicated ? pods.memoryRequest() : pods.poolMemoryRequest())))
+                        .withLimits(Map.of("memory",
+                                new Quantity(dedicated ? pods.memoryLimit() : pods.poolMemoryLimit())))
+                        .endResources()
+                        // Ready means every member connected with every forward bound; live means their loops run.
+                        // Liveness waits for the start: a JVM slowed by its neighbours starting on the same cores is
+                        // slow, not dead (20 agents at once on 2 cores: 6 killed by liveness before they listened).
+                        .withStartupProbe(new ProbeBuilder(probe("/q/health/started", STARTUP_PROBE_PERIOD_SECONDS))
+                                .withFailureThreshold(STARTUP_PROBE_FAILURES).build())
+                        .withReadinessProbe(probe("/q/health/ready", 5))
+                        .withLivenessProbe(probe("/q/health/live", 20))
+                        .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+                        .build())
+                .addNewVolume().withName("tmp").withNewEmptyDir().withMedium("Memory").withSizeLimit(new Quantity("16Mi"))
+                .endEmptyDir().endVolume()
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .build();
+    }
+
+    private List<EnvVar> env() {
+        return List.of(
+                // The image's entrypoint starts the agent's own process (AgentMain), not the operator's.
+                new EnvVarBuilder().withName(AgentContract.MODE_ENV).withValue(AgentContract.AGENT_MODE).build(),
+                new EnvVarBuilder().withName(AgentContract.POOL_CONFIG_ENV).withValue(agent).build(),
+                new EnvVarBuilder().withName(AgentContract.NAMESPACE_ENV).withNewValueFrom()
+                        .withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom().build());
+    }
+
+    private static Probe probe(String path, int periodSeconds) {
+        return new ProbeBuilder()
+                .withHttpGet(new HTTPGetActionBuilder().withPath(path).withPort(new IntOrString("http")).build())
+                .withPeriodSeconds(periodSeconds)
+                .withFailureThreshold(3)
+                .build();
+    }
+
+    /**
+     * Defence in depth around the agent's pod, where the cluster enforces NetworkPolicy: in, only its HTTP port
+     * (probes, metrics); out, only DNS, the Kubernetes API (its ConfigMap, keys and Leases), its members' relays and
+     * their forwards' targets. A relay or target given as an IP address is allowed as that address alone; one given
+     * as a name, on its port to any address (a NetworkPolicy cannot name hosts). The API server is allowed on 443
+     * and 6443 to any address: which address a Service IP lands on after DNAT is the CNI's to know.
+     */
+    NetworkPolicy networkPolicy() {
+        Set<NetworkPolicyEgressRule> egress = new LinkedHashSet<>();
+        egress.add(new NetworkPolicyEgressRuleBuilder().withPorts(port("UDP", 53), port("TCP", 53)).build());
+        egress.add(new NetworkPolicyEgressRuleBuilder().withPorts(port("TCP", 443), port("TCP", 6443)).build());
+        for (ReverseTunnel tunnel : tunnels) {
+            egress.add(to(tunnel.getSpec().getRelay().getHost(), tunnel.getSpec().getRelay().getPort()));
+            for (ForwardSpec forward : tunnel.getSpec().getForwards()) {
+                egress.add(to(forward.getTarget().getHost(), forward.getTarget().getPort()));
+            }
+        }
+        return new NetworkPolicyBuilder()
+                .withMetadata(metadata())
+                .withNewSpec()
+                .withNewPodSelector().withMatchLabels(Labels.agentSelector(agent)).endPodSelector()
+                .withPolicyTypes("Ingress", "Egress")
+                .addNewIngress().withPorts(port("TCP", HTTP_PORT)).endIngress()
+                .withEgress(List.copyOf(egress))
+                .endSpec()
+                .build();
+    }
+
+    private static NetworkPolicyEgressRule to(String host, int port) {
+        NetworkPolicyEgressRuleBuilder rule = new NetworkPolicyEgressRuleBuilder().withPorts(port("TCP", port));
+        String cidr = cidr(host);
+        if (cidr != null) {
+            rule.withTo(new NetworkPolicyPeerBuilder().withNewIpBlock().withCidr(cidr).endIpBlock().build());
+        }
+        return rule.build();
+    }
+
+    /** The address as a one-address CIDR when the host is an IP literal; null for a name. */
+    static String cidr(String host) {
+        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        if (!IPV4.matcher(bare).matches() && !bare.contains(":")) {
+            return null;
+        }
+        try {
+            InetAddress address = InetAddress.getByName(bare); // a literal: no lookup
+            return address.getHostAddress() + (address.getAddress().length == 4 ? "/32" : "/128");
+        } catch (java.net.UnknownHostException e) {
+            return null;
+        }
+    }
+
+    private static NetworkPolicyPort port(String protocol, int port) {
+        return new NetworkPolicyPortBuilder().withProtocol(protocol).withPort(new IntOrString(port)).build();
+    }
+
+    /** Labels, namespace, and an owner reference to every member: the last member's deletion removes the object. */
+    private ObjectMeta metadata() {
+        List<OwnerReference> owners = tunnels.stream().map(t -> new OwnerReferenceBuilder()
+                .withApiVersion(t.getApiVersion()).withKind(t.getKind()).withName(t.getMetadata().getName())
+                .withUid(t.getMetadata().getUid()).build()).toList();
+        return new ObjectMetaBuilder().withName(agent).withNamespace(namespace).withLabels(Labels.ofAgent(agent))
+                .withOwnerReferences(owners).build();
+    }
+}
