@@ -11,7 +11,7 @@ cd "$JUMPGATE_ROOT"
 export KUBECONFIG=/var/lib/jumpgate-cluster/admin.kubeconfig
 kubectl="$(hack/kubernetes/build.sh kubectl)/kubectl"
 [[ -x $kubectl && -f $KUBECONFIG ]] || { echo "agent-classlist: no demo cluster; run hack/demo.sh first" >&2; exit 1; }
-agent=(-n lab deployment/lab-ssh-agent)
+agent=(-n lab deployment/default-pool)
 LIST=src/main/docker/agent.classlist
 
 give_back() {

@@ -55,7 +55,7 @@ step "the hosts of the classic recipe: hack/topology.sh up" \
 hack/topology.sh up
 
 step "the tunnel: examples/lab-ssh.yaml, pointed at this relay with its host key pinned" \
-  "The tunnel did not get ready. Its status says why: kubectl -n lab describe rtun lab-ssh; the agent's log: kubectl -n lab logs deploy/lab-ssh-agent. Rerun with JUMPGATE_KEEP_CLUSTER=1 to keep it for a look."
+  "The tunnel did not get ready. Its status says why: kubectl -n lab describe rtun lab-ssh; the agent's log: kubectl -n lab logs deploy/default-pool. Rerun with JUMPGATE_KEEP_CLUSTER=1 to keep it for a look."
 sed -e "s/host: relay.example.com/host: 203.0.113.10/" -e "s/user: tunnel/user: root/" \
     -e "s|\"ssh-ed25519 AAAA[^\"]*\"|\"$(hack/topology.sh relay-hostkey)\"|" examples/lab-ssh.yaml |
   "$kubectl" -n lab apply -f -

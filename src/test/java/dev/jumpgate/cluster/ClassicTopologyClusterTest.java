@@ -141,9 +141,23 @@ class ClassicTopologyClusterTest {
                 }).sum() >> 20;
     }
 
+    /** The agent that serves the tunnel, as its status names it: its pool's (the namespace's default), or its own. */
+    private String agentOf(String tunnel) {
+        await().atMost(PATIENCE).until(() -> {
+            ReverseTunnel t = client.resources(ReverseTunnel.class).inNamespace(namespace).withName(tunnel).get();
+            return t.getStatus() != null && t.getStatus().getAgent() != null;
+        });
+        return client.resources(ReverseTunnel.class).inNamespace(namespace).withName(tunnel).get().getStatus().getAgent()
+                .getDeployment();
+    }
+
+    private Pod agentPod(String tunnel) {
+        return client.pods().inNamespace(namespace).withLabel(Labels.AGENT, agentOf(tunnel)).list().getItems().get(0);
+    }
+
     /** A metric of the tunnel's agent pod, read through the API server's proxy to its port 8080. */
     private double agentMetric(String tunnel, String name) {
-        Pod agent = client.pods().inNamespace(namespace).withLabel("jumpgate.dev/tunnel", tunnel).list().getItems().get(0);
+        Pod agent = agentPod(tunnel);
         String metrics = kubectl("get", "--raw", "/api/v1/namespaces/" + namespace + "/pods/"
                 + agent.getMetadata().getName() + ":8080/proxy/q/metrics");
         return metrics.lines().filter(line -> line.startsWith(name + " ") || line.startsWith(name + "{"))
@@ -188,13 +202,13 @@ class ClassicTopologyClusterTest {
 
         assertLaptopReachesLab(DOOR);
         // The image's Java 25 runs each connection on a virtual thread, about 40 KiB: the agent's budget for all its
-        // forwards is in the thousands at the pod's 256Mi (on platform threads it would be about 650).
+        // tunnels' forwards is in the thousands (at a dedicated pod's 256Mi already; on platform threads about 650).
         assertThat(agentMetric("lab-ssh", "jumpgate_agent_connection_budget")).isGreaterThan(2000);
         // The agent's classes come from the class-data archive the image's JVM wrote (Dockerfile): a JVM that could not
         // map it would run, silently, without it and with about 12 MiB more. Mapped where it was written for, most
         // of it (its read-only classes, about 24 MiB) is a read-only mapping of the file, shared by the node's agents;
         // relocated, all of it would be copy-on-write (rw-p) and copied into each agent (28 MiB dirty).
-        Pod agent = client.pods().inNamespace(namespace).withLabel("jumpgate.dev/tunnel", "lab-ssh").list().getItems().get(0);
+        Pod agent = agentPod("lab-ssh");
         List<String> archive = kubectl("-n", namespace, "exec", agent.getMetadata().getName(), "--", "cat", "/proc/1/maps")
                 .lines().filter(mapping -> mapping.endsWith("/deployments/agent.jsa")).toList();
         assertThat(mappedMiB(archive, "r--p")).as("read-only archive pages, MiB: %s", archive).isGreaterThan(16);
@@ -215,11 +229,11 @@ class ClassicTopologyClusterTest {
     @Test
     void aDeletedAgentPodIsReplacedAndTheTunnelComesBack() throws Exception {
         readyExample();
-        Pod agent = client.pods().inNamespace(namespace).withLabel("jumpgate.dev/tunnel", "lab-ssh").list().getItems().get(0);
+        Pod agent = agentPod("lab-ssh");
 
         client.resource(agent).delete();
 
-        awaitReadyReplacement(agent, "jumpgate.dev/tunnel", "lab-ssh");
+        awaitReadyReplacement(agent, Labels.AGENT, agentOf("lab-ssh"));
         awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
         assertLaptopReachesLab(DOOR);
     }

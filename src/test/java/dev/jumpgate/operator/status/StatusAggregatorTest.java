@@ -228,7 +228,7 @@ class StatusAggregatorTest {
         assertThat(ready(StatusAggregator.aggregate(tunnel, justDeployed)).getReason()).isEqualTo(Reasons.AGENT_STARTING);
         TunnelCondition stuck = ready(StatusAggregator.aggregate(tunnel, longAgo));
         assertThat(stuck.getReason()).isEqualTo(Reasons.AGENT_UNAVAILABLE);
-        assertThat(stuck.getMessage()).contains("kubectl describe pod -l jumpgate.dev/tunnel=lab");
+        assertThat(stuck.getMessage()).contains("kubectl describe pod -l jumpgate.dev/agent=default-pool");
     }
 
     @Test
