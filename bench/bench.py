@@ -146,6 +146,9 @@ def main():
     if args.only == {"controlplane"}:
         # No OpenSSH counterpart: the operator alone, on a real control plane.
         return subprocess.run([sys.executable, str(ROOT / "bench" / "controlplane.py")]).returncode
+    if args.only == {"pools"}:
+        # On the demo's cluster (hack/demo.sh): 100 tunnels pooled and dedicated, ssh -N -R beside them.
+        return subprocess.run([sys.executable, str(ROOT / "bench" / "pools.py")]).returncode
 
     # Thousands of sockets in the flood, on every side: the relay's sshd and the forwarders inherit this.
     resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)

@@ -22,7 +22,7 @@ import org.jboss.logmanager.handlers.ConsoleHandler;
  * <ul>
  * <li>no arguments: the agent in a pod the operator made; the pod's environment names the ConfigMap that lists
  * the tunnels it serves (health and metrics on port 8080, or JUMPGATE_HTTP_PORT);</li>
- * <li>{@code agent --file tunnel.yaml --identity KEY}: the standalone agent (health and metrics on
+ * <li>{@code agent --file tunnel.yaml [--file ...] --identity KEY}: the standalone agent, one or more tunnels (health and metrics on
  * JUMPGATE_HTTP_HOST:JUMPGATE_HTTP_PORT, 127.0.0.1:9090 unless set);</li>
  * <li>{@code authorized-key --file tunnel.yaml --identity KEY}: prints the relay's authorized_keys line.</li>
  * </ul>
@@ -74,10 +74,10 @@ public final class AgentMain {
             System.err.println(StandaloneAgent.USAGE);
             return 2;
         }
-        StandaloneAgent standalone = null;
+        List<StandaloneAgent> standalone = null;
         if (!args.isEmpty()) {
             try {
-                standalone = StandaloneAgent.parse(args.subList(1, args.size()));
+                standalone = StandaloneAgent.parseAll(args.subList(1, args.size()));
             } catch (StandaloneAgent.BadInput e) {
                 System.err.println("jumpgate: " + e.getMessage());
                 return 2;
@@ -109,8 +109,9 @@ public final class AgentMain {
         return 0;
     }
 
-    private static AutoCloseable startStandalone(StandaloneAgent standalone, AgentRuntime runtime) {
-        standalone.start(runtime);
+    private static AutoCloseable startStandalone(List<StandaloneAgent> tunnels, AgentRuntime runtime) {
+        tunnels.forEach(tunnel -> tunnel.start(runtime));
+        runtime.markStarted();
         return runtime::stop;
     }
 

@@ -14,8 +14,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
@@ -23,13 +27,18 @@ import org.jboss.logging.Logger;
 /**
  * The agent without a cluster, for the machine of the classic recipe that ran autossh:
  * {@code jumpgate agent --file tunnel.yaml --identity ~/.ssh/id_ed25519}. The same ReverseTunnel YAML, the same
- * agent, the same health and metrics; its reports go to the log.
+ * agent, the same health and metrics; its reports go to the log. Several tunnels run in one process, as in a pool:
+ * {@code --file} again for each file, and a file may hold several tunnels ("---" between them); each has its own
+ * session, report and relay key file.
  */
 public final class StandaloneAgent {
 
     private static final Logger LOG = Logger.getLogger(StandaloneAgent.class);
-    public static final String USAGE = "usage: jumpgate agent --file tunnel.yaml --identity ~/.ssh/id_ed25519"
-            + " [--known-hosts FILE]\n       jumpgate authorized-key --file tunnel.yaml --identity ~/.ssh/id_ed25519";
+    /** A line that is only "---": YAML's document separator. */
+    private static final java.util.regex.Pattern DOCUMENT_SEPARATOR = java.util.regex.Pattern.compile("(?m)^---[ \\t]*$");
+    public static final String USAGE = "usage: jumpgate agent --file tunnel.yaml [--file more.yaml ...] --identity "
+            + "~/.ssh/id_ed25519 [--known-hosts FILE]\n       jumpgate authorized-key --file tunnel.yaml [--file ...] "
+            + "--identity ~/.ssh/id_ed25519";
 
     /** A command line or file the agent cannot run with; the message says why, for a person. */
     public static final class BadInput extends Exception {
@@ -51,18 +60,19 @@ public final class StandaloneAgent {
     }
 
     /**
-     * Parses {@code --file F --identity K [--known-hosts H]} and reads them, or says what is wrong. With
-     * hostKeyPolicy AcceptNew, the relay's key accepted on first use is kept in H (default: F.known_hosts), so that
-     * a restart does not trust a new one.
+     * Parses {@code --file F [--file G ...] --identity K [--known-hosts H]} and reads them, or says what is wrong.
+     * With hostKeyPolicy AcceptNew, the relay's key accepted on first use is kept in H (only for a single tunnel;
+     * default: F.known_hosts, or F.NAME.known_hosts for each tunnel of a file that holds several), so that a restart
+     * does not trust a new one.
      */
-    public static StandaloneAgent parse(List<String> args) throws BadInput {
-        Path file = null;
+    public static List<StandaloneAgent> parseAll(List<String> args) throws BadInput {
+        List<Path> files = new ArrayList<>();
         Path identity = null;
         Path knownHosts = null;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             if ((arg.equals("--file") || arg.equals("-f")) && i + 1 < args.size()) {
-                file = Path.of(args.get(++i));
+                files.add(Path.of(args.get(++i)));
             } else if ((arg.equals("--identity") || arg.equals("-i")) && i + 1 < args.size()) {
                 identity = Path.of(args.get(++i));
             } else if (arg.equals("--known-hosts") && i + 1 < args.size()) {
@@ -71,29 +81,77 @@ public final class StandaloneAgent {
                 throw new BadInput("unexpected argument " + arg + "\n" + USAGE);
             }
         }
-        if (file == null || identity == null) {
+        if (files.isEmpty() || identity == null) {
             throw new BadInput(USAGE);
         }
-        if (knownHosts == null) {
-            knownHosts = Path.of(file + ".known_hosts");
+        Map<Path, List<ReverseTunnel>> byFile = new LinkedHashMap<>();
+        for (Path file : files) {
+            byFile.put(file, readAll(file));
         }
-        ReverseTunnel tunnel = read(file);
-        List<String> problems = SpecValidation.problems(tunnel.getSpec());
-        if (!problems.isEmpty()) {
-            throw new BadInput(file + " is not a valid ReverseTunnel:\n  " + String.join("\n  ", problems));
+        int count = byFile.values().stream().mapToInt(List::size).sum();
+        if (knownHosts != null && count > 1) {
+            throw new BadInput("--known-hosts keeps one tunnel's relay key, and there are " + count + " tunnels: leave "
+                    + "it out, and each keeps its own beside its file");
         }
-        String accepted = acceptedHostKey(knownHosts);
+        Map<String, Path> names = new HashMap<>();
+        for (Map.Entry<Path, List<ReverseTunnel>> file : byFile.entrySet()) {
+            for (ReverseTunnel tunnel : file.getValue()) {
+                String name = name(tunnel);
+                if (count > 1 && (tunnel.getMetadata() == null || tunnel.getMetadata().getName() == null)) {
+                    throw new BadInput("a tunnel in " + file.getKey() + " has no metadata.name: with several tunnels, "
+                            + "names tell their reports, metrics and relay key files apart");
+                }
+                Path other = names.putIfAbsent(name, file.getKey());
+                if (other != null) {
+                    throw new BadInput("two tunnels are named " + name + " (in " + other + " and " + file.getKey()
+                            + "): names tell their reports, metrics and relay key files apart");
+                }
+                List<String> problems = SpecValidation.problems(tunnel.getSpec());
+                if (!problems.isEmpty()) {
+                    throw new BadInput(file.getKey() + (file.getValue().size() > 1 ? " (" + name + ")" : "")
+                            + " is not a valid ReverseTunnel:\n  " + String.join("\n  ", problems));
+                }
+            }
+        }
         refuseUnprotected(identity);
+        Identity key;
         try {
-            return new StandaloneAgent(new TunnelConfig(1, tunnel.getSpec(), Identity.read(identity), accepted),
-                    tunnel, identity, knownHosts);
+            key = Identity.read(identity);
         } catch (IOException e) {
             throw new BadInput("cannot read the identity " + identity + ": " + e.getMessage());
         }
+        List<StandaloneAgent> agents = new ArrayList<>();
+        for (Map.Entry<Path, List<ReverseTunnel>> file : byFile.entrySet()) {
+            for (ReverseTunnel tunnel : file.getValue()) {
+                Path kept = knownHosts != null ? knownHosts : file.getValue().size() == 1
+                        ? Path.of(file.getKey() + ".known_hosts")
+                        : Path.of(file.getKey() + "." + name(tunnel) + ".known_hosts");
+                agents.add(new StandaloneAgent(new TunnelConfig(1, tunnel.getSpec(), key, acceptedHostKey(kept)),
+                        tunnel, identity, kept));
+            }
+        }
+        return agents;
+    }
+
+    /** The one tunnel the arguments name; refused when they name several. */
+    public static StandaloneAgent parse(List<String> args) throws BadInput {
+        List<StandaloneAgent> agents = parseAll(args);
+        if (agents.size() != 1) {
+            throw new BadInput("the files hold " + agents.size() + " tunnels, and one was expected");
+        }
+        return agents.get(0);
+    }
+
+    Path knownHosts() {
+        return knownHosts;
     }
 
     /** The tunnel's name, as its file's metadata gives it. */
     String name() {
+        return name(tunnel);
+    }
+
+    private static String name(ReverseTunnel tunnel) {
         return tunnel.getMetadata() == null || tunnel.getMetadata().getName() == null ? "tunnel"
                 : tunnel.getMetadata().getName();
     }
@@ -142,15 +200,16 @@ public final class StandaloneAgent {
     /**
      * {@code jumpgate authorized-key --file F --identity K}: the line for the relay's authorized_keys that lets K
      * listen where the tunnel in F listens and do nothing else, the same line the operator puts in
-     * status.authorizedKey. The public key is the one an OpenSSH private key file carries, else K.pub.
+     * status.authorizedKey; a line per tunnel when the files hold several. The public key is the one an OpenSSH
+     * private key file carries, else K.pub.
      */
     public static String authorizedKey(List<String> args) throws BadInput {
-        StandaloneAgent agent = parse(args);
-        Path identity = agent.identityFile;
+        List<StandaloneAgent> agents = parseAll(args);
+        Path identity = agents.get(0).identityFile;
         PublicKeyLine key;
         try {
             key = PublicKeyLine.fromOpenSshPrivateKey(
-                    new String(agent.config.identity().privateKey(), StandardCharsets.US_ASCII));
+                    new String(agents.get(0).config.identity().privateKey(), StandardCharsets.US_ASCII));
         } catch (IllegalArgumentException notOpenSsh) {
             Path pub = Path.of(identity + ".pub");
             try {
@@ -160,16 +219,31 @@ public final class StandaloneAgent {
                         + " and " + pub + " " + (Files.exists(pub) ? "holds no public key" : "is missing"));
             }
         }
-        return agent.tunnel.authorizedKeyLine(key);
+        PublicKeyLine publicKey = key;
+        return agents.stream().map(a -> a.tunnel.authorizedKeyLine(publicKey)).collect(Collectors.joining("\n"));
     }
 
-    private static ReverseTunnel read(Path file) throws BadInput {
+    /** The tunnels of one file: one YAML document each, "---" between them. */
+    private static List<ReverseTunnel> readAll(Path file) throws BadInput {
         String yaml;
         try {
             yaml = Files.readString(file);
         } catch (IOException e) {
             throw new BadInput("cannot read " + file + ": " + e.getMessage());
         }
+        List<ReverseTunnel> tunnels = new ArrayList<>();
+        for (String document : DOCUMENT_SEPARATOR.split(yaml)) {
+            if (!document.lines().allMatch(line -> line.isBlank() || line.stripLeading().startsWith("#"))) {
+                tunnels.add(read(file, document));
+            }
+        }
+        if (tunnels.isEmpty()) {
+            throw new BadInput(file + " holds no ReverseTunnel");
+        }
+        return tunnels;
+    }
+
+    private static ReverseTunnel read(Path file, String yaml) throws BadInput {
         try {
             // Kind and apiVersion as written: a typed read would fill them in from the class.
             GenericKubernetesResource raw = Serialization.unmarshal(yaml, GenericKubernetesResource.class);
@@ -190,7 +264,6 @@ public final class StandaloneAgent {
             keepFirstHostKey(report);
         });
         agent.apply(config);
-        runtime.markStarted();
         return agent;
     }
 

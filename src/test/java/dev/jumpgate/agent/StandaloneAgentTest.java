@@ -44,6 +44,45 @@ class StandaloneAgentTest {
         assertThat(config.spec().getKeepalive().getIntervalSeconds()).as("defaults apply without an API server").isEqualTo(10);
     }
 
+    private static String tunnelYaml(String name, int port) {
+        return """
+                apiVersion: jumpgate.dev/v1alpha1
+                kind: ReverseTunnel
+                metadata: {name: %s}
+                spec:
+                  relay: {host: relay.example.com, user: tunnel, hostKeyPolicy: AcceptNew}
+                  forwards: [{name: ssh, remote: {port: %d}, target: {host: 10.8.92.10, port: 22}}]
+                """.formatted(name, port);
+    }
+
+    @Test
+    void severalFilesAndSeveralTunnelsInAFileRunInOneProcessEachWithItsOwnRelayKeyFile() throws Exception {
+        Path one = file("one.yaml", tunnelYaml("a", 4040));
+        Path two = file("two.yaml", "# two tunnels\n" + tunnelYaml("b", 4041) + "---\n" + tunnelYaml("c", 4042) + "---\n");
+
+        List<StandaloneAgent> agents = StandaloneAgent.parseAll(List.of("--file", one.toString(), "--file",
+                two.toString(), "--identity", identity().toString()));
+
+        assertThat(agents).extracting(StandaloneAgent::name).containsExactly("a", "b", "c");
+        assertThat(agents).extracting(a -> a.config().spec().getForwards().get(0).getRemote().getPort())
+                .containsExactly(4040, 4041, 4042);
+        assertThat(agents).extracting(a -> a.knownHosts().getFileName().toString())
+                .containsExactly("one.yaml.known_hosts", "two.yaml.b.known_hosts", "two.yaml.c.known_hosts");
+    }
+
+    @Test
+    void tunnelsThatShareANameOrOneKnownHostsFileAreRefused() throws Exception {
+        Path one = file("one.yaml", tunnelYaml("a", 4040));
+        Path again = file("again.yaml", tunnelYaml("a", 4041));
+
+        assertThatThrownBy(() -> StandaloneAgent.parseAll(List.of("--file", one.toString(), "--file", again.toString(),
+                "--identity", identity().toString()))).hasMessageContaining("two tunnels are named a");
+        Path other = file("other.yaml", tunnelYaml("b", 4041));
+        assertThatThrownBy(() -> StandaloneAgent.parseAll(List.of("--file", one.toString(), "--file", other.toString(),
+                "--identity", identity().toString(), "--known-hosts", dir.resolve("kh").toString())))
+                .hasMessageContaining("--known-hosts keeps one tunnel's relay key");
+    }
+
     @Test
     void authorizedKeyPrintsTheLineTheOperatorWouldForTheSameTunnelAndKey() throws Exception {
         Ed25519KeyPair key = Ed25519KeyPair.generate("laptop");

@@ -22,6 +22,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -35,8 +36,8 @@ import org.jboss.logging.Logger;
  * takes it out: an unusable spec or key, a move to another pool, a deletion) and leaves the other members' entries
  * as they were written, so a member's change reaches its agent alone, and members that are gone from the cluster
  * are dropped. The agent's objects ({@link AgentObjects}) are applied when its members change; an agent left
- * without members is removed. One agent's changes are made one at a time, under its lock, from what this operator
- * last wrote (read once from the ConfigMap after a restart).
+ * without members is removed. One agent's objects are written by one reconcile at a time, from what this operator
+ * last wrote (read once from the ConfigMap after a restart) and every member's change since.
  */
 @ApplicationScoped
 public class AgentPools {
@@ -55,53 +56,92 @@ public class AgentPools {
     @ConfigProperty(name = "quarkus.operator-sdk.enable-ssa", defaultValue = "true")
     boolean serverSideApply;
 
-    private final Map<String, Object> locks = new ConcurrentHashMap<>();
-    private final Map<String, Written> written = new ConcurrentHashMap<>();
+    private final Map<String, Pool> pools = new ConcurrentHashMap<>();
 
-    /** What was last written for one agent, and when. */
-    private record Written(PoolConfig config, long atNanos) {
+    /**
+     * One agent's members as the tunnels' reconciles want them, and as they were last written. Reconciles of many
+     * members at once (1000 tunnels applied together) each change their own entry; one of them at a time writes, and
+     * writes what all the others changed meanwhile too: a pool of 100 new members is a few writes, not 100.
+     */
+    private static final class Pool {
+        Map<String, Member> wanted;
+        PoolConfig written;
+        long writtenAtNanos;
+        boolean writing;
+        boolean dirty;
     }
 
     /**
      * Serves {@code tunnel} with {@code entry} in the agent {@code agent}, or no longer when {@code entry} is null.
-     * {@code tunnels} is the operator's cache of ReverseTunnels, from which the members' presence is judged.
+     * {@code tunnels} is the operator's cache of ReverseTunnels, from which the members' presence is judged. When
+     * another reconcile is writing this agent's objects, returns at once: that one writes this change too.
      */
     public void sync(ReverseTunnel tunnel, String agent, Member entry, ResourceCache<ReverseTunnel> tunnels) {
         String namespace = tunnel.getMetadata().getNamespace();
         String key = namespace + "/" + agent;
-        synchronized (locks.computeIfAbsent(key, k -> new Object())) {
-            Written before = written.computeIfAbsent(key, k -> new Written(read(namespace, agent), 0));
-            Map<String, Member> members = new TreeMap<>();
-            before.config().members().forEach(m -> members.put(m.tunnel(), m));
-            if (entry != null) {
-                members.put(entry.tunnel(), entry);
-            } else {
-                members.remove(tunnel.getMetadata().getName());
+        Pool pool = pools.computeIfAbsent(key, k -> new Pool());
+        synchronized (pool) {
+            if (pool.wanted == null) {
+                pool.written = read(namespace, agent);
+                pool.wanted = new TreeMap<>();
+                pool.written.members().forEach(m -> pool.wanted.put(m.tunnel(), m));
             }
-            members.keySet().removeIf(name -> !belongs(tunnels.get(new ResourceID(name, namespace)).orElse(null), agent)
-                    && !(entry != null && name.equals(entry.tunnel())));
-            PoolConfig config = new PoolConfig(List.copyOf(members.values()));
-            boolean fresh = System.nanoTime() - before.atNanos() < REAPPLY.toNanos();
-            if (config.equals(before.config()) && fresh) {
-                return;
+            Member before = entry != null ? pool.wanted.put(entry.tunnel(), entry)
+                    : pool.wanted.remove(tunnel.getMetadata().getName());
+            pool.dirty |= !Objects.equals(before, entry);
+            if (pool.writing) {
+                return; // the writer of the moment takes this change with it
             }
-            if (config.members().isEmpty()) {
-                remove(namespace, agent);
-                written.remove(key);
-                return;
+            pool.writing = true;
+        }
+        try {
+            while (writeOnce(pool, key, namespace, agent, tunnels)) {
+                // again, with what other members changed while it wrote
             }
-            List<ReverseTunnel> owners = config.members().stream()
-                    .map(m -> m.tunnel().equals(tunnel.getMetadata().getName()) ? tunnel
-                            : tunnels.get(new ResourceID(m.tunnel(), namespace)).orElse(null))
+        } finally {
+            synchronized (pool) {
+                pool.writing = false;
+            }
+        }
+    }
+
+    /** One write of the agent's objects, when its members changed or it is time to refresh; false when done. */
+    private boolean writeOnce(Pool pool, String key, String namespace, String agent, ResourceCache<ReverseTunnel> tunnels) {
+        PoolConfig config;
+        List<ReverseTunnel> owners;
+        synchronized (pool) {
+            pool.wanted.keySet().removeIf(name -> !belongs(tunnels.get(new ResourceID(name, namespace)).orElse(null), agent));
+            config = new PoolConfig(List.copyOf(pool.wanted.values()));
+            boolean fresh = System.nanoTime() - pool.writtenAtNanos < REAPPLY.toNanos();
+            pool.dirty = false;
+            if (config.equals(pool.written) && fresh) {
+                return false;
+            }
+            owners = config.members().stream().map(m -> tunnels.get(new ResourceID(m.tunnel(), namespace)).orElse(null))
                     .filter(Objects::nonNull).toList();
-            boolean dedicated = owners.size() == 1 && owners.get(0).getSpec().placement().dedicated();
-            for (HasMetadata object : new AgentObjects(agent, namespace, dedicated, owners, config).all(pods)) {
-                apply(object);
+        }
+        if (config.members().isEmpty()) {
+            remove(namespace, agent);
+            synchronized (pool) {
+                pool.written = config;
+                if (pool.dirty) {
+                    return true; // a member came while its agent went: make it again
+                }
+                pools.remove(key, pool);
+                return false;
             }
-            written.put(key, new Written(config, System.nanoTime()));
-            if (!config.equals(before.config())) {
+        }
+        boolean dedicated = owners.size() == 1 && owners.get(0).getSpec().placement().dedicated();
+        for (HasMetadata object : new AgentObjects(agent, namespace, dedicated, owners, config).all(pods)) {
+            apply(object);
+        }
+        synchronized (pool) {
+            if (!config.equals(pool.written)) {
                 LOG.infof("agent %s/%s serves %d tunnel(s)", namespace, agent, config.members().size());
             }
+            pool.written = config;
+            pool.writtenAtNanos = System.nanoTime();
+            return pool.dirty;
         }
     }
 
@@ -113,10 +153,15 @@ public class AgentPools {
     public void leaveOthers(ReverseTunnel tunnel, String agent, String previous, ResourceCache<ReverseTunnel> tunnels) {
         String namespace = tunnel.getMetadata().getNamespace();
         String name = tunnel.getMetadata().getName();
-        List<String> others = written.entrySet().stream()
-                .filter(e -> e.getKey().startsWith(namespace + "/") && !e.getKey().equals(namespace + "/" + agent))
-                .filter(e -> e.getValue().config().members().stream().anyMatch(m -> m.tunnel().equals(name)))
-                .map(e -> e.getKey().substring(namespace.length() + 1)).collect(java.util.stream.Collectors.toList());
+        List<String> others = new ArrayList<>();
+        pools.forEach((key, pool) -> {
+            synchronized (pool) {
+                if (key.startsWith(namespace + "/") && !key.equals(namespace + "/" + agent) && pool.wanted != null
+                        && pool.wanted.containsKey(name)) {
+                    others.add(key.substring(namespace.length() + 1));
+                }
+            }
+        });
         if (previous != null && !previous.equals(agent) && !others.contains(previous)) {
             others.add(previous);
         }
