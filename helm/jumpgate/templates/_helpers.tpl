@@ -35,11 +35,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [jumpgate.dev]
   resources: [reversetunnels/finalizers]
   verbs: [update]
-# Generated keys; and users' key Secrets, read to check they exist and to show their public half. Agents' Roles grant
-# get on their members' keys, which RBAC requires the operator to hold.
+# Generated keys; users' key Secrets, read to check they exist and to show their public half; each agent's list of
+# members. Agents' Roles grant get/watch on these, which RBAC requires the operator to hold.
 - apiGroups: [""]
   resources: [secrets]
-  verbs: [get, list, watch, create, delete]
+  verbs: [get, list, watch, create, update, patch, delete]
 - apiGroups: [""]
   resources: [serviceaccounts]
   verbs: [get, list, watch, create, update, patch, delete]
@@ -56,10 +56,6 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]
-# Each agent's list of the tunnels it serves (its pool's ConfigMap).
-- apiGroups: [""]
-  resources: [configmaps]
-  verbs: [get, list, watch, create, update, patch, delete]
 # One per agent pod: where it may connect (agent.networkPolicy).
 - apiGroups: [networking.k8s.io]
   resources: [networkpolicies]

@@ -20,7 +20,7 @@ import org.jboss.logmanager.handlers.ConsoleHandler;
  * idles in far less memory than one that boots Quarkus and Vert.x, or the Kubernetes client, for the same work
  * (BENCHMARKS.md, footprint). Three ways in:
  * <ul>
- * <li>no arguments: the agent in a pod the operator made; the pod's environment names the ConfigMap that lists
+ * <li>no arguments: the agent in a pod the operator made; the pod's environment names the Secret that lists
  * the tunnels it serves (health and metrics on port 8080, or JUMPGATE_HTTP_PORT);</li>
  * <li>{@code agent --file tunnel.yaml [--file ...] --identity KEY}: the standalone agent, one or more tunnels (health and metrics on
  * JUMPGATE_HTTP_HOST:JUMPGATE_HTTP_PORT, 127.0.0.1:9090 unless set);</li>

@@ -1,7 +1,6 @@
 package dev.jumpgate.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.BufferedReader;
@@ -33,8 +32,8 @@ import javax.net.ssl.TrustManagerFactory;
 import org.jboss.logging.Logger;
 
 /**
- * The agent's only conversations with the API server, on the JDK's HTTP client: read and watch its pool's
- * ConfigMap, get its members' key Secrets, merge-patch their Leases. The Kubernetes client library does the same with about 6,700 classes
+ * The agent's only conversations with the API server, on the JDK's HTTP client: read and watch its list of members
+ * (a Secret), get its members' key Secrets, merge-patch their Leases. The Kubernetes client library does the same with about 6,700 classes
  * loaded (30 MB of metaspace measured in the agent's pod, more than the rest of the agent together); an agent that
  * makes three kinds of request, each allowed by its Role, does not need them.
  */
@@ -136,22 +135,24 @@ public final class KubernetesApi {
                 .executor(executor).build();
     }
 
-    /** The ConfigMap as it is now, or null if there is none of that name. */
-    ConfigMap configMap(String namespace, String name) throws IOException {
-        return get(configMaps(namespace) + "/" + segment(name), ConfigMap.class);
-    }
-
     /** The data of a Secret, decoded; null if there is none of that name. */
     Map<String, byte[]> secretData(String namespace, String name) throws IOException {
-        Secret secret = get("/api/v1/namespaces/" + segment(namespace) + "/secrets/" + segment(name), Secret.class);
-        if (secret == null) {
-            return null;
-        }
+        Secret secret = get(secrets(namespace) + "/" + segment(name), Secret.class);
+        return secret == null ? null : decoded(secret);
+    }
+
+    /** A Secret's data, decoded. */
+    static Map<String, byte[]> decoded(Secret secret) {
         Map<String, byte[]> data = new HashMap<>();
         if (secret.getData() != null) {
             secret.getData().forEach((key, value) -> data.put(key, Base64.getDecoder().decode(value)));
         }
         return data;
+    }
+
+    /** The Secret as it is now, or null if there is none of that name. */
+    Secret secret(String namespace, String name) throws IOException {
+        return get(secrets(namespace) + "/" + segment(name), Secret.class);
     }
 
     private <T> T get(String path, Class<T> type) throws IOException {
@@ -166,15 +167,15 @@ public final class KubernetesApi {
     }
 
     /**
-     * Watches the one ConfigMap of that name from {@code resourceVersion}: the events as they arrive, until the
+     * Watches the one Secret of that name from {@code resourceVersion}: the events as they arrive, until the
      * server ends the watch (after {@link #WATCH_SECONDS}) or the stream is closed.
      */
-    Watch<ConfigMap> watchConfigMap(String namespace, String name, String resourceVersion) throws IOException {
+    Watch<Secret> watchSecret(String namespace, String name, String resourceVersion) throws IOException {
         String query = "?watch=true&allowWatchBookmarks=true&timeoutSeconds=" + WATCH_SECONDS
                 + "&fieldSelector=" + URLEncoder.encode("metadata.name=" + name, StandardCharsets.UTF_8)
                 + "&resourceVersion=" + URLEncoder.encode(resourceVersion, StandardCharsets.UTF_8);
         // No request timeout: a watch is meant to stay open; the server's timeoutSeconds ends it.
-        return new Watch<>(ok(send(request(configMaps(namespace) + query).GET().build())), ConfigMap.class);
+        return new Watch<>(ok(send(request(secrets(namespace) + query).GET().build())), Secret.class);
     }
 
     /** A JSON merge patch of one Lease: only the fields in {@code json} change. */
@@ -227,8 +228,8 @@ public final class KubernetesApi {
         }
     }
 
-    private static String configMaps(String namespace) {
-        return "/api/v1/namespaces/" + segment(namespace) + "/configmaps";
+    private static String secrets(String namespace) {
+        return "/api/v1/namespaces/" + segment(namespace) + "/secrets";
     }
 
     private HttpRequest.Builder request(String pathAndQuery) {

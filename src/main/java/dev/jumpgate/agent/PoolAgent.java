@@ -8,9 +8,10 @@ import dev.jumpgate.api.v1alpha1.SpecValidation;
 import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.contract.PoolConfig;
 import dev.jumpgate.contract.PoolConfig.Member;
-import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,7 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
- * The agent in its pod: serves the tunnels its pool's ConfigMap lists ({@link PoolConfig}, written by the operator),
+ * The agent in its pod: serves the tunnels its pool's Secret lists ({@link PoolConfig}, written by the operator),
  * one {@link TunnelAgent} and one Lease each. A member that joins gets its key read through the API and its own
  * session; one whose entry changed gets the change; one that left has its forwards cancelled; the others are not
  * touched, whatever happens to one of them. A member the agent cannot use (a spec it refuses, a key it cannot read)
@@ -52,9 +53,9 @@ public final class PoolAgent implements AutoCloseable {
     private PoolConfig latest = new PoolConfig(List.of());
     private final AtomicBoolean retryScheduled = new AtomicBoolean();
     private volatile boolean closed;
-    private volatile Watch<ConfigMap> watching;
+    private volatile Watch<Secret> watching;
 
-    /** What the pod's environment (set by the operator) says: its namespace, its pool's ConfigMap, its own name. */
+    /** What the pod's environment (set by the operator) says: its namespace, its pool's Secret, its own name. */
     public record Settings(String namespace, String poolConfig, String holder) {
     }
 
@@ -70,7 +71,7 @@ public final class PoolAgent implements AutoCloseable {
     }
 
     public static PoolAgent start(AgentRuntime runtime, KubernetesApi api, Settings settings) {
-        LOG.infof("agent for the tunnels listed in ConfigMap %s/%s", settings.namespace(), settings.poolConfig());
+        LOG.infof("agent for the tunnels listed in Secret %s/%s", settings.namespace(), settings.poolConfig());
         return new PoolAgent(runtime, api, settings);
     }
 
@@ -83,16 +84,16 @@ public final class PoolAgent implements AutoCloseable {
             long started = System.nanoTime();
             try {
                 if (version == null) {
-                    ConfigMap config = api.configMap(settings.namespace(), settings.poolConfig());
+                    Secret config = api.secret(settings.namespace(), settings.poolConfig());
                     if (config == null) {
-                        throw new ApiException(404, "no ConfigMap " + settings.poolConfig() + " (yet)");
+                        throw new ApiException(404, "no Secret " + settings.poolConfig() + " (yet)");
                     }
                     apply(config);
                     version = config.getMetadata().getResourceVersion();
                 }
                 version = watchFrom(version);
                 if (failing) {
-                    LOG.info("following the pool's ConfigMap again");
+                    LOG.info("following the pool's Secret again");
                     failing = false;
                 }
                 if (System.nanoTime() - started >= SHORTEST_WATCH.toNanos()) {
@@ -121,16 +122,16 @@ public final class PoolAgent implements AutoCloseable {
 
     /** Applies the events of one watch; the resourceVersion to go on from, or null if it must read again. */
     private String watchFrom(String version) throws IOException {
-        try (Watch<ConfigMap> watch = api.watchConfigMap(settings.namespace(), settings.poolConfig(), version)) {
+        try (Watch<Secret> watch = api.watchSecret(settings.namespace(), settings.poolConfig(), version)) {
             watching = watch;
             if (closed) {
                 return version;
             }
-            for (WatchEvent<ConfigMap> event = watch.next(); event != null; event = watch.next()) {
+            for (WatchEvent<Secret> event = watch.next(); event != null; event = watch.next()) {
                 switch (event.type()) {
                     case "ERROR" -> throw new ApiException(event.errorCode(), "the watch ended with an error");
                     case "ADDED", "MODIFIED" -> apply(event.object());
-                    case "DELETED" -> LOG.info("the pool's ConfigMap was deleted; the pod goes with it");
+                    case "DELETED" -> LOG.info("the pool's Secret was deleted; the pod goes with it");
                     default -> {
                         // BOOKMARK: only a newer version to go on from
                     }
@@ -147,18 +148,19 @@ public final class PoolAgent implements AutoCloseable {
 
     private static boolean warnOnce(boolean failing, Exception e) {
         if (!failing) {
-            LOG.warnf("cannot follow the pool's ConfigMap (%s); retrying", e.getMessage());
+            LOG.warnf("cannot follow the pool's Secret (%s); retrying", e.getMessage());
         } else {
-            LOG.debugf("still cannot follow the pool's ConfigMap: %s", e.getMessage());
+            LOG.debugf("still cannot follow the pool's Secret: %s", e.getMessage());
         }
         return true;
     }
 
-    private void apply(ConfigMap configMap) {
-        String json = configMap.getData() == null ? null : configMap.getData().get(AgentContract.POOL_CONFIG_KEY);
+    private void apply(Secret list) {
+        byte[] json = KubernetesApi.decoded(list).get(AgentContract.POOL_CONFIG_KEY);
         PoolConfig config;
         try {
-            config = json == null ? new PoolConfig(List.of()) : Serialization.unmarshal(json, PoolConfig.class);
+            config = json == null ? new PoolConfig(List.of())
+                    : Serialization.unmarshal(new String(json, StandardCharsets.UTF_8), PoolConfig.class);
         } catch (RuntimeException e) {
             LOG.errorf("ignoring an unreadable pool config: %s", e.getMessage());
             return;
@@ -168,6 +170,9 @@ public final class PoolAgent implements AutoCloseable {
 
     /** Brings the served members in line with {@code config}; members that did not change are not touched. */
     synchronized void serve(PoolConfig config) {
+        if (closed) {
+            return; // stopped: no session starts again
+        }
         latest = config;
         Set<String> wanted = new HashSet<>();
         boolean untaken = false;
@@ -259,12 +264,8 @@ public final class PoolAgent implements AutoCloseable {
             } finally {
                 retryScheduled.set(false);
             }
-            if (!closed) {
-                PoolConfig config;
-                synchronized (this) {
-                    config = latest;
-                }
-                serve(config);
+            synchronized (this) {
+                serve(latest); // the newest list, under the lock that serve takes anyway: never an older one
             }
         });
     }
@@ -273,7 +274,7 @@ public final class PoolAgent implements AutoCloseable {
     public void close() {
         closed = true;
         follower.interrupt();
-        Watch<ConfigMap> watch = watching;
+        Watch<Secret> watch = watching;
         if (watch != null) {
             try {
                 watch.close();

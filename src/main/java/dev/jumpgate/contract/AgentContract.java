@@ -14,10 +14,10 @@ public final class AgentContract {
     /** Which process the image starts: the operator's (default) or, with this set to {@link #AGENT_MODE}, the agent. */
     public static final String MODE_ENV = "JUMPGATE_MODE";
     public static final String AGENT_MODE = "agent";
-    /** The agent's namespace (from the pod's own) and the ConfigMap that lists the tunnels it serves ({@link PoolConfig}). */
+    /** The agent's namespace (from the pod's own) and the Secret that lists the tunnels it serves ({@link PoolConfig}). */
     public static final String NAMESPACE_ENV = "JUMPGATE_NAMESPACE";
     public static final String POOL_CONFIG_ENV = "JUMPGATE_POOL_CONFIG";
-    /** The data key of that ConfigMap that holds the {@link PoolConfig} as JSON. */
+    /** The data key of that Secret that holds the {@link PoolConfig} as JSON. */
     public static final String POOL_CONFIG_KEY = "pool.json";
 
     /** The agent's health and metrics port in its pod (the container's port named "http"; the probes use it). */

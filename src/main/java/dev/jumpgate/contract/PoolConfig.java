@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /**
- * What an agent pod serves: the tunnels handed to it, as the operator writes them into the pool's ConfigMap
+ * What an agent pod serves: the tunnels handed to it, as the operator writes them into the agent's Secret
  * ({@link AgentContract#POOL_CONFIG_KEY}) and the agent watches it. Each member names where its key is (a Secret the
  * agent's Role lets it get, by name) and which Lease it reports through; the agent is never given a tunnel to read.
  * A member whose entry is unchanged is left alone: its session never notices the others come and go.

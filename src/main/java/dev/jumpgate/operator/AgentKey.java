@@ -65,6 +65,18 @@ public record AgentKey(String secretName, String dataKey, String version, KeyPro
             return new AgentKey(ref.getName(), ref.getKey(), null, new KeyProblem(Reasons.SECRET_MISSING, "Secret "
                     + ref.getName() + " not found in namespace " + tunnel.getMetadata().getNamespace()), null);
         }
+        String owner = secret.getMetadata().getLabels() == null ? null
+                : secret.getMetadata().getLabels().get(Labels.TUNNEL);
+        if (owner != null && !owner.equals(tunnel.getMetadata().getName())) {
+            // Another tunnel's generated key, or an agent's list: naming it would borrow that tunnel's access to its
+            // relay (and put the Secret in this tunnel's agent's reach).
+            return new AgentKey(ref.getName(), ref.getKey(), null, new KeyProblem(Reasons.KEY_INVALID, "Secret "
+                    + ref.getName() + " is the key Jumpgate made for tunnel " + owner + "; name a Secret of your own"), null);
+        }
+        if (secret.getMetadata().getLabels() != null && secret.getMetadata().getLabels().containsKey(Labels.AGENT)) {
+            return new AgentKey(ref.getName(), ref.getKey(), null, new KeyProblem(Reasons.KEY_INVALID, "Secret "
+                    + ref.getName() + " is an agent's list of tunnels, not a key"), null);
+        }
         return inspect(ref.getName(), ref.getKey(), secret, false);
     }
 

@@ -22,6 +22,11 @@ public final class Labels {
 
     public static final String OPERATOR = "jumpgate-operator";
     public static final String MANAGED_SELECTOR = MANAGED_BY + "=" + OPERATOR;
+    /**
+     * The tunnels' key Secrets, not the agents' lists of members (also Secrets, owned by every member): an informer
+     * on those would wake every member of a pool at each of its writes.
+     */
+    public static final String KEY_SECRETS_SELECTOR = MANAGED_SELECTOR + ",!" + AGENT;
 
     private Labels() {
     }

@@ -24,7 +24,7 @@ public final class Names {
     }
 
     /**
-     * The agent that serves the tunnel: its ConfigMap, Deployment, ServiceAccount, Role, RoleBinding and
+     * The agent that serves the tunnel: its list of members (a Secret), Deployment, ServiceAccount, Role, RoleBinding and
      * NetworkPolicy share this name. A pool's is {@code <pool>-pool}; a dedicated agent's {@code <tunnel>-agent}.
      * Neither can meet a tunnel's own objects ({@code -agent} Lease, {@code -key} Secret) of another name: a pool's
      * ends in {@code -pool}, and a dedicated agent's is its own tunnel's Lease name, of another kind.

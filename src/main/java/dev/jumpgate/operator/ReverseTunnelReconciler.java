@@ -93,17 +93,20 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel>, Clean
                 Serialization.jsonMapper().valueToTree(tunnel.getSpec()),
                 status.getRelay() == null ? null : status.getRelay().getAcceptedHostKey(), Names.agent(tunnel),
                 usableKey.secretName(), usableKey.dataKey(), usableKey.version()) : null;
-        pools.sync(tunnel, agent, entry, context.getPrimaryCache());
         pools.leaveOthers(tunnel, agent, previousAgent(tunnel), context.getPrimaryCache());
+        pools.sync(tunnel, agent, entry, context.getPrimaryCache());
         return new AgentStatus(tunnel.getSpec().placement().dedicated() ? null : tunnel.getSpec().placement().poolName(),
                 agent, serve ? usableKey.version() : null);
     }
 
-    /** A deleted tunnel leaves its agent at once: its forwards are cancelled before its Lease and key are gone. */
+    /**
+     * A deleted tunnel leaves its agent's list before its finalizer goes (and its Lease and key with it): the agent
+     * cancels its forwards on the list's change.
+     */
     @Override
     public DeleteControl cleanup(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
-        pools.sync(tunnel, Names.agentOf(tunnel), null, context.getPrimaryCache());
         pools.leaveOthers(tunnel, Names.agentOf(tunnel), previousAgent(tunnel), context.getPrimaryCache());
+        pools.sync(tunnel, Names.agentOf(tunnel), null, context.getPrimaryCache());
         return DeleteControl.defaultDelete();
     }
 

@@ -9,7 +9,6 @@ import static org.awaitility.Awaitility.await;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.contract.PoolConfig;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.TunnelCondition;
 import dev.jumpgate.operator.status.StatusAggregator;
@@ -19,6 +18,7 @@ import dev.jumpgate.testing.InvalidTunnels;
 import dev.jumpgate.testing.RealApiServerResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -81,7 +81,11 @@ class HostileTunnelsOnRealApiServerTest {
                 new Shown("secret-missing", RELAY, FORWARD, "  auth: {secretRef: {name: nowhere}}\n", Reasons.SECRET_MISSING),
                 new Shown("secret-wrong-type", RELAY, FORWARD, "  auth: {secretRef: {name: registry}}\n", Reasons.SECRET_MISSING),
                 new Shown("secret-not-a-key", RELAY, FORWARD, "  auth: {secretRef: {name: not-a-key}}\n", Reasons.KEY_INVALID),
-                new Shown("secret-passphrase", RELAY, FORWARD, "  auth: {secretRef: {name: passphrase}}\n", Reasons.KEY_INVALID));
+                new Shown("secret-passphrase", RELAY, FORWARD, "  auth: {secretRef: {name: passphrase}}\n", Reasons.KEY_INVALID),
+                // Another tenant's doors: the bystander's generated key, and the pool's list of members.
+                new Shown("borrowed-key", RELAY, FORWARD, "  auth: {secretRef: {name: bystander-key}}\n", Reasons.KEY_INVALID),
+                new Shown("pool-list-as-key", RELAY, FORWARD, "  auth: {secretRef: {name: default-pool}}\n",
+                        Reasons.KEY_INVALID));
     }
 
     private void apply(String name, String relay, String forwards, String extra) {
@@ -101,11 +105,13 @@ class HostileTunnelsOnRealApiServerTest {
 
     /** The tunnel's entry in the default pool's list, or null when the pool does not serve it. */
     private PoolConfig.Member member(String name) {
-        ConfigMap pool = client.configMaps().inNamespace(NS).withName("default-pool").get();
+        Secret pool = client.secrets().inNamespace(NS).withName("default-pool").get();
         if (pool == null) {
             return null;
         }
-        return Serialization.unmarshal(pool.getData().get(AgentContract.POOL_CONFIG_KEY), PoolConfig.class).members()
+        String json = new String(java.util.Base64.getDecoder().decode(pool.getData().get(AgentContract.POOL_CONFIG_KEY)),
+                java.nio.charset.StandardCharsets.UTF_8);
+        return Serialization.unmarshal(json, PoolConfig.class).members()
                 .stream().filter(m -> m.tunnel().equals(name)).findFirst().orElse(null);
     }
 

@@ -9,7 +9,6 @@ import dev.jumpgate.agent.PoolAgent;
 import dev.jumpgate.api.v1alpha1.AgentPlacement;
 import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.contract.PoolConfig;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import dev.jumpgate.agent.KubernetesApi;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
@@ -44,6 +43,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -110,9 +110,9 @@ class OperatorOnRealApiServerTest {
     }
 
     private PoolConfig poolConfig(String namespace, String agent) {
-        ConfigMap config = client.configMaps().inNamespace(namespace).withName(agent).get();
-        return config == null ? null
-                : Serialization.unmarshal(config.getData().get(AgentContract.POOL_CONFIG_KEY), PoolConfig.class);
+        Secret list = client.secrets().inNamespace(namespace).withName(agent).get();
+        return list == null ? null : Serialization.unmarshal(new String(Base64.getDecoder().decode(
+                list.getData().get(AgentContract.POOL_CONFIG_KEY)), StandardCharsets.UTF_8), PoolConfig.class);
     }
 
     private List<String> members(String namespace, String agent) {
@@ -180,7 +180,7 @@ class OperatorOnRealApiServerTest {
 
         client.resources(ReverseTunnel.class).inNamespace(ns).withName("b").delete();
         await().atMost(PATIENCE).until(() -> client.apps().deployments().inNamespace(ns).withName("default-pool").get() == null
-                && client.configMaps().inNamespace(ns).withName("default-pool").get() == null
+                && client.secrets().inNamespace(ns).withName("default-pool").get() == null
                 && client.rbac().roles().inNamespace(ns).withName("default-pool").get() == null);
         assertThat(members(ns, "c-agent")).as("the dedicated agent is untouched").containsExactly("c");
     }
@@ -215,19 +215,21 @@ class OperatorOnRealApiServerTest {
         await().atMost(PATIENCE).until(() -> client.secrets().inNamespace("rbac-other").withName("lab-key").get() != null);
 
         try (KubernetesClient agent = RealApiServerResource.api().clientAs("system:serviceaccount:" + ns + ":default-pool")) {
-            assertThat(agent.configMaps().inNamespace(ns).withName("default-pool").get()).isNotNull();
+            assertThat(agent.secrets().inNamespace(ns).withName("default-pool").get()).isNotNull();
             assertThat(agent.secrets().inNamespace(ns).withName("lab-key").get()).isNotNull();
-            agent.leases().inNamespace(ns).withName("lab-agent")
-                    .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"annotations\":{\"a\":\"b\"}}}");
+            // Its members' Leases it may patch and nothing more (the agent's own merge patch, in
+            // anAgentWithOnlyItsOwnRightsMakesTheTunnelReady): not even read them.
+            assertForbidden(() -> agent.leases().inNamespace(ns).withName("lab-agent").get());
 
             assertForbidden(() -> agent.resources(ReverseTunnel.class).inNamespace(ns).withName("lab").get());
             assertForbidden(() -> agent.secrets().inNamespace(ns).withName("apart-key").get());
             assertForbidden(() -> agent.secrets().inNamespace(ns).list());
             assertForbidden(() -> agent.leases().inNamespace(ns).withName("apart-agent")
                     .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"annotations\":{\"a\":\"b\"}}}"));
-            assertForbidden(() -> agent.configMaps().inNamespace(ns).withName("apart-agent").get());
-            assertForbidden(() -> agent.configMaps().inNamespace(ns).withName("default-pool")
-                    .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"data\":{\"pool.json\":\"{}\"}}"));
+            assertForbidden(() -> agent.secrets().inNamespace(ns).withName("apart-agent").get());
+            assertForbidden(() -> agent.secrets().inNamespace(ns).withName("default-pool")
+                    .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"data\":{\"pool.json\":\"e30=\"}}"));
+            assertForbidden(() -> agent.leases().inNamespace(ns).withName("lab-agent").delete());
             assertForbidden(() -> agent.secrets().inNamespace(other.getMetadata().getNamespace()).withName("lab-key").get());
             assertForbidden(() -> agent.apps().deployments().inNamespace(ns).list());
         }

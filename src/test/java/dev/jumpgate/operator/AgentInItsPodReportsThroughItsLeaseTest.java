@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The whole loop short of a kubelet: the operator against the mock API server makes the key and the Lease; the agent
- * runs as its pool's pod would (PoolAgent: the spec from the pool's ConfigMap, the key from the Secret through the
+ * runs as its pool's pod would (PoolAgent: the spec from the pool's list of members, the key from the Secret through the
  * API) against a real sshd; the
  * operator folds the agent's Lease report into Ready, and the relay's host key, trusted on first use, gets pinned.
  */
@@ -82,8 +82,8 @@ class AgentInItsPodReportsThroughItsLeaseTest {
                     && status(namespace).getStatus().getAuthorizedKey() != null);
             relay.authorize(status(namespace).getStatus().getAuthorizedKey());
 
-            // The agent runs as the pool's pod would: it follows the pool's ConfigMap and reads its members' keys.
-            await().atMost(Duration.ofSeconds(30)).until(() -> client.configMaps().inNamespace(namespace)
+            // The agent runs as the pool's pod would: it follows the pool's list of members and reads their keys.
+            await().atMost(Duration.ofSeconds(30)).until(() -> client.secrets().inNamespace(namespace)
                     .withName("default-pool").get() != null);
             try (PoolAgent agent = PoolAgent.start(runtime, new KubernetesApi(ApiAccess.of(client.getConfiguration())),
                     new PoolAgent.Settings(namespace, "default-pool", "default-pool-pod"))) {

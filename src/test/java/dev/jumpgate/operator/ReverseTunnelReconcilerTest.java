@@ -20,7 +20,6 @@ import dev.jumpgate.report.CheckReport;
 import dev.jumpgate.report.ForwardReport;
 import dev.jumpgate.ssh.Ed25519KeyPair;
 import dev.jumpgate.ssh.PublicKeyLine;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -160,7 +159,7 @@ class ReverseTunnelReconcilerTest {
         Lease lease = awaitObject(Lease.class, "lab-ssh-agent");
         Deployment agent = awaitObject(Deployment.class, "default-pool");
         NetworkPolicy fence = awaitObject(NetworkPolicy.class, "default-pool");
-        ConfigMap members = awaitObject(ConfigMap.class, "default-pool");
+        Secret members = awaitObject(Secret.class, "default-pool");
 
         for (HasMetadata owned : List.of(key, account, role, binding, lease, agent, fence, members)) {
             assertThat(owned.getMetadata().getOwnerReferences()).as(owned.getKind())
@@ -171,13 +170,13 @@ class ReverseTunnelReconcilerTest {
         PublicKeyLine publicKey = PublicKeyLine.fromOpenSshPrivateKey(privateKey);
         assertThat(publicKey.type()).isEqualTo("ssh-ed25519");
 
-        // The pool's rights: its own ConfigMap, its one member's key and Lease, each by name; never a tunnel.
+        // The pool's rights: its own list of members, its one member's key and Lease, each by name; never a tunnel.
         assertThat(role.getRules()).allSatisfy(rule -> assertThat(rule.getResourceNames()).hasSize(1));
         assertThat(role.getRules()).flatExtracting(r -> r.getResources())
-                .containsExactlyInAnyOrder("configmaps", "secrets", "leases");
+                .containsExactlyInAnyOrder("secrets", "secrets", "leases");
         assertThat(role.getRules()).flatExtracting(r -> r.getResourceNames())
                 .containsExactlyInAnyOrder("default-pool", "lab-ssh-key", "lab-ssh-agent");
-        assertThat(members.getData().get("pool.json")).contains("\"tunnel\":\"lab-ssh\"").doesNotContain("PRIVATE KEY");
+        assertThat(poolJson(members)).contains("\"tunnel\":\"lab-ssh\"").doesNotContain("PRIVATE KEY");
         assertThat(binding.getSubjects()).singleElement().satisfies(s -> assertThat(s.getName()).isEqualTo("default-pool"));
 
         PodSpec pod = agent.getSpec().getTemplate().getSpec();
@@ -393,11 +392,11 @@ class ReverseTunnelReconcilerTest {
                 .withStringData(Map.of("ssh-privatekey", userKey.privateKeyPem())).build()).create();
 
         awaitObject(Deployment.class, "default-pool");
-        ConfigMap members = awaitObject(ConfigMap.class, "default-pool");
+        Secret members = awaitObject(Secret.class, "default-pool");
         // What makes the agent read the key again names the Secret's version, nothing derived from the key.
         Secret stored = client.secrets().inNamespace(namespace).withName("lab-key").get();
         String version = stored.getMetadata().getUid() + ":" + stored.getMetadata().getResourceVersion();
-        assertThat(members.getData().get("pool.json")).contains("\"keySecret\":\"lab-key\"")
+        assertThat(poolJson(members)).contains("\"keySecret\":\"lab-key\"")
                 .contains("\"keyVersion\":\"" + version + "\"");
         await().atMost(PATIENCE).until(() -> version.equals(current("own-key").getStatus().getAgent().getKeyVersion()));
         awaitReason("own-key", StatusAggregator.READY, "False", Reasons.AGENT_STARTING);
@@ -475,14 +474,18 @@ class ReverseTunnelReconcilerTest {
         // (no finalizer, no foreign owner) holding it back. The cluster tier sees them go.
         // Its pool, which served it alone, was removed as it left.
         assertThat(exists(Deployment.class, "default-pool")).isFalse();
-        assertThat(exists(ConfigMap.class, "default-pool")).isFalse();
+        assertThat(exists(Secret.class, "default-pool")).isFalse();
         for (Class<? extends HasMetadata> type : List.of(Secret.class, ServiceAccount.class, Role.class,
-                RoleBinding.class, Lease.class, Deployment.class, ConfigMap.class)) {
+                RoleBinding.class, Lease.class, Deployment.class)) {
             client.resources(type).inNamespace(namespace).list().getItems().forEach(o -> {
                 assertThat(o.getMetadata().getOwnerReferences()).extracting(OwnerReference::getUid)
                         .containsExactly(tunnel.getMetadata().getUid());
                 assertThat(o.getMetadata().getFinalizers()).isNullOrEmpty();
             });
         }
+    }
+
+    private static String poolJson(Secret list) {
+        return new String(Base64.getDecoder().decode(list.getData().get("pool.json")), StandardCharsets.UTF_8);
     }
 }

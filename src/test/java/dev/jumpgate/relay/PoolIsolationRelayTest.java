@@ -114,7 +114,7 @@ class PoolIsolationRelayTest {
         assertThat(report("a").forwards()).extracting(f -> f.state()).containsExactly(ForwardState.Bound);
         assertThat(EchoClient.echoes(portA, 10_000)).isTrue();
 
-        assertThat(api.strayRequests).as("nothing asked beyond the pool's ConfigMap, keys and Leases").isEmpty();
+        assertThat(api.strayRequests).as("nothing asked beyond the pool's list, keys and Leases").isEmpty();
         assertThat(api.leasePatches).as("each report went to its own tunnel's Lease").isNotEmpty()
                 .allSatisfy(lease -> assertThat(lease).isIn("a-agent", "b-agent", "c-agent"));
     }

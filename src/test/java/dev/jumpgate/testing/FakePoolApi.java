@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The few API calls of a pool's agent, served from memory: its ConfigMap (read, and one watch that delivers every
+ * The few API calls of a pool's agent, served from memory: its list of members (a Secret: read, and one watch that delivers every
  * {@link #publish} as a MODIFIED event), its members' key Secrets, their Leases' patches (recorded). What the agent
  * asks outside of that is recorded as a stray request, for the test to refuse.
  */
@@ -68,24 +68,25 @@ public final class FakePoolApi implements AutoCloseable {
     }
 
     private String configMap(PoolConfig config) {
-        return Serialization.asJson(Map.of("apiVersion", "v1", "kind", "ConfigMap",
+        return Serialization.asJson(Map.of("apiVersion", "v1", "kind", "Secret",
                 "metadata", Map.of("name", POOL, "namespace", NAMESPACE, "resourceVersion",
                         Integer.toString(version.incrementAndGet())),
-                "data", Map.of(AgentContract.POOL_CONFIG_KEY, Serialization.asJson(config))));
+                "data", Map.of(AgentContract.POOL_CONFIG_KEY, Base64.getEncoder().encodeToString(
+                        Serialization.asJson(config).getBytes(StandardCharsets.UTF_8)))));
     }
 
     private void answer(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getPath();
         String query = exchange.getRequestURI().getRawQuery();
-        String configMaps = "/api/v1/namespaces/" + NAMESPACE + "/configmaps";
         String secretPrefix = "/api/v1/namespaces/" + NAMESPACE + "/secrets/";
         String leasePrefix = "/apis/coordination.k8s.io/v1/namespaces/" + NAMESPACE + "/leases/";
         if (exchange.getRequestMethod().equals("PATCH") && path.startsWith(leasePrefix)) {
             leasePatches.add(path.substring(leasePrefix.length()));
             reply(exchange, 200, "{}");
-        } else if (path.equals(configMaps + "/" + POOL)) {
+        } else if (path.equals(secretPrefix + POOL)) {
             reply(exchange, 200, current);
-        } else if (path.equals(configMaps) && query != null && query.contains("watch=true")
+        } else if (path.equals(secretPrefix.substring(0, secretPrefix.length() - 1)) && query != null
+                && query.contains("watch=true")
                 && query.contains("fieldSelector=metadata.name%3D" + POOL)) {
             exchange.sendResponseHeaders(200, 0);
             OutputStream out = exchange.getResponseBody();

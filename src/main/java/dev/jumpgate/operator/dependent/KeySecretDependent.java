@@ -24,7 +24,7 @@ import java.util.Map;
  * The agent's ed25519 key, generated when the spec names no Secret. Created, never updated: regenerating it would
  * lock the agent out of every relay that trusts it. Removed with the tunnel.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = InformerCaches.KeySecretsWithoutPrivateKey.class))
+@KubernetesDependent(informer = @Informer(labelSelector = Labels.KEY_SECRETS_SELECTOR, itemStore = InformerCaches.KeySecretsWithoutPrivateKey.class))
 public class KeySecretDependent extends KubernetesDependentResource<Secret, ReverseTunnel>
         implements Creator<Secret, ReverseTunnel>, GarbageCollected<ReverseTunnel> {
 

@@ -6,8 +6,6 @@ import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.contract.PoolConfig;
 import dev.jumpgate.operator.AgentPodConfig;
 import dev.jumpgate.operator.Labels;
-import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
@@ -21,6 +19,8 @@ import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -39,7 +39,9 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -48,10 +50,10 @@ import java.util.regex.Pattern;
 
 /**
  * The objects of one agent (a pool's, or a dedicated tunnel's: a pool of one), as the operator wants them: the
- * ConfigMap that lists its members, its ServiceAccount and the Role that lets it read exactly its members' key
- * Secrets and write exactly their Leases, the Deployment of its one pod, and its NetworkPolicy. Each is owned by
- * every member, so the last member's deletion takes them with it. None changes when a member joins but the
- * ConfigMap, the Role and the NetworkPolicy: the pod is never restarted for it.
+ * Secret that lists its members, its ServiceAccount and the Role that lets it read exactly that list and its
+ * members' key Secrets and patch exactly their Leases, the Deployment of its one pod, and its NetworkPolicy. Each is
+ * owned by every member, so the last member's deletion takes them with it. None changes when a member joins but the
+ * list, the Role and the NetworkPolicy (and the owners): the pod is never restarted for it.
  */
 public final class AgentObjects {
 
@@ -82,19 +84,29 @@ public final class AgentObjects {
         this.config = config;
     }
 
-    /** Every object, in the order they are applied: the rights before the pod that uses them. */
+    /**
+     * Every object, in the order they are applied: the rights and the fence before the list of members that needs
+     * them (a member joins with its key readable and its relay reachable), the pod last.
+     */
     List<HasMetadata> all(AgentPodConfig pods) {
-        List<HasMetadata> all = new ArrayList<>(List.of(configMap(), serviceAccount(), role(), roleBinding()));
+        List<HasMetadata> all = new ArrayList<>(List.of(serviceAccount(), role(), roleBinding()));
         if (pods.networkPolicy()) {
             all.add(networkPolicy());
         }
+        all.add(members());
         all.add(deployment(pods));
         return all;
     }
 
-    ConfigMap configMap() {
-        return new ConfigMapBuilder().withMetadata(metadata())
-                .withData(Map.of(AgentContract.POOL_CONFIG_KEY, Serialization.asJson(config))).build();
+    /**
+     * The list of members, in a Secret rather than a ConfigMap: it says which key Secret and which Lease each member
+     * uses, so whoever may rewrite it may make the agent use any member's key. Those who may write Secrets in the
+     * namespace may do that anyway; those who may only edit ConfigMaps may not.
+     */
+    Secret members() {
+        return new SecretBuilder().withMetadata(metadata()).withType("Opaque")
+                .withData(Map.of(AgentContract.POOL_CONFIG_KEY, Base64.getEncoder().encodeToString(
+                        Serialization.asJson(config).getBytes(StandardCharsets.UTF_8)))).build();
     }
 
     ServiceAccount serviceAccount() {
@@ -102,21 +114,25 @@ public final class AgentObjects {
     }
 
     /**
-     * Exactly what its members need: its ConfigMap to follow; each member's key Secret to read, by name; each
-     * member's Lease to write, by name. Never a tunnel, never another Secret or Lease of the namespace.
+     * Exactly what its members need: its list of members to read and follow, and each member's key Secret to read,
+     * by name; each member's Lease to patch, by name. Never a tunnel, never another Secret or Lease of the namespace.
+     * Never an empty list of names either, which RBAC would read as every name: an agent has a member, or is removed.
      */
     Role role() {
         List<String> secrets = config.members().stream().map(PoolConfig.Member::keySecret).distinct().sorted().toList();
         List<String> leases = config.members().stream().map(PoolConfig.Member::lease).sorted().toList();
+        if (secrets.isEmpty() || leases.isEmpty()) {
+            throw new IllegalStateException("an agent without members has no Role: it is removed");
+        }
         return new RoleBuilder()
                 .withMetadata(metadata())
                 .withRules(
-                        new PolicyRuleBuilder().withApiGroups("").withResources("configmaps")
+                        new PolicyRuleBuilder().withApiGroups("").withResources("secrets")
                                 .withResourceNames(agent).withVerbs("get", "list", "watch").build(),
                         new PolicyRuleBuilder().withApiGroups("").withResources("secrets")
                                 .withResourceNames(secrets).withVerbs("get").build(),
                         new PolicyRuleBuilder().withApiGroups("coordination.k8s.io").withResources("leases")
-                                .withResourceNames(leases).withVerbs("get", "update", "patch").build())
+                                .withResourceNames(leases).withVerbs("patch").build())
                 .build();
     }
 
@@ -131,7 +147,7 @@ public final class AgentObjects {
     /**
      * The agent's one pod, the operator's own image in agent mode. Hardened as the restricted Pod Security Standard
      * asks: non-root, read-only root filesystem, no capabilities, no privilege escalation, the runtime's seccomp
-     * profile. Nothing in it names a member: members come and go through the ConfigMap, not through a new pod.
+     * profile. Nothing in it names a member: members come and go through its list, not through a new pod.
      */
     Deployment deployment(AgentPodConfig pods) {
         return new DeploymentBuilder()
@@ -207,7 +223,7 @@ public final class AgentObjects {
 
     /**
      * Defence in depth around the agent's pod, where the cluster enforces NetworkPolicy: in, only its HTTP port
-     * (probes, metrics); out, only DNS, the Kubernetes API (its ConfigMap, keys and Leases), its members' relays and
+     * (probes, metrics); out, only DNS, the Kubernetes API (its list, keys and Leases), its members' relays and
      * their forwards' targets. A relay or target given as an IP address is allowed as that address alone; one given
      * as a name, on its port to any address (a NetworkPolicy cannot name hosts). The API server is allowed on 443
      * and 6443 to any address: which address a Service IP lands on after DNAT is the CNI's to know.

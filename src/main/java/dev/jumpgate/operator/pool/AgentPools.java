@@ -5,9 +5,10 @@ import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.contract.PoolConfig;
 import dev.jumpgate.contract.PoolConfig.Member;
 import dev.jumpgate.operator.AgentPodConfig;
+import dev.jumpgate.operator.Labels;
 import dev.jumpgate.operator.Names;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
@@ -21,11 +22,14 @@ import io.javaoperatorsdk.operator.api.reconciler.ResourceCache;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -36,8 +40,9 @@ import org.jboss.logging.Logger;
  * takes it out: an unusable spec or key, a move to another pool, a deletion) and leaves the other members' entries
  * as they were written, so a member's change reaches its agent alone, and members that are gone from the cluster
  * are dropped. The agent's objects ({@link AgentObjects}) are applied when its members change; an agent left
- * without members is removed. One agent's objects are written by one reconcile at a time, from what this operator
- * last wrote (read once from the ConfigMap after a restart) and every member's change since.
+ * without members is removed. One reconcile at a time writes an agent's objects, and writes every member's change
+ * made meanwhile with its own: 100 tunnels applied together are a few writes, not 100. Every call returns once its
+ * change is written, by itself or by the writer of the moment.
  */
 @ApplicationScoped
 public class AgentPools {
@@ -46,6 +51,9 @@ public class AgentPools {
     private static final String FIELD_MANAGER = "jumpgate-operator";
     /** Objects unchanged this long are applied again anyway: one deleted by hand comes back. */
     private static final Duration REAPPLY = Duration.ofMinutes(5);
+    /** The kinds of an agent's objects, in the order they go: the pod first, so that no session outlives its rights. */
+    private static final List<Class<? extends HasMetadata>> KINDS = List.of(Deployment.class, NetworkPolicy.class,
+            RoleBinding.class, Role.class, ServiceAccount.class, Secret.class);
 
     @Inject
     AgentPodConfig pods;
@@ -56,65 +64,84 @@ public class AgentPools {
     @ConfigProperty(name = "quarkus.operator-sdk.enable-ssa", defaultValue = "true")
     boolean serverSideApply;
 
+    /** Every agent this operator has written to, by namespace/name; kept when empty, so one lock per agent, ever. */
     private final Map<String, Pool> pools = new ConcurrentHashMap<>();
+    /** Namespaces whose agents of before pools (one per tunnel, labelled with the tunnel) are gone. */
+    private final Set<String> legacyRemoved = ConcurrentHashMap.newKeySet();
 
     /**
-     * One agent's members as the tunnels' reconciles want them, and as they were last written. Reconciles of many
-     * members at once (1000 tunnels applied together) each change their own entry; one of them at a time writes, and
-     * writes what all the others changed meanwhile too: a pool of 100 new members is a few writes, not 100.
+     * One agent's members as the tunnels' reconciles want them, and as they were last written. {@code requested}
+     * counts the changes asked, {@code written} the ones on the API server; one caller at a time is the writer.
      */
     private static final class Pool {
         Map<String, Member> wanted;
-        PoolConfig written;
-        long writtenAtNanos;
+        PoolConfig applied;
+        long appliedAtNanos;
+        long requested;
+        long done;
         boolean writing;
-        boolean dirty;
     }
 
     /**
      * Serves {@code tunnel} with {@code entry} in the agent {@code agent}, or no longer when {@code entry} is null.
-     * {@code tunnels} is the operator's cache of ReverseTunnels, from which the members' presence is judged. When
-     * another reconcile is writing this agent's objects, returns at once: that one writes this change too.
+     * {@code tunnels} is the operator's cache of ReverseTunnels, from which the members' presence is judged.
      */
     public void sync(ReverseTunnel tunnel, String agent, Member entry, ResourceCache<ReverseTunnel> tunnels) {
         String namespace = tunnel.getMetadata().getNamespace();
-        String key = namespace + "/" + agent;
-        Pool pool = pools.computeIfAbsent(key, k -> new Pool());
+        removeLegacyAgents(namespace);
+        Pool pool = pools.computeIfAbsent(namespace + "/" + agent, k -> new Pool());
+        long mine;
         synchronized (pool) {
             if (pool.wanted == null) {
-                pool.written = read(namespace, agent);
+                pool.applied = read(namespace, agent);
                 pool.wanted = new TreeMap<>();
-                pool.written.members().forEach(m -> pool.wanted.put(m.tunnel(), m));
+                pool.applied.members().forEach(m -> pool.wanted.put(m.tunnel(), m));
             }
-            Member before = entry != null ? pool.wanted.put(entry.tunnel(), entry)
-                    : pool.wanted.remove(tunnel.getMetadata().getName());
-            pool.dirty |= !Objects.equals(before, entry);
-            if (pool.writing) {
-                return; // the writer of the moment takes this change with it
+            if (entry != null) {
+                pool.wanted.put(entry.tunnel(), entry);
+            } else {
+                pool.wanted.remove(tunnel.getMetadata().getName());
+            }
+            mine = ++pool.requested;
+            while (pool.writing && pool.done < mine) {
+                try {
+                    pool.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while the agent's objects were written", e);
+                }
+            }
+            if (pool.done >= mine) {
+                return; // written by the writer of the moment
             }
             pool.writing = true;
         }
+        boolean more = true;
         try {
-            while (writeOnce(pool, key, namespace, agent, tunnels)) {
-                // again, with what other members changed while it wrote
+            while (more) {
+                more = writeOnce(pool, namespace, agent, tunnels);
             }
         } finally {
             synchronized (pool) {
                 pool.writing = false;
+                pool.notifyAll(); // done, or failed: a waiting caller writes then, or sees its change written
             }
         }
     }
 
-    /** One write of the agent's objects, when its members changed or it is time to refresh; false when done. */
-    private boolean writeOnce(Pool pool, String key, String namespace, String agent, ResourceCache<ReverseTunnel> tunnels) {
+    /** One write of what the members want now; true when more changes came in meanwhile. */
+    private boolean writeOnce(Pool pool, String namespace, String agent, ResourceCache<ReverseTunnel> tunnels) {
         PoolConfig config;
         List<ReverseTunnel> owners;
+        long covers;
         synchronized (pool) {
             pool.wanted.keySet().removeIf(name -> !belongs(tunnels.get(new ResourceID(name, namespace)).orElse(null), agent));
             config = new PoolConfig(List.copyOf(pool.wanted.values()));
-            boolean fresh = System.nanoTime() - pool.writtenAtNanos < REAPPLY.toNanos();
-            pool.dirty = false;
-            if (config.equals(pool.written) && fresh) {
+            covers = pool.requested;
+            boolean fresh = System.nanoTime() - pool.appliedAtNanos < REAPPLY.toNanos();
+            if (config.equals(pool.applied) && (fresh || config.members().isEmpty())) {
+                pool.done = covers;
+                pool.notifyAll();
                 return false;
             }
             owners = config.members().stream().map(m -> tunnels.get(new ResourceID(m.tunnel(), namespace)).orElse(null))
@@ -122,33 +149,28 @@ public class AgentPools {
         }
         if (config.members().isEmpty()) {
             remove(namespace, agent);
-            synchronized (pool) {
-                pool.written = config;
-                if (pool.dirty) {
-                    return true; // a member came while its agent went: make it again
-                }
-                pools.remove(key, pool);
-                return false;
+        } else {
+            boolean dedicated = owners.size() == 1 && owners.get(0).getSpec().placement().dedicated();
+            for (HasMetadata object : new AgentObjects(agent, namespace, dedicated, owners, config).all(pods)) {
+                apply(object);
             }
-        }
-        boolean dedicated = owners.size() == 1 && owners.get(0).getSpec().placement().dedicated();
-        for (HasMetadata object : new AgentObjects(agent, namespace, dedicated, owners, config).all(pods)) {
-            apply(object);
         }
         synchronized (pool) {
-            if (!config.equals(pool.written)) {
+            if (!config.equals(pool.applied)) {
                 LOG.infof("agent %s/%s serves %d tunnel(s)", namespace, agent, config.members().size());
             }
-            pool.written = config;
-            pool.writtenAtNanos = System.nanoTime();
-            return pool.dirty;
+            pool.applied = config;
+            pool.appliedAtNanos = System.nanoTime();
+            pool.done = covers;
+            pool.notifyAll();
+            return pool.requested > covers;
         }
     }
 
     /**
-     * Takes the tunnel out of every other agent of its namespace that this operator has written it into: a tunnel
-     * moved to another pool (or to a pod of its own) leaves its old one at once. {@code previous} is the agent its
-     * status last named, which covers a move made while the operator was away.
+     * Takes the tunnel out of every other agent of its namespace that this operator has written it into, before it
+     * joins its own: a tunnel moved to another pool (or to a pod of its own) is never served twice. {@code previous}
+     * is the agent its status last named, which covers a move made while the operator was away.
      */
     public void leaveOthers(ReverseTunnel tunnel, String agent, String previous, ResourceCache<ReverseTunnel> tunnels) {
         String namespace = tunnel.getMetadata().getNamespace();
@@ -174,34 +196,71 @@ public class AgentPools {
                 && agent.equals(Names.agentOf(tunnel));
     }
 
-    /** The members the agent's ConfigMap lists now: what the operator wrote before it restarted. */
+    /**
+     * The members the agent's list holds now: what the operator wrote before it restarted. Only an agent's own list
+     * (it carries the agent's label) is read; anything else of that name is not the operator's to build on.
+     */
     private PoolConfig read(String namespace, String agent) {
-        ConfigMap existing = client.configMaps().inNamespace(namespace).withName(agent).get();
-        String json = existing == null || existing.getData() == null ? null
-                : existing.getData().get(AgentContract.POOL_CONFIG_KEY);
+        Secret existing = client.secrets().inNamespace(namespace).withName(agent).get();
+        if (existing == null || !ours(existing, agent) || existing.getData() == null
+                || existing.getData().get(AgentContract.POOL_CONFIG_KEY) == null) {
+            return new PoolConfig(List.of());
+        }
         try {
-            return json == null ? new PoolConfig(List.of()) : Serialization.unmarshal(json, PoolConfig.class);
+            String json = new String(Base64.getDecoder().decode(existing.getData().get(AgentContract.POOL_CONFIG_KEY)),
+                    StandardCharsets.UTF_8);
+            return Serialization.unmarshal(json, PoolConfig.class);
         } catch (RuntimeException e) {
-            LOG.warnf("the ConfigMap %s/%s holds no readable pool config; writing it anew", namespace, agent);
+            LOG.warnf("the Secret %s/%s holds no readable pool list; writing it anew", namespace, agent);
             return new PoolConfig(List.of());
         }
     }
 
+    /** Written by this operator for this agent: its labels say so. */
+    private static boolean ours(HasMetadata object, String agent) {
+        Map<String, String> labels = object.getMetadata().getLabels();
+        return labels != null && Labels.OPERATOR.equals(labels.get(Labels.MANAGED_BY))
+                && Labels.value(agent).equals(labels.get(Labels.AGENT));
+    }
+
+    /**
+     * Applies one object, unless one of that name exists that is not this agent's (a user's Deployment that a pool
+     * or tunnel name happens to match): that is refused, and the tunnel's status says so.
+     */
     private void apply(HasMetadata object) {
+        HasMetadata existing = client.resources(object.getClass()).inNamespace(object.getMetadata().getNamespace())
+                .withName(object.getMetadata().getName()).get();
+        if (existing != null && !ours(existing, object.getMetadata().getName())) {
+            throw new IllegalStateException("a " + object.getKind() + " named " + object.getMetadata().getName()
+                    + " exists that Jumpgate did not make; name the pool otherwise (spec.agent.pool)");
+        }
         if (serverSideApply) {
             client.resource(object).patch(new PatchContext.Builder().withPatchType(PatchType.SERVER_SIDE_APPLY)
                     .withFieldManager(FIELD_MANAGER).withForce(true).build());
         } else {
-            client.resource(object).createOr(existing -> existing.update());
+            client.resource(object).createOr(current -> current.update());
         }
     }
 
-    /** An agent without members goes: its pod first, so that no session outlives its rights. */
+    /** An agent without members goes, its objects found by its label: nothing else of that name is touched. */
     private void remove(String namespace, String agent) {
         LOG.infof("agent %s/%s serves no tunnel any more: removing it", namespace, agent);
-        for (Class<? extends HasMetadata> kind : List.of(Deployment.class, NetworkPolicy.class, RoleBinding.class,
-                Role.class, ServiceAccount.class, ConfigMap.class)) {
-            client.resources(kind).inNamespace(namespace).withName(agent).delete();
+        for (Class<? extends HasMetadata> kind : KINDS) {
+            client.resources(kind).inNamespace(namespace).withLabel(Labels.AGENT, Labels.value(agent)).delete();
+        }
+    }
+
+    /**
+     * The agents of before pools, one per tunnel and labelled with it, go once per namespace: left running beside
+     * the pool they would hold the same listens on the relay and write the same Leases.
+     */
+    private void removeLegacyAgents(String namespace) {
+        if (!legacyRemoved.add(namespace)) {
+            return;
+        }
+        for (Class<? extends HasMetadata> kind : KINDS.subList(0, 5)) {
+            client.resources(kind).inNamespace(namespace).withLabel(Labels.TUNNEL).withLabel(Labels.COMPONENT, "agent")
+                    .withoutLabel(Labels.AGENT).delete();
         }
     }
 }

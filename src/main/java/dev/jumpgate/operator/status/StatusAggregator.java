@@ -130,7 +130,7 @@ public final class StatusAggregator {
             if (Duration.between(seen.agentDeployedAt(), seen.now()).compareTo(FIRST_REPORT_DEADLINE) > 0) {
                 return new Verdict("Unknown", Reasons.AGENT_UNAVAILABLE, "the agent has not reported in "
                         + FIRST_REPORT_DEADLINE.toMinutes() + " minutes; see kubectl describe pod -l "
-                        + Labels.AGENT + "=" + Names.agentOf(tunnel));
+                        + Labels.AGENT + "=" + Labels.value(Names.agentOf(tunnel)));
             }
             return new Verdict("Unknown", Reasons.AGENT_STARTING, "waiting for the agent's first report");
         }

@@ -27,13 +27,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * How the agent in its pod follows its pool's ConfigMap (KubernetesApi, PoolAgent), against an API server that does
+ * How the agent in its pod follows its pool's list of members, a Secret (KubernetesApi, PoolAgent), against an API server that does
  * what real ones do over a watch's life: ends a watch, answers a too-old version with 410 Gone, holds a watch open;
- * and asks for nothing but that ConfigMap, its members' key Secrets and their Leases.
+ * and asks for nothing but that list, its members' key Secrets and their Leases.
  */
-class PoolAgentFollowsItsConfigMapTest {
+class PoolAgentFollowsItsListTest {
 
-    private static final String CONFIG_MAPS = "/api/v1/namespaces/ns/configmaps";
+    private static final String SECRETS = "/api/v1/namespaces/ns/secrets";
     private static final String KEY_SECRET = "/api/v1/namespaces/ns/secrets/lab-key";
 
     /** What the agent asked, in order: "read" or "watch from <resourceVersion>". */
@@ -71,12 +71,12 @@ class PoolAgentFollowsItsConfigMapTest {
         } else if (path.equals(KEY_SECRET)) {
             reply(exchange, 200, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"lab-key\"},"
                     + "\"data\":{\"ssh-privatekey\":\"a2V5\"}}");
-        } else if (path.equals(CONFIG_MAPS + "/default-pool")) {
+        } else if (path.equals(SECRETS + "/default-pool")) {
             asked.add("read");
             reply(exchange, 200, pool(10 + 2 * reads.getAndIncrement()));
-        } else if (path.equals(CONFIG_MAPS) && query != null && query.contains("watch=true")) {
+        } else if (path.equals(SECRETS) && query != null && query.contains("watch=true")) {
             if (!query.contains("fieldSelector=metadata.name%3Ddefault-pool")) {
-                badRequests.add("a watch of more than its own ConfigMap: " + query);
+                badRequests.add("a watch of more than its own list: " + query);
             }
             String from = query.replaceAll(".*resourceVersion=([0-9]+).*", "$1");
             asked.add("watch from " + from);
@@ -108,16 +108,16 @@ class PoolAgentFollowsItsConfigMapTest {
         }
     }
 
-    /** The pool's ConfigMap at that version: one member, tunnel lab. */
+    /** The pool's list at that version: one member, tunnel lab. */
     private static String pool(int resourceVersion) {
         String member = "{\"tunnel\":\"lab\",\"generation\":1,\"lease\":\"lab-agent\",\"keySecret\":\"lab-key\","
                 + "\"keyDataKey\":\"ssh-privatekey\",\"keyVersion\":\"u:1\",\"spec\":{\"relay\":{\"host\":\"127.0.0.1\","
                 + "\"port\":1,\"user\":\"tunnel\",\"hostKeyPolicy\":\"AcceptNew\"},\"forwards\":[{\"name\":\"ssh\","
                 + "\"remote\":{\"port\":4040},\"target\":{\"host\":\"127.0.0.1\",\"port\":22}}]}}";
         String data = "{\"members\":[" + member + "]}";
-        return "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"default-pool\","
-                + "\"namespace\":\"ns\",\"resourceVersion\":\"" + resourceVersion + "\"},\"data\":{\"pool.json\":"
-                + io.fabric8.kubernetes.client.utils.Serialization.asJson(data) + "}}";
+        return "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"default-pool\","
+                + "\"namespace\":\"ns\",\"resourceVersion\":\"" + resourceVersion + "\"},\"data\":{\"pool.json\":\""
+                + java.util.Base64.getEncoder().encodeToString(data.getBytes(StandardCharsets.UTF_8)) + "\"}}";
     }
 
     private static void reply(HttpExchange exchange, int code, String body) throws IOException {
