@@ -163,12 +163,14 @@ class OperatorOnRealApiServerTest {
                 .getGeneration();
 
         tunnel(ns, "b", null, 4041, 22, null);
-        await().atMost(PATIENCE).until(() -> members(ns, "default-pool").equals(List.of("a", "b"))
-                && client.apps().deployments().inNamespace(ns).withName("default-pool").get().getMetadata()
-                        .getOwnerReferences().size() == 2);
+        await().atMost(PATIENCE).until(() -> members(ns, "default-pool").equals(List.of("a", "b")));
         Deployment pool = client.apps().deployments().inNamespace(ns).withName("default-pool").get();
         assertThat(pool.getMetadata().getGeneration()).as("a member joins without a new pod").isEqualTo(template);
-        assertThat(pool.getMetadata().getOwnerReferences()).extracting(o -> o.getName()).containsExactlyInAnyOrder("a", "b");
+        // The list is owned by its members, everything else of the pool by the list.
+        Secret list = client.secrets().inNamespace(ns).withName("default-pool").get();
+        assertThat(list.getMetadata().getOwnerReferences()).extracting(o -> o.getName()).containsExactlyInAnyOrder("a", "b");
+        assertThat(pool.getMetadata().getOwnerReferences()).extracting(o -> o.getUid())
+                .containsExactly(list.getMetadata().getUid());
         assertThat(client.rbac().roles().inNamespace(ns).withName("default-pool").get().getRules())
                 .flatExtracting(r -> r.getResourceNames()).contains("a-key", "b-key", "a-agent", "b-agent")
                 .doesNotContain("c-key", "c-agent");

@@ -161,9 +161,14 @@ class ReverseTunnelReconcilerTest {
         NetworkPolicy fence = awaitObject(NetworkPolicy.class, "default-pool");
         Secret members = awaitObject(Secret.class, "default-pool");
 
-        for (HasMetadata owned : List.of(key, account, role, binding, lease, agent, fence, members)) {
+        for (HasMetadata owned : List.of(key, lease, members)) {
             assertThat(owned.getMetadata().getOwnerReferences()).as(owned.getKind())
                     .extracting(OwnerReference::getUid).containsExactly(tunnel.getMetadata().getUid());
+        }
+        // The rest of the pool's objects go with its list, which goes with its last member.
+        for (HasMetadata owned : List.of(account, role, binding, agent, fence)) {
+            assertThat(owned.getMetadata().getOwnerReferences()).as(owned.getKind())
+                    .extracting(OwnerReference::getUid).containsExactly(members.getMetadata().getUid());
         }
         assertThat(key.getType()).isEqualTo("kubernetes.io/ssh-auth");
         String privateKey = new String(Base64.getDecoder().decode(key.getData().get("ssh-privatekey")), StandardCharsets.UTF_8);

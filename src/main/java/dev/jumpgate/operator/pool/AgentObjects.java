@@ -51,9 +51,9 @@ import java.util.regex.Pattern;
 /**
  * The objects of one agent (a pool's, or a dedicated tunnel's: a pool of one), as the operator wants them: the
  * Secret that lists its members, its ServiceAccount and the Role that lets it read exactly that list and its
- * members' key Secrets and patch exactly their Leases, the Deployment of its one pod, and its NetworkPolicy. Each is
- * owned by every member, so the last member's deletion takes them with it. None changes when a member joins but the
- * list, the Role and the NetworkPolicy (and the owners): the pod is never restarted for it.
+ * members' key Secrets and patch exactly their Leases, the Deployment of its one pod, and its NetworkPolicy. The list
+ * is owned by every member, everything else by the list, so the last member's deletion takes them all. Nothing
+ * changes when a member joins but the list, the Role and the NetworkPolicy: the pod is never restarted for it.
  */
 public final class AgentObjects {
 
@@ -70,32 +70,33 @@ public final class AgentObjects {
     private final List<ReverseTunnel> tunnels;
     private final PoolConfig config;
 
+    private final String listUid;
+
     /**
      * @param agent     the agent's name ({@code Names.agentOf})
      * @param dedicated whether it serves one tunnel that asked for a pod of its own
-     * @param tunnels   its members, each with a usable spec and key
+     * @param tunnels   its members, each with a usable spec and key: the owners of its list
      * @param config    what the agent is told of them
+     * @param listUid   the uid of its list as the API server holds it, owner of every other object of the agent (so
+     *                  that a member's arrival changes their owners not at all); null before the list is written
      */
-    AgentObjects(String agent, String namespace, boolean dedicated, List<ReverseTunnel> tunnels, PoolConfig config) {
+    AgentObjects(String agent, String namespace, boolean dedicated, List<ReverseTunnel> tunnels, PoolConfig config,
+            String listUid) {
         this.agent = agent;
         this.namespace = namespace;
         this.dedicated = dedicated;
         this.tunnels = tunnels;
         this.config = config;
+        this.listUid = listUid;
     }
 
-    /**
-     * Every object, in the order they are applied: the rights and the fence before the list of members that needs
-     * them (a member joins with its key readable and its relay reachable), the pod last.
-     */
-    List<HasMetadata> all(AgentPodConfig pods) {
-        List<HasMetadata> all = new ArrayList<>(List.of(serviceAccount(), role(), roleBinding()));
+    /** What the agent may do and reach, applied before the list that needs it: a member joins with its key readable. */
+    List<HasMetadata> rights(AgentPodConfig pods) {
+        List<HasMetadata> rights = new ArrayList<>(List.of(serviceAccount(), role(), roleBinding()));
         if (pods.networkPolicy()) {
-            all.add(networkPolicy());
+            rights.add(networkPolicy());
         }
-        all.add(members());
-        all.add(deployment(pods));
-        return all;
+        return rights;
     }
 
     /**
@@ -104,13 +105,13 @@ public final class AgentObjects {
      * namespace may do that anyway; those who may only edit ConfigMaps may not.
      */
     Secret members() {
-        return new SecretBuilder().withMetadata(metadata()).withType("Opaque")
+        return new SecretBuilder().withMetadata(ownedByMembers()).withType("Opaque")
                 .withData(Map.of(AgentContract.POOL_CONFIG_KEY, Base64.getEncoder().encodeToString(
                         Serialization.asJson(config).getBytes(StandardCharsets.UTF_8)))).build();
     }
 
     ServiceAccount serviceAccount() {
-        return new ServiceAccountBuilder().withMetadata(metadata()).build();
+        return new ServiceAccountBuilder().withMetadata(ownedByList()).build();
     }
 
     /**
@@ -125,7 +126,7 @@ public final class AgentObjects {
             throw new IllegalStateException("an agent without members has no Role: it is removed");
         }
         return new RoleBuilder()
-                .withMetadata(metadata())
+                .withMetadata(ownedByList())
                 .withRules(
                         new PolicyRuleBuilder().withApiGroups("").withResources("secrets")
                                 .withResourceNames(agent).withVerbs("get", "list", "watch").build(),
@@ -138,7 +139,7 @@ public final class AgentObjects {
 
     RoleBinding roleBinding() {
         return new RoleBindingBuilder()
-                .withMetadata(metadata())
+                .withMetadata(ownedByList())
                 .withNewRoleRef("rbac.authorization.k8s.io", "Role", agent)
                 .addNewSubject().withKind("ServiceAccount").withName(agent).withNamespace(namespace).endSubject()
                 .build();
@@ -151,7 +152,7 @@ public final class AgentObjects {
      */
     Deployment deployment(AgentPodConfig pods) {
         return new DeploymentBuilder()
-                .withMetadata(metadata())
+                .withMetadata(ownedByList())
                 .withNewSpec()
                 .withReplicas(1)
                 // Never two agents: they would contend for the same ports on the relay.
@@ -239,7 +240,7 @@ public final class AgentObjects {
             }
         }
         return new NetworkPolicyBuilder()
-                .withMetadata(metadata())
+                .withMetadata(ownedByList())
                 .withNewSpec()
                 .withNewPodSelector().withMatchLabels(Labels.agentSelector(agent)).endPodSelector()
                 .withPolicyTypes("Ingress", "Egress")
@@ -276,12 +277,22 @@ public final class AgentObjects {
         return new NetworkPolicyPortBuilder().withProtocol(protocol).withPort(new IntOrString(port)).build();
     }
 
-    /** Labels, namespace, and an owner reference to every member: the last member's deletion removes the object. */
-    private ObjectMeta metadata() {
+    /** Labels, namespace, and an owner reference to every member: the last member's deletion removes the list. */
+    private ObjectMeta ownedByMembers() {
         List<OwnerReference> owners = tunnels.stream().map(t -> new OwnerReferenceBuilder()
                 .withApiVersion(t.getApiVersion()).withKind(t.getKind()).withName(t.getMetadata().getName())
                 .withUid(t.getMetadata().getUid()).build()).toList();
         return new ObjectMetaBuilder().withName(agent).withNamespace(namespace).withLabels(Labels.ofAgent(agent))
                 .withOwnerReferences(owners).build();
+    }
+
+    /** Labels, namespace, and the list as owner: everything of the agent goes with its list. */
+    private ObjectMeta ownedByList() {
+        if (listUid == null) {
+            throw new IllegalStateException("the agent's list is written first: it owns the rest");
+        }
+        return new ObjectMetaBuilder().withName(agent).withNamespace(namespace).withLabels(Labels.ofAgent(agent))
+                .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion("v1").withKind("Secret").withName(agent)
+                        .withUid(listUid).build()).build();
     }
 }

@@ -26,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -80,6 +81,10 @@ public class AgentPools {
         long requested;
         long done;
         boolean writing;
+        /** The uid of the agent's list on the API server, owner of its other objects; null while there is none. */
+        String listUid;
+        /** Each object as last applied (its JSON), by kind: one that did not change is not sent again. */
+        final Map<String, String> sent = new HashMap<>();
     }
 
     /**
@@ -93,7 +98,7 @@ public class AgentPools {
         long mine;
         synchronized (pool) {
             if (pool.wanted == null) {
-                pool.applied = read(namespace, agent);
+                pool.applied = read(pool, namespace, agent);
                 pool.wanted = new TreeMap<>();
                 pool.applied.members().forEach(m -> pool.wanted.put(m.tunnel(), m));
             }
@@ -149,11 +154,10 @@ public class AgentPools {
         }
         if (config.members().isEmpty()) {
             remove(namespace, agent);
+            pool.listUid = null;
+            pool.sent.clear();
         } else {
-            boolean dedicated = owners.size() == 1 && owners.get(0).getSpec().placement().dedicated();
-            for (HasMetadata object : new AgentObjects(agent, namespace, dedicated, owners, config).all(pods)) {
-                apply(object);
-            }
+            write(pool, namespace, agent, owners, config);
         }
         synchronized (pool) {
             if (!config.equals(pool.applied)) {
@@ -165,6 +169,37 @@ public class AgentPools {
             pool.notifyAll();
             return pool.requested > covers;
         }
+    }
+
+    /**
+     * The agent's objects, each only when it changed (or at the refresh): the rights before the list that needs them
+     * (a member joins with its key readable and its relay reachable), the pod last. A new agent's list goes first: it
+     * owns the rest. Only the writer of the moment calls this.
+     */
+    private void write(Pool pool, String namespace, String agent, List<ReverseTunnel> owners, PoolConfig config) {
+        boolean dedicated = owners.size() == 1 && owners.get(0).getSpec().placement().dedicated();
+        boolean refresh = System.nanoTime() - pool.appliedAtNanos >= REAPPLY.toNanos();
+        if (pool.listUid == null) {
+            HasMetadata list = new AgentObjects(agent, namespace, dedicated, owners, config, null).members();
+            pool.listUid = applyIfChanged(pool, list, true).getMetadata().getUid();
+        }
+        AgentObjects objects = new AgentObjects(agent, namespace, dedicated, owners, config, pool.listUid);
+        for (HasMetadata right : objects.rights(pods)) {
+            applyIfChanged(pool, right, refresh);
+        }
+        applyIfChanged(pool, objects.members(), refresh);
+        applyIfChanged(pool, objects.deployment(pods), refresh);
+    }
+
+    /** Applies the object unless it is what was last sent; returns what the API server holds (null when not sent). */
+    private HasMetadata applyIfChanged(Pool pool, HasMetadata object, boolean anyway) {
+        String json = Serialization.asJson(object);
+        if (!anyway && json.equals(pool.sent.get(object.getKind()))) {
+            return null;
+        }
+        HasMetadata applied = apply(object);
+        pool.sent.put(object.getKind(), json);
+        return applied;
     }
 
     /**
@@ -200,12 +235,13 @@ public class AgentPools {
      * The members the agent's list holds now: what the operator wrote before it restarted. Only an agent's own list
      * (it carries the agent's label) is read; anything else of that name is not the operator's to build on.
      */
-    private PoolConfig read(String namespace, String agent) {
+    private PoolConfig read(Pool pool, String namespace, String agent) {
         Secret existing = client.secrets().inNamespace(namespace).withName(agent).get();
         if (existing == null || !ours(existing, agent) || existing.getData() == null
                 || existing.getData().get(AgentContract.POOL_CONFIG_KEY) == null) {
             return new PoolConfig(List.of());
         }
+        pool.listUid = existing.getMetadata().getUid();
         try {
             String json = new String(Base64.getDecoder().decode(existing.getData().get(AgentContract.POOL_CONFIG_KEY)),
                     StandardCharsets.UTF_8);
@@ -227,7 +263,7 @@ public class AgentPools {
      * Applies one object, unless one of that name exists that is not this agent's (a user's Deployment that a pool
      * or tunnel name happens to match): that is refused, and the tunnel's status says so.
      */
-    private void apply(HasMetadata object) {
+    private HasMetadata apply(HasMetadata object) {
         HasMetadata existing = client.resources(object.getClass()).inNamespace(object.getMetadata().getNamespace())
                 .withName(object.getMetadata().getName()).get();
         if (existing != null && !ours(existing, object.getMetadata().getName())) {
@@ -235,11 +271,10 @@ public class AgentPools {
                     + " exists that Jumpgate did not make; name the pool otherwise (spec.agent.pool)");
         }
         if (serverSideApply) {
-            client.resource(object).patch(new PatchContext.Builder().withPatchType(PatchType.SERVER_SIDE_APPLY)
+            return client.resource(object).patch(new PatchContext.Builder().withPatchType(PatchType.SERVER_SIDE_APPLY)
                     .withFieldManager(FIELD_MANAGER).withForce(true).build());
-        } else {
-            client.resource(object).createOr(current -> current.update());
         }
+        return client.resource(object).createOr(current -> current.update());
     }
 
     /** An agent without members goes, its objects found by its label: nothing else of that name is touched. */
