@@ -281,7 +281,8 @@ public class AgentPools {
     private void remove(String namespace, String agent) {
         LOG.infof("agent %s/%s serves no tunnel any more: removing it", namespace, agent);
         for (Class<? extends HasMetadata> kind : KINDS) {
-            client.resources(kind).inNamespace(namespace).withLabel(Labels.AGENT, Labels.value(agent)).delete();
+            deleteEach(client.resources(kind).inNamespace(namespace).withLabel(Labels.AGENT, Labels.value(agent))
+                    .list().getItems());
         }
     }
 
@@ -294,8 +295,16 @@ public class AgentPools {
             return;
         }
         for (Class<? extends HasMetadata> kind : KINDS.subList(0, 5)) {
-            client.resources(kind).inNamespace(namespace).withLabel(Labels.TUNNEL).withLabel(Labels.COMPONENT, "agent")
-                    .withoutLabel(Labels.AGENT).delete();
+            deleteEach(client.resources(kind).inNamespace(namespace).withLabel(Labels.TUNNEL)
+                    .withLabel(Labels.COMPONENT, "agent").withoutLabel(Labels.AGENT).list().getItems());
         }
+    }
+
+    /**
+     * One by one, by name: a delete by label is "deletecollection", a right the operator is not given (it would
+     * let it empty a namespace of a kind at once).
+     */
+    private void deleteEach(List<? extends HasMetadata> objects) {
+        objects.forEach(object -> client.resource(object).delete());
     }
 }
