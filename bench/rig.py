@@ -288,7 +288,10 @@ spec:
     def all_reachable(self):
         """Every forward's last end-to-end check passed (the metric is NaN while unbound or before a check)."""
         m = self.metrics()
-        return all(m.get(f'jumpgate_agent_forward_reachable{{forward="{f}"}}') == 1 for f in self.forwards)
+        def reachable(f):  # whatever else labels it (the tunnel, since one process may hold several)
+            return any(k.startswith("jumpgate_agent_forward_reachable{") and f'forward="{f}"' in k and v == 1
+                       for k, v in m.items())
+        return all(reachable(f) for f in self.forwards)
 
 
 class Direct:
