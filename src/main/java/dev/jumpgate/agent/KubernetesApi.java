@@ -137,7 +137,7 @@ public final class KubernetesApi {
 
     /** The data of a Secret, decoded; null if there is none of that name. */
     Map<String, byte[]> secretData(String namespace, String name) throws IOException {
-        Secret secret = get(secrets(namespace) + "/" + segment(name), Secret.class);
+        Secret secret = secret(namespace, name);
         return secret == null ? null : decoded(secret);
     }
 

@@ -173,11 +173,6 @@ public final class TunnelAgent implements AutoCloseable {
         return traffic;
     }
 
-    /** The connections all forwards may hold open together ({@link ConnectionBudget}). */
-    public long connectionBudget() {
-        return budget.max();
-    }
-
     /** Cancels the forwards, closes the session and stops. */
     @Override
     public void close() {

@@ -87,16 +87,14 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel>, Clean
      */
     private AgentStatus handToAgent(ReverseTunnel tunnel, AgentKey usableKey, ReverseTunnelStatus status,
             Context<ReverseTunnel> context) {
-        String agent = Names.agentOf(tunnel);
         boolean serve = usableKey != null && usableKey.available();
         Member entry = serve ? new Member(tunnel.getMetadata().getName(), tunnel.generation(),
                 Serialization.jsonMapper().valueToTree(tunnel.getSpec()),
                 status.getRelay() == null ? null : status.getRelay().getAcceptedHostKey(), Names.agent(tunnel),
                 usableKey.secretName(), usableKey.dataKey(), usableKey.version()) : null;
-        pools.leaveOthers(tunnel, agent, previousAgent(tunnel), context.getPrimaryCache());
-        pools.sync(tunnel, agent, entry, context.getPrimaryCache());
+        pools.place(tunnel, entry, context.getPrimaryCache());
         return new AgentStatus(tunnel.getSpec().placement().dedicated() ? null : tunnel.getSpec().placement().poolName(),
-                agent, serve ? usableKey.version() : null);
+                Names.agentOf(tunnel), serve ? usableKey.version() : null);
     }
 
     /**
@@ -105,15 +103,8 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel>, Clean
      */
     @Override
     public DeleteControl cleanup(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
-        pools.leaveOthers(tunnel, Names.agentOf(tunnel), previousAgent(tunnel), context.getPrimaryCache());
-        pools.sync(tunnel, Names.agentOf(tunnel), null, context.getPrimaryCache());
+        pools.place(tunnel, null, context.getPrimaryCache());
         return DeleteControl.defaultDelete();
-    }
-
-    /** The agent the tunnel's status names: the one it had before a move, if it moved. */
-    private static String previousAgent(ReverseTunnel tunnel) {
-        AgentStatus before = tunnel.getStatus() == null ? null : tunnel.getStatus().getAgent();
-        return before == null ? null : before.getDeployment();
     }
 
     /**

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.jumpgate.testing.FakePoolApi;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -67,13 +68,13 @@ class PoolAgentFollowsItsListTest {
         String path = exchange.getRequestURI().getPath();
         String query = exchange.getRequestURI().getRawQuery();
         if (exchange.getRequestMethod().equals("PATCH")) { // the Lease
-            reply(exchange, 200, "{}");
+            FakePoolApi.reply(exchange, 200, "{}");
         } else if (path.equals(KEY_SECRET)) {
-            reply(exchange, 200, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"lab-key\"},"
+            FakePoolApi.reply(exchange, 200, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"lab-key\"},"
                     + "\"data\":{\"ssh-privatekey\":\"a2V5\"}}");
         } else if (path.equals(SECRETS + "/default-pool")) {
             asked.add("read");
-            reply(exchange, 200, pool(10 + 2 * reads.getAndIncrement()));
+            FakePoolApi.reply(exchange, 200, pool(10 + 2 * reads.getAndIncrement()));
         } else if (path.equals(SECRETS) && query != null && query.contains("watch=true")) {
             if (!query.contains("fieldSelector=metadata.name%3Ddefault-pool")) {
                 badRequests.add("a watch of more than its own list: " + query);
@@ -104,7 +105,7 @@ class PoolAgentFollowsItsListTest {
             }
         } else {
             badRequests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI());
-            reply(exchange, 404, "{}");
+            FakePoolApi.reply(exchange, 404, "{}");
         }
     }
 
@@ -115,17 +116,7 @@ class PoolAgentFollowsItsListTest {
                 + "\"port\":1,\"user\":\"tunnel\",\"hostKeyPolicy\":\"AcceptNew\"},\"forwards\":[{\"name\":\"ssh\","
                 + "\"remote\":{\"port\":4040},\"target\":{\"host\":\"127.0.0.1\",\"port\":22}}]}}";
         String data = "{\"members\":[" + member + "]}";
-        return "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"default-pool\","
-                + "\"namespace\":\"ns\",\"resourceVersion\":\"" + resourceVersion + "\"},\"data\":{\"pool.json\":\""
-                + java.util.Base64.getEncoder().encodeToString(data.getBytes(StandardCharsets.UTF_8)) + "\"}}";
-    }
-
-    private static void reply(HttpExchange exchange, int code, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().add("Content-Type", "application/json");
-        exchange.sendResponseHeaders(code, bytes.length);
-        exchange.getResponseBody().write(bytes);
-        exchange.close();
+        return FakePoolApi.listSecret(data, resourceVersion);
     }
 
     @Test

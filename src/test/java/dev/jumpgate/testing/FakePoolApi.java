@@ -45,7 +45,7 @@ public final class FakePoolApi implements AutoCloseable {
     public final List<String> strayRequests = new CopyOnWriteArrayList<>();
 
     public FakePoolApi(PoolConfig initial) throws IOException {
-        current = configMap(initial);
+        current = listSecret(initial);
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setExecutor(handlers);
         server.createContext("/", this::answer);
@@ -63,16 +63,21 @@ public final class FakePoolApi implements AutoCloseable {
 
     /** The pool's list as the operator would write it next: the agent's watch sees it. */
     public void publish(PoolConfig config) {
-        current = configMap(config);
+        current = listSecret(config);
         events.add(current);
     }
 
-    private String configMap(PoolConfig config) {
+    private String listSecret(PoolConfig config) {
+        return listSecret(Serialization.asJson(config), version.incrementAndGet());
+    }
+
+    /** The pool's list of members as the API server answers it: a Secret holding {@code poolJson}, at that version. */
+    public static String listSecret(String poolJson, int resourceVersion) {
         return Serialization.asJson(Map.of("apiVersion", "v1", "kind", "Secret",
                 "metadata", Map.of("name", POOL, "namespace", NAMESPACE, "resourceVersion",
-                        Integer.toString(version.incrementAndGet())),
+                        Integer.toString(resourceVersion)),
                 "data", Map.of(AgentContract.POOL_CONFIG_KEY, Base64.getEncoder().encodeToString(
-                        Serialization.asJson(config).getBytes(StandardCharsets.UTF_8)))));
+                        poolJson.getBytes(StandardCharsets.UTF_8)))));
     }
 
     private void answer(HttpExchange exchange) throws IOException {
@@ -117,7 +122,8 @@ public final class FakePoolApi implements AutoCloseable {
         }
     }
 
-    private static void reply(HttpExchange exchange, int code, String body) throws IOException {
+    /** A JSON answer of {@code code}, the exchange closed. */
+    public static void reply(HttpExchange exchange, int code, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().add("Content-Type", "application/json");
         exchange.sendResponseHeaders(code, bytes.length);

@@ -1,5 +1,6 @@
 package dev.jumpgate.operator.pool;
 
+import dev.jumpgate.api.v1alpha1.AgentStatus;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.contract.PoolConfig;
@@ -72,7 +73,7 @@ public class AgentPools {
 
     /**
      * One agent's members as the tunnels' reconciles want them, and as they were last written. {@code requested}
-     * counts the changes asked, {@code written} the ones on the API server; one caller at a time is the writer.
+     * counts the changes asked, {@code done} the ones on the API server; one caller at a time is the writer.
      */
     private static final class Pool {
         Map<String, Member> wanted;
@@ -88,10 +89,19 @@ public class AgentPools {
     }
 
     /**
-     * Serves {@code tunnel} with {@code entry} in the agent {@code agent}, or no longer when {@code entry} is null.
+     * Serves {@code tunnel} with {@code entry} in the agent its spec names, or no longer when {@code entry} is null;
+     * first takes it out of every other agent it was in, so that a tunnel moved between pools is never served twice.
      * {@code tunnels} is the operator's cache of ReverseTunnels, from which the members' presence is judged.
      */
-    public void sync(ReverseTunnel tunnel, String agent, Member entry, ResourceCache<ReverseTunnel> tunnels) {
+    public void place(ReverseTunnel tunnel, Member entry, ResourceCache<ReverseTunnel> tunnels) {
+        String agent = Names.agentOf(tunnel);
+        AgentStatus before = tunnel.getStatus() == null ? null : tunnel.getStatus().getAgent();
+        leaveOthers(tunnel, agent, before == null ? null : before.getDeployment(), tunnels);
+        sync(tunnel, agent, entry, tunnels);
+    }
+
+    /** Serves {@code tunnel} with {@code entry} in the agent {@code agent}, or no longer when {@code entry} is null. */
+    private void sync(ReverseTunnel tunnel, String agent, Member entry, ResourceCache<ReverseTunnel> tunnels) {
         String namespace = tunnel.getMetadata().getNamespace();
         removeLegacyAgents(namespace);
         Pool pool = pools.computeIfAbsent(namespace + "/" + agent, k -> new Pool());
@@ -139,12 +149,13 @@ public class AgentPools {
         PoolConfig config;
         List<ReverseTunnel> owners;
         long covers;
+        boolean refresh;
         synchronized (pool) {
             pool.wanted.keySet().removeIf(name -> !belongs(tunnels.get(new ResourceID(name, namespace)).orElse(null), agent));
             config = new PoolConfig(List.copyOf(pool.wanted.values()));
             covers = pool.requested;
-            boolean fresh = System.nanoTime() - pool.appliedAtNanos < REAPPLY.toNanos();
-            if (config.equals(pool.applied) && (fresh || config.members().isEmpty())) {
+            refresh = System.nanoTime() - pool.appliedAtNanos >= REAPPLY.toNanos();
+            if (config.equals(pool.applied) && (!refresh || config.members().isEmpty())) {
                 pool.done = covers;
                 pool.notifyAll();
                 return false;
@@ -157,7 +168,7 @@ public class AgentPools {
             pool.listUid = null;
             pool.sent.clear();
         } else {
-            write(pool, namespace, agent, owners, config);
+            write(pool, namespace, agent, owners, config, refresh);
         }
         synchronized (pool) {
             if (!config.equals(pool.applied)) {
@@ -172,13 +183,13 @@ public class AgentPools {
     }
 
     /**
-     * The agent's objects, each only when it changed (or at the refresh): the rights before the list that needs them
+     * The agent's objects, each only when it changed (or all at the refresh): the rights before the list that needs them
      * (a member joins with its key readable and its relay reachable), the pod last. A new agent's list goes first: it
      * owns the rest. Only the writer of the moment calls this.
      */
-    private void write(Pool pool, String namespace, String agent, List<ReverseTunnel> owners, PoolConfig config) {
+    private void write(Pool pool, String namespace, String agent, List<ReverseTunnel> owners, PoolConfig config,
+            boolean refresh) {
         boolean dedicated = owners.size() == 1 && owners.get(0).getSpec().placement().dedicated();
-        boolean refresh = System.nanoTime() - pool.appliedAtNanos >= REAPPLY.toNanos();
         if (pool.listUid == null) {
             HasMetadata list = new AgentObjects(agent, namespace, dedicated, owners, config, null).members();
             pool.listUid = applyIfChanged(pool, list, true).getMetadata().getUid();
@@ -207,7 +218,7 @@ public class AgentPools {
      * joins its own: a tunnel moved to another pool (or to a pod of its own) is never served twice. {@code previous}
      * is the agent its status last named, which covers a move made while the operator was away.
      */
-    public void leaveOthers(ReverseTunnel tunnel, String agent, String previous, ResourceCache<ReverseTunnel> tunnels) {
+    private void leaveOthers(ReverseTunnel tunnel, String agent, String previous, ResourceCache<ReverseTunnel> tunnels) {
         String namespace = tunnel.getMetadata().getNamespace();
         String name = tunnel.getMetadata().getName();
         List<String> others = new ArrayList<>();
