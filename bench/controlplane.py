@@ -4,8 +4,11 @@
 For 1, 100, 1000 and 10,000 ReverseTunnels created at once, in pools of 100: seconds until the operator has made
 every tunnel's objects (key Secret, Lease), handed each to its pool (every pool's list of members, a Secret, its
 ServiceAccount, Role, RoleBinding and Deployment) and written its status; the operator's RSS afterwards. Then the steady state: the server-side applies the API server serves while every tunnel is reconciled
-once more (none expected: nothing changed). Needs root. Run by bench/run.sh --only controlplane.
+once more (none expected: nothing changed), once the statuses have said that no agent reported. Needs root. Run by bench/run.sh --only controlplane; `python3 bench/controlplane.py 2000` runs one size alone.
+Beside each figure: the CPU seconds the operator, the API server and etcd spent on it (2 cores in all), which tells
+which of them a slow figure waited for.
 """
+import base64
 import json
 import os
 import re
@@ -16,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STEADY_SECONDS = 75
+SETTLE_SECONDS = 180 + 60 + 15  # StatusAggregator.FIRST_REPORT_DEADLINE, a heartbeat recheck, a margin
 POOL_SIZE = 100
 RELAY_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOUkituUMVtkrZyMpHYswXkrnmmT0+z0NBkuc4/PijNN"
 
@@ -40,6 +44,13 @@ def statuses(namespace):
     return sum(1 for line in out.splitlines() if line.startswith("1 ") and len(line.split()) == 2)
 
 
+def members(namespace):
+    """Tunnels listed in their pools' lists (the Secrets the agents follow): handed to an agent, not just reconciled."""
+    out = kubectl("get", "secrets", "-n", namespace, "-l", "jumpgate.dev/agent", "-o",
+                  "jsonpath={range .items[*]}{.data.pool\\.json}{\"\\n\"}{end}")
+    return sum(len(json.loads(base64.b64decode(line))["members"]) for line in out.split())
+
+
 def tunnels(n, namespace):
     docs = []
     for i in range(n):
@@ -52,6 +63,31 @@ def tunnels(n, namespace):
     return "\n---\n".join(docs)
 
 
+def cpu_seconds(pid):
+    """User and system CPU of a process so far (/proc/PID/stat, clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def control_plane_pids():
+    """The API server's and etcd's processes, by name."""
+    pids = {}
+    for name in ("kube-apiserver", "etcd"):
+        out = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout.split()
+        if out:
+            pids[name] = int(out[0])
+    return pids
+
+
+def live_heap(pid, top=0):
+    """The operator's live heap in MiB (jcmd's class histogram, which collects first); its largest classes if asked."""
+    out = subprocess.run(["jcmd", str(pid), "GC.class_histogram"], capture_output=True, text=True).stdout.splitlines()
+    total = next((line for line in out if line.startswith("Total")), None)
+    if top:
+        print("\n".join(out[1:top + 3]), flush=True)
+    return round(int(total.split()[2]) / 2**20, 1) if total else None
+
+
 def rss_mib(pid):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -59,17 +95,23 @@ def rss_mib(pid):
     return 0.0
 
 
-def applies():
-    """Server-side applies the API server has served so far, by resource (its apiserver_request_total counter)."""
+def requests():
+    """Requests the API server has served so far, by verb and resource (its apiserver_request_total counter)."""
     counts = {}
     for line in kubectl("get", "--raw", "/metrics").splitlines():
         m = re.match(r'apiserver_request_total\{(.*)\} ([0-9.e+]+)$', line)
-        if m and 'verb="APPLY"' in m.group(1):
+        if m:
+            verb = re.search(r'verb="([^"]*)"', m.group(1)).group(1)
             resource = re.search(r'resource="([^"]*)"', m.group(1)).group(1)
             subresource = re.search(r'subresource="([^"]*)"', m.group(1))
-            key = resource + ("/" + subresource.group(1) if subresource and subresource.group(1) else "")
+            key = verb + " " + resource + ("/" + subresource.group(1) if subresource and subresource.group(1) else "")
             counts[key] = counts.get(key, 0) + float(m.group(2))
     return counts
+
+
+def served_since(before, after, verbs=None):
+    return {k: int(after[k] - before.get(k, 0)) for k in sorted(after)
+            if after[k] - before.get(k, 0) > 0 and (verbs is None or k.split()[0] in verbs)}
 
 
 def pod_jvm_options():
@@ -88,38 +130,56 @@ def main():
     os.environ["KUBECONFIG"] = "/var/lib/jumpgate-cluster/admin.kubeconfig"
     kubectl("apply", "--server-side", "-f", str(ROOT / "crds"))
     kubectl("wait", "--for=condition=Established", "crd/reversetunnels.jumpgate.dev", "--timeout=60s")
-    operator = subprocess.Popen(["java", *pod_jvm_options(), "-Dquarkus.http.port=0", "-jar",
+    # JUMPGATE_BENCH_JFR=file.jfr: a flight recording of the operator, to see where its CPU goes.
+    recording = [f"-XX:StartFlightRecording=filename={os.environ['JUMPGATE_BENCH_JFR']},settings=profile"] \
+        if os.environ.get("JUMPGATE_BENCH_JFR") else []
+    operator = subprocess.Popen(["java", *pod_jvm_options(), *recording, "-Dquarkus.http.port=0", "-jar",
                                  str(ROOT / "target/quarkus-app/quarkus-run.jar")],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
     results = {}
+    sizes = [int(a) for a in sys.argv[1:]] or [1, 100, 1000, 10000]
     try:
-        for n in (1, 100, 1000, 10000):
+        for n in sizes:
             ns = f"scale-{n}"
             # A run stopped half way leaves its namespaces in the cluster's store: start from none.
             kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true", "--timeout=300s")
             kubectl("create", "namespace", ns)
+            pids = dict(control_plane_pids(), operator=operator.pid)
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            served_before = requests()
             start = time.monotonic()
             kubectl("apply", "--server-side", "-f", "-", input=tunnels(n, ns))
             pools = -(-n // POOL_SIZE)
             while True:
-                done = count("secrets", ns) >= n + pools and count("leases", ns) >= n \
+                # Cheapest first: listing 10,000 Secrets every few seconds is load the operator would not cause.
+                done = statuses(ns) >= n and members(ns) >= n and count("secrets", ns) >= n + pools \
+                    and count("leases", ns) >= n \
                     and all(count(kind, ns) >= pools for kind in ("serviceaccounts", "roles", "rolebindings",
-                                                                  "deployments")) \
-                    and statuses(ns) >= n
+                                                                  "deployments"))
                 if done:
                     break
                 if time.monotonic() - start > 900:
                     raise RuntimeError(f"{n} tunnels not reconciled in 900 s")
-                time.sleep(0.5 if n <= 1000 else 5)
-            results[n] = {"seconds": round(time.monotonic() - start, 2), "operator_rss_mib": round(rss_mib(operator.pid), 1)}
+                time.sleep(0.5 if n <= 100 else 2 if n <= 1000 else 5)
+            last_done = time.monotonic()
+            cpu = {name: round(cpu_seconds(pid) - cpu_before[name], 1) for name, pid in pids.items()}
+            # The operator's requests (and the bench's own few LISTs and the apply of the tunnels).
+            served = served_since(served_before, requests(), {"APPLY", "PATCH", "POST", "PUT", "GET", "DELETE"})
+            results[n] = {"seconds": round(time.monotonic() - start, 2), "operator_rss_mib": round(rss_mib(operator.pid), 1),
+                          "operator_live_heap_mib": live_heap(operator.pid, int(os.environ.get("JUMPGATE_BENCH_HISTOGRAM", "0"))),
+                          "cpu_seconds": cpu, "requests": served}
             print(f"{n:>5} tunnels: objects and status in {results[n]['seconds']:.1f} s; "
-                  f"operator RSS {results[n]['operator_rss_mib']:.0f} MiB", flush=True)
+                  f"operator RSS {results[n]['operator_rss_mib']:.0f} MiB (live heap {results[n]['operator_live_heap_mib']} MiB); "
+                  f"CPU s {cpu}", flush=True)
+            print(f"       requests served: {served}", flush=True)
         # Steady state: every tunnel is reconciled again within a minute (its heartbeat recheck); an owned object
         # that still matches what the operator wants must not be written again.
-        before = applies()
+        # No agent ever reports here: a tunnel's status says so once, 3 minutes after its Lease was made (the
+        # operator's first-report deadline), at the reconcile after. That change is expected; wait it out first.
+        time.sleep(max(0.0, SETTLE_SECONDS - (time.monotonic() - last_done)))
+        before = requests()
         time.sleep(STEADY_SECONDS)
-        after = applies()
-        writes = {k: int(after[k] - before.get(k, 0)) for k in after if after[k] - before.get(k, 0) > 0}
+        writes = served_since(before, requests(), {"APPLY"})
         results["steady_state"] = {"seconds": STEADY_SECONDS, "applies": writes}
         print(f"steady state, {STEADY_SECONDS} s after: server-side applies {writes or 'none'}", flush=True)
     finally:

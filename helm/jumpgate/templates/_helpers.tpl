@@ -32,9 +32,6 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [jumpgate.dev]
   resources: [reversetunnels/status]
   verbs: [get, patch, update]
-- apiGroups: [jumpgate.dev]
-  resources: [reversetunnels/finalizers]
-  verbs: [update]
 # Generated keys; users' key Secrets, read to check they exist and to show their public half; each agent's list of
 # members. Agents' Roles grant get/watch on these, which RBAC requires the operator to hold.
 - apiGroups: [""]

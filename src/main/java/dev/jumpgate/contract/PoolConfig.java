@@ -17,6 +17,12 @@ import java.util.List;
 public record PoolConfig(List<Member> members) {
 
     /**
+     * The most the list's JSON may take: a Secret's data holds at most 1 MiB, and its metadata (an owner reference
+     * per member) goes beside it in the same object. About 1,000 members of a few forwards each.
+     */
+    public static final int MAX_JSON_BYTES = 900 * 1024;
+
+    /**
      * One tunnel of the pool.
      *
      * @param tunnel          the ReverseTunnel's name

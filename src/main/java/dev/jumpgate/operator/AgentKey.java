@@ -3,7 +3,7 @@ package dev.jumpgate.operator;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.SecretKeyRef;
-import dev.jumpgate.operator.status.TunnelObservation.KeyProblem;
+import dev.jumpgate.operator.status.TunnelObservation.HandOverProblem;
 import dev.jumpgate.ssh.PrivateKeys;
 import dev.jumpgate.ssh.PublicKeyLine;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -12,8 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
- * The Secret that holds a tunnel's private key, the user's or the generated one, as found at this reconcile:
- * resolved once and shared by the workflow's precondition, the agent Deployment and the status.
+ * The Secret that holds a tunnel's private key, the user's or the generated one, as found at this reconcile: what
+ * the agent's list names and the status shows.
  *
  * @param secretName the Secret's name
  * @param dataKey    the data key of the private key in it
@@ -23,21 +23,25 @@ import java.util.Base64;
  * @param problem    why the agent cannot use the key; null when it can
  * @param publicKey  the public half ("ssh-ed25519 AAAA..."), when it can be told
  */
-public record AgentKey(String secretName, String dataKey, String version, KeyProblem problem, String publicKey) {
+public record AgentKey(String secretName, String dataKey, String version, HandOverProblem problem, String publicKey) {
 
     public static final String PRIVATE_KEY = SecretKeyRef.DEFAULT_KEY;
     /** Stored beside the private key in generated Secrets, and read from users' Secrets when present. */
     public static final String PUBLIC_KEY = "ssh-publickey";
 
-    private static final String CONTEXT_KEY = AgentKey.class.getName();
+    /** Where the key Secret created by this very reconcile's workflow is left for {@link #of}. */
+    private static final String CREATED_KEY = AgentKey.class.getName() + ".created";
 
     public static AgentKey of(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
-        var shared = context.managedWorkflowAndDependentResourceContext();
-        return shared.get(CONTEXT_KEY, AgentKey.class).orElseGet(() -> {
-            AgentKey key = resolve(tunnel, context);
-            shared.put(CONTEXT_KEY, key);
-            return key;
-        });
+        return resolve(tunnel, context);
+    }
+
+    /**
+     * Called with the key Secret the workflow has just created: the informer has not seen it yet, and without it
+     * the tunnel would wait for another reconcile (and write its status twice) before being handed to its agent.
+     */
+    public static void created(Secret secret, Context<ReverseTunnel> context) {
+        context.managedWorkflowAndDependentResourceContext().put(CREATED_KEY, secret);
     }
 
     /** Whether the operator generates the tunnel's key: the spec names no Secret of the user's. */
@@ -50,7 +54,9 @@ public record AgentKey(String secretName, String dataKey, String version, KeyPro
         if (generated(tunnel)) {
             String name = Names.keySecret(tunnel);
             Secret generated = context.getSecondaryResources(Secret.class).stream()
-                    .filter(s -> name.equals(s.getMetadata().getName())).findFirst().orElse(null);
+                    .filter(s -> name.equals(s.getMetadata().getName())).findFirst()
+                    .or(() -> context.managedWorkflowAndDependentResourceContext().get(CREATED_KEY, Secret.class))
+                    .orElse(null);
             if (generated == null) {
                 // Being created by the workflow right now: not a problem, just not there yet.
                 return new AgentKey(name, PRIVATE_KEY, null, null, null);
@@ -62,7 +68,7 @@ public record AgentKey(String secretName, String dataKey, String version, KeyPro
         Secret secret = context.getClient().secrets().inNamespace(tunnel.getMetadata().getNamespace())
                 .withName(ref.getName()).get();
         if (secret == null) {
-            return new AgentKey(ref.getName(), ref.getKey(), null, new KeyProblem(Reasons.SECRET_MISSING, "Secret "
+            return new AgentKey(ref.getName(), ref.getKey(), null, new HandOverProblem(Reasons.SECRET_MISSING, "Secret "
                     + ref.getName() + " not found in namespace " + tunnel.getMetadata().getNamespace()), null);
         }
         String owner = secret.getMetadata().getLabels() == null ? null
@@ -70,11 +76,11 @@ public record AgentKey(String secretName, String dataKey, String version, KeyPro
         if (owner != null && !owner.equals(tunnel.getMetadata().getName())) {
             // Another tunnel's generated key, or an agent's list: naming it would borrow that tunnel's access to its
             // relay (and put the Secret in this tunnel's agent's reach).
-            return new AgentKey(ref.getName(), ref.getKey(), null, new KeyProblem(Reasons.KEY_INVALID, "Secret "
+            return new AgentKey(ref.getName(), ref.getKey(), null, new HandOverProblem(Reasons.KEY_INVALID, "Secret "
                     + ref.getName() + " is the key Jumpgate made for tunnel " + owner + "; name a Secret of your own"), null);
         }
         if (secret.getMetadata().getLabels() != null && secret.getMetadata().getLabels().containsKey(Labels.AGENT)) {
-            return new AgentKey(ref.getName(), ref.getKey(), null, new KeyProblem(Reasons.KEY_INVALID, "Secret "
+            return new AgentKey(ref.getName(), ref.getKey(), null, new HandOverProblem(Reasons.KEY_INVALID, "Secret "
                     + ref.getName() + " is an agent's list of tunnels, not a key"), null);
         }
         return inspect(ref.getName(), ref.getKey(), secret, false);
@@ -87,12 +93,12 @@ public record AgentKey(String secretName, String dataKey, String version, KeyPro
     private static AgentKey inspect(String name, String dataKey, Secret secret, boolean generated) {
         String privateKey = data(secret, dataKey);
         if (privateKey == null) {
-            return new AgentKey(name, dataKey, null, new KeyProblem(Reasons.SECRET_MISSING, "Secret " + name
+            return new AgentKey(name, dataKey, null, new HandOverProblem(Reasons.SECRET_MISSING, "Secret " + name
                     + " has no data key " + dataKey), null);
         }
         String unusable = generated ? null : PrivateKeys.problem(privateKey.getBytes(StandardCharsets.UTF_8));
         if (unusable != null) {
-            return new AgentKey(name, dataKey, null, new KeyProblem(Reasons.KEY_INVALID, "the data key " + dataKey
+            return new AgentKey(name, dataKey, null, new HandOverProblem(Reasons.KEY_INVALID, "the data key " + dataKey
                     + " of Secret " + name + " " + unusable), null);
         }
         String version = secret.getMetadata().getUid() + ":" + secret.getMetadata().getResourceVersion();

@@ -4,8 +4,7 @@ import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.AgentStatus;
 import dev.jumpgate.contract.PoolConfig.Member;
 import dev.jumpgate.operator.pool.AgentPools;
-import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
-import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import dev.jumpgate.operator.status.TunnelObservation.HandOverProblem;
 import java.util.Optional;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
@@ -19,6 +18,8 @@ import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ReportText;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -37,19 +38,23 @@ import org.jboss.logging.Logger;
 /**
  * Keeps each ReverseTunnel's own objects in place (its key and Lease, declared as dependents below), hands it to
  * its agent ({@link AgentPools}: its pool's, or its own) and writes the status, the only writer of it: what the
- * cluster shows folded with what the agent reports in its Lease.
+ * cluster shows folded with what the agent reports in its Lease. No finalizer: a deleted tunnel's key and Lease go
+ * with it (owner references), and its agent drops it from its list when the tunnel is gone from the operator's
+ * cache; nothing holds a deletion back when the operator is away.
  */
 @ControllerConfiguration(name = ReverseTunnelReconciler.NAME, informer = @Informer(itemStore = InformerCaches.WithoutManagedFields.class))
 @Workflow(dependents = {
         @Dependent(name = "key", type = KeySecretDependent.class, reconcilePrecondition = KeySecretDependent.Wanted.class),
         @Dependent(name = "lease", type = AgentLeaseDependent.class)
 })
-public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel>, Cleaner<ReverseTunnel> {
+public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
 
     public static final String NAME = "reversetunnel";
     private static final Duration KEY_RECHECK = Duration.ofSeconds(10);
     private static final Duration KEY_CREATED_RECHECK = Duration.ofSeconds(1);
     private static final Logger LOG = Logger.getLogger(ReverseTunnelReconciler.class);
+    /** The finalizer the SDK put on tunnels while this reconciler was a Cleaner (2026-12-01 to 2026-12-02). */
+    static final String LEGACY_FINALIZER = "reversetunnels.jumpgate.dev/finalizer";
 
     @Inject
     TunnelEvents events;
@@ -61,6 +66,7 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel>, Clean
 
     @Override
     public UpdateControl<ReverseTunnel> reconcile(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
+        dropLegacyFinalizer(tunnel, context);
         List<String> problems = SpecValidation.problems(tunnel.getSpec());
         AgentKey key = AgentKey.of(tunnel, context);
         Optional<Lease> lease = context.getSecondaryResource(Lease.class);
@@ -72,7 +78,14 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel>, Clean
                 report(lease),
                 clock.instant());
         ReverseTunnelStatus status = StatusAggregator.aggregate(tunnel, seen);
-        status.setAgent(handToAgent(tunnel, problems.isEmpty() ? key : null, status, context));
+        boolean serve = problems.isEmpty() && key.available();
+        HandOverProblem refused = handToAgent(tunnel, serve ? key : null, status, context);
+        if (refused != null) {
+            serve = false;
+            status = StatusAggregator.aggregate(tunnel, seen.with(refused));
+        }
+        status.setAgent(new AgentStatus(tunnel.getSpec().placement().dedicated() ? null
+                : tunnel.getSpec().placement().poolName(), Names.agentOf(tunnel), serve ? key.version() : null));
 
         Duration recheck = recheck(key);
         if (status.equals(tunnel.getStatus())) {
@@ -82,29 +95,30 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel>, Clean
     }
 
     /**
-     * Puts the tunnel into its agent's list (a valid spec and a usable key) or takes it out, and out of the agent it
-     * had before a move; what the status says of its agent.
+     * Puts the tunnel into its agent's list ({@code usableKey} given: a valid spec and a usable key) or takes it out,
+     * and out of the agent it had before a move; why the agent's list would not take it, or null.
      */
-    private AgentStatus handToAgent(ReverseTunnel tunnel, AgentKey usableKey, ReverseTunnelStatus status,
+    private HandOverProblem handToAgent(ReverseTunnel tunnel, AgentKey usableKey, ReverseTunnelStatus status,
             Context<ReverseTunnel> context) {
-        boolean serve = usableKey != null && usableKey.available();
-        Member entry = serve ? new Member(tunnel.getMetadata().getName(), tunnel.generation(),
+        Member entry = usableKey == null ? null : new Member(tunnel.getMetadata().getName(), tunnel.generation(),
                 Serialization.jsonMapper().valueToTree(tunnel.getSpec()),
                 status.getRelay() == null ? null : status.getRelay().getAcceptedHostKey(), Names.agent(tunnel),
-                usableKey.secretName(), usableKey.dataKey(), usableKey.version()) : null;
-        pools.place(tunnel, entry, context.getPrimaryCache());
-        return new AgentStatus(tunnel.getSpec().placement().dedicated() ? null : tunnel.getSpec().placement().poolName(),
-                Names.agentOf(tunnel), serve ? usableKey.version() : null);
+                usableKey.secretName(), usableKey.dataKey(), usableKey.version());
+        return pools.place(tunnel, entry, context.getPrimaryCache());
     }
 
     /**
-     * A deleted tunnel leaves its agent's list before its finalizer goes (and its Lease and key with it): the agent
-     * cancels its forwards on the list's change.
+     * Tunnels made by versions that had a finalizer carry it still: with nobody to remove it any more, their deletion
+     * would hang. Removed with a JSON patch that tests its place first, so nobody else's finalizer goes.
      */
-    @Override
-    public DeleteControl cleanup(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
-        pools.place(tunnel, null, context.getPrimaryCache());
-        return DeleteControl.defaultDelete();
+    private static void dropLegacyFinalizer(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
+        List<String> finalizers = tunnel.getMetadata().getFinalizers();
+        int at = finalizers == null ? -1 : finalizers.indexOf(LEGACY_FINALIZER);
+        if (at >= 0) {
+            context.getClient().resource(tunnel).patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"test\",\"path\":"
+                    + "\"/metadata/finalizers/" + at + "\",\"value\":\"" + LEGACY_FINALIZER + "\"},{\"op\":\"remove\","
+                    + "\"path\":\"/metadata/finalizers/" + at + "\"}]");
+        }
     }
 
     /**
@@ -120,9 +134,9 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel>, Clean
 
     /**
      * When to look again without an event. Agents report on change and heartbeat every AgentContract.HEARTBEAT:
-     * looking after a missed beat or two tells a silent agent from a quiet one. A user's Secret is watched by no informer: look for
-     * it sooner. A key Secret this very reconcile created brings no event (the SDK ignores its own writes), yet the
-     * agent waits for it: look again at once.
+     * looking after a missed beat or two tells a silent agent from a quiet one. A user's Secret is watched by no
+     * informer: look for it sooner. A generated key Secret not found at all (neither cached nor created by this
+     * reconcile: another writer's conflict) brings no event of its own: look again at once.
      */
     private static Duration recheck(AgentKey key) {
         if (key.problem() != null) {

@@ -188,6 +188,62 @@ class OperatorOnRealApiServerTest {
     }
 
     @Test
+    void aFullPoolRefusesTheNextTunnelWithAReasonAndKeepsItsMembers() {
+        String ns = namespace("full");
+        // Tunnels as large as the schema lets their forwards be (64 of them, names and hosts at their longest):
+        // about 45 KB each in the pool's list, so that some 20 fill its 900 KiB and the rest are refused.
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            names.add("big-" + i);
+            createLargest(ns, "big-" + i);
+        }
+        await().atMost(Duration.ofSeconds(90)).until(() -> names.stream().allMatch(name -> {
+            TunnelCondition ready = StatusAggregator.readyCondition(current(ns, name).getStatus());
+            return ready != null && (Reasons.POOL_FULL.equals(ready.getReason())
+                    || Reasons.AGENT_STARTING.equals(ready.getReason()) && members(ns, "default-pool").contains(name));
+        }));
+        List<String> refused = names.stream().filter(name -> Reasons.POOL_FULL.equals(
+                StatusAggregator.readyCondition(current(ns, name).getStatus()).getReason())).toList();
+        assertThat(refused).as("the list has room for about 20 of them").isNotEmpty().hasSizeLessThan(8);
+        assertThat(members(ns, "default-pool")).as("every tunnel not refused is served")
+                .containsExactlyInAnyOrderElementsOf(names.stream().filter(n -> !refused.contains(n)).toList());
+        Secret list = client.secrets().inNamespace(ns).withName("default-pool").get();
+        assertThat(Base64.getDecoder().decode(list.getData().get(AgentContract.POOL_CONFIG_KEY)).length)
+                .isLessThanOrEqualTo(PoolConfig.MAX_JSON_BYTES);
+        ReverseTunnel one = current(ns, refused.get(0));
+        assertThat(StatusAggregator.readyCondition(one.getStatus()).getMessage())
+                .contains("default-pool has no room").contains("spec.agent.pool").contains("spec.agent.dedicated");
+        assertThat(one.getStatus().getAgent().getKeyVersion()).as("no key was given to an agent").isNull();
+
+        // What the message says works: a pod of its own takes it.
+        client.resources(ReverseTunnel.class).inNamespace(ns).withName(one.getMetadata().getName())
+                .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"agent\":{\"dedicated\":true}}}");
+        await().atMost(PATIENCE).until(() -> members(ns, one.getMetadata().getName() + "-agent")
+                .equals(List.of(one.getMetadata().getName())));
+    }
+
+    /** A tunnel whose 64 forwards have the longest names and hosts the schema allows. */
+    private void createLargest(String ns, String name) {
+        String label = "a".repeat(63);
+        String host = String.join(".", label, label, label, "b".repeat(61));
+        List<ForwardSpec> forwards = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            String forward = String.format("f%02d", i) + "x".repeat(60);
+            forwards.add(new ForwardSpec(forward, new RemoteEndpoint(host, 10000 + i), new TargetEndpoint(host, 22)));
+        }
+        ReverseTunnelSpec spec = new ReverseTunnelSpec();
+        spec.getRelay().setHost("127.0.0.1");
+        spec.getRelay().setUser("tunnel");
+        spec.getRelay().setHostKeys(new ArrayList<>(List.of(
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOUkituUMVtkrZyMpHYswXkrnmmT0+z0NBkuc4/PijNN")));
+        spec.setForwards(forwards);
+        ReverseTunnel tunnel = new ReverseTunnel();
+        tunnel.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+        tunnel.setSpec(spec);
+        client.resource(tunnel).create();
+    }
+
+    @Test
     void aTunnelMovedToANamedPoolLeavesTheDefaultOne() {
         String ns = namespace("moves");
         tunnel(ns, "a", null, 4040, 22, null);
@@ -199,7 +255,10 @@ class OperatorOnRealApiServerTest {
 
         await().atMost(PATIENCE).until(() -> members(ns, "edge-pool").equals(List.of("b"))
                 && members(ns, "default-pool").equals(List.of("a")));
-        await().atMost(PATIENCE).until(() -> "edge".equals(current(ns, "b").getStatus().getAgent().getPool()));
+        // The lists are written apart from the status: the status may not even be there yet.
+        await().atMost(PATIENCE).until(() -> current(ns, "b").getStatus() != null
+                && current(ns, "b").getStatus().getAgent() != null
+                && "edge".equals(current(ns, "b").getStatus().getAgent().getPool()));
         assertThat(current(ns, "b").getStatus().getAgent().getDeployment()).isEqualTo("edge-pool");
     }
 

@@ -474,12 +474,12 @@ class ReverseTunnelReconcilerTest {
 
         client.resource(tunnel).delete();
 
-        await().atMost(PATIENCE).until(() -> current("lab-ssh") == null);
+        assertThat(current("lab-ssh")).as("no finalizer holds the deletion back").isNull();
         // The mock server has no garbage collector: what remains must all be owned by the deleted tunnel, with nothing
         // (no finalizer, no foreign owner) holding it back. The cluster tier sees them go.
-        // Its pool, which served it alone, was removed as it left.
-        assertThat(exists(Deployment.class, "default-pool")).isFalse();
-        assertThat(exists(Secret.class, "default-pool")).isFalse();
+        // Its pool, which served it alone, is removed once the operator sees it gone.
+        await().atMost(PATIENCE).until(() -> !exists(Deployment.class, "default-pool")
+                && !exists(Secret.class, "default-pool"));
         for (Class<? extends HasMetadata> type : List.of(Secret.class, ServiceAccount.class, Role.class,
                 RoleBinding.class, Lease.class, Deployment.class)) {
             client.resources(type).inNamespace(namespace).list().getItems().forEach(o -> {
@@ -488,6 +488,17 @@ class ReverseTunnelReconcilerTest {
                 assertThat(o.getMetadata().getFinalizers()).isNullOrEmpty();
             });
         }
+    }
+
+    @Test
+    void aTunnelMadeWhileTheOperatorHadAFinalizerLosesItAndOnlyIt() {
+        ReverseTunnel old = tunnel("lab-ssh", sshForward());
+        old.getMetadata().setFinalizers(new java.util.ArrayList<>(List.of("example.com/someone-elses",
+                ReverseTunnelReconciler.LEGACY_FINALIZER)));
+        create(old);
+
+        await().atMost(PATIENCE).until(() -> current("lab-ssh").getMetadata().getFinalizers()
+                .equals(List.of("example.com/someone-elses")));
     }
 
     private static String poolJson(Secret list) {

@@ -20,6 +20,8 @@ public final class Reasons {
     public static final String SECRET_MISSING = "SecretMissing";
     public static final String AGENT_STARTING = "AgentStarting";
     public static final String AGENT_UNAVAILABLE = "AgentUnavailable";
+    /** The agent's list of tunnels has no room for this one (a Secret holds 1 MiB): another pool is needed. */
+    public static final String POOL_FULL = "PoolFull";
     public static final String RECONCILE_FAILED = "ReconcileFailed";
 
     // found by the agent

@@ -116,8 +116,8 @@ public final class StatusAggregator {
         if (!seen.specProblems().isEmpty()) {
             return new Verdict("False", Reasons.SPEC_INVALID, String.join("; ", seen.specProblems()));
         }
-        if (seen.keyProblem() != null) {
-            return new Verdict("False", seen.keyProblem().reason(), seen.keyProblem().message());
+        if (seen.handOverProblem() != null) {
+            return new Verdict("False", seen.handOverProblem().reason(), seen.handOverProblem().message());
         }
         if (report == null) {
             if (seen.report() != null) {

@@ -9,8 +9,8 @@ import java.util.List;
  * function of it ({@link StatusAggregator}).
  *
  * @param specProblems  what is wrong with the spec; empty when valid
- * @param keyProblem    why the agent's key cannot be used (a missing Secret or data key, not a usable key); null
- *                      when it can
+ * @param handOverProblem why the tunnel is not handed to an agent: its key cannot be used (a missing Secret or data
+ *                      key, not a usable key) or its agent's list has no room; null when it is handed over
  * @param publicKey     the public half of the agent's key, when known
  * @param agentDeployedAt when the tunnel was handed to an agent (its Lease created); null until then
  * @param report        the agent's last report from its Lease, or null
@@ -18,13 +18,18 @@ import java.util.List;
  */
 public record TunnelObservation(
         List<String> specProblems,
-        KeyProblem keyProblem,
+        HandOverProblem handOverProblem,
         String publicKey,
         Instant agentDeployedAt,
         AgentReport report,
         Instant now) {
 
-    /** Why the agent cannot be given its key: {@code reason} is SecretMissing or KeyInvalid. */
-    public record KeyProblem(String reason, String message) {
+    /** Why the agent is not given the tunnel: {@code reason} is SecretMissing, KeyInvalid or PoolFull. */
+    public record HandOverProblem(String reason, String message) {
+    }
+
+    /** The same, with a problem met while handing the tunnel over. */
+    public TunnelObservation with(HandOverProblem problem) {
+        return new TunnelObservation(specProblems, problem, publicKey, agentDeployedAt, report, now);
     }
 }
