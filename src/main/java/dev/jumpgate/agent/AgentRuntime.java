@@ -62,10 +62,18 @@ public final class AgentRuntime {
 
     /** Stops one tunnel's agent: its forwards are cancelled on the relay and its last report says so. */
     public void stop(String tunnel) {
-        TunnelAgent agent = agents.remove(tunnel);
+        TunnelAgent agent = detach(tunnel);
         if (agent != null) {
             agent.close();
         }
+    }
+
+    /**
+     * Takes one tunnel's agent out of the process's agents, for the caller to close (which may take a while: the
+     * relay is told); a new agent for that tunnel may start meanwhile. Null when none serves it.
+     */
+    public TunnelAgent detach(String tunnel) {
+        return agents.remove(tunnel);
     }
 
     private volatile boolean started;

@@ -13,7 +13,15 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Future;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +50,8 @@ public final class PoolAgent implements AutoCloseable {
     private static final Duration LAST_RETRY = Duration.ofSeconds(30);
     /** A member not taken up (its key unreadable) is tried again this often, besides on every change of the pool. */
     static final Duration RETRY = Duration.ofSeconds(10);
+    /** How long a pass over the list waits for the keys it needs; a slower read goes on for the next pass. */
+    static final Duration KEY_WAIT = Duration.ofSeconds(2);
     /** A watch the server ends sooner than this counts as a failure: it must not turn into a loop of watches. */
     private static final Duration SHORTEST_WATCH = Duration.ofSeconds(5);
 
@@ -49,7 +59,17 @@ public final class PoolAgent implements AutoCloseable {
     private final KubernetesApi api;
     private final Settings settings;
     private final Thread follower;
+    private final Thread watchdog;
     private final Map<String, Served> served = new HashMap<>();
+    /** Entries refused as they are (a spec the agent cannot take): not parsed and logged again until they change. */
+    private final Map<String, Member> refused = new HashMap<>();
+    /** Key reads a few at once, and those under way, by tunnel/Secret/version: one slow Secret is read once. */
+    private final ExecutorService keyReaders = Executors.newFixedThreadPool(4, task -> {
+        Thread thread = new Thread(task, "jumpgate-key-read");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final Map<String, Future<Identity>> reading = new ConcurrentHashMap<>();
     private PoolConfig latest = new PoolConfig(List.of());
     private final AtomicBoolean retryScheduled = new AtomicBoolean();
     private volatile boolean closed;
@@ -68,6 +88,7 @@ public final class PoolAgent implements AutoCloseable {
         this.api = api;
         this.settings = settings;
         this.follower = SshThreads.start("jumpgate-pool-watch", this::follow);
+        this.watchdog = SshThreads.start("jumpgate-pool-watchdog", this::restartDeadLoops);
     }
 
     public static PoolAgent start(AgentRuntime runtime, KubernetesApi api, Settings settings) {
@@ -169,38 +190,115 @@ public final class PoolAgent implements AutoCloseable {
     }
 
     /** Brings the served members in line with {@code config}; members that did not change are not touched. */
-    synchronized void serve(PoolConfig config) {
-        if (closed) {
-            return; // stopped: no session starts again
+    void serve(PoolConfig config) {
+        synchronized (this) {
+            latest = config;
         }
-        latest = config;
-        Set<String> wanted = new HashSet<>();
+        serveLatest();
+    }
+
+    /**
+     * Serves the newest list. The keys it needs (members new, or with a new key) are read first, outside the lock,
+     * and members that left are stopped after it: a slow API server or a slow goodbye to a relay delays those
+     * members alone, never another member's change.
+     */
+    private void serveLatest() {
+        PoolConfig config;
+        Map<String, Served> before;
+        synchronized (this) {
+            if (closed) {
+                return; // stopped: no session starts again
+            }
+            config = latest;
+            before = Map.copyOf(served);
+        }
+        Map<String, Identity> keys = readKeys(config, before);
+        List<Served> left = new ArrayList<>();
+        List<TunnelAgent> stopping = new ArrayList<>();
         boolean untaken = false;
-        for (Member member : config.members()) {
-            if (member == null || member.tunnel() == null || !wanted.add(member.tunnel())) {
-                continue;
+        synchronized (this) {
+            if (closed || config != latest) {
+                return; // a newer list came meanwhile: its own pass serves it
             }
-            untaken |= !take(member);
-        }
-        for (String gone : Set.copyOf(served.keySet())) {
-            if (!wanted.contains(gone)) {
-                LOG.infof("tunnel %s left the pool: cancelling its forwards", gone);
-                Served left = served.remove(gone);
-                runtime.stop(gone);
-                left.reporter().close();
+            Set<String> wanted = new HashSet<>();
+            for (Member member : config.members()) {
+                if (member == null || member.tunnel() == null || !wanted.add(member.tunnel())) {
+                    continue;
+                }
+                untaken |= !take(member, keys);
             }
+            for (String gone : Set.copyOf(served.keySet())) {
+                if (!wanted.contains(gone)) {
+                    LOG.infof("tunnel %s left the pool: cancelling its forwards", gone);
+                    left.add(served.remove(gone));
+                    stopping.add(runtime.detach(gone));
+                }
+            }
+            refused.keySet().retainAll(wanted);
+            runtime.markStarted();
         }
-        runtime.markStarted();
+        stopping.stream().filter(Objects::nonNull).forEach(TunnelAgent::close); // each last report says it stopped
+        left.forEach(s -> s.reporter().close());
         if (untaken) {
             retryLater();
         }
     }
 
-    /** Serves the member as its entry says; false when it cannot yet (retried later). */
-    private boolean take(Member member) {
+    /**
+     * The keys of the members that need one read: new, or with a new key version. Null where it cannot be read, or
+     * not within {@link #KEY_WAIT}: reads go a few at once and a slow one goes on for the next pass, so one Secret the
+     * API server is slow to give holds back its own member only.
+     */
+    private Map<String, Identity> readKeys(PoolConfig config, Map<String, Served> before) {
+        Map<String, Future<Identity>> asked = new HashMap<>();
+        for (Member member : config.members()) {
+            if (member == null || member.tunnel() == null || asked.containsKey(member.tunnel())) {
+                continue;
+            }
+            Served current = before.get(member.tunnel());
+            boolean sameKey = current != null && Objects.equals(current.member().keyVersion(), member.keyVersion());
+            if (!sameKey && !member.equals(refusedEntry(member.tunnel()))) {
+                String read = member.tunnel() + "/" + member.keySecret() + "/" + member.keyVersion();
+                asked.put(member.tunnel(), reading.computeIfAbsent(read, r -> keyReaders.submit(() -> {
+                    try {
+                        return readKey(member);
+                    } finally {
+                        reading.remove(r);
+                    }
+                })));
+            }
+        }
+        Map<String, Identity> keys = new HashMap<>();
+        long deadline = System.nanoTime() + KEY_WAIT.toNanos();
+        asked.forEach((tunnel, read) -> {
+            try {
+                keys.put(tunnel, read.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+            } catch (TimeoutException e) {
+                LOG.infof("tunnel %s: its key Secret is slow to come; the others go on", tunnel);
+                keys.put(tunnel, null);
+            } catch (ExecutionException e) {
+                keys.put(tunnel, null);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                keys.put(tunnel, null);
+            }
+        });
+        return keys;
+    }
+
+    private synchronized Member refusedEntry(String tunnel) {
+        return refused.get(tunnel);
+    }
+
+    /**
+     * Serves the member as its entry says, with the key read for it in {@code keys} when it needs a new one; false
+     * when it cannot yet (retried later). A spec whose change comes with a key not readable yet goes ahead with the
+     * key in use: the new key is read again at the retry.
+     */
+    private boolean take(Member member, Map<String, Identity> keys) {
         Served current = served.get(member.tunnel());
-        if (current != null && current.member().equals(member)) {
-            return true;
+        if (current != null && current.member().equals(member) || member.equals(refused.get(member.tunnel()))) {
+            return true; // unchanged, or refused as it is: the next generation may do better
         }
         ReverseTunnelSpec spec;
         try {
@@ -208,18 +306,27 @@ public final class PoolAgent implements AutoCloseable {
         } catch (IOException | IllegalArgumentException e) {
             LOG.warnf("tunnel %s: ignoring generation %d, its spec is unreadable: %s", member.tunnel(),
                     member.generation(), e.getMessage());
+            refused.put(member.tunnel(), member);
             return true;
         }
         List<String> problems = spec == null ? List.of("no spec") : SpecValidation.problems(spec);
         if (!problems.isEmpty()) {
             LOG.warnf("tunnel %s: ignoring generation %d, its spec is invalid: %s", member.tunnel(), member.generation(),
                     String.join("; ", problems));
+            refused.put(member.tunnel(), member);
             return true; // nothing a retry changes: the next generation will
         }
-        Identity identity = current != null && Objects.equals(current.member().keyVersion(), member.keyVersion())
-                ? current.identity() : readKey(member);
+        refused.remove(member.tunnel());
+        boolean sameKey = current != null && Objects.equals(current.member().keyVersion(), member.keyVersion());
+        Identity identity = sameKey ? current.identity() : keys.get(member.tunnel());
+        boolean keyPending = false;
         if (identity == null) {
-            return false;
+            if (current == null) {
+                return false;
+            }
+            identity = current.identity();
+            member = member.withKeyVersion(current.member().keyVersion()); // differs from the list's: retried
+            keyPending = true;
         }
         LeaseReporter reporter = current != null ? current.reporter()
                 : new LeaseReporter(api, settings.namespace(), member.lease(), settings.holder());
@@ -230,7 +337,7 @@ public final class PoolAgent implements AutoCloseable {
         }
         agent.apply(new TunnelConfig(member.generation(), spec, identity, member.acceptedHostKey()));
         served.put(member.tunnel(), new Served(member, identity, reporter));
-        return true;
+        return !keyPending;
     }
 
     /** The member's private key, read from its Secret through the API; null (logged) when it cannot be read. */
@@ -264,16 +371,46 @@ public final class PoolAgent implements AutoCloseable {
             } finally {
                 retryScheduled.set(false);
             }
-            synchronized (this) {
-                serve(latest); // the newest list, under the lock that serve takes anyway: never an older one
-            }
+            serveLatest(); // the newest list, never an older one
         });
+    }
+
+    /**
+     * Every {@link #RETRY}: a member whose loop died (a bug, not a relay's doing: the loop survives those) is started
+     * again on its own, well before the pod's liveness probe (3 x 20 s) would restart every member with it.
+     */
+    private void restartDeadLoops() {
+        while (!closed) {
+            try {
+                Thread.sleep(RETRY.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            List<TunnelAgent> dead = new ArrayList<>();
+            synchronized (this) {
+                Map<String, TunnelAgent> running = runtime.agents();
+                for (String tunnel : Set.copyOf(served.keySet())) {
+                    TunnelAgent agent = running.get(tunnel);
+                    if (agent != null && !agent.isRunning() && !closed) {
+                        LOG.errorf("tunnel %s: its loop stopped; starting it again", tunnel);
+                        served.remove(tunnel);
+                        dead.add(runtime.detach(tunnel));
+                    }
+                }
+            }
+            dead.forEach(TunnelAgent::close);
+            if (!dead.isEmpty()) {
+                serveLatest();
+            }
+        }
     }
 
     @Override
     public void close() {
         closed = true;
         follower.interrupt();
+        watchdog.interrupt();
+        keyReaders.shutdownNow();
         Watch<Secret> watch = watching;
         if (watch != null) {
             try {

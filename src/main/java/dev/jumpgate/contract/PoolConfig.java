@@ -39,6 +39,11 @@ public record PoolConfig(List<Member> members) {
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Member(String tunnel, long generation, JsonNode spec, String acceptedHostKey, String lease,
             String keySecret, String keyDataKey, String keyVersion) {
+
+        /** The same entry with another key version. */
+        public Member withKeyVersion(String version) {
+            return new Member(tunnel, generation, spec, acceptedHostKey, lease, keySecret, keyDataKey, version);
+        }
     }
 
     public PoolConfig {

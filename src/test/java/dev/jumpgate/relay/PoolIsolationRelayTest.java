@@ -118,4 +118,40 @@ class PoolIsolationRelayTest {
         assertThat(api.leasePatches).as("each report went to its own tunnel's Lease").isNotEmpty()
                 .allSatisfy(lease -> assertThat(lease).isIn("a-agent", "b-agent", "c-agent"));
     }
+
+    @Test
+    void aKeySecretTheApiServerIsSlowToGiveHoldsBackItsOwnMemberOnlyAndNotItsSpecChange() throws Exception {
+        OpenSshRelay relay = rig.relay();
+        EchoServer target = rig.closedAfter(new EchoServer());
+        int portA = OpenSshRelay.freePort();
+        Member a = member("a", 1, spec(relay, forward("ssh", portA, target.port())), "a-key");
+        api = new FakePoolApi(new PoolConfig(List.of(a)));
+        byte[] key = rig.key().privateKeyPem().getBytes(StandardCharsets.US_ASCII);
+        api.secret("a-key", key);
+        api.secret("d-key", key);
+        api.stall("a-key-rotated");
+        api.stall("e-key");
+        pool = PoolAgent.start(runtime, new KubernetesApi(new KubernetesApi.Access(api.uri(), SSLContext.getDefault(),
+                Map::of)), new PoolAgent.Settings(FakePoolApi.NAMESPACE, FakePoolApi.POOL, "pool-pod"));
+        await().atMost(PATIENCE).until(() -> bound("a"));
+        String aSince = report("a").connectedSince();
+
+        // One change of the list: a gets a second forward and a new key whose Secret the API server holds back;
+        // e joins with such a key too; d joins with a key that comes at once.
+        int portA2 = OpenSshRelay.freePort();
+        int portD = OpenSshRelay.freePort();
+        Member a2 = member("a", 2, spec(relay, forward("ssh", portA, target.port()),
+                forward("web", portA2, target.port())), "a-key-rotated");
+        Member d = member("d", 1, spec(relay, forward("ssh", portD, target.port())), "d-key");
+        Member e = member("e", 1, spec(relay, forward("ssh", OpenSshRelay.freePort(), target.port())), "e-key");
+        api.publish(new PoolConfig(List.of(a2, d, e)));
+
+        // Well within the 30 s the agent gives one request: nobody waited for the held-back reads.
+        await().atMost(Duration.ofSeconds(10)).until(() -> bound("d") && OpenSshRelay.listening(portA2));
+        assertThat(api.stalledReads.get()).as("both held-back Secrets were asked for").isGreaterThanOrEqualTo(2);
+        assertThat(runtime.agents()).as("e waits for its key").containsOnlyKeys("a", "d");
+        assertThat(report("a").connectedSince()).as("a's spec change went ahead on its session and key").isEqualTo(aSince);
+        assertThat(EchoClient.echoes(portA2, 10_000)).isTrue();
+        assertThat(EchoClient.echoes(portD, 10_000)).isTrue();
+    }
 }

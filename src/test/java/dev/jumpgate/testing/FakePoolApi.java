@@ -13,6 +13,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -43,6 +44,9 @@ public final class FakePoolApi implements AutoCloseable {
     /** The Leases patched, by name, in order. */
     public final List<String> leasePatches = new CopyOnWriteArrayList<>();
     public final List<String> strayRequests = new CopyOnWriteArrayList<>();
+    /** Reads of a stalled Secret the agent made. */
+    public final AtomicInteger stalledReads = new AtomicInteger();
+    private final Set<String> stalled = ConcurrentHashMap.newKeySet();
 
     public FakePoolApi(PoolConfig initial) throws IOException {
         current = listSecret(initial);
@@ -54,6 +58,11 @@ public final class FakePoolApi implements AutoCloseable {
 
     public URI uri() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    /** A Secret whose reads the server holds until the test ends: an API server slow to give one key. */
+    public void stall(String name) {
+        stalled.add(name);
     }
 
     /** A member's key, as its Secret holds it under ssh-privatekey. */
@@ -106,6 +115,17 @@ public final class FakePoolApi implements AutoCloseable {
                 }
             } catch (InterruptedException | IOException e) {
                 // the agent closed its watch, or the test ended
+            }
+            exchange.close();
+        } else if (exchange.getRequestMethod().equals("GET") && path.startsWith(secretPrefix)
+                && stalled.contains(path.substring(secretPrefix.length()))) {
+            stalledReads.incrementAndGet();
+            while (!closed) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    break;
+                }
             }
             exchange.close();
         } else if (exchange.getRequestMethod().equals("GET") && path.startsWith(secretPrefix)

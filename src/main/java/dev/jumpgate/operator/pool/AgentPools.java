@@ -67,6 +67,9 @@ public class AgentPools {
     private static final Duration REAPPLY = Duration.ofMinutes(5);
     /** Changes to one agent's members within this long go to the API server in one write. */
     static final Duration BATCH = Duration.ofMillis(250);
+    /** The least time between two writes of one agent's list, per member, and its most. */
+    static final Duration GAP_PER_MEMBER = Duration.ofMillis(50);
+    static final Duration MAX_GAP = Duration.ofSeconds(5);
     /** A failed write is tried again after 1 s, doubling up to this. */
     private static final Duration RETRY_MAX = Duration.ofSeconds(30);
     /** How often the members are compared with the tunnels there are: a deleted tunnel leaves within this. */
@@ -113,6 +116,8 @@ public class AgentPools {
         final Map<String, Integer> sizes = new HashMap<>();
         long wantedBytes;
         PoolConfig applied;
+        /** When the last write (successful or not) ended. */
+        long writtenAtNanos;
         /** What the running write sends; null between writes. With {@code applied}: what the API server may hold. */
         PoolConfig sending;
         long appliedAtNanos;
@@ -253,12 +258,28 @@ public class AgentPools {
         }
     }
 
-    /** A change to write: queued after {@link #BATCH} unless a write is queued or running (it writes it then). */
+    /** A change to write: queued (see {@link #nextWrite}) unless a write is queued or running (it writes it then). */
     private void request(Pool pool) {
         pool.requested++;
         if (!pool.scheduled && !pool.writing) {
-            schedule(pool, BATCH);
+            schedule(pool, nextWrite(pool));
         }
+    }
+
+    /**
+     * When the agent's next write may go: {@link #BATCH} after the change, and, for an agent whose list was just
+     * written, no sooner than {@link #GAP_PER_MEMBER} per member after that write (at most {@link #MAX_GAP}): each write
+     * sends the whole list and Role, so an agent joined by tunnels one after the other is written every few seconds,
+     * not at every join, while a single join to a quiet agent goes at once.
+     */
+    private static Duration nextWrite(Pool pool) {
+        if (pool.writtenAtNanos == 0) {
+            return BATCH;
+        }
+        Duration gap = GAP_PER_MEMBER.multipliedBy(pool.wanted.size());
+        gap = gap.compareTo(MAX_GAP) > 0 ? MAX_GAP : gap;
+        Duration wait = gap.minusNanos(System.nanoTime() - pool.writtenAtNanos);
+        return wait.compareTo(BATCH) > 0 ? wait : BATCH;
     }
 
     private void schedule(Pool pool, Duration delay) {
@@ -320,6 +341,7 @@ public class AgentPools {
         synchronized (pool) {
             pool.writing = false;
             pool.sending = null;
+            pool.writtenAtNanos = System.nanoTime();
             if (failed == null) {
                 if (!config.equals(pool.applied)) {
                     LOG.infof("agent %s/%s serves %d tunnel(s)", pool.namespace, pool.agent, config.members().size());
@@ -337,7 +359,7 @@ public class AgentPools {
             }
             pool.notifyAll();
             if (pool.requested > pool.done && !pool.scheduled) {
-                schedule(pool, failed == null ? BATCH : retryAfter(pool.failures));
+                schedule(pool, failed == null ? nextWrite(pool) : retryAfter(pool.failures));
             }
         }
     }
