@@ -158,7 +158,7 @@ def operator_kubeconfig(bin_dir):
     every request (a fifth of the operator's CPU here, and nothing a pod does)."""
     kubectl("create", "namespace", "jumpgate")
     rendered = subprocess.run([f"{bin_dir}/helm", "template", "jumpgate", str(ROOT / "helm/jumpgate"), "--namespace",
-                               "jumpgate", "--show-only", "templates/rbac.yaml", "--show-only",
+                               "jumpgate", "--set", "watchAllNamespaces=true", "--show-only", "templates/rbac.yaml", "--show-only",
                                "templates/serviceaccount.yaml"], check=True, capture_output=True, text=True).stdout
     kubectl("apply", "--server-side", "-f", "-", input=rendered)
     token = kubectl("create", "token", "jumpgate", "-n", "jumpgate", "--duration", "4h").strip()
