@@ -232,16 +232,31 @@ public final class PoolAgent implements AutoCloseable {
                     LOG.infof("tunnel %s left the pool: cancelling its forwards", gone);
                     left.add(served.remove(gone));
                     stopping.add(runtime.detach(gone));
+                    reading.keySet().removeIf(read -> read.startsWith(gone + "/"));
                 }
             }
             refused.keySet().retainAll(wanted);
             runtime.markStarted();
         }
-        stopping.stream().filter(Objects::nonNull).forEach(TunnelAgent::close); // each last report says it stopped
-        left.forEach(s -> s.reporter().close());
+        for (int i = 0; i < left.size(); i++) {
+            stopLater(stopping.get(i), left.get(i).reporter());
+        }
         if (untaken) {
             retryLater();
         }
+    }
+
+    /**
+     * Stops a member's agent (its last report says so) and then its Lease writer, on a thread of their own: a relay
+     * slow to say goodbye delays nobody, however many members leave at once.
+     */
+    private static void stopLater(TunnelAgent agent, LeaseReporter reporter) {
+        SshThreads.start("jumpgate-pool-leave", () -> {
+            if (agent != null) {
+                agent.close();
+            }
+            reporter.close();
+        });
     }
 
     /**
@@ -250,33 +265,32 @@ public final class PoolAgent implements AutoCloseable {
      * API server is slow to give holds back its own member only.
      */
     private Map<String, Identity> readKeys(PoolConfig config, Map<String, Served> before) {
-        Map<String, Future<Identity>> asked = new HashMap<>();
+        Map<String, Future<Identity>> asked = new HashMap<>(); // by read: tunnel/Secret/version
+        Set<String> tunnels = new HashSet<>();
         for (Member member : config.members()) {
-            if (member == null || member.tunnel() == null || asked.containsKey(member.tunnel())) {
+            if (member == null || member.tunnel() == null || !tunnels.add(member.tunnel())) {
                 continue;
             }
             Served current = before.get(member.tunnel());
             boolean sameKey = current != null && Objects.equals(current.member().keyVersion(), member.keyVersion());
             if (!sameKey && !member.equals(refusedEntry(member.tunnel()))) {
+                // Tunnel names are DNS labels (no '/'): the tunnel is what comes before the first one.
                 String read = member.tunnel() + "/" + member.keySecret() + "/" + member.keyVersion();
-                asked.put(member.tunnel(), reading.computeIfAbsent(read, r -> keyReaders.submit(() -> {
-                    try {
-                        return readKey(member);
-                    } finally {
-                        reading.remove(r);
-                    }
-                })));
+                asked.put(read, reading.computeIfAbsent(read, r -> keyReaders.submit(() -> readKey(member))));
             }
         }
         Map<String, Identity> keys = new HashMap<>();
         long deadline = System.nanoTime() + KEY_WAIT.toNanos();
-        asked.forEach((tunnel, read) -> {
+        asked.forEach((read, future) -> {
+            String tunnel = read.substring(0, read.indexOf('/'));
             try {
-                keys.put(tunnel, read.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                keys.put(tunnel, future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                reading.remove(read, future); // used: a later pass reads again (a key that was missing may be there)
             } catch (TimeoutException e) {
                 LOG.infof("tunnel %s: its key Secret is slow to come; the others go on", tunnel);
-                keys.put(tunnel, null);
+                keys.put(tunnel, null); // still under way: the next pass takes its result
             } catch (ExecutionException e) {
+                reading.remove(read, future);
                 keys.put(tunnel, null);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -386,20 +400,19 @@ public final class PoolAgent implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            List<TunnelAgent> dead = new ArrayList<>();
+            boolean restart = false;
             synchronized (this) {
                 Map<String, TunnelAgent> running = runtime.agents();
                 for (String tunnel : Set.copyOf(served.keySet())) {
                     TunnelAgent agent = running.get(tunnel);
                     if (agent != null && !agent.isRunning() && !closed) {
                         LOG.errorf("tunnel %s: its loop stopped; starting it again", tunnel);
-                        served.remove(tunnel);
-                        dead.add(runtime.detach(tunnel));
+                        stopLater(runtime.detach(tunnel), served.remove(tunnel).reporter());
+                        restart = true;
                     }
                 }
             }
-            dead.forEach(TunnelAgent::close);
-            if (!dead.isEmpty()) {
+            if (restart) {
                 serveLatest();
             }
         }

@@ -69,7 +69,7 @@ public final class InformerCaches {
         meta.setUid(shared(meta.getUid()));
         meta.setCreationTimestamp(shared(meta.getCreationTimestamp()));
         meta.setLabels(shared(meta.getLabels()));
-        meta.setAnnotations(shared(meta.getAnnotations()));
+        meta.setAnnotations(sharedKeys(meta.getAnnotations())); // values: an agent's report, new at each heartbeat
         if (meta.getOwnerReferences() != null) {
             for (OwnerReference owner : meta.getOwnerReferences()) {
                 owner.setApiVersion(shared(owner.getApiVersion()));
@@ -98,6 +98,15 @@ public final class InformerCaches {
         }
         Map<String, String> copy = new LinkedHashMap<>(map.size() * 4 / 3 + 1);
         map.forEach((key, value) -> copy.put(shared(key), shared(value)));
+        return copy;
+    }
+
+    private static Map<String, String> sharedKeys(Map<String, String> map) {
+        if (map == null || map.isEmpty()) {
+            return map;
+        }
+        Map<String, String> copy = new LinkedHashMap<>(map.size() * 4 / 3 + 1);
+        map.forEach((key, value) -> copy.put(shared(key), value));
         return copy;
     }
 

@@ -4,6 +4,7 @@ import dev.jumpgate.api.v1alpha1.AgentStatus;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.operator.status.TunnelObservation.HandOverProblem;
 import dev.jumpgate.report.ReportText;
+import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -99,7 +100,9 @@ public class AgentPools {
         return thread;
     });
 
-    public AgentPools() {
+    /** Not in a constructor: the bean's client proxy is constructed too, and would start a sweep of its own. */
+    @PostConstruct
+    void startSweep() {
         writers.scheduleWithFixedDelay(this::dropDeparted, DEPARTED_SWEEP.toMillis(), DEPARTED_SWEEP.toMillis(),
                 TimeUnit.MILLISECONDS);
     }
@@ -118,7 +121,8 @@ public class AgentPools {
         PoolConfig applied;
         /** When the last write (successful or not) ended. */
         long writtenAtNanos;
-        /** What the running write sends; null between writes. With {@code applied}: what the API server may hold. */
+        /** What the running write sends; null between writes. With {@code applied} (null: unknown, after a failed
+         * write): what the API server may hold. */
         PoolConfig sending;
         long appliedAtNanos;
         /** The operator's cache of tunnels, from which the members' presence is judged at each write. */
@@ -213,7 +217,7 @@ public class AgentPools {
             if (pool.drop(name)) {
                 request(pool);
             }
-            if (listed(pool.applied, name) || listed(pool.sending, name)) {
+            if (pool.applied == null || listed(pool.applied, name) || listed(pool.sending, name)) {
                 awaitWrite(pool, pool.requested); // a removal queued before this call counts too
             }
         }
@@ -353,6 +357,9 @@ public class AgentPools {
                 pool.failure = null;
                 pool.failures = 0;
             } else {
+                // Part of the write may have landed (the list before the pod): what the API server holds is not
+                // known, so the next write sends everything and a leave waits for it.
+                pool.applied = null;
                 pool.failure = failed;
                 pool.failedCovers = covers;
                 pool.failures++;
