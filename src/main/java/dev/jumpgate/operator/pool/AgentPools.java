@@ -181,19 +181,23 @@ public class AgentPools {
     /** Puts the entry into the agent's list; returns once it is taken, without waiting for the write (but see below). */
     private HandOverProblem join(ReverseTunnel tunnel, String agent, Member entry, ResourceCache<ReverseTunnel> tunnels) {
         Pool pool = pool(tunnel.getMetadata().getNamespace(), agent, tunnels);
-        int size = jsonBytes(entry);
         long mine;
         synchronized (pool) {
-            Integer before = pool.sizes.get(entry.tunnel());
-            long after = pool.wantedBytes - (before == null ? 0 : before) + size + pool.sizes.size() + 16;
-            if (after > PoolConfig.MAX_JSON_BYTES && (before == null || size > before)) {
-                return new HandOverProblem(Reasons.POOL_FULL, "the list of agent " + agent + " has no room for this "
-                        + "tunnel (" + pool.wanted.size() + " tunnels in " + pool.wantedBytes / 1024 + " KiB of "
-                        + PoolConfig.MAX_JSON_BYTES / 1024 + " KiB)" + (before == null ? "" : "; it serves the "
-                        + "tunnel's previous spec") + ": name another pool (spec.agent.pool) or set spec.agent.dedicated");
-            }
-            if (!entry.equals(pool.wanted.get(entry.tunnel())) || pool.refreshDue() && !pool.scheduled && !pool.writing) {
+            if (!entry.equals(pool.wanted.get(entry.tunnel()))) {
+                // Only a new or changed entry can take more room: an unchanged one is not measured again.
+                int size = jsonBytes(entry);
+                Integer before = pool.sizes.get(entry.tunnel());
+                long after = pool.wantedBytes - (before == null ? 0 : before) + size + pool.sizes.size() + 16;
+                if (after > PoolConfig.MAX_JSON_BYTES && (before == null || size > before)) {
+                    return new HandOverProblem(Reasons.POOL_FULL, "the list of agent " + agent + " has no room for "
+                            + "this tunnel (" + pool.wanted.size() + " tunnels in " + pool.wantedBytes / 1024
+                            + " KiB of " + PoolConfig.MAX_JSON_BYTES / 1024 + " KiB)" + (before == null ? ""
+                                    : "; it serves the tunnel's previous spec")
+                            + ": name another pool (spec.agent.pool) or set spec.agent.dedicated");
+                }
                 pool.want(entry, size);
+                request(pool);
+            } else if (pool.refreshDue() && !pool.scheduled && !pool.writing) {
                 request(pool);
             }
             mine = pool.requested;
