@@ -130,6 +130,21 @@ final class JschChannels {
     }
 
     /**
+     * Sets the window a channel of ours announces when it opens (JSch fixes 128 KiB in each channel type's
+     * constructor and offers no setter): before {@code connect}, which sends the open with it. JSch then credits the
+     * peer as usual, once the channel's output stream has taken the data.
+     */
+    static void widenBeforeOpen(Channel channel, int window) {
+        check();
+        try {
+            WINDOW_MAX.setInt(channel, window);
+            WINDOW.setInt(channel, window);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * Takes over the window of the forwarded channel the session is opening now, before it confirms itself to the
      * relay: announces {@code window} and {@code packet}, and switches JSch's own window adjusts off. Returns the
      * channel, or null unless called on the session's own thread with the newest forwarded channel not yet claimed

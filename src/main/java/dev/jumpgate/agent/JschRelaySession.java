@@ -12,8 +12,12 @@ import com.jcraft.jsch.Session;
 import com.jcraft.jsch.SocketFactory;
 import com.jcraft.jsch.UserInfo;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.HopState;
+import dev.jumpgate.api.v1alpha1.JumpHost;
+import dev.jumpgate.api.v1alpha1.ProxySpec;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RelaySpec;
+import dev.jumpgate.report.HopReport;
 import dev.jumpgate.report.ReportText;
 import dev.jumpgate.ssh.PublicKeyLine;
 import java.io.BufferedInputStream;
@@ -27,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -61,6 +66,9 @@ final class JschRelaySession implements RelaySession {
 
     private final Session session;
     private final PinnedHostKeys hostKeys;
+    /** The sessions to the jump hosts, first hop first; the relay's session is carried by the last. */
+    private final List<Session> hops;
+    private final List<HopReport> hopReports;
     /**
      * The connections to targets this session opened and that are still open. When the session ends, the library
      * closes those it knows; one whose target connect was still under way then is no longer known to it, and would
@@ -69,9 +77,11 @@ final class JschRelaySession implements RelaySession {
     private final Set<Socket> targetSockets = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    private JschRelaySession(Session session, PinnedHostKeys hostKeys) {
+    private JschRelaySession(Session session, PinnedHostKeys hostKeys, List<Session> hops, List<HopReport> hopReports) {
         this.session = session;
         this.hostKeys = hostKeys;
+        this.hops = List.copyOf(hops);
+        this.hopReports = List.copyOf(hopReports);
     }
 
     /**
@@ -96,17 +106,14 @@ final class JschRelaySession implements RelaySession {
 
     /**
      * Opens a session, authenticating with the identity and checking the relay's host key against the pins (an
-     * empty list accepts the first key, which {@link #hostKey()} then tells).
+     * empty list accepts the first key, which {@link #hostKey()} then tells). With jump hosts, as {@code ssh -J} does:
+     * a session to each hop in turn, each carried by a direct-tcpip channel of the one before, the last carrying the
+     * session to the relay; with an egress proxy, the first connection goes through it.
      */
     private static JschRelaySession open(TunnelConfig config, List<String> pins, WindowBudget windows)
             throws RelayFailure {
         RelaySpec relay = config.spec().getRelay();
-        PinnedHostKeys hostKeys;
-        try {
-            hostKeys = new PinnedHostKeys(pins.stream().map(PublicKeyLine::parse).toList());
-        } catch (IllegalArgumentException e) {
-            throw new RelayFailure(Reasons.HOST_KEY_UNKNOWN, "a pinned host key is unreadable: " + e.getMessage(), false, null);
-        }
+        PinnedHostKeys hostKeys = pinned(pins, "a pinned host key");
         JSch jsch = new JSch();
         try {
             jsch.addIdentity("jumpgate", config.identity().privateKey(), null, null);
@@ -118,37 +125,122 @@ final class JschRelaySession implements RelaySession {
         // The keepalive window, within bounds: a relay that accepts TCP but never speaks SSH must not hold the agent.
         int connectTimeout = (int) Math.min(MAX_CONNECT_TIMEOUT_MILLIS,
                 Math.max(5_000, (long) aliveMillis * config.spec().getKeepalive().getCountMax()));
+        List<JumpHost> via = relay.jumpHosts();
+        List<HopReport> hopReports = new ArrayList<>();
+        via.forEach(hop -> hopReports.add(new HopReport(hop.getHost(), hop.getPort(), HopState.NotReached, null, null)));
+        List<Session> hops = new ArrayList<>();
+        Session previous = null;
+        for (int i = 0; i < via.size(); i++) {
+            JumpHost hop = via.get(i);
+            String name = "the jump host " + hop.where() + " (hop " + (i + 1) + " of " + via.size() + ")";
+            PinnedHostKeys hopKeys;
+            Session session = null;
+            try {
+                hopKeys = pinned(hop.getHostKeys(), "a host key pinned for " + name);
+                session = jsch.getSession(hop.getUser(), hop.getHost(), hop.getPort());
+                configure(session, hopKeys, config, windows);
+                routeOut(session, previous, config, connectTimeout, aliveMillis);
+                session.connect(connectTimeout);
+            } catch (RelayFailure f) {
+                hopReports.set(i, hopReports.get(i).failed(f.getMessage(), null));
+                hops.forEach(Session::disconnect);
+                throw f.withHops(hopReports);
+            } catch (JSchException e) {
+                if (session != null) {
+                    session.disconnect();
+                }
+                hops.forEach(Session::disconnect);
+                RelayFailure f = previous != null && e instanceof HopChannel.Refused refusal
+                        ? refusal.failure() : classifyHop(e, config, hop, name, i);
+                int at = e instanceof HopChannel.Refused ? i - 1 : i; // the hop that would not connect onwards
+                hopReports.set(at, hopReports.get(at).failed(f.getMessage(), fingerprint(session)));
+                throw f.withHops(hopReports);
+            }
+            hops.add(session);
+            hopReports.set(i, new HopReport(hop.getHost(), hop.getPort(), HopState.Connected, fingerprint(session), null));
+            previous = session;
+        }
         Session session = null;
         try {
             session = jsch.getSession(relay.getUser(), relay.getHost(), relay.getPort());
-            session.setHostKeyRepository(hostKeys);
-            session.setConfig("StrictHostKeyChecking", "yes");
-            session.setConfig("server_host_key", hostKeys.algorithms());
-            session.setConfig("cipher.s2c", CIPHERS);
-            session.setConfig("cipher.c2s", CIPHERS);
-            session.setConfig("compression.s2c", "none");
-            session.setConfig("compression.c2s", "none");
-            session.setConfig("PreferredAuthentications", "publickey");
-            session.setDaemonThread(true);
-            session.setThreadFactory(SshThreads.forSession(session, windows));
-            session.setSocketFactory(new RelaySocket(connectTimeout));
-            session.setServerAliveInterval(aliveMillis);
-            // JSch declares the relay dead at the first silent interval after countMax keepalives, one interval later
-            // than ssh's ServerAliveCountMax: one less makes "interval x countMax" mean what it says in ssh_config.
-            session.setServerAliveCountMax(config.spec().getKeepalive().getCountMax() - 1);
+            configure(session, hostKeys, config, windows);
+            routeOut(session, previous, config, connectTimeout, aliveMillis);
             session.connect(connectTimeout);
-            return new JschRelaySession(session, hostKeys);
+            return new JschRelaySession(session, hostKeys, hops, hopReports);
+        } catch (RelayFailure f) {
+            hops.forEach(Session::disconnect);
+            throw f.withHops(hopReports);
         } catch (JSchException e) {
             if (session != null) {
                 session.disconnect();
             }
-            throw classify(e, config, hostKeys);
+            hops.forEach(Session::disconnect);
+            if (previous != null && e instanceof HopChannel.Refused refusal) {
+                int last = via.size() - 1;
+                hopReports.set(last, hopReports.get(last).failed(refusal.getMessage(), hopReports.get(last).fingerprint()));
+                throw refusal.failure().withHops(hopReports);
+            }
+            throw classify(e, config, hostKeys).withHops(hopReports);
         }
+    }
+
+    private static PinnedHostKeys pinned(List<String> pins, String what) throws RelayFailure {
+        try {
+            return new PinnedHostKeys(pins.stream().map(PublicKeyLine::parse).toList());
+        } catch (IllegalArgumentException e) {
+            throw new RelayFailure(Reasons.HOST_KEY_UNKNOWN, what + " is unreadable: " + e.getMessage(), false, null);
+        }
+    }
+
+    /** What every session of the agent's has: pinned host keys, the ciphers and keepalives of the tunnel. */
+    private static void configure(Session session, PinnedHostKeys hostKeys, TunnelConfig config, WindowBudget windows)
+            throws JSchException {
+        session.setHostKeyRepository(hostKeys);
+        session.setConfig("StrictHostKeyChecking", "yes");
+        session.setConfig("server_host_key", hostKeys.algorithms());
+        session.setConfig("cipher.s2c", CIPHERS);
+        session.setConfig("cipher.c2s", CIPHERS);
+        session.setConfig("compression.s2c", "none");
+        session.setConfig("compression.c2s", "none");
+        session.setConfig("PreferredAuthentications", "publickey");
+        session.setDaemonThread(true);
+        session.setThreadFactory(SshThreads.forSession(session, windows));
+        session.setServerAliveInterval(config.spec().getKeepalive().getIntervalSeconds() * 1000);
+        // JSch declares the relay dead at the first silent interval after countMax keepalives, one interval later
+        // than ssh's ServerAliveCountMax: one less makes "interval x countMax" mean what it says in ssh_config.
+        session.setServerAliveCountMax(config.spec().getKeepalive().getCountMax() - 1);
+    }
+
+    /**
+     * How the session's connection is made: through the previous hop's channel; else through the egress proxy; else
+     * a socket of the agent's own.
+     */
+    private static void routeOut(Session session, Session previous, TunnelConfig config, int connectTimeout,
+            int aliveMillis) throws RelayFailure {
+        ProxySpec proxy = config.spec().getRelay().getProxy();
+        if (previous != null) {
+            session.setProxy(new HopChannel(previous, connectTimeout, aliveMillis));
+        } else if (proxy != null) {
+            if (proxy.getCredentialsSecret() != null && config.proxyCredentials() == null) {
+                throw new RelayFailure(Reasons.PROXY_REFUSED, "the proxy's credentials (Secret "
+                        + proxy.getCredentialsSecret() + ") are not available to the agent", false, null);
+            }
+            session.setProxy(new EgressProxy(proxy, config.proxyCredentials(), new RelaySocket(connectTimeout)));
+        } else {
+            session.setSocketFactory(new RelaySocket(connectTimeout));
+        }
+    }
+
+    private static String fingerprint(Session session) {
+        if (session == null || !(session.getHostKeyRepository() instanceof PinnedHostKeys keys) || keys.seen == null) {
+            return null;
+        }
+        return keys.seen.fingerprint();
     }
 
     private static RelayFailure classify(JSchException e, TunnelConfig config, PinnedHostKeys hostKeys) {
         RelaySpec relay = config.spec().getRelay();
-        String where = relay.getUser() + "@" + relay.getHost() + ":" + relay.getPort();
+        String where = relay.where();
         PublicKeyLine seen = hostKeys.seen;
         if (e instanceof JSchHostKeyException) {
             return new RelayFailure(Reasons.HOST_KEY_MISMATCH, "the relay " + where + " presented " + seen.type() + " "
@@ -159,6 +251,10 @@ final class JschRelaySession implements RelaySession {
             return new RelayFailure(Reasons.HOST_KEY_UNKNOWN, "the relay " + where + " offers none of the pinned host key "
                     + "types (" + hostKeys.algorithms() + ")", false, seen);
         }
+        RelayFailure proxied = proxyFailure(e, config);
+        if (proxied != null) {
+            return proxied;
+        }
         String message = e.getMessage() == null ? e.toString() : e.getMessage();
         if (message.startsWith("Auth fail") || message.startsWith("Auth cancel")) {
             return new RelayFailure(Reasons.AUTHENTICATION_FAILED, "the relay " + where + " refused the key from "
@@ -167,15 +263,67 @@ final class JschRelaySession implements RelaySession {
         }
         return new RelayFailure(Reasons.RELAY_UNREACHABLE, "cannot reach the relay " + where + ": "
                 + ReportText.rootMessage(e, ReportText.MAX_RELAY_TEXT),
-                true, seen, refused(e));
+                true, seen, refused(e) && relay.jumpHosts().isEmpty() && relay.getProxy() == null);
+    }
+
+    /**
+     * A jump host's failure, in the same reasons as the relay's, naming the hop. Never with a host key seen: that is
+     * the relay's alone (trust on first use pins it).
+     */
+    private static RelayFailure classifyHop(JSchException e, TunnelConfig config, JumpHost hop, String name, int index) {
+        if (e instanceof JSchHostKeyException) {
+            return new RelayFailure(Reasons.HOST_KEY_MISMATCH, name + " presented a host key which is none of its "
+                    + hop.getHostKeys().size() + " pinned in spec.relay.via[" + index + "].hostKeys; nothing was forwarded",
+                    false, null);
+        }
+        if (e instanceof JSchAlgoNegoFailException) {
+            return new RelayFailure(Reasons.HOST_KEY_UNKNOWN, name + " offers none of the pinned host key types", false, null);
+        }
+        RelayFailure proxied = index == 0 ? proxyFailure(e, config) : null;
+        if (proxied != null) {
+            return proxied;
+        }
+        String message = e.getMessage() == null ? e.toString() : e.getMessage();
+        if (message.startsWith("Auth fail") || message.startsWith("Auth cancel")) {
+            return new RelayFailure(Reasons.AUTHENTICATION_FAILED, name + " refused the key from "
+                    + config.identity().source() + "; append status.relay.hops[" + index + "].authorizedKey to ~"
+                    + hop.getUser() + "/.ssh/authorized_keys on it", false, null);
+        }
+        return new RelayFailure(Reasons.RELAY_UNREACHABLE, "cannot reach " + name + ": "
+                + ReportText.rootMessage(e, ReportText.MAX_RELAY_TEXT), true, null,
+                refused(e) && index == 0 && config.spec().getRelay().getProxy() == null);
+    }
+
+    /** The egress proxy's refusal, or a failure to reach the proxy itself; null when the proxy is not to blame. */
+    private static RelayFailure proxyFailure(JSchException e, TunnelConfig config) {
+        ProxySpec proxy = config.spec().getRelay().getProxy();
+        if (proxy == null) {
+            return null;
+        }
+        Throwable cause = ReportText.rootCause(e);
+        String at = proxy.getType() + " proxy " + proxy.getHost() + ":" + proxy.getPort();
+        if (cause instanceof ProxyHandshake.Refused refusal) {
+            return new RelayFailure(Reasons.PROXY_REFUSED, refusal.getMessage() + " (" + at + ")",
+                    !refusal.configuration(), null);
+        }
+        if (e instanceof EgressProxy.Unreachable) {
+            return new RelayFailure(Reasons.RELAY_UNREACHABLE, "cannot reach the " + at + ": "
+                    + ReportText.rootMessage(e, ReportText.MAX_RELAY_TEXT), true, null);
+        }
+        return null;
     }
 
     /**
      * Whether the relay accepts a TCP connection now: a probe far cheaper than an SSH handshake, so that a relay
-     * that comes back is used at once rather than at the end of a backoff.
+     * that comes back is used at once rather than at the end of a backoff. Through a proxy or a jump host, the
+     * first place the agent connects to is what it can probe.
      */
     private static boolean accepts(RelaySpec relay, int timeoutMillis) {
-        try (Socket probe = TcpSockets.connect(new Socket(), relay.getHost(), relay.getPort(), timeoutMillis)) {
+        String host = relay.getProxy() != null ? relay.getProxy().getHost()
+                : relay.jumpHosts().isEmpty() ? relay.getHost() : relay.jumpHosts().get(0).getHost();
+        int port = relay.getProxy() != null ? relay.getProxy().getPort()
+                : relay.jumpHosts().isEmpty() ? relay.getPort() : relay.jumpHosts().get(0).getPort();
+        try (Socket probe = TcpSockets.connect(new Socket(), host, port, timeoutMillis)) {
             return true;
         } catch (IOException e) {
             return false;
@@ -194,8 +342,15 @@ final class JschRelaySession implements RelaySession {
     }
 
     @Override
+    public List<HopReport> hops() {
+        return hopReports;
+    }
+
+    @Override
     public boolean isConnected() {
-        return session.isConnected();
+        // A hop lost ends the channel that carries the relay's session, and so the session; asked here too, so that
+        // it is known at once and not at the relay session's next read.
+        return session.isConnected() && hops.stream().allMatch(Session::isConnected);
     }
 
     @Override
@@ -359,6 +514,9 @@ final class JschRelaySession implements RelaySession {
     @Override
     public void close() {
         session.disconnect();
+        for (int i = hops.size() - 1; i >= 0; i--) {
+            hops.get(i).disconnect();
+        }
         closed = true; // after this, a target connect that completes closes its own socket (TargetSockets)
         for (Socket socket : targetSockets) {
             closeQuietly(socket);
@@ -515,6 +673,170 @@ final class JschRelaySession implements RelaySession {
         @Override
         public OutputStream getOutputStream(Socket socket) throws IOException {
             return socket.getOutputStream();
+        }
+    }
+
+    /**
+     * The connection to the next hop (or the relay) through a jump host: a direct-tcpip channel of the hop's session,
+     * as {@code ssh -J} opens with {@code -W}. The channel announces a window as wide as OpenSSH's own (JSch's 128 KiB
+     * would cap what the relay sends through the hop at one window per round trip); what arrives goes into a
+     * {@link TimedPipe}, so the session it carries notices a silent relay by its keepalives as it would on a socket.
+     */
+    private static final class HopChannel implements com.jcraft.jsch.Proxy {
+        static final int WINDOW = 2 * 1024 * 1024;
+        static final int PIPE = 256 * 1024;
+
+        private final Session hop;
+        private final int connectTimeoutMillis;
+        private final int aliveMillis;
+        private ChannelDirectTCPIP channel;
+        private TimedPipe pipe;
+        private OutputStream out;
+
+        HopChannel(Session hop, int connectTimeoutMillis, int aliveMillis) {
+            this.hop = hop;
+            this.connectTimeoutMillis = connectTimeoutMillis;
+            this.aliveMillis = aliveMillis;
+        }
+
+        /** The jump host would not connect onwards: what to tell, already classified. */
+        static final class Refused extends JSchException {
+            private final transient RelayFailure failure;
+
+            Refused(RelayFailure failure) {
+                super(failure.getMessage());
+                this.failure = failure;
+            }
+
+            RelayFailure failure() {
+                return failure;
+            }
+        }
+
+        @Override
+        public void connect(SocketFactory unused, String host, int port, int timeout) throws JSchException {
+            pipe = new TimedPipe(PIPE, connectTimeoutMillis);
+            channel = (ChannelDirectTCPIP) hop.openChannel("direct-tcpip");
+            channel.setHost(host);
+            channel.setPort(port);
+            JschChannels.widenBeforeOpen(channel, WINDOW);
+            channel.setOutputStream(pipe.sink);
+            try {
+                out = channel.getOutputStream();
+                channel.connect(connectTimeoutMillis);
+            } catch (IOException | JSchException e) {
+                int code = channel.getExitStatus(); // the hop's reason code (RFC 4254 5.1); -1: no answer
+                channel.disconnect();
+                String hopName = "the jump host " + hop.getUserName() + "@" + hop.getHost() + ":" + hop.getPort();
+                if (!hop.isConnected()) {
+                    throw new Refused(new RelayFailure(Reasons.RELAY_UNREACHABLE, "the session to " + hopName
+                            + " ended while it was asked to connect to " + host + ":" + port, true, null));
+                }
+                if (code == 1) {
+                    throw new Refused(new RelayFailure(Reasons.JUMP_HOST_REFUSED, hopName + " is not allowed to connect "
+                            + "the key to " + host + ":" + port + " (administratively prohibited): its authorized_keys "
+                            + "line for the key must permitopen=\"" + host + ":" + port + "\" (status.relay.hops[]"
+                            + ".authorizedKey), and its sshd must allow TCP forwarding", false, null));
+                }
+                throw new Refused(new RelayFailure(Reasons.RELAY_UNREACHABLE, hopName + " could not connect to " + host
+                        + ":" + port + (code == -1 ? " within " + connectTimeoutMillis / 1000 + " s"
+                        : " (reason code " + code + ")"), true, null));
+            } finally {
+                Thread.interrupted(); // JSch may wake the caller with an interrupt that lands after it returned
+            }
+            // Handshake over: from now on a silence of one keepalive interval makes the session send a keepalive.
+            pipe.timeout(aliveMillis);
+        }
+
+        @Override
+        public InputStream getInputStream() {
+            return pipe.source;
+        }
+
+        @Override
+        public OutputStream getOutputStream() {
+            return out;
+        }
+
+        @Override
+        public Socket getSocket() {
+            return null; // no socket of its own: the pipe's reads time out in its place
+        }
+
+        @Override
+        public void close() {
+            if (channel != null) {
+                channel.disconnect();
+            }
+            if (pipe != null) {
+                pipe.close(); // a reader waiting now sees the end at once
+            }
+        }
+    }
+
+    /**
+     * The connection to the first SSH host through the egress proxy: a socket to the proxy (the agent's own, with its
+     * quick acknowledgements), the proxy's handshake on it (ProxyHandshake), then the SSH session on the same socket.
+     */
+    private static final class EgressProxy implements com.jcraft.jsch.Proxy {
+        private final ProxySpec proxy;
+        private final ProxyCredentials credentials;
+        private final RelaySocket sockets;
+        private Socket socket;
+        private InputStream in;
+        private OutputStream out;
+
+        EgressProxy(ProxySpec proxy, ProxyCredentials credentials, RelaySocket sockets) {
+            this.proxy = proxy;
+            this.credentials = credentials;
+            this.sockets = sockets;
+        }
+
+        /** The proxy itself did not take the connection. */
+        static final class Unreachable extends JSchException {
+            Unreachable(String message, Throwable cause) {
+                super(message, cause);
+            }
+        }
+
+        @Override
+        public void connect(SocketFactory unused, String host, int port, int timeout) throws JSchException {
+            try {
+                socket = sockets.createSocket(proxy.getHost(), proxy.getPort());
+            } catch (IOException e) {
+                throw new Unreachable(ReportText.rootMessage(e, ReportText.MAX_RELAY_TEXT), e);
+            }
+            try {
+                socket.setSoTimeout(sockets.connectTimeoutMillis()); // a proxy that never answers ends the attempt
+                ProxyHandshake.connect(proxy.getType(), socket, host, port, credentials);
+                in = sockets.getInputStream(socket);
+                out = sockets.getOutputStream(socket);
+            } catch (IOException e) {
+                close();
+                throw new JSchException(e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public InputStream getInputStream() {
+            return in;
+        }
+
+        @Override
+        public OutputStream getOutputStream() {
+            return out;
+        }
+
+        @Override
+        public Socket getSocket() {
+            return socket; // JSch sets the keepalive's read timeout on it
+        }
+
+        @Override
+        public void close() {
+            if (socket != null) {
+                closeQuietly(socket);
+            }
         }
     }
 

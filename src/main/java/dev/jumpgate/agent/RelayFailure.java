@@ -1,6 +1,8 @@
 package dev.jumpgate.agent;
 
+import dev.jumpgate.report.HopReport;
 import dev.jumpgate.ssh.PublicKeyLine;
+import java.util.List;
 
 /**
  * Why a session to the relay could not be opened.
@@ -13,6 +15,7 @@ final class RelayFailure extends Exception {
     private final boolean retryingSoonHelps;
     private final transient PublicKeyLine hostKeySeen;
     private final boolean refused;
+    private transient List<HopReport> hops = List.of();
 
     RelayFailure(String reason, String message, boolean retryingSoonHelps, PublicKeyLine hostKeySeen) {
         this(reason, message, retryingSoonHelps, hostKeySeen, false);
@@ -24,6 +27,17 @@ final class RelayFailure extends Exception {
         this.retryingSoonHelps = retryingSoonHelps;
         this.hostKeySeen = hostKeySeen;
         this.refused = refused;
+    }
+
+    /** The same failure, with how far the attempt got through the spec's jump hosts. */
+    RelayFailure withHops(List<HopReport> hops) {
+        this.hops = List.copyOf(hops);
+        return this;
+    }
+
+    /** One entry per jump host of the spec: which were passed, which failed, which not reached; empty without any. */
+    List<HopReport> hops() {
+        return hops;
     }
 
     /** The relay's host answered, refusing the TCP connection: its sshd is down, the host is up. */

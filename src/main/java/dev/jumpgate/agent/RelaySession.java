@@ -1,8 +1,10 @@
 package dev.jumpgate.agent;
 
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.report.HopReport;
 import dev.jumpgate.ssh.PublicKeyLine;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * What {@link TunnelAgent} needs of one SSH session to the relay: whether it is alive, forwards bound and cancelled
@@ -15,6 +17,11 @@ interface RelaySession extends AutoCloseable {
 
     /** The relay's host key as it presented it in this session. */
     PublicKeyLine hostKey();
+
+    /** The jump hosts this session goes through, each Connected; empty when it goes to the relay directly. */
+    default List<HopReport> hops() {
+        return List.of();
+    }
 
     /** The relay's SSH identification string ("SSH-2.0-OpenSSH_9.2p1 Debian-2"), as it sent it. */
     String serverVersion();

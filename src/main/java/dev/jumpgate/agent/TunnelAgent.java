@@ -2,11 +2,14 @@ package dev.jumpgate.agent;
 
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.ForwardState;
+import dev.jumpgate.api.v1alpha1.HopState;
+import dev.jumpgate.api.v1alpha1.JumpHost;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.ReconnectSpec;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.CheckReport;
 import dev.jumpgate.report.ForwardReport;
+import dev.jumpgate.report.HopReport;
 import dev.jumpgate.report.ReportText;
 import dev.jumpgate.ssh.PublicKeyLine;
 import java.time.Clock;
@@ -105,6 +108,7 @@ public final class TunnelAgent implements AutoCloseable {
     private String lastError;
     private PublicKeyLine hostKeySeen;
     private String relayVersion;
+    private List<HopReport> hopsSeen = List.of();
     private String acceptedHostKey;
     private int reconnects;
     private boolean everConnected;
@@ -275,6 +279,7 @@ public final class TunnelAgent implements AutoCloseable {
             connectedAt = clock.instant();
             hostKeySeen = opened.hostKey();
             relayVersion = opened.serverVersion();
+            hopsSeen = opened.hops();
             if (config.trustsFirstUse() && acceptedHostKey == null && config.acceptedHostKey() == null) {
                 acceptedHostKey = hostKeySeen.toKeyString();
                 LOG.infof("trusting the relay's host key on first use: %s", opened.hostKey().fingerprint());
@@ -293,6 +298,7 @@ public final class TunnelAgent implements AutoCloseable {
                 hostKeySeen = f.hostKeySeen();
             }
             relayRefused = f.refused();
+            hopsSeen = f.hops();
             fail(f.reason(), f.getMessage(), f.retryingSoonHelps() ? connectBackoff().next() : connectBackoff().cap());
             return false;
         }
@@ -495,7 +501,7 @@ public final class TunnelAgent implements AutoCloseable {
                 hostKeySeen == null ? null : hostKeySeen.toKeyString(),
                 hostKeySeen == null ? null : hostKeySeen.fingerprint(), keyCheck.runsCommands(), relayVersion,
                 keyCheck.opensAnywhere(),
-                List.copyOf(forwards), null);
+                List.copyOf(forwards), null, hopReports(config));
         if (!next.equals(report)) {
             report = next;
             listener.accept(next);
@@ -543,7 +549,27 @@ public final class TunnelAgent implements AutoCloseable {
 
     private static String describe(TunnelConfig config) {
         var relay = config.spec().getRelay();
-        return relay.getUser() + "@" + relay.getHost() + ":" + relay.getPort();
+        StringBuilder path = new StringBuilder(relay.where());
+        relay.jumpHosts().forEach(hop -> path.append(" via ").append(hop.where()));
+        if (relay.getProxy() != null) {
+            path.append(" through the ").append(relay.getProxy().getType()).append(" proxy ")
+                    .append(relay.getProxy().getHost()).append(':').append(relay.getProxy().getPort());
+        }
+        return path.toString();
+    }
+
+    /** The spec's jump hosts as the last attempt found them; null when it has none. */
+    private List<HopReport> hopReports(TunnelConfig config) {
+        List<JumpHost> via = config.spec().getRelay().jumpHosts();
+        if (via.isEmpty()) {
+            return null;
+        }
+        boolean sameHops = hopsSeen.size() == via.size();
+        for (int i = 0; sameHops && i < via.size(); i++) {
+            sameHops = hopsSeen.get(i).host().equals(via.get(i).getHost()) && hopsSeen.get(i).port() == via.get(i).getPort();
+        }
+        return sameHops ? hopsSeen : via.stream()
+                .map(hop -> new HopReport(hop.getHost(), hop.getPort(), HopState.NotReached, null, null)).toList();
     }
 
     /** One forward's place on the current session. */

@@ -8,14 +8,21 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What an agent applies: a tunnel's spec at one generation, its key, and, for trust on first use, the host key
- * accepted earlier (from the ReverseTunnel's status, or from this process).
+ * What an agent applies: a tunnel's spec at one generation, its key, for trust on first use the host key accepted
+ * earlier (from the ReverseTunnel's status, or from this process), and the credentials of its egress proxy, when the
+ * spec names a proxy that wants some (null otherwise).
  */
-public record TunnelConfig(long generation, ReverseTunnelSpec spec, Identity identity, String acceptedHostKey) {
+public record TunnelConfig(long generation, ReverseTunnelSpec spec, Identity identity, String acceptedHostKey,
+        ProxyCredentials proxyCredentials) {
 
     public TunnelConfig {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(identity, "identity");
+    }
+
+    /** A tunnel whose proxy, if any, asks for no credentials. */
+    public TunnelConfig(long generation, ReverseTunnelSpec spec, Identity identity, String acceptedHostKey) {
+        this(generation, spec, identity, acceptedHostKey, null);
     }
 
     List<ForwardSpec> forwards() {
@@ -44,11 +51,12 @@ public record TunnelConfig(long generation, ReverseTunnelSpec spec, Identity ide
 
     /**
      * Whether a session opened for {@code other} serves this config too: the same relay (every field of its spec: host,
-     * login, host key rules), key and keepalive. Forwards, checks and backoff are applied on a live session.
+     * login, host key rules, jump hosts, proxy), key, proxy credentials and keepalive. Forwards, checks and backoff are applied on a live session.
      */
     boolean sameConnectionAs(TunnelConfig other) {
         return sameFields(spec.getRelay(), other.spec.getRelay()) && identity.sameKey(other.identity)
-                && sameFields(spec.getKeepalive(), other.spec.getKeepalive());
+                && sameFields(spec.getKeepalive(), other.spec.getKeepalive())
+                && (proxyCredentials == null ? other.proxyCredentials == null : proxyCredentials.same(other.proxyCredentials));
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.jumpgate.report;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.jumpgate.api.v1alpha1.ForwardState;
+import dev.jumpgate.api.v1alpha1.RelaySpec;
 import dev.jumpgate.contract.AgentContract;
 import java.util.List;
 
@@ -29,6 +30,8 @@ import java.util.List;
  *                  (localhost:1): the key's line lacks its permitopen options; null until checked
  * @param forwards      one entry per forward of the applied spec
  * @param heartbeat     RFC 3339 time of writing; the operator declares the agent stale when it is old
+ * @param hops          one entry per jump host of the applied spec, as the last connection attempt found it; null
+ *                  when the spec has none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -47,11 +50,21 @@ public record AgentReport(
         String relaySshVersion,
         Boolean relayOpensAnywhere,
         List<ForwardReport> forwards,
-        String heartbeat) {
+        String heartbeat,
+        List<HopReport> hops) {
+
+    /** A report of a tunnel that goes to its relay directly. */
+    public AgentReport(long generation, boolean connected, String reason, String message, String connectedSince,
+            int reconnects, String lastError, String nextAttempt, String hostKey, String fingerprint,
+            Boolean relayRunsCommands, String relaySshVersion, Boolean relayOpensAnywhere, List<ForwardReport> forwards,
+            String heartbeat) {
+        this(generation, connected, reason, message, connectedSince, reconnects, lastError, nextAttempt, hostKey,
+                fingerprint, relayRunsCommands, relaySshVersion, relayOpensAnywhere, forwards, heartbeat, null);
+    }
 
     public AgentReport withHeartbeat(String time) {
         return new AgentReport(generation, connected, reason, message, connectedSince, reconnects, lastError, nextAttempt, hostKey,
-                fingerprint, relayRunsCommands, relaySshVersion, relayOpensAnywhere, forwards, time);
+                fingerprint, relayRunsCommands, relaySshVersion, relayOpensAnywhere, forwards, time, hops);
     }
 
     /**
@@ -68,7 +81,8 @@ public record AgentReport(
                 .toList();
         return new AgentReport(generation, connected, reason(reason), text(message, ReportText.MAX_MESSAGE),
                 text(connectedSince, 64), reconnects, text(lastError, ReportText.MAX_MESSAGE), text(nextAttempt, 64), text(hostKey, 16_384),
-                text(fingerprint, 128), relayRunsCommands, text(relaySshVersion, 255), relayOpensAnywhere, cleanForwards, text(heartbeat, 64));
+                text(fingerprint, 128), relayRunsCommands, text(relaySshVersion, 255), relayOpensAnywhere, cleanForwards, text(heartbeat, 64),
+                hops == null ? null : hops.stream().limit(RelaySpec.MAX_JUMP_HOSTS).map(HopReport::sanitized).toList());
     }
 
     /**
@@ -88,7 +102,7 @@ public record AgentReport(
                         new CheckReport(f.check().reachable(), null, 0, f.check().listeningOn())))
                 .toList();
         return new AgentReport(generation, connected, reason, message, connectedSince, reconnects, lastError, null, hostKey,
-                fingerprint, relayRunsCommands, relaySshVersion, relayOpensAnywhere, timeless, heartbeat);
+                fingerprint, relayRunsCommands, relaySshVersion, relayOpensAnywhere, timeless, heartbeat, hops);
     }
 
     private static String text(String value, int max) {

@@ -24,6 +24,11 @@ import java.util.stream.Collectors;
 public final class AuthorizedKeyLine {
 
     static final String NO_DESTINATION = "permitopen=\"127.0.0.1:1\"";
+    /**
+     * For a key that must listen nowhere: {@code port-forwarding} allows remote forwards too, and OpenSSH has no
+     * "none" for {@code permitlisten}. Port 1 of loopback is privileged: a login that is not root cannot bind it.
+     */
+    static final String NO_LISTEN = "permitlisten=\"127.0.0.1:1\"";
     /** How the check names the relay's loopback when a wildcard listen turns out to be bound there only. */
     public static final String LOOPBACK = "localhost";
     private static final java.util.regex.Pattern PLAIN_HOST = java.util.regex.Pattern.compile("[A-Za-z0-9.:\\-]+");
@@ -80,6 +85,16 @@ public final class AuthorizedKeyLine {
 
     private static String unbracketed(String host) {
         return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    /**
+     * The line for a jump host: the key may have it open a TCP connection to the next hop ({@code nextHost:nextPort},
+     * verbatim as the agent asks for it) and do nothing else there: no shell or command, no listen, no other place.
+     */
+    public static String forJumpHost(PublicKeyLine key, String nextHost, int nextPort, String comment) {
+        return String.join(",", "restrict", "port-forwarding", FORCED_COMMAND,
+                "permitopen=\"" + bracketed(unbracketed(nextHost)) + ":" + nextPort + "\"", NO_LISTEN)
+                + " " + key.toKeyString() + (comment == null || comment.isEmpty() ? "" : " " + comment);
     }
 
     /** The line for a key that may listen on {@code listens} of the relay the agent reaches as {@code relayHost}. */

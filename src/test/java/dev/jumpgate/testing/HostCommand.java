@@ -23,6 +23,8 @@ public final class HostCommand {
     public static final HostCommand SFTP = new HostCommand("sftp");
     public static final HostCommand SSH_AGENT = new HostCommand("ssh-agent");
     public static final HostCommand KILL = new HostCommand("kill");
+    public static final HostCommand TINYPROXY = new HostCommand("/usr/bin/tinyproxy");
+    public static final HostCommand MICROSOCKS = new HostCommand("/usr/bin/microsocks");
     public static final HostCommand TOPOLOGY = new HostCommand("hack/topology.sh");
 
     private final String program;

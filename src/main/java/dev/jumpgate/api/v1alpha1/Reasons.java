@@ -30,6 +30,10 @@ public final class Reasons {
     public static final String HOST_KEY_MISMATCH = "HostKeyMismatch";
     public static final String HOST_KEY_UNKNOWN = "HostKeyUnknown";
     public static final String RELAY_UNREACHABLE = "RelayUnreachable";
+    /** A jump host of spec.relay.via would not open the connection onwards (its key line's permitopen, its sshd). */
+    public static final String JUMP_HOST_REFUSED = "JumpHostRefused";
+    /** The egress proxy refused: credentials, its rules, or an answer that is not its protocol. */
+    public static final String PROXY_REFUSED = "ProxyRefused";
     public static final String FORWARD_REFUSED = "ForwardRefused";
     public static final String FORWARD_PENDING = "ForwardPending";
     /** A forward refused where the key never listened: most likely the relay's line for the key predates it. */

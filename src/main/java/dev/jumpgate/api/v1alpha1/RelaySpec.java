@@ -20,9 +20,16 @@ public class RelaySpec {
     public static final String HOST_KEY_PATTERN =
             "^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/]+=*( .*)?$";
 
+    /** A host name, an IPv4 address or an IPv6 address (bare or in brackets). */
+    public static final String HOST_PATTERN = "^[A-Za-z0-9.:\\-\\[\\]]+$";
+    /** A login name as sshd takes it. */
+    public static final String USER_PATTERN = "^[A-Za-z0-9._][A-Za-z0-9._-]*$";
+    /** The most jump hosts one tunnel goes through. */
+    public static final int MAX_JUMP_HOSTS = 4;
+
     @Required
     @Size(min = 1, max = 253)
-    @Pattern("^[A-Za-z0-9.:\\-\\[\\]]+$")
+    @Pattern(HOST_PATTERN)
     @JsonPropertyDescription("Host name or IP address of the relay's SSH server.")
     private String host;
 
@@ -34,7 +41,7 @@ public class RelaySpec {
 
     @Required
     @Size(min = 1, max = 64)
-    @Pattern("^[A-Za-z0-9._][A-Za-z0-9._-]*$")
+    @Pattern(USER_PATTERN)
     @JsonPropertyDescription("The user the agent logs in as on the relay.")
     private String user;
 
@@ -49,6 +56,17 @@ public class RelaySpec {
             + "reported in status.relay.hostKey and accepted alone from then on.")
     private HostKeyPolicy hostKeyPolicy = HostKeyPolicy.Pinned;
 
+    @Size(max = MAX_JUMP_HOSTS)
+    @JsonPropertyDescription("SSH jump hosts to go through before the relay, in order, as `ssh -J` does: the agent logs "
+            + "in to the first, has it open a connection to the next (or to the relay), and so on. Each hop accepts the "
+            + "tunnel's key with its own authorized_keys line (status.relay.hops[].authorizedKey), which lets the key "
+            + "open a connection to the next hop and do nothing else there.")
+    private List<JumpHost> via;
+
+    @JsonPropertyDescription("An egress proxy (HTTP CONNECT or SOCKS5) that the agent's first connection goes "
+            + "through: to the first jump host, or to the relay when there is none.")
+    private ProxySpec proxy;
+
     public String getHost() { return host; }
     public void setHost(String host) { this.host = host; }
     public int getPort() { return port; }
@@ -59,6 +77,21 @@ public class RelaySpec {
     public void setHostKeys(List<String> hostKeys) { this.hostKeys = hostKeys; }
     public HostKeyPolicy getHostKeyPolicy() { return hostKeyPolicy; }
     public void setHostKeyPolicy(HostKeyPolicy hostKeyPolicy) { this.hostKeyPolicy = hostKeyPolicy; }
+
+    public List<JumpHost> getVia() { return via; }
+    public void setVia(List<JumpHost> via) { this.via = via; }
+    public ProxySpec getProxy() { return proxy; }
+    public void setProxy(ProxySpec proxy) { this.proxy = proxy; }
+
+    /** The jump hosts in order; empty when the agent connects to the relay directly. */
+    public List<JumpHost> jumpHosts() {
+        return via == null ? List.of() : via;
+    }
+
+    /** Where the agent logs in on the relay, as ssh names it: user@host:port. */
+    public String where() {
+        return user + "@" + host + ":" + port;
+    }
 
     /** Trust on first use: AcceptNew with no key pinned, so the first key the relay presents is accepted. */
     public boolean trustsFirstUse() {

@@ -2,6 +2,7 @@ package dev.jumpgate.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.List;
 import java.util.Objects;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -29,6 +30,10 @@ public class RelayStatus {
     @JsonPropertyDescription("The relay's SSH identification string as it sent it (e.g. SSH-2.0-OpenSSH_9.2p1 Debian-2).")
     private String sshVersion;
 
+    @JsonPropertyDescription("One entry per jump host of spec.relay.via, in order: its state at the agent's last "
+            + "connection attempt, and the authorized_keys line it needs for the tunnel's key.")
+    private List<HopStatus> hops;
+
     public String getHostKey() { return hostKey; }
     public void setHostKey(String hostKey) { this.hostKey = hostKey; }
     public String getAcceptedHostKey() { return acceptedHostKey; }
@@ -43,17 +48,20 @@ public class RelayStatus {
     public void setLastError(String lastError) { this.lastError = lastError; }
     public String getSshVersion() { return sshVersion; }
     public void setSshVersion(String sshVersion) { this.sshVersion = sshVersion; }
+    public List<HopStatus> getHops() { return hops; }
+    public void setHops(List<HopStatus> hops) { this.hops = hops; }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof RelayStatus r && Objects.equals(hostKey, r.hostKey)
                 && Objects.equals(acceptedHostKey, r.acceptedHostKey) && Objects.equals(fingerprint, r.fingerprint)
                 && Objects.equals(connectedSince, r.connectedSince) && Objects.equals(reconnects, r.reconnects)
-                && Objects.equals(lastError, r.lastError) && Objects.equals(sshVersion, r.sshVersion);
+                && Objects.equals(lastError, r.lastError) && Objects.equals(sshVersion, r.sshVersion)
+                && Objects.equals(hops, r.hops);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(hostKey, acceptedHostKey, fingerprint, connectedSince, reconnects, lastError, sshVersion);
+        return Objects.hash(hostKey, acceptedHostKey, fingerprint, connectedSince, reconnects, lastError, sshVersion, hops);
     }
 }

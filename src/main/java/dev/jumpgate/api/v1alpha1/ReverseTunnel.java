@@ -75,6 +75,22 @@ public class ReverseTunnel extends CustomResource<ReverseTunnelSpec, ReverseTunn
         return AuthorizedKeyLine.of(key, getSpec().getRelay().getHost(), listens, keyComment());
     }
 
+    /**
+     * The authorized_keys line for each jump host of spec.relay.via, in order: the tunnel's key may have that hop open
+     * a connection to the next one (the relay, after the last), and nothing else.
+     */
+    public List<String> jumpHostKeyLines(PublicKeyLine key) {
+        RelaySpec relay = getSpec().getRelay();
+        List<JumpHost> via = relay.jumpHosts();
+        List<String> lines = new java.util.ArrayList<>();
+        for (int i = 0; i < via.size(); i++) {
+            boolean last = i == via.size() - 1;
+            lines.add(AuthorizedKeyLine.forJumpHost(key, last ? relay.getHost() : via.get(i + 1).getHost(),
+                    last ? relay.getPort() : via.get(i + 1).getPort(), keyComment()));
+        }
+        return lines;
+    }
+
     /** The spec's generation; 0 for a tunnel the API server has not numbered (read from a file, built in a test). */
     public long generation() {
         return getMetadata().getGeneration() == null ? 0 : getMetadata().getGeneration();

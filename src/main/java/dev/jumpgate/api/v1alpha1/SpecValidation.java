@@ -189,14 +189,11 @@ public final class SpecValidation {
         RelaySpec relay = spec.getRelay();
         if (relay != null) {
             List<String> keys = relay.getHostKeys() == null ? List.of() : relay.getHostKeys();
-            for (int i = 0; i < keys.size(); i++) {
-                String at = "spec.relay.hostKeys[" + i + "]";
-                try {
-                    PublicKeyLine.parse(keys.get(i));
-                } catch (IllegalArgumentException | NullPointerException e) {
-                    // The parser names the fault (type, base64, length) where the schema's pattern only says no.
-                    problems.removeIf(p -> p.field().equals(at));
-                    problems.add(new Problem(at, e.getMessage() == null ? "not a public key" : shown(e.getMessage(), 200)));
+            hostKeysParse(keys, "spec.relay.hostKeys", problems);
+            List<JumpHost> hops = relay.jumpHosts();
+            for (int i = 0; i < hops.size(); i++) {
+                if (hops.get(i) != null && hops.get(i).getHostKeys() != null) {
+                    hostKeysParse(hops.get(i).getHostKeys(), "spec.relay.via[" + i + "].hostKeys", problems);
                 }
             }
             if (keys.isEmpty() && relay.getHostKeyPolicy() != HostKeyPolicy.AcceptNew) {
@@ -231,6 +228,19 @@ public final class SpecValidation {
     }
 
     // ----------------------------------------------------------------------------------------------------- helpers
+
+    /** The parser names a host key's fault (type, base64, length) where the schema's pattern only says no. */
+    private static void hostKeysParse(List<String> keys, String field, List<Problem> problems) {
+        for (int i = 0; i < keys.size(); i++) {
+            String at = field + "[" + i + "]";
+            try {
+                PublicKeyLine.parse(keys.get(i));
+            } catch (IllegalArgumentException | NullPointerException e) {
+                problems.removeIf(p -> p.field().equals(at));
+                problems.add(new Problem(at, e.getMessage() == null ? "not a public key" : shown(e.getMessage(), 200)));
+            }
+        }
+    }
 
     private static List<Field> fields(Class<?> type) {
         return Arrays.stream(type.getDeclaredFields()).filter(f -> !Modifier.isStatic(f.getModifiers())).toList();

@@ -4,6 +4,9 @@ import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.api.v1alpha1.ForwardStatus;
+import dev.jumpgate.api.v1alpha1.HopState;
+import dev.jumpgate.api.v1alpha1.HopStatus;
+import dev.jumpgate.api.v1alpha1.JumpHost;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RelayStatus;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
@@ -14,6 +17,7 @@ import dev.jumpgate.operator.Labels;
 import dev.jumpgate.operator.Names;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ForwardReport;
+import dev.jumpgate.report.HopReport;
 import dev.jumpgate.ssh.PublicKeyLine;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Duration;
@@ -59,7 +63,8 @@ public final class StatusAggregator {
             status.setAuthorizedKey(authorizedKey(tunnel, seen.publicKey()));
         }
         boolean valid = seen.specProblems().isEmpty();
-        status.setRelay(valid ? relay(tunnel, previous.getRelay(), report, seen.report()) : previous.getRelay());
+        status.setRelay(valid ? relay(tunnel, previous.getRelay(), report, seen.report(), seen.publicKey())
+                : previous.getRelay());
         status.setForwards(valid ? forwards(tunnel, report, generation) : List.of());
         long bound = status.getForwards().stream().filter(f -> f.getState() == ForwardState.Bound).count();
         status.setBoundForwards(bound + "/" + (valid ? tunnel.getSpec().getForwards().size() : 0));
@@ -229,8 +234,10 @@ public final class StatusAggregator {
     }
 
     /** From the fresh report when there is one; what the last report said otherwise, but never "connected since". */
-    private static RelayStatus relay(ReverseTunnel tunnel, RelayStatus previous, AgentReport fresh, AgentReport last) {
+    private static RelayStatus relay(ReverseTunnel tunnel, RelayStatus previous, AgentReport fresh, AgentReport last,
+            String publicKey) {
         RelayStatus relay = new RelayStatus();
+        relay.setHops(hops(tunnel, last, publicKey));
         if (tunnel.getSpec().getRelay().trustsFirstUse()) {
             // Pinned once: the agent reads it back and refuses any other key from then on.
             String accepted = previous == null ? null : previous.getAcceptedHostKey();
@@ -254,6 +261,36 @@ public final class StatusAggregator {
             relay.setSshVersion(previous.getSshVersion());
         }
         return relay.equals(new RelayStatus()) ? null : relay;
+    }
+
+    /**
+     * Each jump host of the spec: what the agent's last report says of it (when that report was made for the same
+     * hops) and the line its authorized_keys needs; null without jump hosts.
+     */
+    private static List<HopStatus> hops(ReverseTunnel tunnel, AgentReport last, String publicKey) {
+        List<JumpHost> via = tunnel.getSpec().getRelay().jumpHosts();
+        if (via.isEmpty()) {
+            return null;
+        }
+        List<String> lines = null;
+        if (publicKey != null) {
+            try {
+                lines = tunnel.jumpHostKeyLines(PublicKeyLine.parse(publicKey));
+            } catch (IllegalArgumentException e) {
+                lines = null;
+            }
+        }
+        List<HopReport> seen = last == null || last.hops() == null ? List.of() : last.hops();
+        List<HopStatus> hops = new ArrayList<>();
+        for (int i = 0; i < via.size(); i++) {
+            JumpHost hop = via.get(i);
+            HopReport report = i < seen.size() && hop.getHost().equals(seen.get(i).host())
+                    && hop.getPort() == seen.get(i).port() ? seen.get(i) : null;
+            hops.add(new HopStatus(hop.where(), report == null ? HopState.NotReached : report.state(),
+                    report == null ? null : report.fingerprint(), report == null ? null : report.message(),
+                    lines == null ? null : lines.get(i)));
+        }
+        return hops;
     }
 
     private static String authorizedKey(ReverseTunnel tunnel, String publicKey) {

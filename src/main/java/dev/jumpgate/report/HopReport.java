@@ -1,0 +1,29 @@
+package dev.jumpgate.report;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.jumpgate.api.v1alpha1.HopState;
+
+/**
+ * One jump host on the way to the relay, as the agent found it at its last connection attempt.
+ *
+ * @param host        the hop's host, as the spec names it
+ * @param port        its SSH port
+ * @param state       how far the agent got with it
+ * @param fingerprint SHA256 fingerprint of the host key it presented; null when it presented none
+ * @param message     why it failed, for a person; null otherwise
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record HopReport(String host, int port, HopState state, String fingerprint, String message) {
+
+    /** The same hop, failed for that reason, with the key it presented when it got that far. */
+    public HopReport failed(String why, String presentedFingerprint) {
+        return new HopReport(host, port, HopState.Failed, presentedFingerprint, why);
+    }
+
+    HopReport sanitized() {
+        return new HopReport(ReportText.bounded(host, 253), port, state == null ? HopState.NotReached : state,
+                ReportText.bounded(fingerprint, 128), ReportText.bounded(message, ReportText.MAX_MESSAGE));
+    }
+}

@@ -1,0 +1,209 @@
+package dev.jumpgate.relay;
+
+import static dev.jumpgate.testing.Tunnels.forward;
+import static dev.jumpgate.testing.Tunnels.spec;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.jumpgate.agent.TunnelAgent;
+import dev.jumpgate.agent.TunnelConfig;
+import dev.jumpgate.api.v1alpha1.ForwardState;
+import dev.jumpgate.api.v1alpha1.HopState;
+import dev.jumpgate.api.v1alpha1.JumpHost;
+import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
+import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.report.HopReport;
+import dev.jumpgate.ssh.AuthorizedKeyLine;
+import dev.jumpgate.ssh.PublicKeyLine;
+import dev.jumpgate.testing.EchoClient;
+import dev.jumpgate.testing.EchoServer;
+import dev.jumpgate.testing.HostCommand;
+import dev.jumpgate.testing.HostCommand.Result;
+import dev.jumpgate.testing.OpenSshRelay;
+import dev.jumpgate.testing.RelayRig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tier 2: spec.relay.via, as {@code ssh -J} goes: the agent reaches a real sshd relay through real sshd jump hosts,
+ * each accepting the tunnel's key with the line the operator writes for it; and that line, from the attacker's side.
+ */
+@Tag("relay")
+class JumpHostRelayTest {
+
+    private static final Duration PATIENCE = Duration.ofSeconds(20);
+
+    private final RelayRig rig = new RelayRig("jumpgate:test/jump");
+    private EchoServer target;
+    private OpenSshRelay relay;
+    private TunnelAgent agent;
+
+    @BeforeEach
+    void relayAndTarget() {
+        target = rig.closedAfter(new EchoServer());
+        relay = rig.relay();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+        rig.close();
+    }
+
+    /** A jump host that lets the tunnel's key on with the operator's line for it, to reach host:port. */
+    private OpenSshRelay jumpHostTo(String host, int port) {
+        OpenSshRelay jump = rig.closedAfter(OpenSshRelay.withoutRecommendedBlock());
+        jump.authorize(AuthorizedKeyLine.forJumpHost(rig.key().publicKey(), host, port, "jumpgate:test/jump"));
+        return jump;
+    }
+
+    private static JumpHost hop(OpenSshRelay host) {
+        return new JumpHost("127.0.0.1", host.port(), host.user(), List.of(host.hostKey()));
+    }
+
+    private ReverseTunnelSpec through(int door, JumpHost... hops) {
+        ReverseTunnelSpec spec = spec(relay, forward("ssh", door, target.port()));
+        spec.getRelay().setVia(new ArrayList<>(List.of(hops)));
+        return spec;
+    }
+
+    private AgentReport run(ReverseTunnelSpec spec) {
+        agent = new TunnelAgent(report -> { }).start();
+        agent.apply(new TunnelConfig(1, spec, rig.identity(), null));
+        return agent.report();
+    }
+
+    private boolean bound() {
+        AgentReport report = agent.report();
+        return report != null && report.allForwardsBound();
+    }
+
+    @Test
+    void throughTwoJumpHostsTheForwardServesAndEachHopIsReportedConnectedWithItsKey() {
+        OpenSshRelay second = jumpHostTo("127.0.0.1", relay.port());
+        OpenSshRelay first = jumpHostTo("127.0.0.1", second.port());
+        int door = OpenSshRelay.freePort();
+
+        run(through(door, hop(first), hop(second)));
+
+        await().atMost(PATIENCE).until(this::bound);
+        assertThat(EchoClient.echoes(door, 64 * 1024)).as("a connection to the relay's listen reaches the target").isTrue();
+        List<HopReport> hops = agent.report().hops();
+        assertThat(hops).extracting(HopReport::port).containsExactly(first.port(), second.port());
+        assertThat(hops).extracting(HopReport::state).containsOnly(HopState.Connected);
+        assertThat(hops.get(0).fingerprint()).isEqualTo(PublicKeyLine.parse(first.hostKey()).fingerprint());
+        assertThat(hops.get(1).fingerprint()).isEqualTo(PublicKeyLine.parse(second.hostKey()).fingerprint());
+        assertThat(agent.report().message()).contains("via " + first.user() + "@127.0.0.1:" + first.port());
+    }
+
+    @Test
+    void aJumpHostWhoseLineDoesNotLetTheKeyReachTheRelayIsNamedAndTheRelayNeverSeesTheAgent() {
+        OpenSshRelay jump = jumpHostTo("127.0.0.1", relay.port() + 1); // a line written for another relay
+        int door = OpenSshRelay.freePort();
+        long relayConnections = relay.connectionsAccepted(); // its start-up probe's
+
+        run(through(door, hop(jump)));
+
+        await().atMost(PATIENCE).until(() -> agent.report() != null && Reasons.JUMP_HOST_REFUSED.equals(agent.report().reason()));
+        AgentReport report = agent.report();
+        assertThat(report.connected()).isFalse();
+        assertThat(report.message()).contains("127.0.0.1:" + relay.port()).contains("permitopen");
+        assertThat(report.hops()).singleElement().satisfies(h -> {
+            assertThat(h.state()).isEqualTo(HopState.Failed);
+            assertThat(h.message()).contains("administratively prohibited");
+        });
+        assertThat(relay.connectionsAccepted()).isEqualTo(relayConnections);
+    }
+
+    @Test
+    void aJumpHostThatPresentsAnUnpinnedHostKeyIsLeftBeforeTheKeyIsOffered() throws Exception {
+        OpenSshRelay jump = jumpHostTo("127.0.0.1", relay.port());
+        JumpHost pinnedBefore = hop(jump);
+        jump.newHostKey();
+        jump.restart();
+        int door = OpenSshRelay.freePort();
+        long relayConnections = relay.connectionsAccepted(); // its start-up probe's
+
+        run(through(door, pinnedBefore));
+
+        await().atMost(PATIENCE).until(() -> agent.report() != null && Reasons.HOST_KEY_MISMATCH.equals(agent.report().reason()));
+        AgentReport report = agent.report();
+        assertThat(report.message()).contains("jump host").contains("spec.relay.via[0].hostKeys");
+        assertThat(report.hostKey()).as("the relay's key, which trust on first use would pin, is not the hop's").isNull();
+        assertThat(report.hops()).singleElement().extracting(HopReport::state).isEqualTo(HopState.Failed);
+        assertThat(Files.readString(jump.log())).doesNotContain("Accepted publickey");
+        assertThat(relay.connectionsAccepted()).isEqualTo(relayConnections);
+    }
+
+    @Test
+    void aRelayGoneSilentBehindALiveJumpHostIsNoticedByKeepalivesAndTheTunnelComesBack() {
+        OpenSshRelay jump = jumpHostTo("127.0.0.1", relay.port());
+        int door = OpenSshRelay.freePort();
+        run(through(door, hop(jump)));
+        await().atMost(PATIENCE).until(this::bound);
+
+        relay.freeze(); // no FIN, no RST: only keepalives through the hop's channel can tell
+        // keepalive 1 s x 3 (Tunnels.spec): the session is declared lost in about 3 s
+        await().atMost(Duration.ofSeconds(10)).until(() -> !agent.report().connected());
+        assertThat(agent.report().hops()).singleElement().extracting(HopReport::state).isEqualTo(HopState.Connected);
+
+        relay.thaw();
+        await().atMost(PATIENCE).until(this::bound);
+        assertThat(EchoClient.echoes(door, 1000)).isTrue();
+    }
+
+    /**
+     * The key in the attacker's hand, against the jump host with the operator's line: it reaches the next hop, as the
+     * agent needs, and nothing else: no command, no shell, no other destination, no listen.
+     */
+    @Test
+    void theJumpHostLineLetsTheKeyReachTheNextHopAndNothingElse() throws Exception {
+        OpenSshRelay jump = jumpHostTo("127.0.0.1", relay.port());
+        Path dir = Files.createTempDirectory("jumpgate-stolen");
+        Path keyFile = dir.resolve("id_ed25519");
+        Files.writeString(keyFile, rig.key().privateKeyPem());
+        Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+        List<String> options = List.of("-p", Integer.toString(jump.port()), "-i", keyFile.toString(),
+                "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=5");
+        String login = jump.user() + "@127.0.0.1";
+
+        Result next = ssh(options, "-W", "127.0.0.1:" + relay.port(), login);
+        assertThat(next.output()).as("the relay's banner, through the hop").contains("SSH-2.0-OpenSSH");
+
+        for (String elsewhere : List.of("127.0.0.1:" + target.port(), "localhost:" + relay.port(),
+                "127.0.0.1:" + jump.port())) {
+            Result refused = ssh(options, "-W", elsewhere, login);
+            assertThat(refused.exitCode()).as(elsewhere).isNotZero();
+            assertThat(refused.output()).as(elsewhere).contains("administratively prohibited");
+        }
+
+        Result command = ssh(options, login, "id");
+        assertThat(command.exitCode()).isNotZero();
+        assertThat(command.output()).doesNotContain("uid=").contains("this key only holds a Jumpgate tunnel");
+
+        int listen = OpenSshRelay.freePort();
+        Result remote = ssh(options, "-N", "-o", "ExitOnForwardFailure=yes", "-R",
+                "127.0.0.1:" + listen + ":127.0.0.1:" + target.port(), login);
+        assertThat(remote.exitCode()).isNotZero();
+        assertThat(remote.output()).contains("remote port forwarding failed");
+        assertThat(OpenSshRelay.listening(listen)).isFalse();
+    }
+
+    private static Result ssh(List<String> options, String... args) {
+        List<String> all = new ArrayList<>(options);
+        all.addAll(List.of(args));
+        return HostCommand.SSH.run(Duration.ofSeconds(15), all.toArray(String[]::new));
+    }
+}
