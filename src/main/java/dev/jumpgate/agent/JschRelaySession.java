@@ -319,10 +319,9 @@ final class JschRelaySession implements RelaySession {
      * first place the agent connects to is what it can probe.
      */
     private static boolean accepts(RelaySpec relay, int timeoutMillis) {
-        String host = relay.getProxy() != null ? relay.getProxy().getHost()
-                : relay.jumpHosts().isEmpty() ? relay.getHost() : relay.jumpHosts().get(0).getHost();
-        int port = relay.getProxy() != null ? relay.getProxy().getPort()
-                : relay.jumpHosts().isEmpty() ? relay.getPort() : relay.jumpHosts().get(0).getPort();
+        RelaySpec.Address first = relay.firstConnection();
+        String host = first.host();
+        int port = first.port();
         try (Socket probe = TcpSockets.connect(new Socket(), host, port, timeoutMillis)) {
             return true;
         } catch (IOException e) {

@@ -69,7 +69,7 @@ public final class PoolAgent implements AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
-    private final Map<String, Future<Identity>> reading = new ConcurrentHashMap<>();
+    private final Map<String, Future<Secrets>> reading = new ConcurrentHashMap<>();
     private PoolConfig latest = new PoolConfig(List.of());
     private final AtomicBoolean retryScheduled = new AtomicBoolean();
     private volatile boolean closed;
@@ -80,7 +80,11 @@ public final class PoolAgent implements AutoCloseable {
     }
 
     /** One member as it is served: the entry applied, its reporter. */
-    private record Served(Member member, Identity identity, LeaseReporter reporter) {
+    private record Served(Member member, Secrets secrets, LeaseReporter reporter) {
+    }
+
+    /** What a member's session needs from Secrets: its key, and its proxy's credentials when it names any. */
+    private record Secrets(Identity identity, ProxyCredentials proxy) {
     }
 
     private PoolAgent(AgentRuntime runtime, KubernetesApi api, Settings settings) {
@@ -212,7 +216,7 @@ public final class PoolAgent implements AutoCloseable {
             config = latest;
             before = Map.copyOf(served);
         }
-        Map<String, Identity> keys = readKeys(config, before);
+        Map<String, Secrets> keys = readKeys(config, before);
         List<Served> left = new ArrayList<>();
         List<TunnelAgent> stopping = new ArrayList<>();
         boolean untaken = false;
@@ -264,22 +268,23 @@ public final class PoolAgent implements AutoCloseable {
      * not within {@link #KEY_WAIT}: reads go a few at once and a slow one goes on for the next pass, so one Secret the
      * API server is slow to give holds back its own member only.
      */
-    private Map<String, Identity> readKeys(PoolConfig config, Map<String, Served> before) {
-        Map<String, Future<Identity>> asked = new HashMap<>(); // by read: tunnel/Secret/version
+    private Map<String, Secrets> readKeys(PoolConfig config, Map<String, Served> before) {
+        Map<String, Future<Secrets>> asked = new HashMap<>(); // by read: tunnel/Secret/version/proxy Secret/version
         Set<String> tunnels = new HashSet<>();
         for (Member member : config.members()) {
             if (member == null || member.tunnel() == null || !tunnels.add(member.tunnel())) {
                 continue;
             }
             Served current = before.get(member.tunnel());
-            boolean sameKey = current != null && Objects.equals(current.member().keyVersion(), member.keyVersion());
+            boolean sameKey = current != null && current.member().sameSecretsAs(member);
             if (!sameKey && !member.equals(refusedEntry(member.tunnel()))) {
                 // Tunnel names are DNS labels (no '/'): the tunnel is what comes before the first one.
-                String read = member.tunnel() + "/" + member.keySecret() + "/" + member.keyVersion();
+                String read = member.tunnel() + "/" + member.keySecret() + "/" + member.keyVersion() + "/"
+                        + member.proxySecret() + "/" + member.proxyVersion();
                 asked.put(read, reading.computeIfAbsent(read, r -> keyReaders.submit(() -> readKey(member))));
             }
         }
-        Map<String, Identity> keys = new HashMap<>();
+        Map<String, Secrets> keys = new HashMap<>();
         long deadline = System.nanoTime() + KEY_WAIT.toNanos();
         asked.forEach((read, future) -> {
             String tunnel = read.substring(0, read.indexOf('/'));
@@ -309,7 +314,7 @@ public final class PoolAgent implements AutoCloseable {
      * when it cannot yet (retried later). A spec whose change comes with a key not readable yet goes ahead with the
      * key in use: the new key is read again at the retry.
      */
-    private boolean take(Member member, Map<String, Identity> keys) {
+    private boolean take(Member member, Map<String, Secrets> keys) {
         Served current = served.get(member.tunnel());
         if (current != null && current.member().equals(member) || member.equals(refused.get(member.tunnel()))) {
             return true; // unchanged, or refused as it is: the next generation may do better
@@ -331,15 +336,15 @@ public final class PoolAgent implements AutoCloseable {
             return true; // nothing a retry changes: the next generation will
         }
         refused.remove(member.tunnel());
-        boolean sameKey = current != null && Objects.equals(current.member().keyVersion(), member.keyVersion());
-        Identity identity = sameKey ? current.identity() : keys.get(member.tunnel());
+        boolean sameKey = current != null && current.member().sameSecretsAs(member);
+        Secrets secrets = sameKey ? current.secrets() : keys.get(member.tunnel());
         boolean keyPending = false;
-        if (identity == null) {
+        if (secrets == null) {
             if (current == null) {
                 return false;
             }
-            identity = current.identity();
-            member = member.withKeyVersion(current.member().keyVersion()); // differs from the list's: retried
+            secrets = current.secrets();
+            member = member.withSecretVersionsOf(current.member()); // differs from the list's: retried
             keyPending = true;
         }
         LeaseReporter reporter = current != null ? current.reporter()
@@ -349,13 +354,17 @@ public final class PoolAgent implements AutoCloseable {
             LOG.infof("tunnel %s joined the pool", member.tunnel());
             agent = runtime.start(member.tunnel(), reporter);
         }
-        agent.apply(new TunnelConfig(member.generation(), spec, identity, member.acceptedHostKey()));
-        served.put(member.tunnel(), new Served(member, identity, reporter));
+        agent.apply(new TunnelConfig(member.generation(), spec, secrets.identity(), member.acceptedHostKey(),
+                secrets.proxy()));
+        served.put(member.tunnel(), new Served(member, secrets, reporter));
         return !keyPending;
     }
 
-    /** The member's private key, read from its Secret through the API; null (logged) when it cannot be read. */
-    private Identity readKey(Member member) {
+    /**
+     * The member's private key, and its proxy's credentials when it names a Secret for them, read through the API;
+     * null (logged) when one cannot be read.
+     */
+    private Secrets readKey(Member member) {
         try {
             Map<String, byte[]> data = api.secretData(settings.namespace(), member.keySecret());
             byte[] key = data == null ? null : data.get(member.keyDataKey());
@@ -364,10 +373,22 @@ public final class PoolAgent implements AutoCloseable {
                         member.keySecret());
                 return null;
             }
-            return Identity.of("Secret " + member.keySecret(), key);
+            ProxyCredentials proxy = null;
+            if (member.proxySecret() != null) {
+                Map<String, byte[]> credentials = api.secretData(settings.namespace(), member.proxySecret());
+                byte[] user = credentials == null ? null : credentials.get(PoolConfig.USERNAME);
+                byte[] password = credentials == null ? null : credentials.get(PoolConfig.PASSWORD);
+                if (user == null || password == null) {
+                    LOG.warnf("tunnel %s: no %s and %s in Secret %s (yet); retrying", member.tunnel(),
+                            PoolConfig.USERNAME, PoolConfig.PASSWORD, member.proxySecret());
+                    return null;
+                }
+                proxy = ProxyCredentials.of("Secret " + member.proxySecret(), user, password);
+            }
+            return new Secrets(Identity.of("Secret " + member.keySecret(), key), proxy);
         } catch (IOException e) {
-            LOG.warnf("tunnel %s: cannot read its key Secret %s (%s); retrying", member.tunnel(), member.keySecret(),
-                    e.getMessage());
+            LOG.warnf("tunnel %s: cannot read its Secrets %s (%s); retrying", member.tunnel(), member.keySecret()
+                    + (member.proxySecret() == null ? "" : ", " + member.proxySecret()), e.getMessage());
             return null;
         }
     }

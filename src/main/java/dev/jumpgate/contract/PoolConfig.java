@@ -34,17 +34,39 @@ public record PoolConfig(List<Member> members) {
      * @param keySecret       the Secret holding its private key
      * @param keyDataKey      the data key of the private key in it
      * @param keyVersion      the Secret's uid:resourceVersion: a new one means a new key, read again
+     * @param proxySecret     the Secret holding its egress proxy's username and password (kubernetes.io/basic-auth
+     *                        keys); null when its proxy asks for none
+     * @param proxyVersion    that Secret's uid:resourceVersion: new credentials are read again
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Member(String tunnel, long generation, JsonNode spec, String acceptedHostKey, String lease,
-            String keySecret, String keyDataKey, String keyVersion) {
+            String keySecret, String keyDataKey, String keyVersion, String proxySecret, String proxyVersion) {
 
-        /** The same entry with another key version. */
-        public Member withKeyVersion(String version) {
-            return new Member(tunnel, generation, spec, acceptedHostKey, lease, keySecret, keyDataKey, version);
+        /** A member whose proxy, if any, asks for no credentials. */
+        public Member(String tunnel, long generation, JsonNode spec, String acceptedHostKey, String lease,
+                String keySecret, String keyDataKey, String keyVersion) {
+            this(tunnel, generation, spec, acceptedHostKey, lease, keySecret, keyDataKey, keyVersion, null, null);
+        }
+
+        /** The same entry with the Secrets' versions of {@code other}. */
+        public Member withSecretVersionsOf(Member other) {
+            return new Member(tunnel, generation, spec, acceptedHostKey, lease, keySecret, keyDataKey, other.keyVersion,
+                    proxySecret, other.proxyVersion);
+        }
+
+        /** Whether the two entries name the same versions of the same Secrets: nothing to read again. */
+        public boolean sameSecretsAs(Member other) {
+            return other != null && java.util.Objects.equals(keySecret, other.keySecret)
+                    && java.util.Objects.equals(keyVersion, other.keyVersion)
+                    && java.util.Objects.equals(proxySecret, other.proxySecret)
+                    && java.util.Objects.equals(proxyVersion, other.proxyVersion);
         }
     }
+
+    /** Data keys of a kubernetes.io/basic-auth Secret, which a proxy's credentials come in. */
+    public static final String USERNAME = "username";
+    public static final String PASSWORD = "password";
 
     public PoolConfig {
         members = members == null ? List.of() : List.copyOf(members);

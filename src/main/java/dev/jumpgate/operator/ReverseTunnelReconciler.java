@@ -71,17 +71,19 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
         dropLegacyFinalizer(tunnel, context);
         List<String> problems = SpecValidation.problems(tunnel.getSpec());
         AgentKey key = AgentKey.of(tunnel, context);
+        ProxyCredentialsSecret proxy = problems.isEmpty() ? ProxyCredentialsSecret.of(tunnel, context)
+                : ProxyCredentialsSecret.NONE;
         Optional<Lease> lease = context.getSecondaryResource(Lease.class);
         TunnelObservation seen = new TunnelObservation(
                 problems,
-                key.problem(),
+                key.problem() != null ? key.problem() : proxy.problem(),
                 key.publicKey(),
                 lease.map(l -> Instant.parse(l.getMetadata().getCreationTimestamp())).orElse(null),
                 report(lease),
                 clock.instant());
         ReverseTunnelStatus status = StatusAggregator.aggregate(tunnel, seen);
-        boolean serve = problems.isEmpty() && key.available();
-        HandOverProblem refused = handToAgent(tunnel, serve ? key : null, status, context);
+        boolean serve = problems.isEmpty() && key.available() && proxy.problem() == null;
+        HandOverProblem refused = handToAgent(tunnel, serve ? key : null, proxy, status, context);
         if (refused != null) {
             serve = false;
             status = StatusAggregator.aggregate(tunnel, seen.with(refused));
@@ -89,7 +91,7 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
         status.setAgent(new AgentStatus(tunnel.getSpec().placement().dedicated() ? null
                 : tunnel.getSpec().placement().poolName(), Names.agentOf(tunnel), serve ? key.version() : null));
 
-        Duration recheck = recheck(key);
+        Duration recheck = proxy.problem() != null ? KEY_RECHECK : recheck(key);
         if (status.equals(tunnel.getStatus())) {
             return UpdateControl.<ReverseTunnel>noUpdate().rescheduleAfter(recheck);
         }
@@ -100,14 +102,14 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
      * Puts the tunnel into its agent's list ({@code usableKey} given: a valid spec and a usable key) or takes it out,
      * and out of the agent it had before a move; why the agent's list would not take it, or null.
      */
-    private HandOverProblem handToAgent(ReverseTunnel tunnel, AgentKey usableKey, ReverseTunnelStatus status,
-            Context<ReverseTunnel> context) {
+    private HandOverProblem handToAgent(ReverseTunnel tunnel, AgentKey usableKey, ProxyCredentialsSecret proxy,
+            ReverseTunnelStatus status, Context<ReverseTunnel> context) {
         Member entry = usableKey == null ? null : new Member(tunnel.getMetadata().getName(), tunnel.generation(),
                 // The spec as its JSON text, not a tree: the operator holds every member's entry, and a tree of
                 // maps costs some 4 KiB a tunnel more. Written into the list as it is; equal when the text is.
                 new POJONode(new RawValue(Serialization.asJson(tunnel.getSpec()))),
                 status.getRelay() == null ? null : status.getRelay().getAcceptedHostKey(), Names.agent(tunnel),
-                usableKey.secretName(), usableKey.dataKey(), usableKey.version());
+                usableKey.secretName(), usableKey.dataKey(), usableKey.version(), proxy.name(), proxy.version());
         return pools.place(tunnel, entry, context.getPrimaryCache());
     }
 

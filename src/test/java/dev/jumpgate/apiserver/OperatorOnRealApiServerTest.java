@@ -12,6 +12,11 @@ import dev.jumpgate.contract.PoolConfig;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import dev.jumpgate.agent.KubernetesApi;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.HopState;
+import dev.jumpgate.api.v1alpha1.HopStatus;
+import dev.jumpgate.api.v1alpha1.JumpHost;
+import dev.jumpgate.api.v1alpha1.ProxySpec;
+import dev.jumpgate.api.v1alpha1.ProxyType;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
@@ -25,6 +30,7 @@ import dev.jumpgate.operator.ReverseTunnelReconciler;
 import dev.jumpgate.operator.status.StatusAggregator;
 import dev.jumpgate.testing.EchoClient;
 import dev.jumpgate.testing.EchoServer;
+import dev.jumpgate.testing.EgressProxy;
 import dev.jumpgate.testing.OpenSshRelay;
 import dev.jumpgate.testing.RealApiServerResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -367,6 +373,74 @@ class OperatorOnRealApiServerTest {
                 assertThat(ready(ns).getReason()).isEqualTo(Reasons.TUNNEL_READY);
                 assertThat(current(ns).getStatus().getForwards().get(0).getRemotePort()).isEqualTo(port);
                 assertThat(EchoClient.echoes(port, 10_000)).isTrue();
+            }
+        }
+    }
+
+    /**
+     * A cluster that reaches the relay only through an HTTP proxy and a jump host: the agent gets the proxy's
+     * password only once its Secret's owner labelled it for a proxy, reads that Secret and no other, and the tunnel
+     * becomes Ready through both, with each hop's authorized_keys line in status.
+     */
+    @Test
+    void throughAProxyAndAJumpHostTheAgentReadsOnlyTheProxySecretItsOwnerMeantForIt() throws Exception {
+        String ns = namespace("egress");
+        try (OpenSshRelay relay = OpenSshRelay.start(); OpenSshRelay jump = OpenSshRelay.withoutRecommendedBlock();
+                EchoServer target = new EchoServer(); EgressProxy proxy = EgressProxy.httpConnect(jump.port())) {
+            client.resource(new SecretBuilder().withNewMetadata().withName("proxy-login").withNamespace(ns).endMetadata()
+                    .withType("kubernetes.io/basic-auth").withStringData(Map.of(PoolConfig.USERNAME, EgressProxy.USER,
+                            PoolConfig.PASSWORD, proxy.password())).build()).create();
+            client.resource(new SecretBuilder().withNewMetadata().withName("database").withNamespace(ns).endMetadata()
+                    .withType("kubernetes.io/basic-auth").withStringData(Map.of(PoolConfig.USERNAME, "app",
+                            PoolConfig.PASSWORD, "not-for-a-proxy")).build()).create();
+            int port = OpenSshRelay.freePort();
+            ReverseTunnel made = new ReverseTunnel();
+            made.setMetadata(new ObjectMetaBuilder().withName("lab").withNamespace(ns).build());
+            ReverseTunnelSpec spec = new ReverseTunnelSpec();
+            spec.getRelay().setHost("127.0.0.1");
+            spec.getRelay().setPort(relay.port());
+            spec.getRelay().setUser(relay.user());
+            spec.getRelay().setHostKeys(new ArrayList<>(List.of(relay.hostKey())));
+            spec.getRelay().setVia(List.of(new JumpHost("127.0.0.1", jump.port(), jump.user(), List.of(jump.hostKey()))));
+            spec.getRelay().setProxy(new ProxySpec(ProxyType.HTTPConnect, "127.0.0.1", proxy.port(), "proxy-login"));
+            spec.setForwards(new ArrayList<>(List.of(new ForwardSpec("ssh", new RemoteEndpoint("127.0.0.1", port),
+                    new TargetEndpoint("127.0.0.1", target.port())))));
+            made.setSpec(spec);
+            client.resource(made).create();
+
+            await().atMost(PATIENCE).until(() -> ready(ns) != null
+                    && Reasons.PROXY_CREDENTIALS_INVALID.equals(ready(ns).getReason()));
+            assertThat(ready(ns).getMessage()).contains("jumpgate.dev/proxy-credentials=true");
+            assertThat(members(ns, "default-pool")).isEmpty();
+
+            client.secrets().inNamespace(ns).withName("proxy-login").edit(s -> {
+                s.getMetadata().setLabels(Map.of(ProxySpec.CREDENTIALS_LABEL, "true"));
+                return s;
+            });
+            await().atMost(PATIENCE).until(() -> members(ns, "default-pool").equals(List.of("lab"))
+                    && client.rbac().roleBindings().inNamespace(ns).withName("default-pool").get() != null
+                    && current(ns).getStatus().getRelay() != null && current(ns).getStatus().getRelay().getHops() != null
+                    && current(ns).getStatus().getRelay().getHops().get(0).getAuthorizedKey() != null);
+            assertThat(poolConfig(ns, "default-pool").members().get(0).proxySecret()).isEqualTo("proxy-login");
+            try (KubernetesClient asPool = RealApiServerResource.api().clientAs("system:serviceaccount:" + ns + ":default-pool")) {
+                assertThat(asPool.secrets().inNamespace(ns).withName("proxy-login").get()).isNotNull();
+                assertForbidden(() -> asPool.secrets().inNamespace(ns).withName("database").get());
+            }
+            HopStatus hop = current(ns).getStatus().getRelay().getHops().get(0);
+            assertThat(hop.getHost()).isEqualTo(jump.user() + "@127.0.0.1:" + jump.port());
+            assertThat(hop.getAuthorizedKey()).contains("permitopen=\"127.0.0.1:" + relay.port() + "\"");
+            jump.authorize(hop.getAuthorizedKey());
+            relay.authorize(current(ns).getStatus().getAuthorizedKey());
+
+            KubernetesApi asAgent = new KubernetesApi(RealApiServerResource.api().accessAs(
+                    "system:serviceaccount:" + ns + ":default-pool"));
+            try (PoolAgent agent = PoolAgent.start(runtime, asAgent, new PoolAgent.Settings(ns, "default-pool",
+                    "default-pool-pod"))) {
+                await().atMost(PATIENCE).until(() -> ready(ns) != null && "True".equals(ready(ns).getStatus()));
+                assertThat(EchoClient.echoes(port, 10_000)).isTrue();
+                assertThat(current(ns).getStatus().getRelay().getHops()).singleElement()
+                        .extracting(HopStatus::getState).isEqualTo(HopState.Connected);
+                assertThat(proxy.log()).contains("CONNECT 127.0.0.1:" + jump.port());
             }
         }
     }

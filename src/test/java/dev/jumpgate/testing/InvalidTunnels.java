@@ -132,6 +132,23 @@ public final class InvalidTunnels {
                         FORWARD, "", "spec.relay.host"),
                 new Rejected("relay-host-empty", "{host: \"\", user: tunnel, hostKeys: [\"" + KEY + "\"]}", FORWARD, "",
                         "spec.relay.host"),
+                new Rejected("jump-host-unpinned", relayWith("via: [{host: bastion, user: jump}]"), FORWARD, "",
+                        "spec.relay.via[0].hostKeys"),
+                new Rejected("jump-host-no-keys", relayWith("via: [{host: bastion, user: jump, hostKeys: []}]"), FORWARD, "",
+                        "spec.relay.via[0].hostKeys"),
+                new Rejected("jump-host-no-user", relayWith("via: [{host: bastion, hostKeys: [\"" + KEY + "\"]}]"), FORWARD,
+                        "", "spec.relay.via[0].user"),
+                new Rejected("jump-host-option", relayWith("via: [{host: \"-oProxyCommand=sh\", user: jump, hostKeys: [\""
+                        + KEY + "\"]}]"), FORWARD, "", "spec.relay.via[0].host"),
+                new Rejected("five-jump-hosts", relayWith("via: " + many(5, i -> "{host: hop" + i + ", user: jump, hostKeys: [\""
+                        + KEY + "\"]}")), FORWARD, "", "spec.relay.via"),
+                new Rejected("proxy-no-type", relayWith("proxy: {host: proxy, port: 3128}"), FORWARD, "", "spec.relay.proxy.type"),
+                new Rejected("proxy-type-unknown", relayWith("proxy: {type: SOCKS4, host: proxy, port: 1080}"), FORWARD, "",
+                        "spec.relay.proxy.type"),
+                new Rejected("proxy-no-port", relayWith("proxy: {type: HTTPConnect, host: proxy}"), FORWARD, "",
+                        "spec.relay.proxy.port"),
+                new Rejected("proxy-secret-path", relayWith("proxy: {type: HTTPConnect, host: proxy, port: 3128, "
+                        + "credentialsSecret: \"../other\"}"), FORWARD, "", "spec.relay.proxy.credentialsSecret"),
                 new Rejected("user-shell", "{host: relay, user: \"tunnel; rm -rf /\", hostKeys: [\"" + KEY + "\"]}", FORWARD,
                         "", "spec.relay.user"),
                 new Rejected("user-option", "{host: relay, user: \"-oProxyCommand=sh\", hostKeys: [\"" + KEY + "\"]}",

@@ -23,6 +23,8 @@ public final class Reasons {
     /** The agent's list of tunnels has no room for this one (a Secret holds 1 MiB): another pool is needed. */
     public static final String POOL_FULL = "PoolFull";
     public static final String RECONCILE_FAILED = "ReconcileFailed";
+    /** spec.relay.proxy.credentialsSecret names a Secret not meant for a proxy, or without username and password. */
+    public static final String PROXY_CREDENTIALS_INVALID = "ProxyCredentialsInvalid";
 
     // found by the agent
     public static final String KEY_INVALID = "KeyInvalid";

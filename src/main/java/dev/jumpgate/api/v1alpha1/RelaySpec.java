@@ -88,6 +88,22 @@ public class RelaySpec {
         return via == null ? List.of() : via;
     }
 
+    /** A host and port the agent's pod connects to. */
+    public record Address(String host, int port) {
+    }
+
+    /**
+     * Where the agent's pod itself connects: the egress proxy, else the first jump host, else the relay. The only
+     * SSH-side place its NetworkPolicy lets it reach, and what the agent probes while that place refuses.
+     */
+    public Address firstConnection() {
+        if (proxy != null) {
+            return new Address(proxy.getHost(), proxy.getPort() == null ? 0 : proxy.getPort());
+        }
+        List<JumpHost> hops = jumpHosts();
+        return hops.isEmpty() ? new Address(host, port) : new Address(hops.get(0).getHost(), hops.get(0).getPort());
+    }
+
     /** Where the agent logs in on the relay, as ssh names it: user@host:port. */
     public String where() {
         return user + "@" + host + ":" + port;

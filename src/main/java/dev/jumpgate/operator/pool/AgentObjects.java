@@ -1,6 +1,7 @@
 package dev.jumpgate.operator.pool;
 
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.RelaySpec;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.contract.PoolConfig;
@@ -115,12 +116,14 @@ public final class AgentObjects {
     }
 
     /**
-     * Exactly what its members need: its list of members to read and follow, and each member's key Secret to read,
-     * by name; each member's Lease to patch, by name. Never a tunnel, never another Secret or Lease of the namespace.
+     * Exactly what its members need: its list of members to read and follow, and each member's key Secret (and proxy
+     * credentials' Secret, when it has one) to read, by name; each member's Lease to patch, by name. Never a tunnel, never another Secret or Lease of the namespace.
      * Never an empty list of names either, which RBAC would read as every name: an agent has a member, or is removed.
      */
     Role role() {
-        List<String> secrets = config.members().stream().map(PoolConfig.Member::keySecret).distinct().sorted().toList();
+        List<String> secrets = config.members().stream()
+                .flatMap(m -> java.util.stream.Stream.of(m.keySecret(), m.proxySecret()))
+                .filter(java.util.Objects::nonNull).distinct().sorted().toList();
         List<String> leases = config.members().stream().map(PoolConfig.Member::lease).sorted().toList();
         if (secrets.isEmpty() || leases.isEmpty()) {
             throw new IllegalStateException("an agent without members has no Role: it is removed");
@@ -224,8 +227,8 @@ public final class AgentObjects {
 
     /**
      * Defence in depth around the agent's pod, where the cluster enforces NetworkPolicy: in, only its HTTP port
-     * (probes, metrics); out, only DNS, the Kubernetes API (its list, keys and Leases), its members' relays and
-     * their forwards' targets. A relay or target given as an IP address is allowed as that address alone; one given
+     * (probes, metrics); out, only DNS, the Kubernetes API (its list, keys and Leases), its members' relays (or, for
+     * a member that goes through a proxy or jump hosts, the proxy or the first hop only) and their forwards' targets. A relay or target given as an IP address is allowed as that address alone; one given
      * as a name, on its port to any address (a NetworkPolicy cannot name hosts). The API server is allowed on 443
      * and 6443 to any address: which address a Service IP lands on after DNAT is the CNI's to know.
      */
@@ -234,7 +237,8 @@ public final class AgentObjects {
         egress.add(new NetworkPolicyEgressRuleBuilder().withPorts(port("UDP", 53), port("TCP", 53)).build());
         egress.add(new NetworkPolicyEgressRuleBuilder().withPorts(port("TCP", 443), port("TCP", 6443)).build());
         for (ReverseTunnel tunnel : tunnels) {
-            egress.add(to(tunnel.getSpec().getRelay().getHost(), tunnel.getSpec().getRelay().getPort()));
+            RelaySpec.Address first = tunnel.getSpec().getRelay().firstConnection(); // the relay, or its proxy or first hop
+            egress.add(to(first.host(), first.port()));
             for (ForwardSpec forward : tunnel.getSpec().getForwards()) {
                 egress.add(to(forward.getTarget().getHost(), forward.getTarget().getPort()));
             }
