@@ -37,7 +37,7 @@ public final class StandaloneAgent {
     /** A line that is only "---": YAML's document separator. */
     private static final java.util.regex.Pattern DOCUMENT_SEPARATOR = java.util.regex.Pattern.compile("(?m)^---[ \\t]*$");
     public static final String USAGE = "usage: jumpgate agent --file tunnel.yaml [--file more.yaml ...] --identity "
-            + "~/.ssh/id_ed25519 [--known-hosts FILE]\n       jumpgate authorized-key --file tunnel.yaml [--file ...] "
+            + "~/.ssh/id_ed25519 [--known-hosts FILE] [--proxy-credentials DIR]\n       jumpgate authorized-key --file tunnel.yaml [--file ...] "
             + "--identity ~/.ssh/id_ed25519";
 
     /** A command line or file the agent cannot run with; the message says why, for a person. */
@@ -69,6 +69,7 @@ public final class StandaloneAgent {
         List<Path> files = new ArrayList<>();
         Path identity = null;
         Path knownHosts = null;
+        Path proxyCredentials = null;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             if ((arg.equals("--file") || arg.equals("-f")) && i + 1 < args.size()) {
@@ -77,6 +78,8 @@ public final class StandaloneAgent {
                 identity = Path.of(args.get(++i));
             } else if (arg.equals("--known-hosts") && i + 1 < args.size()) {
                 knownHosts = Path.of(args.get(++i));
+            } else if (arg.equals("--proxy-credentials") && i + 1 < args.size()) {
+                proxyCredentials = Path.of(args.get(++i));
             } else {
                 throw new BadInput("unexpected argument " + arg + "\n" + USAGE);
             }
@@ -120,13 +123,24 @@ public final class StandaloneAgent {
         } catch (IOException e) {
             throw new BadInput("cannot read the identity " + identity + ": " + e.getMessage());
         }
+        boolean wanted = byFile.values().stream().flatMap(List::stream)
+                .anyMatch(t -> t.getSpec().getRelay().getProxy() != null
+                        && t.getSpec().getRelay().getProxy().getCredentialsSecret() != null);
+        ProxyCredentials credentials = proxyCredentials == null ? null : readProxyCredentials(proxyCredentials);
+        if (wanted && credentials == null) {
+            throw new BadInput("a tunnel's proxy names credentials (spec.relay.proxy.credentialsSecret): give them with "
+                    + "--proxy-credentials DIR, a directory with the files username and password (as a basic-auth Secret "
+                    + "is mounted)");
+        }
         List<StandaloneAgent> agents = new ArrayList<>();
         for (Map.Entry<Path, List<ReverseTunnel>> file : byFile.entrySet()) {
             for (ReverseTunnel tunnel : file.getValue()) {
+                ProxyCredentials own = tunnel.getSpec().getRelay().getProxy() != null
+                        && tunnel.getSpec().getRelay().getProxy().getCredentialsSecret() != null ? credentials : null;
                 Path kept = knownHosts != null ? knownHosts : file.getValue().size() == 1
                         ? Path.of(file.getKey() + ".known_hosts")
                         : Path.of(file.getKey() + "." + name(tunnel) + ".known_hosts");
-                agents.add(new StandaloneAgent(new TunnelConfig(1, tunnel.getSpec(), key, acceptedHostKey(kept)),
+                agents.add(new StandaloneAgent(new TunnelConfig(1, tunnel.getSpec(), key, acceptedHostKey(kept), own),
                         tunnel, identity, kept));
             }
         }
@@ -184,6 +198,19 @@ public final class StandaloneAgent {
     }
 
     /** As ssh does: a private key that others may read is not used. */
+    /** A proxy's username and password from a directory laid out as a mounted basic-auth Secret. */
+    private static ProxyCredentials readProxyCredentials(Path dir) throws BadInput {
+        Path password = dir.resolve("password");
+        refuseUnprotected(password);
+        try {
+            return ProxyCredentials.of("--proxy-credentials " + dir, Files.readString(dir.resolve("username")).strip()
+                    .getBytes(StandardCharsets.UTF_8), Files.readString(password).strip().getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new BadInput("cannot read the proxy credentials in " + dir + " (files username and password): "
+                    + e.getMessage());
+        }
+    }
+
     private static void refuseUnprotected(Path identity) throws BadInput {
         Set<PosixFilePermission> permissions;
         try {
@@ -193,7 +220,7 @@ public final class StandaloneAgent {
         }
         if (permissions.stream().anyMatch(p -> p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_"))) {
             throw new BadInput("permissions " + PosixFilePermissions.toString(permissions) + " for " + identity
-                    + " are too open: a private key must be readable by its owner only (chmod 600 " + identity + ")");
+                    + " are too open: a private key or password must be readable by its owner only (chmod 600 " + identity + ")");
         }
     }
 
@@ -220,7 +247,19 @@ public final class StandaloneAgent {
             }
         }
         PublicKeyLine publicKey = key;
-        return agents.stream().map(a -> a.tunnel.authorizedKeyLine(publicKey)).collect(Collectors.joining("\n"));
+        return agents.stream().map(a -> withJumpHostLines(a.tunnel, publicKey)).collect(Collectors.joining("\n"));
+    }
+
+    /** The relay's line, then each jump host's under a comment that says whose authorized_keys it goes to. */
+    private static String withJumpHostLines(ReverseTunnel tunnel, PublicKeyLine key) {
+        StringBuilder lines = new StringBuilder(tunnel.authorizedKeyLine(key));
+        List<String> hops = tunnel.jumpHostKeyLines(key);
+        for (int i = 0; i < hops.size(); i++) {
+            var hop = tunnel.getSpec().getRelay().jumpHosts().get(i);
+            lines.append("\n# for ~").append(hop.getUser()).append("/.ssh/authorized_keys on the jump host ")
+                    .append(hop.where()).append('\n').append(hops.get(i));
+        }
+        return lines.toString();
     }
 
     /** The tunnels of one file: one YAML document each, "---" between them. */

@@ -96,6 +96,38 @@ class StandaloneAgentTest {
     }
 
     @Test
+    void aTunnelThroughAProxyWithCredentialsNeedsThemGivenAndProtectedAndGetsALineForEachJumpHost() throws Exception {
+        String example = "examples/lab-ssh-through-proxy-and-jump-host.yaml";
+        Ed25519KeyPair key = Ed25519KeyPair.generate("laptop");
+        Path identity = keyFile("id_ed25519", key.privateKeyPem());
+        assertThatThrownBy(() -> StandaloneAgent.parse(List.of("--file", example, "--identity", identity.toString())))
+                .hasMessageContaining("--proxy-credentials DIR");
+
+        Path credentials = Files.createDirectory(dir.resolve("corp-proxy"));
+        file("corp-proxy/username", "svc-jumpgate\n");
+        Path password = keyFile("corp-proxy/password", "s3cret\n");
+        TunnelConfig config = StandaloneAgent.parse(List.of("--file", example, "--identity", identity.toString(),
+                "--proxy-credentials", credentials.toString())).config();
+        assertThat(config.proxyCredentials().source()).contains(credentials.toString());
+        assertThat(config.proxyCredentials().toString()).contains("svc-jumpgate").doesNotContain("s3cret");
+        assertThat(config.spec().getRelay().jumpHosts()).singleElement()
+                .satisfies(hop -> assertThat(hop.getPort()).as("default port").isEqualTo(22));
+
+        String lines = StandaloneAgent.authorizedKey(List.of("--file", example, "--identity", identity.toString(),
+                "--proxy-credentials", credentials.toString()));
+        assertThat(lines.lines()).hasSize(3);
+        assertThat(lines.lines().toList().get(0)).contains("permitlisten=\"0.0.0.0:4040\"");
+        assertThat(lines.lines().toList().get(1))
+                .isEqualTo("# for ~jump/.ssh/authorized_keys on the jump host jump@bastion.example.com:22");
+        assertThat(lines.lines().toList().get(2)).contains("permitopen=\"relay.example.com:22\"")
+                .endsWith(key.publicKey().toKeyString() + " jumpgate:lab-ssh-corp");
+
+        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> StandaloneAgent.parse(List.of("--file", example, "--identity", identity.toString(),
+                "--proxy-credentials", credentials.toString()))).hasMessageContaining("too open");
+    }
+
+    @Test
     void authorizedKeyTakesThePublicKeyFromTheDotPubFileWhenThePrivateKeyDoesNotCarryIt() throws Exception {
         Ed25519KeyPair key = Ed25519KeyPair.generate("laptop");
         Path identity = identity();

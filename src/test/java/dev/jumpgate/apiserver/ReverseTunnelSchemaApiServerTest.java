@@ -70,10 +70,15 @@ class ReverseTunnelSchemaApiServerTest {
     }
 
     @Test
-    void theExampleIsAcceptedAndDefaultsAreFilledIn() throws IOException {
+    void theExamplesAreAcceptedAndDefaultsAreFilledIn() throws IOException {
         ReverseTunnel example = Serialization.unmarshal(Files.readString(Path.of("examples/lab-ssh.yaml")), ReverseTunnel.class);
         example.getMetadata().setNamespace("default");
         client.resource(example).create();
+        ReverseTunnel corp = Serialization.unmarshal(Files.readString(
+                Path.of("examples/lab-ssh-through-proxy-and-jump-host.yaml")), ReverseTunnel.class);
+        corp.getMetadata().setNamespace("default");
+        assertThat(client.resource(corp).create().getSpec().getRelay().getVia().get(0).getPort())
+                .as("a jump host's port defaults to 22").isEqualTo(22);
 
         ReverseTunnel minimal = create(RELAY, FORWARD, "");
 
