@@ -5,6 +5,8 @@
 #                        (examples/relay/sshd_config.d/jumpgate.conf), reachable from the node; 192.0.2.10 on the
 #                        laptop's side
 #   laptop  192.0.2.20   reaches the relay and nothing else
+#   bastion 198.51.100.10 a company's way out, beside the node: a jump host (sshd, port 22) that reaches the relay,
+#                        and an HTTP CONNECT proxy (tinyproxy, port 3128, Basic auth, CONNECT to port 22 only)
 #
 #   hack/topology.sh up | down | status
 #   hack/topology.sh relay-authorize "LINE"   replace the relay's authorized_keys (the tunnel's authorizedKey)
@@ -13,16 +15,21 @@
 #   hack/topology.sh lab-stop | lab-start     the lab machine's sshd
 #   hack/topology.sh relay-firewall drop|accept PORT   a firewall rule on the relay dropping connections to PORT
 #   hack/topology.sh relay-gatewayports no|clientspecified   the tunnels' GatewayPorts; restarts the relay's sshd
+#   hack/topology.sh bastion-authorize "LINE" replace the jump host's authorized_keys (a tunnel's hops[0].authorizedKey)
+#   hack/topology.sh bastion-hostkey          the jump host's host key, to pin
+#   hack/topology.sh proxy-password           the proxy's password (user jumpgate)
+#   hack/topology.sh proxy-log                what the proxy logged (each CONNECT)
 #   hack/topology.sh laptop CMD...            run a command on the laptop
 #   hack/topology.sh laptop-reaches ADDR PORT whether the laptop can open a TCP connection there
 # Logins are for root with keys kept in the state directory; the laptop's key opens the lab.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-need ip /usr/sbin/sshd ssh ssh-keygen pkill pgrep iptables
+need ip /usr/sbin/sshd ssh ssh-keygen pkill pgrep iptables /usr/bin/tinyproxy
 STATE="${JUMPGATE_TOPOLOGY_DIR:-/var/lib/jumpgate-topology}"
 LAB_IP=10.8.92.10 LAB_GW=10.8.92.1
 RELAY_IP=203.0.113.10 RELAY_GW=203.0.113.1
 RELAY_LAPTOP_IP=192.0.2.10 LAPTOP_IP=192.0.2.20
+BASTION_IP=198.51.100.10 BASTION_GW=198.51.100.1
 
 ns() { ip netns exec "jg-$1" "${@:2}"; }
 
@@ -62,11 +69,13 @@ veth() { # netns ip/len host-side-ip/len name
 up() {
   down >/dev/null 2>&1 || true
   mkdir -p /run/sshd "$STATE"
-  for n in lab relay laptop; do ip netns add "jg-$n"; ns "$n" ip link set lo up; done
+  for n in lab relay laptop bastion; do ip netns add "jg-$n"; ns "$n" ip link set lo up; done
   veth lab "$LAB_IP/24" "$LAB_GW/24" jg-lab
   ns lab ip route add default via "$LAB_GW"
   veth relay "$RELAY_IP/24" "$RELAY_GW/24" jg-relay
   ns relay ip route add default via "$RELAY_GW"
+  veth bastion "$BASTION_IP/24" "$BASTION_GW/24" jg-bastion
+  ns bastion ip route add default via "$BASTION_GW"
   # The laptop and the relay share a link of their own; the laptop has no route anywhere else.
   ip link add jg-laptop type veth peer name jg-laptop-in
   ip link set jg-laptop netns jg-relay; ip link set jg-laptop-in netns jg-laptop
@@ -80,17 +89,43 @@ up() {
   # The block the README recommends for the tunnels' account (root here), last: a Match block runs to the end.
   sed 's/^Match User tunnel$/Match User root/' "$JUMPGATE_ROOT/examples/relay/sshd_config.d/jumpgate.conf" \
     >> "$STATE/relay/sshd_config"
+  sshd_config bastion
   start_sshd lab
   start_sshd relay
-  echo "topology: lab $LAB_IP, relay $RELAY_IP (laptop side $RELAY_LAPTOP_IP), laptop $LAPTOP_IP" >&2
+  start_sshd bastion
+  start_proxy
+  echo "topology: lab $LAB_IP, relay $RELAY_IP (laptop side $RELAY_LAPTOP_IP), laptop $LAPTOP_IP," \
+    "bastion $BASTION_IP (jump host :22, HTTP proxy :3128)" >&2
 }
 
 down() {
   stop_sshd lab || true
   stop_sshd relay || true
-  for n in lab relay laptop; do ip netns del "jg-$n" 2>/dev/null || true; done
+  stop_sshd bastion || true
+  [[ -f "$STATE/bastion/tinyproxy.pid" ]] && kill -9 "$(cat "$STATE/bastion/tinyproxy.pid")" 2>/dev/null || true
+  rm -f "$STATE/bastion/tinyproxy.pid"
+  for n in lab relay laptop bastion; do ip netns del "jg-$n" 2>/dev/null || true; done
   ip link del jg-lab 2>/dev/null || true
   ip link del jg-relay 2>/dev/null || true
+  ip link del jg-bastion 2>/dev/null || true
+}
+
+start_proxy() { # tinyproxy on the bastion: Basic auth, CONNECT to port 22 only (a jump host's), from anywhere
+  [[ -f "$STATE/bastion/proxy-password" ]] || head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$STATE/bastion/proxy-password"
+  chmod 600 "$STATE/bastion/proxy-password"
+  cat > "$STATE/bastion/tinyproxy.conf" <<EOF_PROXY
+Port 3128
+Listen $BASTION_IP
+Allow 0.0.0.0/0
+Timeout 600
+MaxClients 64
+LogLevel Connect
+LogFile "$STATE/bastion/tinyproxy.log"
+PidFile "$STATE/bastion/tinyproxy.pid"
+BasicAuth jumpgate $(cat "$STATE/bastion/proxy-password")
+ConnectPort 22
+EOF_PROXY
+  ns bastion /usr/bin/tinyproxy -c "$STATE/bastion/tinyproxy.conf"
 }
 
 case "${1:-}" in
@@ -99,6 +134,10 @@ case "${1:-}" in
   status) ip netns list | grep '^jg-' || true ;;
   relay-authorize) printf '%s\n' "${2:?line}" > "$STATE/relay/authorized_keys" ;;
   relay-hostkey) cut -d' ' -f1,2 "$STATE/relay/host_ed25519.pub" ;;
+  bastion-authorize) printf '%s\n' "${2:?line}" > "$STATE/bastion/authorized_keys" ;;
+  bastion-hostkey) cut -d' ' -f1,2 "$STATE/bastion/host_ed25519.pub" ;;
+  proxy-password) cat "$STATE/bastion/proxy-password" ;;
+  proxy-log) cat "$STATE/bastion/tinyproxy.log" 2>/dev/null || true ;;
   relay-stop) stop_sshd relay ;;
   relay-start) start_sshd relay ;;
   lab-stop) stop_sshd lab ;;
@@ -117,5 +156,5 @@ case "${1:-}" in
   laptop-reaches) ns laptop timeout 3 bash -c "</dev/tcp/${2:?address}/${3:?port}" ;;
   ssh-from-laptop) shift; ns laptop ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
       -o ConnectTimeout=5 -i "$STATE/laptop_ed25519" "$@" ;;
-  *) sed -n '2,20p' "$0"; exit 2 ;;
+  *) sed -n '2,26p' "$0"; exit 2 ;;
 esac

@@ -130,14 +130,15 @@ final class JschChannels {
     }
 
     /**
-     * Sets the window a channel of ours announces when it opens (JSch fixes 128 KiB in each channel type's
-     * constructor and offers no setter): before {@code connect}, which sends the open with it. JSch then credits the
-     * peer as usual, once the channel's output stream has taken the data.
+     * Takes over the window of a channel of ours before {@code connect} sends its open (JSch fixes 128 KiB in each
+     * channel type's constructor and offers no setter): announces {@code window}, and switches JSch's own window
+     * adjusts off as for a claimed forwarded channel. From then on the channel's output stream calls
+     * {@link #keepOwnAdjustOff} on every packet, and its reader credits the peer with {@link #sendWindowAdjust}.
      */
-    static void widenBeforeOpen(Channel channel, int window) {
+    static void takeOverWindowBeforeOpen(Channel channel, int window) {
         check();
         try {
-            WINDOW_MAX.setInt(channel, window);
+            WINDOW_MAX.setInt(channel, 0);
             WINDOW.setInt(channel, window);
         } catch (IllegalAccessException e) {
             throw new IllegalStateException(e);

@@ -37,6 +37,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import jdk.net.ExtendedSocketOptions;
 import org.jboss.logging.Logger;
 
@@ -139,8 +140,11 @@ final class JschRelaySession implements RelaySession {
                 hopKeys = pinned(hop.getHostKeys(), "a host key pinned for " + name);
                 session = jsch.getSession(hop.getUser(), hop.getHost(), hop.getPort());
                 configure(session, hopKeys, config, windows);
-                routeOut(session, previous, config, connectTimeout, aliveMillis);
+                HopChannel carrier = routeOut(session, previous, config, connectTimeout, aliveMillis);
                 session.connect(connectTimeout);
+                if (carrier != null) {
+                    carrier.established();
+                }
             } catch (RelayFailure f) {
                 hopReports.set(i, hopReports.get(i).failed(f.getMessage(), null));
                 hops.forEach(Session::disconnect);
@@ -152,8 +156,10 @@ final class JschRelaySession implements RelaySession {
                 hops.forEach(Session::disconnect);
                 RelayFailure f = previous != null && e instanceof HopChannel.Refused refusal
                         ? refusal.failure() : classifyHop(e, config, hop, name, i);
-                int at = e instanceof HopChannel.Refused ? i - 1 : i; // the hop that would not connect onwards
-                hopReports.set(at, hopReports.get(at).failed(f.getMessage(), fingerprint(session)));
+                boolean onwards = previous != null && e instanceof HopChannel.Refused;
+                int at = onwards ? i - 1 : i; // the hop that would not connect onwards, or this one
+                hopReports.set(at, hopReports.get(at).failed(f.getMessage(),
+                        onwards ? hopReports.get(at).fingerprint() : fingerprint(session)));
                 throw f.withHops(hopReports);
             }
             hops.add(session);
@@ -164,8 +170,11 @@ final class JschRelaySession implements RelaySession {
         try {
             session = jsch.getSession(relay.getUser(), relay.getHost(), relay.getPort());
             configure(session, hostKeys, config, windows);
-            routeOut(session, previous, config, connectTimeout, aliveMillis);
+            HopChannel carrier = routeOut(session, previous, config, connectTimeout, aliveMillis);
             session.connect(connectTimeout);
+            if (carrier != null) {
+                carrier.established();
+            }
             return new JschRelaySession(session, hostKeys, hops, hopReports);
         } catch (RelayFailure f) {
             hops.forEach(Session::disconnect);
@@ -212,14 +221,16 @@ final class JschRelaySession implements RelaySession {
     }
 
     /**
-     * How the session's connection is made: through the previous hop's channel; else through the egress proxy; else
-     * a socket of the agent's own.
+     * How the session's connection is made: through the previous hop's channel (returned, to be told when the
+     * session has logged in); else through the egress proxy; else a socket of the agent's own.
      */
-    private static void routeOut(Session session, Session previous, TunnelConfig config, int connectTimeout,
+    private static HopChannel routeOut(Session session, Session previous, TunnelConfig config, int connectTimeout,
             int aliveMillis) throws RelayFailure {
         ProxySpec proxy = config.spec().getRelay().getProxy();
         if (previous != null) {
-            session.setProxy(new HopChannel(previous, connectTimeout, aliveMillis));
+            HopChannel carrier = new HopChannel(previous, connectTimeout, aliveMillis);
+            session.setProxy(carrier);
+            return carrier;
         } else if (proxy != null) {
             if (proxy.getCredentialsSecret() != null && config.proxyCredentials() == null) {
                 throw new RelayFailure(Reasons.PROXY_REFUSED, "the proxy's credentials (Secret "
@@ -229,6 +240,7 @@ final class JschRelaySession implements RelaySession {
         } else {
             session.setSocketFactory(new RelaySocket(connectTimeout));
         }
+        return null;
     }
 
     private static String fingerprint(Session session) {
@@ -677,17 +689,21 @@ final class JschRelaySession implements RelaySession {
 
     /**
      * The connection to the next hop (or the relay) through a jump host: a direct-tcpip channel of the hop's session,
-     * as {@code ssh -J} opens with {@code -W}. The channel announces a window as wide as OpenSSH's own (JSch's 128 KiB
-     * would cap what the relay sends through the hop at one window per round trip); what arrives goes into a
-     * {@link TimedPipe}, so the session it carries notices a silent relay by its keepalives as it would on a socket.
+     * as {@code ssh -J} opens with {@code -W}. What arrives goes into a {@link TimedPipe}, so the session it carries
+     * notices a silent relay by its keepalives as it would on a socket. The channel announces a window as wide as
+     * OpenSSH's (JSch's 128 KiB would cap what the relay sends through the hop at one window per round trip), and
+     * credits the hop for what the carried session has read, never sooner: the hop's session thread then never waits
+     * on a full pipe (TimedPipe says why it must not).
      */
     private static final class HopChannel implements com.jcraft.jsch.Proxy {
         static final int WINDOW = 2 * 1024 * 1024;
-        static final int PIPE = 256 * 1024;
+        /** Credit the hop in steps of this much read: few adjusts, and the hop never waits for one. */
+        static final int CREDIT_STEP = 128 * 1024;
 
         private final Session hop;
         private final int connectTimeoutMillis;
         private final int aliveMillis;
+        private final AtomicInteger uncredited = new AtomicInteger();
         private ChannelDirectTCPIP channel;
         private TimedPipe pipe;
         private OutputStream out;
@@ -714,37 +730,78 @@ final class JschRelaySession implements RelaySession {
 
         @Override
         public void connect(SocketFactory unused, String host, int port, int timeout) throws JSchException {
-            pipe = new TimedPipe(PIPE, connectTimeoutMillis);
-            channel = (ChannelDirectTCPIP) hop.openChannel("direct-tcpip");
-            channel.setHost(host);
+            // Until the carried session has logged in, a read may wait as long as a connect.
+            pipe = new TimedPipe(WINDOW, connectTimeoutMillis, this::credit);
+            String hopName = "the jump host " + hop.getUserName() + "@" + hop.getHost() + ":" + hop.getPort();
+            try {
+                channel = (ChannelDirectTCPIP) hop.openChannel("direct-tcpip");
+            } catch (JSchException e) {
+                throw new Refused(new RelayFailure(Reasons.RELAY_UNREACHABLE, "the session to " + hopName
+                        + " ended before it was asked to connect onwards", true, null));
+            }
+            // sshd compares the host with the key's permitopen, which it holds without brackets.
+            String target = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+            channel.setHost(target);
             channel.setPort(port);
-            JschChannels.widenBeforeOpen(channel, WINDOW);
-            channel.setOutputStream(pipe.sink);
+            JschChannels.takeOverWindowBeforeOpen(channel, WINDOW);
+            ChannelDirectTCPIP opened = channel;
+            channel.setOutputStream(new OutputStream() {
+                @Override
+                public void write(int b) throws IOException {
+                    write(new byte[] {(byte) b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] bytes, int offset, int length) throws IOException {
+                    JschChannels.keepOwnAdjustOff(opened); // on the hop's session thread, before JSch counts the packet
+                    pipe.sink.write(bytes, offset, length);
+                }
+
+                @Override
+                public void close() {
+                    pipe.closeWriter();
+                }
+            });
             try {
                 out = channel.getOutputStream();
                 channel.connect(connectTimeoutMillis);
             } catch (IOException | JSchException e) {
                 int code = channel.getExitStatus(); // the hop's reason code (RFC 4254 5.1); -1: no answer
                 channel.disconnect();
-                String hopName = "the jump host " + hop.getUserName() + "@" + hop.getHost() + ":" + hop.getPort();
                 if (!hop.isConnected()) {
                     throw new Refused(new RelayFailure(Reasons.RELAY_UNREACHABLE, "the session to " + hopName
-                            + " ended while it was asked to connect to " + host + ":" + port, true, null));
+                            + " ended while it was asked to connect to " + target + ":" + port, true, null));
                 }
                 if (code == 1) {
                     throw new Refused(new RelayFailure(Reasons.JUMP_HOST_REFUSED, hopName + " is not allowed to connect "
-                            + "the key to " + host + ":" + port + " (administratively prohibited): its authorized_keys "
+                            + "the key to " + target + ":" + port + " (administratively prohibited): its authorized_keys "
                             + "line for the key must permitopen=\"" + host + ":" + port + "\" (status.relay.hops[]"
                             + ".authorizedKey), and its sshd must allow TCP forwarding", false, null));
                 }
-                throw new Refused(new RelayFailure(Reasons.RELAY_UNREACHABLE, hopName + " could not connect to " + host
+                throw new Refused(new RelayFailure(Reasons.RELAY_UNREACHABLE, hopName + " could not connect to " + target
                         + ":" + port + (code == -1 ? " within " + connectTimeoutMillis / 1000 + " s"
                         : " (reason code " + code + ")"), true, null));
             } finally {
                 Thread.interrupted(); // JSch may wake the caller with an interrupt that lands after it returned
             }
-            // Handshake over: from now on a silence of one keepalive interval makes the session send a keepalive.
+        }
+
+        /** The carried session has logged in: from now on one silent keepalive interval makes it send a keepalive. */
+        void established() {
             pipe.timeout(aliveMillis);
+        }
+
+        /** Called on the carried session's reader thread with each read: the hop may send that much more. */
+        private void credit(int bytes) {
+            int owed = uncredited.addAndGet(bytes);
+            if (owed < CREDIT_STEP || !uncredited.compareAndSet(owed, 0)) {
+                return;
+            }
+            try {
+                JschChannels.sendWindowAdjust(hop, channel, owed);
+            } catch (IOException e) {
+                pipe.close(); // the hop's session is gone: the carried session reads the end
+            }
         }
 
         @Override
@@ -810,9 +867,13 @@ final class JschRelaySession implements RelaySession {
                 ProxyHandshake.connect(proxy.getType(), socket, host, port, credentials);
                 in = sockets.getInputStream(socket);
                 out = sockets.getOutputStream(socket);
-            } catch (IOException e) {
+            } catch (ProxyHandshake.Refused e) {
                 close();
                 throw new JSchException(e.getMessage(), e);
+            } catch (IOException e) {
+                close(); // silent, or closed in the middle of its answer: the proxy's doing, not the relay's
+                throw new Unreachable("it did not answer the agent's request for " + host + ":" + port + " ("
+                        + ReportText.rootMessage(e, ReportText.MAX_RELAY_TEXT) + ")", e);
             }
         }
 

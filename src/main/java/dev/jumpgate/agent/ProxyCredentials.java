@@ -1,6 +1,5 @@
 package dev.jumpgate.agent;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -50,6 +49,6 @@ public final class ProxyCredentials {
 
     @Override
     public String toString() {
-        return "ProxyCredentials[" + source + ", user " + new String(username, StandardCharsets.UTF_8) + "]";
+        return "ProxyCredentials[" + source + "]";
     }
 }

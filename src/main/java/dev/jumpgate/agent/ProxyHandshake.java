@@ -21,7 +21,8 @@ final class ProxyHandshake {
 
     /** The most of a CONNECT answer's head read: a status line and a few headers; Squid sends about 200 bytes. */
     static final int MAX_HTTP_HEAD = 8 * 1024;
-    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    private static final Pattern IPV4 = Pattern.compile("((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}"
+            + "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
 
     /** The proxy said no, or said something that is not its protocol. */
     static final class Refused extends IOException {
@@ -147,14 +148,11 @@ final class ProxyHandshake {
         }
         ByteArrayOutputStream request = new ByteArrayOutputStream();
         request.write(new byte[] {5, 1, 0});
-        if (IPV4.matcher(host).matches()) {
-            request.write(1);
-            for (String octet : host.split("\\.")) {
-                request.write(Integer.parseInt(octet));
-            }
-        } else if (host.contains(":")) {
-            request.write(4);
-            request.write(java.net.InetAddress.getByName(host).getAddress()); // a literal: no lookup
+        if (IPV4.matcher(host).matches() || host.contains(":")) {
+            // A literal (no lookup): an IPv4-mapped IPv6 address comes back as IPv4, and is sent as one.
+            byte[] address = java.net.InetAddress.getByName(host).getAddress();
+            request.write(address.length == 4 ? 1 : 4);
+            request.write(address);
         } else {
             byte[] name = host.getBytes(StandardCharsets.US_ASCII);
             request.write(3);

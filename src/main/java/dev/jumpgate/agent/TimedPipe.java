@@ -5,26 +5,38 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.SocketTimeoutException;
+import java.util.function.IntConsumer;
 
 /**
  * A byte pipe whose reads give up after a timeout, as a socket's do: what carries a session to the relay over a jump
  * host's channel. JSch notices a silent peer only by a read that times out (then it sends a keepalive, and after
  * ServerAliveCountMax of them ends the session); its own channel streams never time out, and a relay gone silent
- * behind a live jump host would hold the tunnel for good. The hop's session thread writes what the hop sends; a write
- * to a full pipe waits for the reader, which is the flow control the channel's window expects.
+ * behind a live jump host would hold the tunnel for good.
+ *
+ * <p>The writer is the hop's session thread, and it must never wait: it is also the only thread that reads the hop's
+ * window adjusts, which the session being carried may be waiting for while it holds its own write lock (and with it
+ * the reader of this pipe). So a write never blocks. The pipe holds up to {@code capacity} (the channel's window,
+ * which the peer may not exceed) and tells {@code consumed} how many bytes the reader took, for the channel to credit
+ * them to the peer then, and not before: the peer never has more in flight than there is room for.
  */
 final class TimedPipe {
 
-    private final byte[] ring;
+    private static final int FIRST_SIZE = 64 * 1024;
+
+    private final int capacity;
+    private final IntConsumer consumed;
+    private byte[] ring = new byte[0];
     private int start;
     private int size;
     private boolean writerClosed;
     private boolean readerClosed;
     private volatile int timeoutMillis;
 
-    TimedPipe(int capacity, int timeoutMillis) {
-        this.ring = new byte[capacity];
+    /** A pipe for at most {@code capacity} bytes unread; {@code consumed} hears of each read, outside the lock. */
+    TimedPipe(int capacity, int timeoutMillis, IntConsumer consumed) {
+        this.capacity = capacity;
         this.timeoutMillis = timeoutMillis;
+        this.consumed = consumed;
     }
 
     /** How long a read waits for the first byte before it throws a {@link SocketTimeoutException}; 0: for ever. */
@@ -32,7 +44,7 @@ final class TimedPipe {
         timeoutMillis = millis;
     }
 
-    /** Where the hop's session thread writes what arrives on the channel. */
+    /** Where the hop's session thread writes what arrives on the channel; it never waits. */
     final OutputStream sink = new OutputStream() {
         @Override
         public void write(int b) throws IOException {
@@ -42,21 +54,24 @@ final class TimedPipe {
         @Override
         public void write(byte[] bytes, int offset, int length) throws IOException {
             synchronized (TimedPipe.this) {
+                if (readerClosed || writerClosed) {
+                    throw new IOException("pipe closed");
+                }
+                if (size + length > capacity) {
+                    // More than the window the channel announced: the peer broke the protocol.
+                    close();
+                    throw new IOException("the hop sent " + (size + length - capacity) + " bytes beyond the channel's window");
+                }
+                grow(size + length);
                 while (length > 0) {
-                    while (size == ring.length && !readerClosed && !writerClosed) {
-                        await(0);
-                    }
-                    if (readerClosed || writerClosed) {
-                        throw new IOException("pipe closed");
-                    }
                     int end = (start + size) % ring.length;
-                    int n = Math.min(length, Math.min(ring.length - size, ring.length - end));
+                    int n = Math.min(length, ring.length - end);
                     System.arraycopy(bytes, offset, ring, end, n);
                     size += n;
                     offset += n;
                     length -= n;
-                    TimedPipe.this.notifyAll();
                 }
+                TimedPipe.this.notifyAll();
             }
         }
 
@@ -82,6 +97,7 @@ final class TimedPipe {
             if (length == 0) {
                 return 0;
             }
+            int n;
             synchronized (TimedPipe.this) {
                 long timeout = timeoutMillis;
                 long deadline = System.nanoTime() + timeout * 1_000_000;
@@ -95,13 +111,13 @@ final class TimedPipe {
                 if (size == 0) {
                     return -1; // the channel closed (or this end did)
                 }
-                int n = Math.min(length, Math.min(size, ring.length - start));
+                n = Math.min(length, Math.min(size, ring.length - start));
                 System.arraycopy(ring, start, bytes, offset, n);
                 start = (start + n) % ring.length;
                 size -= n;
-                TimedPipe.this.notifyAll();
-                return n;
             }
+            consumed.accept(n);
+            return n;
         }
 
         @Override
@@ -120,11 +136,34 @@ final class TimedPipe {
         }
     };
 
-    /** Ends the pipe from outside: a reader or writer waiting now returns at once. */
+    /** The channel ended: the reader reads what is left, then the end. */
+    synchronized void closeWriter() {
+        writerClosed = true;
+        notifyAll();
+    }
+
+    /** Ends the pipe from outside: a reader waiting now returns at once, a writer's next write fails. */
     synchronized void close() {
         writerClosed = true;
         readerClosed = true;
         notifyAll();
+    }
+
+    /** Room for {@code needed} bytes: the ring doubles from 64 KiB as a busy channel needs it, up to the capacity. */
+    private void grow(int needed) {
+        if (needed <= ring.length) {
+            return;
+        }
+        int length = Math.max(ring.length, Math.min(FIRST_SIZE, capacity));
+        while (length < needed) {
+            length = (int) Math.min(capacity, (long) length * 2);
+        }
+        byte[] bigger = new byte[length];
+        for (int i = 0; i < size; i++) {
+            bigger[i] = ring[(start + i) % ring.length];
+        }
+        ring = bigger;
+        start = 0;
     }
 
     private void await(long millis) throws InterruptedIOException {

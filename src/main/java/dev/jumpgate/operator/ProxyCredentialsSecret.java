@@ -10,9 +10,10 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 
 /**
  * The Secret a tunnel's egress proxy credentials come from (spec.relay.proxy.credentialsSecret), as found at this
- * reconcile. Its agent's Role may read it only if its owner meant it for a proxy: the label
- * {@link ProxySpec#CREDENTIALS_LABEL}. Without that, whoever may write tunnels in a namespace could name any password
- * Secret there and have the agent send it, as Basic auth, to a proxy host of their choosing.
+ * reconcile. Its agent's Role may read it only if its owner said it may go to this very proxy: the annotation
+ * {@link ProxySpec#CREDENTIALS_FOR} lists the proxies' host:port. Without it, whoever may write tunnels in a namespace
+ * could name any password Secret there (or a proxy's, with a proxy of their own) and have the agent send it, in clear
+ * as Basic auth or SOCKS5's username and password, to a host of their choosing.
  *
  * @param name    the Secret's name; null when the tunnel names none
  * @param version its uid:resourceVersion, for the agent to read it again when it changes; null while unusable
@@ -36,13 +37,15 @@ public record ProxyCredentialsSecret(String name, String version, HandOverProble
             return new ProxyCredentialsSecret(name, null, new HandOverProblem(Reasons.SECRET_MISSING, "Secret " + name
                     + " (spec.relay.proxy.credentialsSecret) not found in namespace " + namespace));
         }
-        String label = secret.getMetadata().getLabels() == null ? null
-                : secret.getMetadata().getLabels().get(ProxySpec.CREDENTIALS_LABEL);
-        if (!"true".equals(label)) {
+        String proxyAddress = proxy.getHost() + ":" + proxy.getPort();
+        String allowed = secret.getMetadata().getAnnotations() == null ? null
+                : secret.getMetadata().getAnnotations().get(ProxySpec.CREDENTIALS_FOR);
+        if (allowed == null || java.util.Arrays.stream(allowed.split(",")).map(String::trim)
+                .noneMatch(proxyAddress::equals)) {
             return new ProxyCredentialsSecret(name, null, new HandOverProblem(Reasons.PROXY_CREDENTIALS_INVALID,
-                    "Secret " + name + " is not labelled " + ProxySpec.CREDENTIALS_LABEL + "=true: only a Secret its "
-                            + "owner meant for a proxy is sent to one (kubectl label secret " + name + " "
-                            + ProxySpec.CREDENTIALS_LABEL + "=true)"));
+                    "Secret " + name + (allowed == null ? " does not say" : " does not list " + proxyAddress + " among")
+                            + " the proxies its credentials may be sent to: its owner annotates it (kubectl annotate "
+                            + "secret " + name + " " + ProxySpec.CREDENTIALS_FOR + "=" + proxyAddress + ")"));
         }
         if (secret.getData() == null || !secret.getData().containsKey(PoolConfig.USERNAME)
                 || !secret.getData().containsKey(PoolConfig.PASSWORD)) {

@@ -26,7 +26,9 @@ public final class AuthorizedKeyLine {
     static final String NO_DESTINATION = "permitopen=\"127.0.0.1:1\"";
     /**
      * For a key that must listen nowhere: {@code port-forwarding} allows remote forwards too, and OpenSSH has no
-     * "none" for {@code permitlisten}. Port 1 of loopback is privileged: a login that is not root cannot bind it.
+     * "none" for {@code permitlisten}. Port 1 of loopback is privileged: a login that is not root cannot bind it where
+     * unprivileged ports start above 1. No key option covers a Unix-socket listen: the jump host's sshd block
+     * (examples/relay/sshd_config.d/jumpgate-jump-host.conf) forbids both.
      */
     static final String NO_LISTEN = "permitlisten=\"127.0.0.1:1\"";
     /** How the check names the relay's loopback when a wildcard listen turns out to be bound there only. */
@@ -89,7 +91,8 @@ public final class AuthorizedKeyLine {
 
     /**
      * The line for a jump host: the key may have it open a TCP connection to the next hop ({@code nextHost:nextPort},
-     * verbatim as the agent asks for it) and do nothing else there: no shell or command, no listen, no other place.
+     * verbatim as the agent asks for it) and to no other place, TCP or Unix socket (permitopen covers both); no shell
+     * or command.
      */
     public static String forJumpHost(PublicKeyLine key, String nextHost, int nextPort, String comment) {
         return String.join(",", "restrict", "port-forwarding", FORCED_COMMAND,

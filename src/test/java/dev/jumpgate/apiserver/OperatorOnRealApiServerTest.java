@@ -410,11 +410,19 @@ class OperatorOnRealApiServerTest {
 
             await().atMost(PATIENCE).until(() -> ready(ns) != null
                     && Reasons.PROXY_CREDENTIALS_INVALID.equals(ready(ns).getReason()));
-            assertThat(ready(ns).getMessage()).contains("jumpgate.dev/proxy-credentials=true");
+            assertThat(ready(ns).getMessage()).contains("jumpgate.dev/proxy-for=127.0.0.1:" + proxy.port());
             assertThat(members(ns, "default-pool")).isEmpty();
 
             client.secrets().inNamespace(ns).withName("proxy-login").edit(s -> {
-                s.getMetadata().setLabels(Map.of(ProxySpec.CREDENTIALS_LABEL, "true"));
+                // Meant for another proxy first: the tunnel's proxy may not have it.
+                s.getMetadata().setAnnotations(Map.of(ProxySpec.CREDENTIALS_FOR, "proxy.corp.example.com:3128"));
+                return s;
+            });
+            await().atMost(PATIENCE).until(() -> ready(ns).getMessage().contains("does not list 127.0.0.1:" + proxy.port()));
+            assertThat(members(ns, "default-pool")).isEmpty();
+            client.secrets().inNamespace(ns).withName("proxy-login").edit(s -> {
+                s.getMetadata().setAnnotations(Map.of(ProxySpec.CREDENTIALS_FOR,
+                        "proxy.corp.example.com:3128, 127.0.0.1:" + proxy.port()));
                 return s;
             });
             await().atMost(PATIENCE).until(() -> members(ns, "default-pool").equals(List.of("lab"))

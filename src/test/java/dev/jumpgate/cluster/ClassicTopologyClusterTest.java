@@ -5,6 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.ForwardStatus;
+import dev.jumpgate.api.v1alpha1.HopState;
+import dev.jumpgate.api.v1alpha1.JumpHost;
+import dev.jumpgate.api.v1alpha1.ProxySpec;
+import dev.jumpgate.api.v1alpha1.ProxyType;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
@@ -20,6 +24,7 @@ import dev.jumpgate.testing.Topology;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -30,6 +35,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -369,5 +375,39 @@ class ClassicTopologyClusterTest {
         awaitReady("lab-ssh", "False", Reasons.HOST_KEY_MISMATCH);
         assertThat(ready("lab-ssh").getMessage()).contains(current("lab-ssh").getStatus().getRelay().getFingerprint());
         assertThat(Topology.relayListensForLaptop(DOOR)).isFalse();
+    }
+
+    /**
+     * A cluster that reaches the Internet only through its company's HTTP proxy, and the relay only through the
+     * company's bastion: the proxy's password from a Secret labelled for it, the bastion's line from the status.
+     */
+    @Test
+    void throughTheCompanysProxyAndJumpHostTheLaptopReachesTheLab() throws Exception {
+        client.resource(new SecretBuilder().withNewMetadata().withName("corp-proxy").withNamespace(namespace)
+                .withAnnotations(Map.of(ProxySpec.CREDENTIALS_FOR, Topology.BASTION_IP + ":" + Topology.PROXY_PORT))
+                .endMetadata().withType("kubernetes.io/basic-auth")
+                .withStringData(Map.of("username", Topology.PROXY_USER, "password", Topology.proxyPassword())).build())
+                .create();
+        example(t -> {
+            t.getMetadata().setName("lab-corp");
+            t.getSpec().getRelay().setVia(List.of(new JumpHost(Topology.BASTION_IP, 22, "root",
+                    List.of(Topology.bastionHostKey()))));
+            t.getSpec().getRelay().setProxy(new ProxySpec(ProxyType.HTTPConnect, Topology.BASTION_IP, Topology.PROXY_PORT,
+                    "corp-proxy"));
+        });
+        await().atMost(PATIENCE).until(() -> current("lab-corp").getStatus() != null
+                && current("lab-corp").getStatus().getRelay() != null
+                && current("lab-corp").getStatus().getRelay().getHops() != null
+                && current("lab-corp").getStatus().getRelay().getHops().get(0).getAuthorizedKey() != null);
+        Topology.authorizeOnBastion(current("lab-corp").getStatus().getRelay().getHops().get(0).getAuthorizedKey());
+        authorize("lab-corp");
+
+        awaitReady("lab-corp", "True", Reasons.TUNNEL_READY);
+        assertLaptopReachesLab(DOOR);
+        assertThat(current("lab-corp").getStatus().getRelay().getHops()).singleElement().satisfies(hop -> {
+            assertThat(hop.getState()).isEqualTo(HopState.Connected);
+            assertThat(hop.getFingerprint()).isEqualTo(PublicKeyLine.parse(Topology.bastionHostKey()).fingerprint());
+        });
+        assertThat(Topology.proxyLog()).contains("CONNECT " + Topology.BASTION_IP + ":22");
     }
 }

@@ -22,16 +22,29 @@ import dev.jumpgate.testing.HostCommand;
 import dev.jumpgate.testing.HostCommand.Result;
 import dev.jumpgate.testing.OpenSshRelay;
 import dev.jumpgate.testing.RelayRig;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Tier 2: spec.relay.via, as {@code ssh -J} goes: the agent reaches a real sshd relay through real sshd jump hosts,
@@ -61,9 +74,22 @@ class JumpHostRelayTest {
         rig.close();
     }
 
-    /** A jump host that lets the tunnel's key on with the operator's line for it, to reach host:port. */
+    /** How the bastion's owner set it up: the README's block for the tunnels' account, or only the key's line. */
+    enum Bastion {
+        RECOMMENDED_BLOCK, ONLY_THE_KEY_LINE;
+
+        OpenSshRelay start() {
+            return this == RECOMMENDED_BLOCK ? OpenSshRelay.jumpHost() : OpenSshRelay.withoutRecommendedBlock();
+        }
+    }
+
+    /** A jump host with the README's block that lets the tunnel's key on with the operator's line, to reach host:port. */
     private OpenSshRelay jumpHostTo(String host, int port) {
-        OpenSshRelay jump = rig.closedAfter(OpenSshRelay.withoutRecommendedBlock());
+        return jumpHostTo(Bastion.RECOMMENDED_BLOCK, host, port);
+    }
+
+    private OpenSshRelay jumpHostTo(Bastion kind, String host, int port) {
+        OpenSshRelay jump = rig.closedAfter(kind.start());
         jump.authorize(AuthorizedKeyLine.forJumpHost(rig.key().publicKey(), host, port, "jumpgate:test/jump"));
         return jump;
     }
@@ -105,6 +131,33 @@ class JumpHostRelayTest {
         assertThat(hops.get(0).fingerprint()).isEqualTo(PublicKeyLine.parse(first.hostKey()).fingerprint());
         assertThat(hops.get(1).fingerprint()).isEqualTo(PublicKeyLine.parse(second.hostKey()).fingerprint());
         assertThat(agent.report().message()).contains("via " + first.user() + "@127.0.0.1:" + first.port());
+    }
+
+    /**
+     * Bulk data both ways at once through a hop: the hop's session thread (the only reader of the hop's window
+     * adjusts) must never wait for the session it carries, which may be waiting for those adjusts itself.
+     */
+    @Test
+    void bulkDataBothWaysAtOnceThroughAJumpHostNeitherStallsNorLosesAByte() throws Exception {
+        OpenSshRelay jump = jumpHostTo("127.0.0.1", relay.port());
+        int door = OpenSshRelay.freePort();
+        run(through(door, hop(jump)));
+        await().atMost(PATIENCE).until(this::bound);
+
+        ExecutorService clients = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Boolean>> echoes = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                echoes.add(clients.submit(() -> EchoClient.echoes(door, 16 * 1024 * 1024)));
+            }
+            for (Future<Boolean> echo : echoes) {
+                assertThat(echo.get(60, TimeUnit.SECONDS)).as("16 MiB up and back down, each").isTrue();
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+        assertThat(agent.report().connected()).isTrue();
+        assertThat(agent.report().reconnects()).isZero();
     }
 
     @Test
@@ -167,9 +220,10 @@ class JumpHostRelayTest {
      * The key in the attacker's hand, against the jump host with the operator's line: it reaches the next hop, as the
      * agent needs, and nothing else: no command, no shell, no other destination, no listen.
      */
-    @Test
-    void theJumpHostLineLetsTheKeyReachTheNextHopAndNothingElse() throws Exception {
-        OpenSshRelay jump = jumpHostTo("127.0.0.1", relay.port());
+    @ParameterizedTest
+    @EnumSource(Bastion.class)
+    void theJumpHostLineLetsTheKeyReachTheNextHopAndNothingElse(Bastion kind) throws Exception {
+        OpenSshRelay jump = jumpHostTo(kind, "127.0.0.1", relay.port());
         Path dir = Files.createTempDirectory("jumpgate-stolen");
         Path keyFile = dir.resolve("id_ed25519");
         Files.writeString(keyFile, rig.key().privateKeyPem());
@@ -191,7 +245,8 @@ class JumpHostRelayTest {
 
         Result command = ssh(options, login, "id");
         assertThat(command.exitCode()).isNotZero();
-        assertThat(command.output()).doesNotContain("uid=").contains("this key only holds a Jumpgate tunnel");
+        assertThat(command.output()).doesNotContain("uid=")
+                .containsAnyOf("this key only holds a Jumpgate tunnel", "this account only carries Jumpgate tunnels");
 
         int listen = OpenSshRelay.freePort();
         Result remote = ssh(options, "-N", "-o", "ExitOnForwardFailure=yes", "-R",
@@ -199,6 +254,46 @@ class JumpHostRelayTest {
         assertThat(remote.exitCode()).isNotZero();
         assertThat(remote.output()).contains("remote port forwarding failed");
         assertThat(OpenSshRelay.listening(listen)).isFalse();
+
+        // A Unix socket of the bastion (docker.sock, say): the line's permitopen covers paths too.
+        Path socketFile = dir.resolve("service.sock");
+        try (ServerSocketChannel service = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            service.bind(UnixDomainSocketAddress.of(socketFile));
+            Thread greeter = new Thread(() -> {
+                try (SocketChannel client = service.accept()) {
+                    client.write(java.nio.ByteBuffer.wrap("unix-hello\n".getBytes(StandardCharsets.US_ASCII)));
+                } catch (IOException e) {
+                    // closed by the test
+                }
+            });
+            greeter.setDaemon(true);
+            greeter.start();
+            int local = OpenSshRelay.freePort();
+            List<String> forward = new ArrayList<>(options);
+            forward.addAll(List.of("-N", "-L", "127.0.0.1:" + local + ":" + socketFile, login));
+            Process tunnel = HostCommand.SSH.start(forward.toArray(String[]::new));
+            try {
+                await().atMost(PATIENCE).until(() -> OpenSshRelay.listening(local));
+                try (Socket through = new Socket("127.0.0.1", local)) {
+                    through.setSoTimeout(5_000);
+                    byte[] said = through.getInputStream().readNBytes(11);
+                    assertThat(new String(said, StandardCharsets.US_ASCII)).doesNotContain("unix-hello");
+                }
+            } finally {
+                tunnel.destroyForcibly();
+            }
+        }
+
+        if (kind == Bastion.RECOMMENDED_BLOCK) {
+            // What no key line can forbid (permitlisten is for TCP): a listening Unix socket on the bastion, which a
+            // local service could be tricked into using. The block's AllowStreamLocalForwarding no does.
+            Path planted = dir.resolve("planted.sock");
+            Result unixListen = ssh(options, "-N", "-o", "ExitOnForwardFailure=yes", "-R",
+                    planted + ":127.0.0.1:" + target.port(), login);
+            assertThat(unixListen.exitCode()).isNotZero();
+            assertThat(unixListen.output()).contains("remote port forwarding failed");
+            assertThat(planted).doesNotExist();
+        }
     }
 
     private static Result ssh(List<String> options, String... args) {

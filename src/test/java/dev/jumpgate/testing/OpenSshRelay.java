@@ -24,6 +24,8 @@ public final class OpenSshRelay implements AutoCloseable {
 
     /** The relay's side of the tunnels, as the README gives it to relay owners. */
     public static final Path RECOMMENDED_BLOCK = Path.of("examples", "relay", "sshd_config.d", "jumpgate.conf");
+    /** A jump host's side of the tunnels, as the README gives it to bastion owners. */
+    public static final Path JUMP_HOST_BLOCK = Path.of("examples", "relay", "sshd_config.d", "jumpgate-jump-host.conf");
     private static final Path SSHD_CONFIG_TEMPLATE = Path.of("hack", "sshd_config.template");
 
     /** The relay's address that is not its localhost: what a wildcard listen bound to loopback only does not serve. */
@@ -32,15 +34,15 @@ public final class OpenSshRelay implements AutoCloseable {
     private final Path dir;
     private final int port;
     private final List<String> extraConfig;
-    private final boolean recommendedBlock;
+    private final Path block;
     private String hostKey;
     private Process process;
 
-    private OpenSshRelay(Path dir, int port, List<String> extraConfig, boolean recommendedBlock) throws IOException {
+    private OpenSshRelay(Path dir, int port, List<String> extraConfig, Path block) throws IOException {
         this.dir = dir;
         this.port = port;
         this.extraConfig = extraConfig;
-        this.recommendedBlock = recommendedBlock;
+        this.block = block;
         newHostKey();
         Files.writeString(dir.resolve("authorized_keys"), "");
         writeConfig();
@@ -51,22 +53,27 @@ public final class OpenSshRelay implements AutoCloseable {
      * (sshd keeps the first value of a keyword), e.g. "PermitListen 127.0.0.1:4040" or "LogLevel DEBUG1".
      */
     public static OpenSshRelay start(String... extraConfig) {
-        return start(true, extraConfig);
+        return start(RECOMMENDED_BLOCK, extraConfig);
+    }
+
+    /** A jump host with the block the README recommends for the tunnels' account on a bastion. */
+    public static OpenSshRelay jumpHost(String... extraConfig) {
+        return start(JUMP_HOST_BLOCK, extraConfig);
     }
 
     /** A relay whose owner only pasted the key's authorized_keys line: everything rests on the line's options. */
     public static OpenSshRelay withoutRecommendedBlock(String... extraConfig) {
-        return start(false, extraConfig);
+        return start(null, extraConfig);
     }
 
-    private static OpenSshRelay start(boolean recommendedBlock, String... extraConfig) {
+    private static OpenSshRelay start(Path block, String... extraConfig) {
         try {
             if (!Files.isExecutable(Path.of(HostCommand.SSHD.toString()))) {
                 throw new IllegalStateException(HostCommand.SSHD + " is missing: run hack/setup.sh (Debian's openssh-server)");
             }
             Files.createDirectories(Path.of("/run/sshd")); // sshd's privilege separation directory, when root
             OpenSshRelay relay = new OpenSshRelay(Files.createTempDirectory("jumpgate-relay"), freePort(),
-                    List.of(extraConfig), recommendedBlock);
+                    List.of(extraConfig), block);
             relay.startProcess();
             return relay;
         } catch (IOException e) {
@@ -193,10 +200,10 @@ public final class OpenSshRelay implements AutoCloseable {
         Files.readAllLines(SSHD_CONFIG_TEMPLATE).stream()
                 .map(line -> line.replace("{{DIR}}", dir.toString()))
                 .forEach(config::add);
-        if (recommendedBlock) {
-            // Last: a Match block runs to the end of the file.
-            Files.readAllLines(RECOMMENDED_BLOCK).stream()
-                    .map(line -> line.equals("Match User tunnel") ? "Match User " + user() : line)
+        if (block != null) {
+            // Last: a Match block runs to the end of the file. Its account is the user running the tests.
+            Files.readAllLines(block).stream()
+                    .map(line -> line.startsWith("Match User ") ? "Match User " + user() : line)
                     .forEach(config::add);
         }
         Files.write(dir.resolve("sshd_config"), config);

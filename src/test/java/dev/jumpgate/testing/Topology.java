@@ -12,6 +12,10 @@ public final class Topology {
     public static final String RELAY_IP = "203.0.113.10";
     /** The relay as the laptop sees it. */
     public static final String RELAY_FROM_LAPTOP = "192.0.2.10";
+    /** A company's way out: a jump host (sshd on 22) and an HTTP CONNECT proxy (3128, Basic auth). */
+    public static final String BASTION_IP = "198.51.100.10";
+    public static final int PROXY_PORT = 3128;
+    public static final String PROXY_USER = "jumpgate";
 
     private Topology() {
     }
@@ -38,6 +42,23 @@ public final class Topology {
 
     public static void authorizeOnRelay(String authorizedKeyLines) {
         run("relay-authorize", authorizedKeyLines).orThrow();
+    }
+
+    public static String bastionHostKey() {
+        return run("bastion-hostkey").orThrow().trim();
+    }
+
+    public static void authorizeOnBastion(String authorizedKeyLines) {
+        run("bastion-authorize", authorizedKeyLines).orThrow();
+    }
+
+    public static String proxyPassword() {
+        return run("proxy-password").orThrow().trim();
+    }
+
+    /** What the bastion's proxy logged: a line for each CONNECT it was asked for. */
+    public static String proxyLog() {
+        return run("proxy-log").output();
     }
 
     /** Stops or starts the lab machine's sshd, the target of the example's forward. */

@@ -21,8 +21,9 @@ public class HopStatus {
     private String message;
 
     @JsonPropertyDescription("The line to append to ~user/.ssh/authorized_keys on this jump host: the tunnel's key may "
-            + "open a connection to the next hop (or the relay) and nothing else there: no shell, no command, no "
-            + "listen, no other destination.")
+            + "have it connect to the next hop (or the relay) and to no other destination, with no shell or command. "
+            + "Listens are left to the jump host's sshd block (examples/relay/sshd_config.d/jumpgate-jump-host.conf): "
+            + "no key option forbids a Unix-socket listen.")
     private String authorizedKey;
 
     public HopStatus() {

@@ -14,8 +14,11 @@ import io.fabric8.generator.annotation.Size;
  */
 public class ProxySpec {
 
-    /** The label a Secret carries when its owner means it for a tunnel's proxy (see credentialsSecret). */
-    public static final String CREDENTIALS_LABEL = "jumpgate.dev/proxy-credentials";
+    /**
+     * The annotation by which a Secret's owner says which proxies its credentials may be sent to: host:port, several
+     * separated by commas, exactly as spec.relay.proxy names them (see credentialsSecret).
+     */
+    public static final String CREDENTIALS_FOR = "jumpgate.dev/proxy-for";
 
     @Required
     @JsonPropertyDescription("HTTPConnect (an HTTP proxy, CONNECT method) or SOCKS5.")
@@ -36,9 +39,9 @@ public class ProxySpec {
     @Size(min = 1, max = 253)
     @Pattern("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
     @JsonPropertyDescription("A Secret of type kubernetes.io/basic-auth in the tunnel's namespace with the proxy's "
-            + "username and password, labelled jumpgate.dev/proxy-credentials=true: the label says its owner meant it for a "
-            + "proxy, so a tunnel cannot send any other password of the namespace to a host of its choosing. Omit it "
-            + "for a proxy that asks for none.")
+            + "username and password, annotated jumpgate.dev/proxy-for with this proxy's host:port (several separated "
+            + "by commas): its owner says where the password may go, so a tunnel cannot send it, or any other "
+            + "password of the namespace, to a host of its choosing. Omit it for a proxy that asks for none.")
     private String credentialsSecret;
 
     public ProxySpec() {
