@@ -192,7 +192,9 @@ def main():
     # JUMPGATE_BENCH_JFR=file.jfr: a flight recording of the operator, to see where its CPU goes.
     recording = [f"-XX:StartFlightRecording=filename={os.environ['JUMPGATE_BENCH_JFR']},settings=profile"] \
         if os.environ.get("JUMPGATE_BENCH_JFR") else []
-    operator_env = dict(os.environ, KUBECONFIG=operator_kubeconfig(os.path.dirname(KUBECTL)))
+    # JUMPGATE_OPERATOR_NAMESPACE: where its leader election Lease is, as the chart tells its pod.
+    operator_env = dict(os.environ, KUBECONFIG=operator_kubeconfig(os.path.dirname(KUBECTL)),
+                        JUMPGATE_OPERATOR_NAMESPACE="jumpgate")
     operator = subprocess.Popen(["java", *pod_jvm_options(), *recording, "-Dquarkus.http.port=0", "-jar",
                                  str(ROOT / "target/quarkus-app/quarkus-run.jar")],
                                 stdout=subprocess.DEVNULL, stderr=open(ROOT / "bench" / "controlplane-operator.log", "w"),

@@ -1,5 +1,6 @@
 package dev.jumpgate.agent;
 
+import dev.jumpgate.contract.ApiServerAccess;
 import dev.jumpgate.contract.AgentContract;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
@@ -118,7 +119,7 @@ public final class AgentMain {
     private static AutoCloseable startInPod(AgentRuntime runtime) {
         PoolAgent.Settings settings = new PoolAgent.Settings(required(AgentContract.NAMESPACE_ENV),
                 required(AgentContract.POOL_CONFIG_ENV), setting("HOSTNAME", "agent"));
-        return PoolAgent.start(runtime, new KubernetesApi(KubernetesApi.Access.inCluster()), settings);
+        return PoolAgent.start(runtime, new KubernetesApi(ApiServerAccess.inCluster()), settings);
     }
 
     /** Until SIGTERM (the pod deleted) or SIGINT: then the forwards are cancelled and the last report says so. */

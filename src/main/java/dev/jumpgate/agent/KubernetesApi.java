@@ -1,34 +1,24 @@
 package dev.jumpgate.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.jumpgate.contract.ApiServerAccess;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.Supplier;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.jboss.logging.Logger;
 
 /**
@@ -40,8 +30,6 @@ import org.jboss.logging.Logger;
 public final class KubernetesApi {
 
     private static final Logger LOG = Logger.getLogger(KubernetesApi.class);
-    /** Where a pod finds its API server's CA and its service account's token (mounted by the kubelet). */
-    static final Path SERVICE_ACCOUNT = Path.of("/var/run/secrets/kubernetes.io/serviceaccount");
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     /** A single read or patch that takes longer than this has failed; the caller retries. */
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
@@ -50,61 +38,6 @@ public final class KubernetesApi {
      * is replaced at the latest then, from the last resourceVersion seen.
      */
     static final int WATCH_SECONDS = 300;
-
-    /** The API server's address, the TLS context that trusts it, and the headers that say who we are. */
-    public record Access(URI server, SSLContext tls, Supplier<Map<String, String>> headers) {
-
-        /**
-         * Inside a pod: the address from the service links the kubelet sets, the CA and the token from the mounted
-         * service account. The token is read again for every request: the kubelet rotates it in place.
-         */
-        public static Access inCluster() {
-            String host = System.getenv("KUBERNETES_SERVICE_HOST");
-            String port = System.getenv("KUBERNETES_SERVICE_PORT");
-            if (host == null || host.isBlank()) {
-                throw new IllegalStateException("KUBERNETES_SERVICE_HOST is not set: not inside a Kubernetes pod");
-            }
-            URI server = URI.create("https://" + (host.contains(":") ? "[" + host + "]" : host) + ":"
-                    + (port == null || port.isBlank() ? "443" : port));
-            Path token = SERVICE_ACCOUNT.resolve("token");
-            try {
-                SSLContext tls = trusting(Files.readAllBytes(SERVICE_ACCOUNT.resolve("ca.crt")));
-                return new Access(server, tls, () -> {
-                    try {
-                        return Map.of("Authorization", "Bearer " + Files.readString(token).trim());
-                    } catch (IOException e) {
-                        throw new IllegalStateException("cannot read the service account token at " + token, e);
-                    }
-                });
-            } catch (IOException | GeneralSecurityException e) {
-                throw new IllegalStateException("cannot read the API server's CA at " + SERVICE_ACCOUNT + ": "
-                        + e.getMessage(), e);
-            }
-        }
-
-        /** A TLS context that trusts exactly the CA certificates in {@code pem} (the cluster's, not the JDK's). */
-        static SSLContext trusting(byte[] pem) throws GeneralSecurityException {
-            KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
-            try {
-                trusted.load(null, null);
-            } catch (IOException e) {
-                throw new GeneralSecurityException(e);
-            }
-            int n = 0;
-            for (Certificate ca : CertificateFactory.getInstance("X.509")
-                    .generateCertificates(new ByteArrayInputStream(pem))) {
-                trusted.setCertificateEntry("ca-" + n++, ca);
-            }
-            if (n == 0) {
-                throw new GeneralSecurityException("no certificate in the CA file");
-            }
-            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            trust.init(trusted);
-            SSLContext tls = SSLContext.getInstance("TLS");
-            tls.init(null, trust.getTrustManagers(), null);
-            return tls;
-        }
-    }
 
     /** The API server answered with an error status ({@code code}); its message is the Status object's. */
     public static final class ApiException extends IOException {
@@ -124,10 +57,10 @@ public final class KubernetesApi {
     record WatchEvent<T>(String type, T object, String resourceVersion, int errorCode) {
     }
 
-    private final Access access;
+    private final ApiServerAccess access;
     private final HttpClient http;
 
-    public KubernetesApi(Access access) {
+    public KubernetesApi(ApiServerAccess access) {
         this.access = access;
         // Daemon threads: the client's own threads never keep a stopping agent alive (HttpClient.close is Java 21).
         ExecutorService executor = Executors.newCachedThreadPool(SshThreads.named("jumpgate-api"));

@@ -1,5 +1,6 @@
 package dev.jumpgate.agent;
 
+import dev.jumpgate.contract.ApiServerAccess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -58,7 +59,7 @@ class LeaseReporterTest {
         });
         apiServer.start();
         // KubernetesApi retries nothing itself: what is counted is what the reporter asks for.
-        api = new KubernetesApi(new KubernetesApi.Access(
+        api = new KubernetesApi(new ApiServerAccess(
                 URI.create("http://127.0.0.1:" + apiServer.getAddress().getPort()), SSLContext.getDefault(), Map::of));
     }
 

@@ -1,5 +1,6 @@
 package dev.jumpgate.agent;
 
+import dev.jumpgate.contract.ApiServerAccess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -121,7 +122,7 @@ class PoolAgentFollowsItsListTest {
 
     @Test
     void watchesAreRenewedFromTheLastVersionAGoneVersionIsReadAgainAndCloseEndsAnOpenWatchAtOnce() throws Exception {
-        KubernetesApi api = new KubernetesApi(new KubernetesApi.Access(
+        KubernetesApi api = new KubernetesApi(new ApiServerAccess(
                 URI.create("http://127.0.0.1:" + apiServer.getAddress().getPort()), SSLContext.getDefault(),
                 () -> Map.of("Authorization", "Bearer t0k3n")));
         AgentRuntime runtime = new AgentRuntime(new SimpleMeterRegistry());

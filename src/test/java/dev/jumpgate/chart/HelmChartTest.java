@@ -8,6 +8,8 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import dev.jumpgate.operator.OperatorLeadership;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
@@ -48,6 +50,12 @@ class HelmChartTest {
 
     private static <T extends HasMetadata> List<T> ofKind(List<HasMetadata> objects, Class<T> type) {
         return objects.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    /** The Roles that carry the operator's rights over tunnels, not its leader election's. */
+    private static List<Role> tunnelRoles(List<HasMetadata> objects) {
+        return ofKind(objects, Role.class).stream()
+                .filter(r -> !r.getMetadata().getName().endsWith("-leader-election")).toList();
     }
 
     @Test
@@ -101,7 +109,7 @@ class HelmChartTest {
                 "-Dquarkus.operator-sdk.controllers.reversetunnel.namespaces=jumpgate-system");
         assertThat(ofKind(objects, ClusterRole.class)).isEmpty();
         assertThat(ofKind(objects, ClusterRoleBinding.class)).isEmpty();
-        Role role = ofKind(objects, Role.class).get(0);
+        Role role = tunnelRoles(objects).get(0);
         assertThat(role.getMetadata().getNamespace()).isEqualTo("jumpgate-system");
         assertThat(role.getRules()).extracting(PolicyRule::getResources).flatExtracting(r -> r)
                 .contains("reversetunnels", "reversetunnels/status", "secrets", "deployments", "leases", "roles",
@@ -115,7 +123,7 @@ class HelmChartTest {
     void everyNamespaceIsAnExplicitChoiceThatBringsAClusterRole() throws Exception {
         List<HasMetadata> objects = render("--set", "watchAllNamespaces=true");
 
-        assertThat(ofKind(objects, Role.class)).isEmpty();
+        assertThat(tunnelRoles(objects)).isEmpty();
         assertThat(ofKind(objects, ClusterRole.class)).hasSize(1);
         assertThat(ofKind(objects, ClusterRoleBinding.class)).singleElement().satisfies(b ->
                 assertThat(b.getSubjects().get(0).getNamespace()).isEqualTo("jumpgate-system"));
@@ -129,12 +137,46 @@ class HelmChartTest {
         List<HasMetadata> objects = render("--set", "watchNamespaces={lab,gpu}", "--set", "image.tag=dev");
 
         assertThat(ofKind(objects, ClusterRole.class)).isEmpty();
-        assertThat(ofKind(objects, Role.class)).extracting(r -> r.getMetadata().getNamespace()).containsExactly("lab", "gpu");
+        assertThat(tunnelRoles(objects)).extracting(r -> r.getMetadata().getNamespace()).containsExactly("lab", "gpu");
         assertThat(ofKind(objects, RoleBinding.class)).allSatisfy(b ->
                 assertThat(b.getSubjects().get(0).getNamespace()).isEqualTo("jumpgate-system"));
         Container container = ofKind(objects, Deployment.class).get(0).getSpec().getTemplate().getSpec().getContainers().get(0);
         assertThat(container.getImage()).isEqualTo("jumpgate:dev");
         assertThat(javaOptions(container)).contains("-Dquarkus.operator-sdk.controllers.reversetunnel.namespaces=lab,gpu");
+    }
+
+    @Test
+    void standbyReplicasComeWithLeaderElectionRightsOnOneLeaseAndADisruptionBudget() throws Exception {
+        List<HasMetadata> single = render();
+        assertThat(ofKind(single, Deployment.class).get(0).getSpec().getReplicas()).isEqualTo(1);
+        assertThat(ofKind(single, PodDisruptionBudget.class)).isEmpty();
+
+        List<HasMetadata> objects = render("--set", "replicas=2", "--set", "watchAllNamespaces=true");
+
+        Deployment operator = ofKind(objects, Deployment.class).get(0);
+        assertThat(operator.getSpec().getReplicas()).isEqualTo(2);
+        assertThat(operator.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isZero();
+        assertThat(operator.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()).anySatisfy(e -> {
+            assertThat(e.getName()).isEqualTo("JUMPGATE_OPERATOR_NAMESPACE");
+            assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.namespace");
+        });
+        assertThat(ofKind(objects, PodDisruptionBudget.class)).singleElement().satisfies(pdb -> {
+            assertThat(pdb.getSpec().getMinAvailable().getIntVal()).isEqualTo(1);
+            assertThat(pdb.getSpec().getSelector().getMatchLabels())
+                    .isEqualTo(operator.getSpec().getSelector().getMatchLabels());
+        });
+        Role election = ofKind(objects, Role.class).stream()
+                .filter(r -> r.getMetadata().getName().endsWith("-leader-election")).findFirst().orElseThrow();
+        assertThat(election.getMetadata().getNamespace()).isEqualTo("jumpgate-system");
+        // Create cannot be limited by name in RBAC; what a held Lease needs (get, update; patch to hand it over) is
+        // limited to the one.
+        assertThat(election.getRules()).allSatisfy(rule -> {
+            assertThat(rule.getResources()).containsExactly("leases");
+            assertThat(rule.getVerbs()).doesNotContain("delete", "list", "watch", "*");
+            if (!rule.getVerbs().equals(List.of("create"))) {
+                assertThat(rule.getResourceNames()).containsExactly(OperatorLeadership.LEASE);
+            }
+        });
     }
 
     /** The operator's own JVM flags, after the image's jvm.options. */

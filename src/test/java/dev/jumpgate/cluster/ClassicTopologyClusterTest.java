@@ -15,6 +15,7 @@ import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.TargetEndpoint;
 import dev.jumpgate.api.v1alpha1.TunnelCondition;
 import dev.jumpgate.operator.Labels;
+import dev.jumpgate.operator.OperatorLeadership;
 import dev.jumpgate.operator.status.StatusAggregator;
 import dev.jumpgate.ssh.AuthorizedKeyLine;
 import dev.jumpgate.ssh.Ed25519KeyPair;
@@ -25,6 +26,7 @@ import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -409,5 +411,57 @@ class ClassicTopologyClusterTest {
             assertThat(hop.getFingerprint()).isEqualTo(PublicKeyLine.parse(Topology.bastionHostKey()).fingerprint());
         });
         assertThat(Topology.proxyLog()).contains("CONNECT " + Topology.BASTION_IP + ":22");
+    }
+
+    /** The operator's pods, as its Deployment selects them. */
+    private List<Pod> operatorPods() {
+        return client.pods().inNamespace("jumpgate-system").withLabel("app.kubernetes.io/name", "jumpgate-operator")
+                .list().getItems().stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+    }
+
+    private String operatorLeader() {
+        Lease lease = client.leases().inNamespace("jumpgate-system").withName(OperatorLeadership.LEASE).get();
+        return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
+    }
+
+    /**
+     * Two operator replicas: one leads (the Lease), the other waits with nothing reconciled; when the leader's pod
+     * goes, the standby takes over within seconds and serves a tunnel made after.
+     */
+    @Test
+    void withTwoOperatorReplicasOneLeadsAndTheStandbyTakesOverWithinSecondsWhenItGoes() throws Exception {
+        kubectl("-n", "jumpgate-system", "scale", "deployment/jumpgate", "--replicas=2");
+        try {
+            await().atMost(PATIENCE).until(() -> operatorPods().size() == 2
+                    && operatorPods().stream().allMatch(ClassicTopologyClusterTest::allContainersReady)
+                    && operatorPods().stream().anyMatch(p -> p.getMetadata().getName().equals(operatorLeader())));
+            readyExample();
+            String leader = operatorLeader();
+            Pod standby = operatorPods().stream().filter(p -> !p.getMetadata().getName().equals(leader)).findFirst()
+                    .orElseThrow();
+            String standbyLog = kubectl("-n", "jumpgate-system", "logs", standby.getMetadata().getName());
+            assertThat(standbyLog).as("the standby reconciles nothing").doesNotContain("lab-ssh");
+
+            long gone = System.nanoTime();
+            client.pods().inNamespace("jumpgate-system").withName(leader).delete(); // in order: SIGTERM, grace period
+            // The standby, or the pod the Deployment starts in the leader's place if it wins the race.
+            await().atMost(PATIENCE).pollInterval(Duration.ofMillis(100))
+                    .until(() -> operatorLeader() != null && !leader.equals(operatorLeader()));
+            double takeover = (System.nanoTime() - gone) / 1e9;
+            System.out.printf("operator takeover: %s held the Lease %.1f s after the leader's pod was deleted%n",
+                    operatorLeader().equals(standby.getMetadata().getName()) ? "the standby" : "the replacement", takeover);
+            assertThat(takeover).as("seconds until the standby leads").isLessThan(10);
+
+            example(t -> {
+                t.getMetadata().setName("lab-after");
+                t.getSpec().getForwards().get(0).getRemote().setPort(DOOR + 5);
+            });
+            await().atMost(PATIENCE).until(() -> current("lab-after").getStatus() != null
+                    && current("lab-after").getStatus().getAuthorizedKey() != null);
+        } finally {
+            kubectl("-n", "jumpgate-system", "scale", "deployment/jumpgate", "--replicas=1");
+            await().atMost(PATIENCE).until(() -> operatorPods().size() == 1 && operatorLeader() != null
+                    && operatorPods().get(0).getMetadata().getName().equals(operatorLeader()));
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.jumpgate.relay;
 
+import dev.jumpgate.contract.ApiServerAccess;
 import static dev.jumpgate.testing.Tunnels.forward;
 import static dev.jumpgate.testing.Tunnels.spec;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -84,7 +85,7 @@ class PoolIsolationRelayTest {
         byte[] key = rig.key().privateKeyPem().getBytes(StandardCharsets.US_ASCII);
         api.secret("a-key", key);
         api.secret("b-key", key);
-        pool = PoolAgent.start(runtime, new KubernetesApi(new KubernetesApi.Access(api.uri(), SSLContext.getDefault(),
+        pool = PoolAgent.start(runtime, new KubernetesApi(new ApiServerAccess(api.uri(), SSLContext.getDefault(),
                 Map::of)), new PoolAgent.Settings(FakePoolApi.NAMESPACE, FakePoolApi.POOL, "pool-pod"));
 
         await().atMost(PATIENCE).until(() -> bound("a") && bound("b"));
@@ -131,7 +132,7 @@ class PoolIsolationRelayTest {
         api.secret("d-key", key);
         api.stall("a-key-rotated");
         api.stall("e-key");
-        pool = PoolAgent.start(runtime, new KubernetesApi(new KubernetesApi.Access(api.uri(), SSLContext.getDefault(),
+        pool = PoolAgent.start(runtime, new KubernetesApi(new ApiServerAccess(api.uri(), SSLContext.getDefault(),
                 Map::of)), new PoolAgent.Settings(FakePoolApi.NAMESPACE, FakePoolApi.POOL, "pool-pod"));
         await().atMost(PATIENCE).until(() -> bound("a"));
         String aSince = report("a").connectedSince();

@@ -1,5 +1,6 @@
 package dev.jumpgate.testing;
 
+import dev.jumpgate.contract.ApiServerAccess;
 import dev.jumpgate.agent.KubernetesApi;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.internal.SSLUtils;
@@ -9,7 +10,7 @@ import java.util.Map;
 import javax.net.ssl.SSLContext;
 
 /**
- * The agent's way to an API server (KubernetesApi.Access) for a server a test reaches with a Kubernetes client's
+ * The agent's way to an API server (ApiServerAccess) for a server a test reaches with a Kubernetes client's
  * config: in a pod the agent uses its service account's files, which a test does not have.
  */
 public final class ApiAccess {
@@ -18,12 +19,12 @@ public final class ApiAccess {
     }
 
     /** As the config's own user. */
-    public static KubernetesApi.Access of(Config config) {
+    public static ApiServerAccess of(Config config) {
         return as(config, null);
     }
 
     /** As {@code user} (impersonated), with the rights RBAC grants that user and nothing more. */
-    public static KubernetesApi.Access as(Config config, String user) {
+    public static ApiServerAccess as(Config config, String user) {
         SSLContext tls;
         try {
             tls = SSLUtils.sslContext(config);
@@ -38,6 +39,6 @@ public final class ApiAccess {
             headers.put("Impersonate-User", user);
         }
         Map<String, String> fixed = Map.copyOf(headers);
-        return new KubernetesApi.Access(URI.create(config.getMasterUrl()), tls, () -> fixed);
+        return new ApiServerAccess(URI.create(config.getMasterUrl()), tls, () -> fixed);
     }
 }

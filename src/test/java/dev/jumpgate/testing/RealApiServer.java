@@ -1,5 +1,6 @@
 package dev.jumpgate.testing;
 
+import dev.jumpgate.contract.ApiServerAccess;
 import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.agent.KubernetesApi;
@@ -72,7 +73,7 @@ public final class RealApiServer implements AutoCloseable {
     }
 
     /** The agent's way in (KubernetesApi), as {@code user}. */
-    public KubernetesApi.Access accessAs(String user) {
+    public ApiServerAccess accessAs(String user) {
         return ApiAccess.as(config(), user);
     }
 

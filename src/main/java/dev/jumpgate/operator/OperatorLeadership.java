@@ -1,0 +1,97 @@
+package dev.jumpgate.operator;
+
+import dev.jumpgate.contract.ApiServerAccess;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.jboss.logging.Logger;
+
+/**
+ * One operator reconciles at a time, however many replicas run (chart value replicas): the Java Operator SDK's
+ * leader election on the Lease {@link #LEASE} in the operator's namespace. A standby keeps its informers' caches
+ * warm, so the new leader reconciles as soon as it holds the Lease. Active in the prod profile only (Quarkus
+ * Operator SDK's default): the tests' operators run alone.
+ *
+ * <p>Timings: a leader renews every {@link #RETRY} and is replaced once {@link #LEASE_DURATION} has passed without a
+ * renewal (a crashed or cut-off leader: about 10 s). A leader that stops in order gives the Lease up
+ * ({@link #handOver}; the SDK's elector does not), so that its replacement takes over at its next try, within about a
+ * second.
+ */
+@Singleton
+public class OperatorLeadership extends LeaderElectionConfiguration {
+
+    public static final String LEASE = "jumpgate-operator";
+    static final Duration LEASE_DURATION = Duration.ofSeconds(10);
+    static final Duration RENEW_DEADLINE = Duration.ofSeconds(7);
+    static final Duration RETRY = Duration.ofSeconds(1);
+    private static final Duration RELEASE_WAIT = Duration.ofSeconds(3);
+    private static final Logger LOG = Logger.getLogger(OperatorLeadership.class);
+
+    public OperatorLeadership() {
+        super(LEASE, namespace(), LEASE_DURATION, RENEW_DEADLINE, RETRY, identity(), null, true);
+    }
+
+    /**
+     * At shutdown, after the Quarkus Operator SDK has stopped the operator (its observer runs at the default priority,
+     * this one after it): no renewal can follow the release. Inside Quarkus's shutdown, which the process waits for;
+     * code after {@code Quarkus.waitForExit()} may not run before the JVM halts.
+     */
+    void handOver(@Observes @Priority(Interceptor.Priority.APPLICATION + 600) ShutdownEvent event) {
+        release();
+    }
+
+    /** The chart passes the pod's namespace; elsewhere the client's. */
+    private static String namespace() {
+        String namespace = System.getenv("JUMPGATE_OPERATOR_NAMESPACE");
+        return namespace == null || namespace.isBlank() ? null : namespace;
+    }
+
+    /** The pod's name, which is its host name: who holds the Lease, as kubectl shows it. */
+    private static String identity() {
+        String host = System.getenv("HOSTNAME");
+        return host == null || host.isBlank() ? null : host;
+    }
+
+    /**
+     * Gives up the Lease if this process holds it still: its duration becomes one second, so that a standby takes over
+     * at its next try rather than after {@link #LEASE_DURATION}. One JSON patch whose first operation tests that the
+     * holder is this process: a Lease someone else has taken meanwhile is left alone. On the JDK's HTTP client with
+     * the pod's service account, not the operator's Kubernetes client, which is shutting down when this runs.
+     */
+    public static void release() {
+        String me = identity();
+        String namespace = namespace();
+        if (me == null || namespace == null || System.getenv("KUBERNETES_SERVICE_HOST") == null) {
+            return; // not in a pod the chart made
+        }
+        try {
+            ApiServerAccess access = ApiServerAccess.inCluster();
+            HttpClient http = HttpClient.newBuilder().sslContext(access.tls()).connectTimeout(Duration.ofSeconds(2)).build();
+            String patch = "[{\"op\":\"test\",\"path\":\"/spec/holderIdentity\",\"value\":\"" + me + "\"},"
+                    + "{\"op\":\"replace\",\"path\":\"/spec/leaseDurationSeconds\",\"value\":1}]";
+            HttpRequest.Builder request = HttpRequest.newBuilder(access.server().resolve(
+                    "/apis/coordination.k8s.io/v1/namespaces/" + namespace + "/leases/" + LEASE))
+                    .timeout(RELEASE_WAIT).header("Content-Type", "application/json-patch+json")
+                    .method("PATCH", HttpRequest.BodyPublishers.ofString(patch));
+            access.headers().get().forEach(request::header);
+            int status = http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            if (status == 200) {
+                LOG.infof("gave up the operator's Lease %s/%s for a standby to take over", namespace, LEASE);
+            } else if (status != 422) { // 422: the test failed, the Lease is someone else's already
+                LOG.warnf("could not give up the operator's Lease (HTTP %d): a standby takes over when it expires", status);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("could not give up the operator's Lease (%s): a standby takes over when it expires", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
