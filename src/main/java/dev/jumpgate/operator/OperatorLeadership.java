@@ -23,7 +23,7 @@ import org.jboss.logging.Logger;
  * <p>Timings: a leader renews every {@link #RETRY} and is replaced once {@link #LEASE_DURATION} has passed without a
  * renewal (a crashed or cut-off leader: about 10 s). A leader that stops in order gives the Lease up
  * ({@link #handOver}; the SDK's elector does not), so that its replacement takes over at its next try, within about a
- * second.
+ * second or two.
  */
 @Singleton
 public class OperatorLeadership extends LeaderElectionConfiguration {

@@ -450,7 +450,8 @@ class ClassicTopologyClusterTest {
             double takeover = (System.nanoTime() - gone) / 1e9;
             System.out.printf("operator takeover: %s held the Lease %.1f s after the leader's pod was deleted%n",
                     operatorLeader().equals(standby.getMetadata().getName()) ? "the standby" : "the replacement", takeover);
-            assertThat(takeover).as("seconds until the standby leads").isLessThan(10);
+            assertThat(takeover).as("seconds until another leads (10 s: the Lease ran out, nobody handed it over)")
+                    .isLessThan(5);
 
             example(t -> {
                 t.getMetadata().setName("lab-after");
