@@ -70,6 +70,8 @@ final class JschRelaySession implements RelaySession {
     /** The sessions to the jump hosts, first hop first; the relay's session is carried by the last. */
     private final List<Session> hops;
     private final List<HopReport> hopReports;
+    /** Each hop's session as a RelaySession of its own, for the key check; closed only with this one. */
+    private final List<RelaySession> hopViews;
     /**
      * The connections to targets this session opened and that are still open. When the session ends, the library
      * closes those it knows; one whose target connect was still under way then is no longer known to it, and would
@@ -83,6 +85,10 @@ final class JschRelaySession implements RelaySession {
         this.hostKeys = hostKeys;
         this.hops = List.copyOf(hops);
         this.hopReports = List.copyOf(hopReports);
+        this.hopViews = hops.stream()
+                .map(hop -> (RelaySession) new JschRelaySession(hop, (PinnedHostKeys) hop.getHostKeyRepository(),
+                        List.of(), List.of()))
+                .toList();
     }
 
     /**
@@ -355,6 +361,11 @@ final class JschRelaySession implements RelaySession {
     @Override
     public List<HopReport> hops() {
         return hopReports;
+    }
+
+    @Override
+    public List<RelaySession> jumpHostSessions() {
+        return hopViews;
     }
 
     @Override

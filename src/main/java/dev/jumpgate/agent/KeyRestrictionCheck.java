@@ -1,6 +1,8 @@
 package dev.jumpgate.agent;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
@@ -26,6 +28,8 @@ final class KeyRestrictionCheck {
     private CompletableFuture<Void> running;
     private volatile Boolean runsCommands;
     private volatile Boolean opensAnywhere;
+    /** Per jump host of the current session: whether it holds the key to its line; null where unknown. */
+    private volatile List<Boolean> jumpHostsRestricted = List.of();
 
     /** {@code answered} runs (on the check's thread) when an answer came in, so that the next report carries it. */
     KeyRestrictionCheck(Runnable answered) {
@@ -38,6 +42,7 @@ final class KeyRestrictionCheck {
             return;
         }
         running = CompletableFuture.supplyAsync(() -> {
+            checkJumpHosts(session.jumpHostSessions());
             checkOpensNothingElse(session);
             return session.runsCommands(TIMEOUT);
         }, CHECKS).thenAccept(runs -> {
@@ -62,6 +67,32 @@ final class KeyRestrictionCheck {
         running = null;
     }
 
+    /** Per jump host, first hop first: whether it holds the key to its line (false: a shell or any place there). */
+    List<Boolean> jumpHostsRestricted() {
+        return jumpHostsRestricted;
+    }
+
+    /**
+     * The same two questions to each jump host: a hop whose owner pasted the key without its line gives whoever holds
+     * the key a shell on the bastion, or a way to everything it reaches.
+     */
+    private void checkJumpHosts(List<RelaySession> hops) {
+        List<Boolean> restricted = new ArrayList<>();
+        for (int i = 0; i < hops.size(); i++) {
+            Boolean opens = opensWhereNoLinePermits(hops.get(i));
+            Boolean runs = hops.get(i).runsCommands(TIMEOUT);
+            Boolean verdict = Boolean.TRUE.equals(opens) || Boolean.TRUE.equals(runs) ? Boolean.FALSE
+                    : opens == null || runs == null ? null : Boolean.TRUE;
+            if (Boolean.FALSE.equals(verdict)) {
+                LOG.warnf("jump host %d %s for this tunnel's key: install the key there with its line "
+                        + "(status.relay.hops[%d].authorizedKey)", i + 1, Boolean.TRUE.equals(runs)
+                        ? "runs commands (a shell for whoever holds the key)" : "opens connections anywhere", i);
+            }
+            restricted.add(verdict);
+        }
+        jumpHostsRestricted = List.copyOf(restricted);
+    }
+
     /** Whether the relay runs a command for the key (a shell for whoever holds it); null until known. */
     Boolean runsCommands() {
         return runsCommands;
@@ -77,16 +108,7 @@ final class KeyRestrictionCheck {
      * that tries it (refused or not) lets whoever holds the key reach anything the relay reaches.
      */
     private void checkOpensNothingElse(RelaySession session) {
-        Boolean opens;
-        try (RelayedConnection opened = session.connectFromRelay(NOWHERE_PERMITTED, 1, TIMEOUT)) {
-            opens = true;
-        } catch (RelayedConnection.Refused refused) {
-            opens = switch (refused.kind()) {
-                case PROHIBITED -> false;
-                case CONNECT_FAILED -> true;
-                case TIMEOUT, SESSION_LOST -> null;
-            };
-        }
+        Boolean opens = opensWhereNoLinePermits(session);
         if (opens == null) {
             return; // no answer: what the last session found stands
         }
@@ -95,5 +117,18 @@ final class KeyRestrictionCheck {
                     + "relay reaches. Install the key with its authorizedKey line (its permitopen options)");
         }
         opensAnywhere = opens;
+    }
+
+    /** Whether the host tried a connection to {@link #NOWHERE_PERMITTED}, refused or not; null without an answer. */
+    private static Boolean opensWhereNoLinePermits(RelaySession session) {
+        try (RelayedConnection opened = session.connectFromRelay(NOWHERE_PERMITTED, 1, TIMEOUT)) {
+            return true;
+        } catch (RelayedConnection.Refused refused) {
+            return switch (refused.kind()) {
+                case PROHIBITED -> false;
+                case CONNECT_FAILED -> true;
+                case TIMEOUT, SESSION_LOST -> null;
+            };
+        }
     }
 }

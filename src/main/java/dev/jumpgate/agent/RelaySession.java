@@ -23,6 +23,14 @@ interface RelaySession extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * The jump hosts' own sessions, first hop first, for the key check to ask each what it lets the key do (their
+     * {@link #runsCommands} and {@link #connectFromRelay}); never closed by the caller. Empty without jump hosts.
+     */
+    default List<RelaySession> jumpHostSessions() {
+        return List.of();
+    }
+
     /** The relay's SSH identification string ("SSH-2.0-OpenSSH_9.2p1 Debian-2"), as it sent it. */
     String serverVersion();
 

@@ -568,8 +568,19 @@ public final class TunnelAgent implements AutoCloseable {
         for (int i = 0; sameHops && i < via.size(); i++) {
             sameHops = hopsSeen.get(i).host().equals(via.get(i).getHost()) && hopsSeen.get(i).port() == via.get(i).getPort();
         }
-        return sameHops ? hopsSeen : via.stream()
-                .map(hop -> new HopReport(hop.getHost(), hop.getPort(), HopState.NotReached, null, null)).toList();
+        if (!sameHops) {
+            return via.stream()
+                    .map(hop -> new HopReport(hop.getHost(), hop.getPort(), HopState.NotReached, null, null)).toList();
+        }
+        List<Boolean> restricted = keyCheck.jumpHostsRestricted();
+        if (session == null || restricted.size() != hopsSeen.size()) {
+            return hopsSeen;
+        }
+        List<HopReport> checked = new ArrayList<>();
+        for (int i = 0; i < hopsSeen.size(); i++) {
+            checked.add(hopsSeen.get(i).withKeyRestricted(restricted.get(i)));
+        }
+        return checked;
     }
 
     /** One forward's place on the current session. */

@@ -12,10 +12,23 @@ import dev.jumpgate.api.v1alpha1.HopState;
  * @param state       how far the agent got with it
  * @param fingerprint SHA256 fingerprint of the host key it presented; null when it presented none
  * @param message     why it failed, for a person; null otherwise
+ * @param keyRestricted whether the hop holds the tunnel's key to its line: it neither ran a command for it nor tried a
+ *                    connection where the line permits none; false when it did either; null until checked
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record HopReport(String host, int port, HopState state, String fingerprint, String message) {
+public record HopReport(String host, int port, HopState state, String fingerprint, String message,
+        Boolean keyRestricted) {
+
+    /** A hop not checked (yet) for what it lets the key do. */
+    public HopReport(String host, int port, HopState state, String fingerprint, String message) {
+        this(host, port, state, fingerprint, message, null);
+    }
+
+    /** The same hop with what the key check found there. */
+    public HopReport withKeyRestricted(Boolean restricted) {
+        return new HopReport(host, port, state, fingerprint, message, restricted);
+    }
 
     /** The same hop, failed for that reason, with the key it presented when it got that far. */
     public HopReport failed(String why, String presentedFingerprint) {
@@ -24,6 +37,6 @@ public record HopReport(String host, int port, HopState state, String fingerprin
 
     HopReport sanitized() {
         return new HopReport(ReportText.bounded(host, 253), port, state == null ? HopState.NotReached : state,
-                ReportText.bounded(fingerprint, 128), ReportText.bounded(message, ReportText.MAX_MESSAGE));
+                ReportText.bounded(fingerprint, 128), ReportText.bounded(message, ReportText.MAX_MESSAGE), keyRestricted);
     }
 }

@@ -131,6 +131,22 @@ class JumpHostRelayTest {
         assertThat(hops.get(0).fingerprint()).isEqualTo(PublicKeyLine.parse(first.hostKey()).fingerprint());
         assertThat(hops.get(1).fingerprint()).isEqualTo(PublicKeyLine.parse(second.hostKey()).fingerprint());
         assertThat(agent.report().message()).contains("via " + first.user() + "@127.0.0.1:" + first.port());
+        await().atMost(PATIENCE).until(() -> agent.report().hops().stream().allMatch(h -> h.keyRestricted() != null));
+        assertThat(agent.report().hops()).extracting(HopReport::keyRestricted).containsOnly(true);
+    }
+
+    /** A bastion whose owner pasted the bare key: the key holder has a shell there, and the agent says so. */
+    @Test
+    void aJumpHostThatGivesTheKeyAShellIsReportedUnrestricted() {
+        OpenSshRelay careless = rig.closedAfter(OpenSshRelay.withoutRecommendedBlock());
+        careless.authorize(rig.key().publicKey().toString());
+        int door = OpenSshRelay.freePort();
+
+        run(through(door, hop(careless)));
+
+        await().atMost(PATIENCE).until(() -> bound() && agent.report().hops().get(0).keyRestricted() != null);
+        assertThat(agent.report().hops().get(0).keyRestricted()).isFalse();
+        assertThat(agent.report().relayRunsCommands()).as("the relay itself is another matter").isNotNull();
     }
 
     /**

@@ -26,6 +26,11 @@ public class HopStatus {
             + "no key option forbids a Unix-socket listen.")
     private String authorizedKey;
 
+    @JsonPropertyDescription("Whether the jump host holds the key to its line, as the agent checks at each login: it "
+            + "neither ran a command for the key nor tried a connection the line does not permit. False: install "
+            + "authorizedKey there (the condition RelayKeyRestricted says so too).")
+    private Boolean keyRestricted;
+
     public HopStatus() {
     }
 
@@ -47,16 +52,18 @@ public class HopStatus {
     public void setMessage(String message) { this.message = message; }
     public String getAuthorizedKey() { return authorizedKey; }
     public void setAuthorizedKey(String authorizedKey) { this.authorizedKey = authorizedKey; }
+    public Boolean getKeyRestricted() { return keyRestricted; }
+    public void setKeyRestricted(Boolean keyRestricted) { this.keyRestricted = keyRestricted; }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof HopStatus h && Objects.equals(host, h.host) && state == h.state
                 && Objects.equals(fingerprint, h.fingerprint) && Objects.equals(message, h.message)
-                && Objects.equals(authorizedKey, h.authorizedKey);
+                && Objects.equals(authorizedKey, h.authorizedKey) && Objects.equals(keyRestricted, h.keyRestricted);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(host, state, fingerprint, message, authorizedKey);
+        return Objects.hash(host, state, fingerprint, message, authorizedKey, keyRestricted);
     }
 }

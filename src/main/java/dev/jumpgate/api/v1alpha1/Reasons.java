@@ -42,6 +42,8 @@ public final class Reasons {
     public static final String AUTHORIZED_KEY_OUTDATED = "AuthorizedKeyOutdated";
     /** The relay ran a command for the tunnel's key: its line lacks the options that forbid it. */
     public static final String RELAY_KEY_UNRESTRICTED = "RelayKeyUnrestricted";
+    /** A jump host ran a command for the tunnel's key, or tried a connection its line does not permit. */
+    public static final String JUMP_HOST_KEY_UNRESTRICTED = "JumpHostKeyUnrestricted";
     /** The relay refused to run a command for the tunnel's key, as it should. */
     public static final String RELAY_KEY_RESTRICTED = "RelayKeyRestricted";
     /** A forward held its maxConnections and refused more (an Event). */

@@ -108,7 +108,21 @@ public final class StatusAggregator {
                     + tunnel.getSpec().getRelay().getUser() + "/.ssh/authorized_keys with status.authorizedKey, or "
                     + "give the relay the Match block of the README");
         }
-        return new Verdict("True", Reasons.RELAY_KEY_RESTRICTED, "the relay refuses to run commands for the key");
+        List<HopReport> hops = report.hops() == null ? List.of() : report.hops();
+        for (int i = 0; i < hops.size(); i++) {
+            if (Boolean.FALSE.equals(hops.get(i).keyRestricted())) {
+                JumpHost hop = i < tunnel.getSpec().getRelay().jumpHosts().size()
+                        ? tunnel.getSpec().getRelay().jumpHosts().get(i) : null;
+                return new Verdict("False", Reasons.JUMP_HOST_KEY_UNRESTRICTED, "the jump host "
+                        + (hop == null ? hops.get(i).host() : hop.where()) + " ran a command for this tunnel's key, or "
+                        + "tried a connection no line permits: whoever reads the key's Secret or takes the agent's pod "
+                        + "has a shell there, or reaches what it reaches. Replace the key's line there with "
+                        + "status.relay.hops[" + i + "].authorizedKey, or give it the jump host block of the README");
+            }
+        }
+        return new Verdict("True", Reasons.RELAY_KEY_RESTRICTED, "the relay refuses to run commands for the key"
+                + (hops.isEmpty() ? "" : hops.stream().allMatch(h -> Boolean.TRUE.equals(h.keyRestricted()))
+                        ? ", and so do the jump hosts" : "; the jump hosts are not all checked yet"));
     }
 
     private record Verdict(String status, String reason, String message) {
@@ -286,9 +300,11 @@ public final class StatusAggregator {
             JumpHost hop = via.get(i);
             HopReport report = i < seen.size() && hop.getHost().equals(seen.get(i).host())
                     && hop.getPort() == seen.get(i).port() ? seen.get(i) : null;
-            hops.add(new HopStatus(hop.where(), report == null ? HopState.NotReached : report.state(),
+            HopStatus status = new HopStatus(hop.where(), report == null ? HopState.NotReached : report.state(),
                     report == null ? null : report.fingerprint(), report == null ? null : report.message(),
-                    lines == null ? null : lines.get(i)));
+                    lines == null ? null : lines.get(i));
+            status.setKeyRestricted(report == null ? null : report.keyRestricted());
+            hops.add(status);
         }
         return hops;
     }

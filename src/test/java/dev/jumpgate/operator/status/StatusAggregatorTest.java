@@ -1,6 +1,7 @@
 package dev.jumpgate.operator.status;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
@@ -18,6 +19,10 @@ import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.CheckReport;
 import dev.jumpgate.report.ForwardReport;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import dev.jumpgate.api.v1alpha1.HopState;
+import dev.jumpgate.api.v1alpha1.HopStatus;
+import dev.jumpgate.api.v1alpha1.JumpHost;
+import dev.jumpgate.report.HopReport;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -164,6 +169,34 @@ class StatusAggregatorTest {
         tunnel.setStatus(shell);
         ReverseTunnelStatus later = aggregate(unrestricted, NOW.plus(Duration.ofMinutes(10)));
         assertThat(StatusAggregator.condition(later, StatusAggregator.KEY_RESTRICTED).getStatus()).isEqualTo("False");
+    }
+
+    @Test
+    void eachJumpHostShowsItsStateItsLineAndWhetherItHoldsTheKeyToIt() {
+        tunnel.getSpec().getRelay().setVia(List.of(new JumpHost("bastion.corp", 22, "jump", List.of(KEY)),
+                new JumpHost("inner.corp", 2222, "jump", List.of(KEY))));
+        HopReport first = new HopReport("bastion.corp", 22, HopState.Connected, "SHA256:b", null, false);
+        HopReport second = new HopReport("inner.corp", 2222, HopState.Connected, "SHA256:i", null, true);
+        AgentReport through = new AgentReport(3, true, Reasons.CONNECTED, "connected", null, 0, null, null, KEY,
+                "SHA256:x", false, null, false, List.of(), NOW.toString(), List.of(first, second));
+
+        ReverseTunnelStatus status = aggregate(through, NOW);
+
+        assertThat(status.getRelay().getHops()).extracting(HopStatus::getHost, HopStatus::getState, HopStatus::getKeyRestricted)
+                .containsExactly(tuple("jump@bastion.corp:22", HopState.Connected, false),
+                        tuple("jump@inner.corp:2222", HopState.Connected, true));
+        assertThat(status.getRelay().getHops().get(0).getAuthorizedKey()).contains("permitopen=\"inner.corp:2222\"");
+        assertThat(status.getRelay().getHops().get(1).getAuthorizedKey()).contains("permitopen=\"relay.example.com:22\"");
+        assertThat(StatusAggregator.condition(status, StatusAggregator.KEY_RESTRICTED))
+                .extracting(TunnelCondition::getStatus, TunnelCondition::getReason)
+                .containsExactly("False", Reasons.JUMP_HOST_KEY_UNRESTRICTED);
+        assertThat(StatusAggregator.condition(status, StatusAggregator.KEY_RESTRICTED).getMessage())
+                .contains("jump@bastion.corp:22").contains("status.relay.hops[0].authorizedKey");
+
+        // A report of other hops (the spec changed since) tells nothing of these.
+        tunnel.getSpec().getRelay().setVia(List.of(new JumpHost("elsewhere", 22, "jump", List.of(KEY))));
+        assertThat(aggregate(through, NOW).getRelay().getHops()).singleElement()
+                .extracting(HopStatus::getState).isEqualTo(HopState.NotReached);
     }
 
     @Test
