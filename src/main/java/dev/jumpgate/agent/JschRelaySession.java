@@ -19,6 +19,7 @@ import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RelaySpec;
 import dev.jumpgate.report.HopReport;
 import dev.jumpgate.report.ReportText;
+import dev.jumpgate.ssh.HostNames;
 import dev.jumpgate.ssh.PublicKeyLine;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
@@ -140,63 +141,73 @@ final class JschRelaySession implements RelaySession {
         for (int i = 0; i < via.size(); i++) {
             JumpHost hop = via.get(i);
             String name = "the jump host " + hop.where() + " (hop " + (i + 1) + " of " + via.size() + ")";
-            PinnedHostKeys hopKeys;
-            Session session = null;
+            PinnedHostKeys hopKeys = null;
             try {
                 hopKeys = pinned(hop.getHostKeys(), "a host key pinned for " + name);
-                session = jsch.getSession(hop.getUser(), hop.getHost(), hop.getPort());
-                configure(session, hopKeys, config, windows);
-                HopChannel carrier = routeOut(session, previous, config, connectTimeout, aliveMillis);
-                session.connect(connectTimeout);
-                if (carrier != null) {
-                    carrier.established();
-                }
+                previous = login(jsch, hop.getUser(), hop.getHost(), hop.getPort(), hopKeys, previous, config, windows,
+                        connectTimeout, aliveMillis);
             } catch (RelayFailure f) {
-                hopReports.set(i, hopReports.get(i).failed(f.getMessage(), null));
                 hops.forEach(Session::disconnect);
+                hopReports.set(i, hopReports.get(i).failed(f.getMessage(), null));
                 throw f.withHops(hopReports);
             } catch (JSchException e) {
-                if (session != null) {
-                    session.disconnect();
-                }
                 hops.forEach(Session::disconnect);
-                RelayFailure f = previous != null && e instanceof HopChannel.Refused refusal
-                        ? refusal.failure() : classifyHop(e, config, hop, name, i);
-                boolean onwards = previous != null && e instanceof HopChannel.Refused;
-                int at = onwards ? i - 1 : i; // the hop that would not connect onwards, or this one
-                hopReports.set(at, hopReports.get(at).failed(f.getMessage(),
-                        onwards ? hopReports.get(at).fingerprint() : fingerprint(session)));
+                if (e instanceof HopChannel.Refused refusal) {
+                    throw refusedOnwards(refusal, hopReports, i - 1);
+                }
+                RelayFailure f = classifyHop(e, config, hop, name, i);
+                hopReports.set(i, hopReports.get(i).failed(f.getMessage(), hopKeys.fingerprintSeen()));
                 throw f.withHops(hopReports);
             }
-            hops.add(session);
-            hopReports.set(i, new HopReport(hop.getHost(), hop.getPort(), HopState.Connected, fingerprint(session), null));
-            previous = session;
+            hops.add(previous);
+            hopReports.set(i, new HopReport(hop.getHost(), hop.getPort(), HopState.Connected, hopKeys.fingerprintSeen(),
+                    null));
         }
-        Session session = null;
         try {
-            session = jsch.getSession(relay.getUser(), relay.getHost(), relay.getPort());
-            configure(session, hostKeys, config, windows);
-            HopChannel carrier = routeOut(session, previous, config, connectTimeout, aliveMillis);
-            session.connect(connectTimeout);
-            if (carrier != null) {
-                carrier.established();
-            }
+            Session session = login(jsch, relay.getUser(), relay.getHost(), relay.getPort(), hostKeys, previous, config,
+                    windows, connectTimeout, aliveMillis);
             return new JschRelaySession(session, hostKeys, hops, hopReports);
         } catch (RelayFailure f) {
             hops.forEach(Session::disconnect);
             throw f.withHops(hopReports);
         } catch (JSchException e) {
-            if (session != null) {
-                session.disconnect();
-            }
             hops.forEach(Session::disconnect);
-            if (previous != null && e instanceof HopChannel.Refused refusal) {
-                int last = via.size() - 1;
-                hopReports.set(last, hopReports.get(last).failed(refusal.getMessage(), hopReports.get(last).fingerprint()));
-                throw refusal.failure().withHops(hopReports);
+            if (e instanceof HopChannel.Refused refusal) {
+                throw refusedOnwards(refusal, hopReports, via.size() - 1);
             }
             throw classify(e, config, hostKeys).withHops(hopReports);
         }
+    }
+
+    /**
+     * A session to user@host:port, logged in: carried by the previous hop's channel, else through the egress proxy, else
+     * on a socket of the agent's own (routeOut). A session that fails is disconnected here.
+     */
+    private static Session login(JSch jsch, String user, String host, int port, PinnedHostKeys keys, Session previous,
+            TunnelConfig config, WindowBudget windows, int connectTimeout, int aliveMillis)
+            throws JSchException, RelayFailure {
+        Session session = jsch.getSession(user, host, port);
+        try {
+            configure(session, keys, config, windows);
+            HopChannel carrier = routeOut(session, previous, config, connectTimeout, aliveMillis);
+            session.connect(connectTimeout);
+            if (carrier != null) {
+                carrier.established();
+            }
+            return session;
+        } catch (JSchException | RelayFailure | RuntimeException e) {
+            session.disconnect();
+            throw e;
+        }
+    }
+
+    /**
+     * A jump host would not connect onwards (only a hop's channel throws this, so there is a hop before): the failure is
+     * that hop's, which keeps the host key it presented when it was logged in to.
+     */
+    private static RelayFailure refusedOnwards(HopChannel.Refused refusal, List<HopReport> hopReports, int hop) {
+        hopReports.set(hop, hopReports.get(hop).failed(refusal.getMessage(), hopReports.get(hop).fingerprint()));
+        return refusal.failure().withHops(hopReports);
     }
 
     private static PinnedHostKeys pinned(List<String> pins, String what) throws RelayFailure {
@@ -247,13 +258,6 @@ final class JschRelaySession implements RelaySession {
             session.setSocketFactory(new RelaySocket(connectTimeout));
         }
         return null;
-    }
-
-    private static String fingerprint(Session session) {
-        if (session == null || !(session.getHostKeyRepository() instanceof PinnedHostKeys keys) || keys.seen == null) {
-            return null;
-        }
-        return keys.seen.fingerprint();
     }
 
     private static RelayFailure classify(JSchException e, TunnelConfig config, PinnedHostKeys hostKeys) {
@@ -338,9 +342,7 @@ final class JschRelaySession implements RelaySession {
      */
     private static boolean accepts(RelaySpec relay, int timeoutMillis) {
         RelaySpec.Address first = relay.firstConnection();
-        String host = first.host();
-        int port = first.port();
-        try (Socket probe = TcpSockets.connect(new Socket(), host, port, timeoutMillis)) {
+        try (Socket probe = TcpSockets.connect(new Socket(), first.host(), first.port(), timeoutMillis)) {
             return true;
         } catch (IOException e) {
             return false;
@@ -562,6 +564,12 @@ final class JschRelaySession implements RelaySession {
             this.pins = pins;
         }
 
+        /** SHA256 fingerprint of the key the host presented; null when it presented none (yet). */
+        String fingerprintSeen() {
+            PublicKeyLine key = seen;
+            return key == null ? null : key.fingerprint();
+        }
+
         /** The algorithms to offer: those of the pinned keys only, so the relay presents a key we can check. */
         String algorithms() {
             if (pins.isEmpty()) {
@@ -751,7 +759,7 @@ final class JschRelaySession implements RelaySession {
                         + " ended before it was asked to connect onwards", true, null));
             }
             // sshd compares the host with the key's permitopen, which it holds without brackets.
-            String target = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+            String target = HostNames.unbracketed(host);
             channel.setHost(target);
             channel.setPort(port);
             JschChannels.takeOverWindowBeforeOpen(channel, WINDOW);

@@ -1,6 +1,7 @@
 package dev.jumpgate.agent;
 
 import dev.jumpgate.api.v1alpha1.ProxyType;
+import dev.jumpgate.ssh.HostNames;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -47,7 +48,7 @@ final class ProxyHandshake {
         InputStream in = socket.getInputStream();
         OutputStream out = socket.getOutputStream();
         if (type == ProxyType.SOCKS5) {
-            socks5(in, out, unbracketed(host), port, credentials);
+            socks5(in, out, HostNames.unbracketed(host), port, credentials);
         } else {
             httpConnect(in, out, host, port, credentials);
         }
@@ -55,7 +56,7 @@ final class ProxyHandshake {
 
     private static void httpConnect(InputStream in, OutputStream out, String host, int port,
             ProxyCredentials credentials) throws IOException {
-        String authority = (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
+        String authority = HostNames.bracketed(HostNames.unbracketed(host)) + ":" + port;
         StringBuilder request = new StringBuilder()
                 .append("CONNECT ").append(authority).append(" HTTP/1.1\r\n")
                 .append("Host: ").append(authority).append("\r\n");
@@ -197,10 +198,6 @@ final class ProxyHandshake {
             throw new EOFException("the proxy closed the connection in the middle of its answer");
         }
         return bytes;
-    }
-
-    private static String unbracketed(String host) {
-        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 
     private static String printable(String text) {

@@ -566,7 +566,7 @@ public final class TunnelAgent implements AutoCloseable {
         }
         boolean sameHops = hopsSeen.size() == via.size();
         for (int i = 0; sameHops && i < via.size(); i++) {
-            sameHops = hopsSeen.get(i).host().equals(via.get(i).getHost()) && hopsSeen.get(i).port() == via.get(i).getPort();
+            sameHops = hopsSeen.get(i).isOf(via.get(i));
         }
         if (!sameHops) {
             return via.stream()

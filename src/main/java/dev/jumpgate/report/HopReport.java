@@ -3,6 +3,7 @@ package dev.jumpgate.report;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.jumpgate.api.v1alpha1.HopState;
+import dev.jumpgate.api.v1alpha1.JumpHost;
 
 /**
  * One jump host on the way to the relay, as the agent found it at its last connection attempt.
@@ -28,6 +29,11 @@ public record HopReport(String host, int port, HopState state, String fingerprin
     /** The same hop with what the key check found there. */
     public HopReport withKeyRestricted(Boolean restricted) {
         return new HopReport(host, port, state, fingerprint, message, restricted);
+    }
+
+    /** Whether this report is of that jump host (a report made for an earlier spec's hops is not). */
+    public boolean isOf(JumpHost hop) {
+        return hop.getHost().equals(host) && hop.getPort() == port;
     }
 
     /** The same hop, failed for that reason, with the key it presented when it got that far. */

@@ -53,7 +53,7 @@ public final class AuthorizedKeyLine {
         String option() {
             // sshd matches the address the client asked for against this pattern, so it stays verbatim.
             String host = bindAddress.isEmpty() ? "*" : bindAddress;
-            return "permitlisten=\"" + bracketed(host) + ":" + (port == 0 ? "*" : Integer.toString(port)) + "\"";
+            return "permitlisten=\"" + HostNames.bracketed(host) + ":" + (port == 0 ? "*" : Integer.toString(port)) + "\"";
         }
 
         /** Whether the listen asks for every address of the relay. */
@@ -66,7 +66,7 @@ public final class AuthorizedKeyLine {
          * (for a wildcard listen: proof that it is not loopback only), or the listen's own address.
          */
         public String checkHost(String relayHost) {
-            return wildcard() ? unbracketed(relayHost) : bindAddress;
+            return wildcard() ? HostNames.unbracketed(relayHost) : bindAddress;
         }
 
         /** The permitopen options for the check's connections; none for a port the relay allocates. */
@@ -77,17 +77,10 @@ public final class AuthorizedKeyLine {
             List<String> hosts = wildcard() ? List.of(checkHost(relayHost), LOOPBACK) : List.of(bindAddress);
             // sshd compares these verbatim with what the agent asks for; a host with other characters is not ours
             return hosts.stream().filter(h -> PLAIN_HOST.matcher(h).matches())
-                    .map(h -> "permitopen=\"" + bracketed(h) + ":" + port + "\"").toList();
+                    .map(h -> "permitopen=\"" + HostNames.bracketed(h) + ":" + port + "\"").toList();
         }
     }
 
-    private static String bracketed(String host) {
-        return host.contains(":") ? "[" + host + "]" : host;
-    }
-
-    private static String unbracketed(String host) {
-        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-    }
 
     /**
      * The line for a jump host: the key may have it open a TCP connection to the next hop ({@code nextHost:nextPort},
@@ -96,7 +89,7 @@ public final class AuthorizedKeyLine {
      */
     public static String forJumpHost(PublicKeyLine key, String nextHost, int nextPort, String comment) {
         return String.join(",", "restrict", "port-forwarding", FORCED_COMMAND,
-                "permitopen=\"" + bracketed(unbracketed(nextHost)) + ":" + nextPort + "\"", NO_LISTEN)
+                "permitopen=\"" + HostNames.bracketed(HostNames.unbracketed(nextHost)) + ":" + nextPort + "\"", NO_LISTEN)
                 + " " + key.toKeyString() + (comment == null || comment.isEmpty() ? "" : " " + comment);
     }
 

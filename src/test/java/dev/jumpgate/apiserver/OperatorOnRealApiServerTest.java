@@ -60,6 +60,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -100,6 +101,11 @@ class OperatorOnRealApiServerTest {
 
     private ReverseTunnel tunnel(String namespace, String name, OpenSshRelay relay, int remotePort, int targetPort,
             AgentPlacement placement) {
+        return tunnel(namespace, name, relay, remotePort, targetPort, placement, spec -> { });
+    }
+
+    private ReverseTunnel tunnel(String namespace, String name, OpenSshRelay relay, int remotePort, int targetPort,
+            AgentPlacement placement, Consumer<ReverseTunnelSpec> change) {
         ReverseTunnelSpec spec = new ReverseTunnelSpec();
         spec.getRelay().setHost("127.0.0.1");
         spec.getRelay().setPort(relay == null ? 22 : relay.port());
@@ -109,6 +115,7 @@ class OperatorOnRealApiServerTest {
         spec.setForwards(new ArrayList<>(List.of(new ForwardSpec("ssh", new RemoteEndpoint("127.0.0.1", remotePort),
                 new TargetEndpoint("127.0.0.1", targetPort)))));
         spec.setAgent(placement);
+        change.accept(spec);
         ReverseTunnel tunnel = new ReverseTunnel();
         tunnel.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
         tunnel.setSpec(spec);
@@ -394,19 +401,10 @@ class OperatorOnRealApiServerTest {
                     .withType("kubernetes.io/basic-auth").withStringData(Map.of(PoolConfig.USERNAME, "app",
                             PoolConfig.PASSWORD, "not-for-a-proxy")).build()).create();
             int port = OpenSshRelay.freePort();
-            ReverseTunnel made = new ReverseTunnel();
-            made.setMetadata(new ObjectMetaBuilder().withName("lab").withNamespace(ns).build());
-            ReverseTunnelSpec spec = new ReverseTunnelSpec();
-            spec.getRelay().setHost("127.0.0.1");
-            spec.getRelay().setPort(relay.port());
-            spec.getRelay().setUser(relay.user());
-            spec.getRelay().setHostKeys(new ArrayList<>(List.of(relay.hostKey())));
-            spec.getRelay().setVia(List.of(new JumpHost("127.0.0.1", jump.port(), jump.user(), List.of(jump.hostKey()))));
-            spec.getRelay().setProxy(new ProxySpec(ProxyType.HTTPConnect, "127.0.0.1", proxy.port(), "proxy-login"));
-            spec.setForwards(new ArrayList<>(List.of(new ForwardSpec("ssh", new RemoteEndpoint("127.0.0.1", port),
-                    new TargetEndpoint("127.0.0.1", target.port())))));
-            made.setSpec(spec);
-            client.resource(made).create();
+            tunnel(ns, "lab", relay, port, target.port(), null, spec -> {
+                spec.getRelay().setVia(List.of(new JumpHost("127.0.0.1", jump.port(), jump.user(), List.of(jump.hostKey()))));
+                spec.getRelay().setProxy(new ProxySpec(ProxyType.HTTPConnect, "127.0.0.1", proxy.port(), "proxy-login"));
+            });
 
             await().atMost(PATIENCE).until(() -> ready(ns) != null
                     && Reasons.PROXY_CREDENTIALS_INVALID.equals(ready(ns).getReason()));

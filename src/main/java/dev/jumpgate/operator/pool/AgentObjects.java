@@ -2,6 +2,7 @@ package dev.jumpgate.operator.pool;
 
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.RelaySpec;
+import dev.jumpgate.ssh.HostNames;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.contract.PoolConfig;
@@ -265,7 +266,7 @@ public final class AgentObjects {
 
     /** The address as a one-address CIDR when the host is an IP literal; null for a name. */
     static String cidr(String host) {
-        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        String bare = HostNames.unbracketed(host);
         if (!IPV4.matcher(bare).matches() && !bare.contains(":")) {
             return null;
         }

@@ -298,8 +298,7 @@ public final class StatusAggregator {
         List<HopStatus> hops = new ArrayList<>();
         for (int i = 0; i < via.size(); i++) {
             JumpHost hop = via.get(i);
-            HopReport report = i < seen.size() && hop.getHost().equals(seen.get(i).host())
-                    && hop.getPort() == seen.get(i).port() ? seen.get(i) : null;
+            HopReport report = i < seen.size() && seen.get(i).isOf(hop) ? seen.get(i) : null;
             HopStatus status = new HopStatus(hop.where(), report == null ? HopState.NotReached : report.state(),
                     report == null ? null : report.fingerprint(), report == null ? null : report.message(),
                     lines == null ? null : lines.get(i));
