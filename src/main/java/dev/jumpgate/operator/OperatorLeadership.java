@@ -1,11 +1,9 @@
 package dev.jumpgate.operator;
 
 import dev.jumpgate.contract.ApiServerAccess;
-import io.quarkus.runtime.ShutdownEvent;
-import jakarta.annotation.Priority;
-import jakarta.enterprise.event.Observes;
-import jakarta.interceptor.Interceptor;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.quarkus.runtime.Quarkus;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -21,9 +19,16 @@ import org.jboss.logging.Logger;
  * Operator SDK's default): the tests' operators run alone.
  *
  * <p>Timings: a leader renews every {@link #RETRY} and is replaced once {@link #LEASE_DURATION} has passed without a
- * renewal (a crashed or cut-off leader: about 10 s). A leader that stops in order gives the Lease up
- * ({@link #handOver}; the SDK's elector does not), so that its replacement takes over at its next try, within about a
- * second or two.
+ * renewal (a crashed or cut-off leader: about 10 s). A leader that stops leading gives the Lease up ({@link #release};
+ * the SDK's elector does not), so that its replacement takes over at its next try, within about a second or two.
+ *
+ * <p>Why in the elector's stop-leading callback and nowhere else: the elector runs that callback once its renewals
+ * are over (both hold the elector's lock), so no renewal can put the Lease's duration back after the release. A
+ * release from a shutdown observer, with the elector still running, raced its next renewal (the standby then waited
+ * the full 10 s); the elector stops with the operator ({@link OperatorShutdown}). And
+ * why this class exits the process itself rather than the SDK's exit-on-stop-leading: the SDK calls
+ * {@code System.exit} from that callback, which during a shutdown runs on the shutdown hook's own thread and hangs
+ * it until the kubelet kills the pod.
  */
 @Singleton
 public class OperatorLeadership extends LeaderElectionConfiguration {
@@ -35,17 +40,31 @@ public class OperatorLeadership extends LeaderElectionConfiguration {
     private static final Duration RELEASE_WAIT = Duration.ofSeconds(3);
     private static final Logger LOG = Logger.getLogger(OperatorLeadership.class);
 
+    /** Set when the process begins to shut down, before the operator and its elector are stopped. */
+    private static volatile boolean shuttingDown;
+
     public OperatorLeadership() {
-        super(LEASE, namespace(), LEASE_DURATION, RENEW_DEADLINE, RETRY, identity(), null, true);
+        super(LEASE, namespace(), LEASE_DURATION, RENEW_DEADLINE, RETRY, identity(),
+                new LeaderCallbacks(() -> { }, OperatorLeadership::stoppedLeading, leader -> { }), false);
+    }
+
+    /** The process is shutting down: the end of leadership that follows is no reason to exit. */
+    static void shuttingDown() {
+        shuttingDown = true;
     }
 
     /**
-     * At shutdown, after the Quarkus Operator SDK has stopped the operator (its observer runs at the default priority,
-     * this one after it): no renewal can follow the release. Inside Quarkus's shutdown, which the process waits for;
-     * code after {@code Quarkus.waitForExit()} may not run before the JVM halts.
+     * The elector has stopped: because the process shuts down, or because a renewal failed for longer than
+     * {@link #RENEW_DEADLINE} (the API server out of reach, the Lease taken). Either way the Lease is given up if it is
+     * still this process's. A leader that lost the Lease while running exits, as with the SDK's own setting: the
+     * elector cannot start again, and the Deployment's restart brings the process back as a standby.
      */
-    void handOver(@Observes @Priority(Interceptor.Priority.APPLICATION + 600) ShutdownEvent event) {
+    private static void stoppedLeading() {
         release();
+        if (!shuttingDown) {
+            LOG.warn("this operator lost its Lease while running: exiting, to come back as a standby");
+            Quarkus.asyncExit(1);
+        }
     }
 
     /** The chart passes the pod's namespace; elsewhere the client's. */
@@ -64,9 +83,9 @@ public class OperatorLeadership extends LeaderElectionConfiguration {
      * Gives up the Lease if this process holds it still: its duration becomes one second, so that a standby takes over
      * at its next try rather than after {@link #LEASE_DURATION}. One JSON patch whose first operation tests that the
      * holder is this process: a Lease someone else has taken meanwhile is left alone. On the JDK's HTTP client with
-     * the pod's service account, not the operator's Kubernetes client, which is shutting down when this runs.
+     * the pod's service account, not the operator's Kubernetes client, which may be shutting down when this runs.
      */
-    public static void release() {
+    private static void release() {
         String me = identity();
         String namespace = namespace();
         if (me == null || namespace == null || System.getenv("KUBERNETES_SERVICE_HOST") == null) {

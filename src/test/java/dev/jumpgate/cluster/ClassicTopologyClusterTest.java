@@ -29,7 +29,9 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.LogWatch;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -442,16 +444,30 @@ class ClassicTopologyClusterTest {
             String standbyLog = kubectl("-n", "jumpgate-system", "logs", standby.getMetadata().getName());
             assertThat(standbyLog).as("the standby reconciles nothing").doesNotContain("lab-ssh");
 
-            long gone = System.nanoTime();
-            client.pods().inNamespace("jumpgate-system").withName(leader).delete(); // in order: SIGTERM, grace period
-            // The standby, or the pod the Deployment starts in the leader's place if it wins the race.
-            await().atMost(PATIENCE).pollInterval(Duration.ofMillis(100))
-                    .until(() -> operatorLeader() != null && !leader.equals(operatorLeader()));
-            double takeover = (System.nanoTime() - gone) / 1e9;
-            System.out.printf("operator takeover: %s held the Lease %.1f s after the leader's pod was deleted%n",
-                    operatorLeader().equals(standby.getMetadata().getName()) ? "the standby" : "the replacement", takeover);
-            assertThat(takeover).as("seconds until another leads (10 s: the Lease ran out, nobody handed it over)")
-                    .isLessThan(5);
+            // The leader's last words, for when it does not hand over: its pod and log are gone after the test.
+            ByteArrayOutputStream leaderLog = new ByteArrayOutputStream();
+            long gone;
+            try (LogWatch following = client.pods().inNamespace("jumpgate-system").withName(leader)
+                    .watchLog(leaderLog)) {
+                gone = System.nanoTime();
+                client.pods().inNamespace("jumpgate-system").withName(leader).delete(); // in order: SIGTERM, grace period
+                // The standby, or the pod the Deployment starts in the leader's place if it wins the race.
+                await().atMost(PATIENCE).pollInterval(Duration.ofMillis(100))
+                        .until(() -> operatorLeader() != null && !leader.equals(operatorLeader()));
+                double takeover = (System.nanoTime() - gone) / 1e9;
+                System.out.printf("operator takeover: %s held the Lease %.1f s after the leader's pod was deleted%n",
+                        operatorLeader().equals(standby.getMetadata().getName()) ? "the standby" : "the replacement",
+                        takeover);
+                await().atMost(PATIENCE).pollInterval(Duration.ofMillis(200))
+                        .until(() -> client.pods().inNamespace("jumpgate-system").withName(leader).get() == null);
+                System.out.println("the old leader's log as it stopped:\n" + leaderLog.toString(StandardCharsets.UTF_8));
+                assertThat(takeover).as("seconds until another leads (10 s: the Lease ran out, nobody handed it over)")
+                        .isLessThan(5);
+            }
+            double exited = (System.nanoTime() - gone) / 1e9;
+            System.out.printf("operator shutdown: the old leader's pod was gone %.1f s after its deletion%n", exited);
+            assertThat(exited).as("seconds until the old leader exited (30 s: it hung until the kubelet killed it)")
+                    .isLessThan(20);
 
             example(t -> {
                 t.getMetadata().setName("lab-after");
