@@ -3,7 +3,7 @@
 
 Each comparison runs its variants interleaved, round after round, and reports medians and the median of the
 per-round ratios to OpenSSH. Run by bench/run.sh, which installs what is missing. The comparisons live beside this
-file, one module each (speed, outages, load, wan, check), on what rig.py (relay, forwarders, targets, processes)
+file, one module each (speed, outages, failover, load, wan, check), on what rig.py (relay, forwarders, targets, processes)
 and measure.py (measurements, interleaved rounds, ratios) provide.
 """
 import argparse
@@ -20,6 +20,7 @@ from pathlib import Path
 from check import run_check
 from load import run_flood, run_stall
 from measure import JIT_SETTLED_SHARE, MAX_WARMUP_ROUNDS, MIN_WARMUP_ROUNDS
+from failover import run_failover
 from outages import run_frozen, run_recovery, run_silent_drop
 from rig import AGENT_JAVA, CIPHER, ROOT, Relay, stop_everything
 from speed import run_speed
@@ -54,6 +55,12 @@ def table(results):
         row("---", *["---"] * len(names))
         for outage, r in results["recovery_after_relay_returns_s"].items():
             row(outage, *[f"{r[n]:.2f}" for n in names])
+    if "failover_s" in results:
+        lines.append(f"\nfailover: seconds from the preferred relay's death to a working connection through the forward "
+                     f"on the fallback relay (median of {results['failover_rounds']})")
+        row(*results["failover_s"].keys())
+        row(*["---"] * len(results["failover_s"]))
+        row(*[f"{v:.2f}" for v in results["failover_s"].values()])
     for key, title in (("frozen_relay_noticed_s", "frozen relay (SIGSTOP)"), ("silent_drop_noticed_s", "silent drop (DROP)")):
         if key in results:
             lines.append(f"\n{title}, keepalive 2 s x 3: seconds until it is noticed")
@@ -129,7 +136,7 @@ def main():
                         help="the agent's check interval in the check faults (default: the product's, 30 s)")
     parser.add_argument("--fault-limit", type=float, default=700,
                         help="seconds each check fault is watched (autossh -M polls every 600 s)")
-    parser.add_argument("--only", default="throughput,latency,recovery,frozen,silent,memory,flood,stall,wan,check")
+    parser.add_argument("--only", default="throughput,latency,recovery,failover,frozen,silent,memory,flood,stall,wan,check")
     parser.add_argument("--settle", type=float, default=10, help="seconds of quiet before each memory figure")
     parser.add_argument("--max-warmup", type=int, default=MAX_WARMUP_ROUNDS,
                         help="most unmeasured rounds per comparison while the agent's JIT compiles")
@@ -140,7 +147,7 @@ def main():
         args.rounds, args.seconds, args.connections, args.outages, args.recovery_rounds = 1, 1, 20, [0.5], 1
         args.settle, args.flood, args.stalled, args.delays, args.max_warmup = 0, 300, 20, [25], 1
         args.check_window, args.fault_check_interval, args.fault_limit = 10, 5, 30
-        args.only = "throughput,latency,recovery,frozen,memory,flood,stall,wan,check"
+        args.only = "throughput,latency,recovery,failover,frozen,memory,flood,stall,wan,check"
     args.only = set(args.only.split(","))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds through the finally blocks below
     if args.only == {"controlplane"}:
@@ -168,6 +175,8 @@ def main():
                 run_speed(args, work, relay, key, results)
             if "recovery" in args.only:
                 run_recovery(args, work, relay, key, results)
+            if "failover" in args.only:
+                run_failover(args, work, relay, key, results)
             if "frozen" in args.only:
                 run_frozen(args, work, relay, key, results)
             if "silent" in args.only:
@@ -185,7 +194,10 @@ def main():
             stop_everything()
     print(table(results))
     if not args.smoke:
-        (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        # A run of some comparisons (--only) updates theirs and keeps the figures of the others.
+        path = ROOT / "bench" / "results.json"
+        kept = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps({**kept, **results}, indent=2) + "\n")
         print("\nfigures: bench/results.json")
 
 

@@ -230,10 +230,11 @@ class Jumpgate(Forwarder):
     name = "jumpgate"
 
     def __init__(self, work, relay, key, target, keepalive=(10, 3), second=False, max_connections=None,
-                 forwards=1, check=None, check_interval=None):
+                 forwards=1, check=None, check_interval=None, fallback=None):
         """
         forwards: how many forwards to `target` (bench, bench-2, ...; their listen ports in self.ports); check: each
-        forward's end-to-end check mode (None: the default, Auto); check_interval: spec.check.intervalSeconds.
+        forward's end-to-end check mode (None: the default, Auto); check_interval: spec.check.intervalSeconds;
+        fallback: a second Relay, the only entry of spec.fallbackRelays.
         """
         super().__init__(work, relay, key, target)
         self.ports = [self.port] + [free_port() for _ in range(forwards - 1)]
@@ -246,6 +247,9 @@ class Jumpgate(Forwarder):
             f"    - {{name: {name}, remote: {{bindAddress: 127.0.0.1, port: {port}}}, "
             f"target: {{host: 127.0.0.1, port: {target}}}{cap}{mode}}}\n" for name, port in zip(self.forwards, self.ports))
         check_spec = f"  check: {{intervalSeconds: {check_interval}}}\n" if check_interval else ""
+        if fallback:
+            check_spec += (f"  fallbackRelays: [{{host: 127.0.0.1, port: {fallback.port}, "
+                           f"user: {os.environ.get('USER', 'root')}, hostKeys: [\"{fallback.host_key()}\"]}}]\n")
         self.http = free_port()
         spec = work / f"tunnel-{self.port}.yaml"
         spec.write_text(f"""apiVersion: jumpgate.dev/v1alpha1

@@ -371,6 +371,11 @@ final class JschRelaySession implements RelaySession {
     }
 
     @Override
+    public int openConnections() {
+        return targetSockets.size();
+    }
+
+    @Override
     public boolean isConnected() {
         // A hop lost ends the channel that carries the relay's session, and so the session; asked here too, so that
         // it is known at once and not at the relay session's next read.

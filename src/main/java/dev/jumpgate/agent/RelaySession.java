@@ -60,6 +60,12 @@ interface RelaySession extends AutoCloseable {
      */
     RelayedConnection connectFromRelay(String host, int port, Duration timeout) throws RelayedConnection.Refused;
 
+    /**
+     * The connections through this session's forwards that are open now. A session the agent left for another relay
+     * is closed once this is 0, so that leaving a relay cuts nobody's connection.
+     */
+    int openConnections();
+
     /** Ends the session and every connection through it. */
     @Override
     void close();

@@ -67,6 +67,16 @@ public final class TunnelAgent implements AutoCloseable {
     private static final Duration REFUSED_REPORT_PERIOD = Duration.ofSeconds(30);
     /** A session up this long has proved the relay healthy: the next failure backs off from the minimum again. */
     private static final Duration STABLE = Duration.ofSeconds(10);
+    /**
+     * Before a failback login, whether the preferred relay (or its proxy or first hop) accepts a TCP connection this
+     * soon: one that is still down costs the loop this much, not a login's timeout.
+     */
+    private static final Duration FAILBACK_PROBE = Duration.ofSeconds(1);
+    /**
+     * How long a relay the agent left keeps its session for the connections still open through it: they end on
+     * their own almost always; one that never does must not hold a session for good.
+     */
+    private static final Duration DRAIN_LIMIT = Duration.ofHours(1);
 
     private final Consumer<AgentReport> listener;
     private final RelayConnector relay;
@@ -109,6 +119,22 @@ public final class TunnelAgent implements AutoCloseable {
     private PublicKeyLine hostKeySeen;
     private String relayVersion;
     private List<HopReport> hopsSeen = List.of();
+    /**
+     * With fallback relays: the index in {@code spec.relays()} of the relay the session is on, or of the one the next
+     * attempt goes to. 0, the preferred relay, for a tunnel with one.
+     */
+    private int active;
+    /** The desired config as applied on the active relay ({@link TunnelConfig#onRelay}), and what it was made of. */
+    private TunnelConfig onActive;
+    private TunnelConfig onActiveOf;
+    private int onActiveIndex;
+    /** Why the active relay is not the preferred one, for a person; null on the preferred relay. */
+    private String failover;
+    /** While on a fallback relay: why the last try of the preferred ones did not move the tunnel back. */
+    private String failbackNote;
+    private Instant nextFailback = Instant.MAX;
+    /** Sessions on relays the agent left, their forwards cancelled, kept while connections through them are open. */
+    private final Map<RelaySession, Instant> draining = new LinkedHashMap<>();
     private String acceptedHostKey;
     private int reconnects;
     private boolean everConnected;
@@ -228,15 +254,35 @@ public final class TunnelAgent implements AutoCloseable {
             return Duration.ofSeconds(1);
         }
         Instant now = clock.instant();
-        if (session != null && !session.isConnected()) {
-            lastError = "the connection to the relay was lost";
-            LOG.warnf("relay connection lost after %s", Duration.between(connectedAt, now));
-            dropSession();
-            nextConnectAttempt = now.plus(connectBackoff().next());
-            reason = Reasons.RELAY_UNREACHABLE;
-            message = lastError + "; reconnecting";
+        if (active >= config.relayCount()) {
+            // The fallback relay in use, or next in line, left the spec: the preferred relay now.
+            LOG.info("the fallback relay in use left the spec: " + (session != null ? "reconnecting" : "connecting now"));
+            if (session != null) {
+                dropSession();
+            }
+            active = 0;
+            failover = null;
+            failbackNote = null;
+            nextConnectAttempt = now;
         }
-        if (attemptedConfig != null && !attemptedConfig.sameConnectionAs(config)) {
+        if (session != null && !session.isConnected()) {
+            lastError = "the connection to the relay " + onActive(config).spec().getRelay().where() + " was lost";
+            Duration up = Duration.between(connectedAt, now);
+            LOG.warnf("relay connection lost after %s", up);
+            dropSession();
+            reason = Reasons.RELAY_UNREACHABLE;
+            if (config.relayCount() > 1) {
+                // Another relay is at hand: try it at once, the lost one may be gone for good. After a session that
+                // did not last, the backoff: relays that each let the agent in and drop it must not be a hot loop.
+                failOver(config, lastError);
+                nextConnectAttempt = up.compareTo(STABLE) >= 0 ? now : now.plus(connectBackoff().next());
+                message = lastError + "; moving to " + onActive(config).spec().getRelay().where();
+            } else {
+                nextConnectAttempt = now.plus(connectBackoff().next());
+                message = lastError + "; reconnecting";
+            }
+        }
+        if (attemptedConfig != null && !attemptedConfig.sameConnectionAs(config, active)) {
             // Whether a session is up or the last attempt failed: the changed config is tried now, not after a backoff.
             LOG.info("relay, key or keepalive changed: " + (session != null ? "reconnecting" : "connecting now"));
             if (session != null) {
@@ -247,7 +293,7 @@ public final class TunnelAgent implements AutoCloseable {
         }
         if (session == null) {
             if (now.isBefore(nextConnectAttempt) && relayRefused
-                    && relay.accepts(config.spec().getRelay(), (int) REFUSED_PROBE.toMillis())) {
+                    && relay.accepts(onActive(config).spec().getRelay(), (int) REFUSED_PROBE.toMillis())) {
                 LOG.debug("the relay accepts connections again");
                 nextConnectAttempt = now;
             }
@@ -260,7 +306,126 @@ public final class TunnelAgent implements AutoCloseable {
         }
         Duration wait = reconcileForwards(config, now);
         keyCheck.startOnce(session);
+        if (active > 0 && !now.isBefore(nextFailback)) {
+            failBack(config);
+            nextFailback = clock.instant().plusSeconds(config.spec().getReconnect().getFailbackSeconds());
+        }
+        tidyDraining(clock.instant());
         return wait;
+    }
+
+    /** The desired config on the active relay; made again only when either changes. */
+    private TunnelConfig onActive(TunnelConfig config) {
+        if (onActive == null || onActiveOf != config || onActiveIndex != active) {
+            onActive = config.onRelay(active);
+            onActiveOf = config;
+            onActiveIndex = active;
+        }
+        return onActive;
+    }
+
+    /**
+     * The active relay failed: the next one of the spec becomes active, or the preferred one after the last. Nothing
+     * learnt of the relay left (that it refused connections) is carried to the next.
+     */
+    private void failOver(TunnelConfig config, String why) {
+        String left = onActive(config).spec().getRelay().where();
+        active = (active + 1) % config.relayCount();
+        relayRefused = false;
+        failbackNote = null;
+        // Every relay tried since the preferred one failed, and why: at most relayCount entries.
+        failover = active == 0 ? null : (failover != null && active > 1 ? failover + "; " : "") + left + ": " + why;
+        if (active > 0) {
+            LOG.infof("moving the tunnel to the fallback relay %s (%s)", onActive(config).spec().getRelay().where(), why);
+        }
+    }
+
+    /**
+     * While on a fallback relay: tries the relays the spec prefers to it, in order, and moves the tunnel to the first
+     * that takes every forward bound now. Make before break: the preferred relay listens before the fallback stops
+     * listening, and connections open through the fallback stay open ({@link #draining}). A preferred relay that logs
+     * in but refuses a forward is left, and why is shown.
+     */
+    private void failBack(TunnelConfig config) {
+        for (int preferred = 0; preferred < active; preferred++) {
+            TunnelConfig view = config.onRelay(preferred);
+            String where = view.spec().getRelay().where();
+            if (!relay.accepts(view.spec().getRelay(), (int) FAILBACK_PROBE.toMillis())) {
+                failbackNote = "the preferred relay " + where + " does not accept connections yet";
+                continue;
+            }
+            RelaySession candidate;
+            try {
+                candidate = relay.open(view, view.hostKeyPins(acceptedHostKey));
+            } catch (RelayFailure f) {
+                failbackNote = "the preferred relay " + where + " still fails: " + f.getMessage();
+                LOG.debugf("the preferred relay %s cannot take the tunnel back: %s", where, f.getMessage());
+                continue;
+            }
+            Map<String, Integer> ports = new LinkedHashMap<>();
+            try {
+                for (Slot slot : slots.values()) {
+                    if (slot.state == ForwardState.Bound) {
+                        ports.put(slot.spec.getName(), candidate.bind(slot.spec, traffic.get(slot.spec.getName())));
+                    }
+                }
+            } catch (ForwardRefused refused) {
+                candidate.close();
+                failbackNote = "the preferred relay " + where + " is back but refuses a forward: " + refused.getMessage();
+                LOG.warnf("staying on %s: the preferred relay %s refuses a forward (%s)",
+                        onActive(config).spec().getRelay().where(), where, refused.getMessage());
+                continue;
+            }
+            moveTo(config, preferred, candidate, ports);
+            return;
+        }
+    }
+
+    /** Makes {@code candidate}, whose forwards are bound already, the session; the old one drains. */
+    private void moveTo(TunnelConfig config, int index, RelaySession candidate, Map<String, Integer> ports) {
+        String left = onActive(config).spec().getRelay().where();
+        slots.values().stream().filter(slot -> slot.state == ForwardState.Bound)
+                .forEach(slot -> slot.host.cancel(slot.spec, slot.remotePort));
+        Instant now = clock.instant();
+        draining.put(session, now);
+        sideSessions.forEach(side -> draining.put(side, now));
+        sideSessions.clear();
+        keyCheck.sessionEnded();
+        slots.clear();
+        session = candidate;
+        attemptedConfig = config;
+        active = index;
+        TunnelConfig view = onActive(config);
+        failbackNote = null;
+        failover = index == 0 ? null : failover;
+        nextFailback = index == 0 ? Instant.MAX : nextFailback;
+        connectedAt = now;
+        hostKeySeen = candidate.hostKey();
+        relayVersion = candidate.serverVersion();
+        hopsSeen = candidate.hops();
+        for (ForwardSpec spec : config.forwards()) {
+            Integer port = ports.get(spec.getName());
+            Slot slot = new Slot(spec, config);
+            if (port != null) {
+                slot.boundOn(candidate, port);
+            }
+            slots.put(spec.getName(), slot);
+        }
+        message = "connected to " + describe(view) + (index == 0 ? ", back on the preferred relay" : "");
+        LOG.infof("the tunnel moved back from %s to %s: %d forwards listen there", left,
+                view.spec().getRelay().where(), ports.size());
+    }
+
+    /** Closes the left relays' sessions whose connections have all ended (or lasted {@link #DRAIN_LIMIT}). */
+    private void tidyDraining(Instant now) {
+        for (Iterator<Map.Entry<RelaySession, Instant>> it = draining.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<RelaySession, Instant> left = it.next();
+            if (!left.getKey().isConnected() || left.getKey().openConnections() == 0
+                    || !now.isBefore(left.getValue().plus(DRAIN_LIMIT))) {
+                left.getKey().close();
+                it.remove();
+            }
+        }
     }
 
     /** Until the backoff allows the next SSH attempt; no longer than the next probe while the relay refuses. */
@@ -273,14 +438,15 @@ public final class TunnelAgent implements AutoCloseable {
 
     private boolean connect(TunnelConfig config) {
         attemptedConfig = config;
+        TunnelConfig view = onActive(config);
         try {
-            RelaySession opened = relay.open(config, config.hostKeyPins(acceptedHostKey));
+            RelaySession opened = relay.open(view, view.hostKeyPins(acceptedHostKey));
             session = opened;
             connectedAt = clock.instant();
             hostKeySeen = opened.hostKey();
             relayVersion = opened.serverVersion();
             hopsSeen = opened.hops();
-            if (config.trustsFirstUse() && acceptedHostKey == null && config.acceptedHostKey() == null) {
+            if (view.trustsFirstUse() && acceptedHostKey == null && config.acceptedHostKey() == null) {
                 acceptedHostKey = hostKeySeen.toKeyString();
                 LOG.infof("trusting the relay's host key on first use: %s", opened.hostKey().fingerprint());
             }
@@ -290,8 +456,10 @@ public final class TunnelAgent implements AutoCloseable {
             everConnected = true;
             relayRefused = false;
             reason = Reasons.CONNECTED;
-            message = "connected to " + describe(config);
-            LOG.infof("connected to %s, host key %s", describe(config), opened.hostKey().fingerprint());
+            message = "connected to " + describe(view) + (active > 0 ? " (fallback relay " + active + ")" : "");
+            nextFailback = active > 0 ? connectedAt.plusSeconds(config.spec().getReconnect().getFailbackSeconds())
+                    : Instant.MAX;
+            LOG.infof("connected to %s, host key %s", describe(view), opened.hostKey().fingerprint());
             return true;
         } catch (RelayFailure f) {
             if (f.hostKeySeen() != null) {
@@ -300,6 +468,12 @@ public final class TunnelAgent implements AutoCloseable {
             relayRefused = f.refused();
             hopsSeen = f.hops();
             fail(f.reason(), f.getMessage(), f.retryingSoonHelps() ? connectBackoff().next() : connectBackoff().cap());
+            if (config.relayCount() > 1) {
+                failOver(config, f.getMessage());
+                if (active > 0) {
+                    nextConnectAttempt = clock.instant(); // the next relay at once; a full round backs off
+                }
+            }
             return false;
         }
     }
@@ -340,7 +514,7 @@ public final class TunnelAgent implements AutoCloseable {
                 bind(slot, config);
             }
             if (slot.state == ForwardState.Bound) {
-                Duration untilCheck = slot.checks.runIfDue(slot.host, spec, slot.remotePort, config,
+                Duration untilCheck = slot.checks.runIfDue(slot.host, spec, slot.remotePort, onActive(config),
                         traffic.get(spec.getName()), now);
                 if (untilCheck.compareTo(wait) < 0) {
                     wait = untilCheck;
@@ -408,7 +582,7 @@ public final class TunnelAgent implements AutoCloseable {
             throws ForwardRefused {
         RelaySession side;
         try {
-            side = relay.open(config, config.hostKeyPins(acceptedHostKey));
+            side = relay.open(onActive(config), onActive(config).hostKeyPins(acceptedHostKey));
         } catch (RelayFailure f) {
             LOG.debugf("no side session for forward %s: %s", slot.spec, f.getMessage());
             throw refused;
@@ -462,6 +636,8 @@ public final class TunnelAgent implements AutoCloseable {
             LOG.info("forwards cancelled, disconnecting from the relay");
         }
         dropSession();
+        draining.keySet().forEach(RelaySession::close);
+        draining.clear();
         budget.shareAmong(this, List.of()); // its places go back to the other tunnels of the process
         reason = Reasons.CONNECTING;
         message = "the agent stopped";
@@ -501,7 +677,9 @@ public final class TunnelAgent implements AutoCloseable {
                 hostKeySeen == null ? null : hostKeySeen.toKeyString(),
                 hostKeySeen == null ? null : hostKeySeen.fingerprint(), keyCheck.runsCommands(), relayVersion,
                 keyCheck.opensAnywhere(),
-                List.copyOf(forwards), null, hopReports(config));
+                List.copyOf(forwards), null, hopReports(onActive(config)),
+                config.relayCount() > 1 ? active : null,
+                failover == null || failbackNote == null ? failover : failover + "; " + failbackNote);
         if (!next.equals(report)) {
             report = next;
             listener.accept(next);
@@ -603,6 +781,16 @@ public final class TunnelAgent implements AutoCloseable {
 
         String listen() {
             return spec.getRemote().getBindAddress() + ":" + spec.getRemote().getPort();
+        }
+
+        /** Bound on {@code on} at {@code port}: the relay moved to when failing back took the forward already. */
+        void boundOn(RelaySession on, int port) {
+            host = on;
+            remotePort = port;
+            state = ForwardState.Bound;
+            reason = Reasons.BOUND;
+            message = "the relay listens on " + spec.getRemote().getBindAddress() + ":" + port;
+            everBound.add(listen());
         }
 
         ForwardReport report(long refusedConnections) {

@@ -49,14 +49,45 @@ public record TunnelConfig(long generation, ReverseTunnelSpec spec, Identity ide
         return spec.getRelay().trustsFirstUse();
     }
 
+    /** How many relays may hold the tunnel: spec.relay and its fallback relays. */
+    int relayCount() {
+        return spec.getFallbackRelays() == null ? 1 : 1 + spec.getFallbackRelays().size();
+    }
+
     /**
-     * Whether a session opened for {@code other} serves this config too: the same relay (every field of its spec: host,
-     * login, host key rules, jump hosts, proxy), key, proxy credentials and keepalive. Forwards, checks and backoff are applied on a live session.
+     * This config as the agent applies it on relay {@code index} of {@link ReverseTunnelSpec#relays} (0: the
+     * preferred one, this config itself): the spec's relay is that one, so that the session, its host key checks
+     * and its end-to-end checks concern it. A fallback relay's keys are pinned: nothing accepted on first use applies.
      */
-    boolean sameConnectionAs(TunnelConfig other) {
-        return sameFields(spec.getRelay(), other.spec.getRelay()) && identity.sameKey(other.identity)
+    TunnelConfig onRelay(int index) {
+        if (index == 0) {
+            return this;
+        }
+        ReverseTunnelSpec onFallback = Serialization.jsonMapper().convertValue(spec, ReverseTunnelSpec.class);
+        onFallback.setRelay(spec.relays().get(index));
+        return new TunnelConfig(generation, onFallback, identity, null, proxyCredentials);
+    }
+
+    /**
+     * Whether a session opened for {@code other} on its relay {@code index} serves this config too: this config has
+     * such a relay, with the same value in every field (host, login, host key rules, jump hosts, proxy), and the same
+     * key, proxy credentials and keepalive. Forwards, checks, backoff and the other relays are applied on a live session.
+     */
+    boolean sameConnectionAs(TunnelConfig other, int index) {
+        if (index >= relayCount() || index >= other.relayCount()) {
+            return false;
+        }
+        boolean sameRelay = index == 0 ? sameFields(spec.getRelay(), other.spec.getRelay())
+                : sameFields(spec.getFallbackRelays().get(index - 1), other.spec.getFallbackRelays().get(index - 1))
+                        && sameFields(spec.getRelay().getProxy(), other.spec.getRelay().getProxy());
+        return sameRelay && identity.sameKey(other.identity)
                 && sameFields(spec.getKeepalive(), other.spec.getKeepalive())
                 && (proxyCredentials == null ? other.proxyCredentials == null : proxyCredentials.same(other.proxyCredentials));
+    }
+
+    /** {@link #sameConnectionAs(TunnelConfig, int)} on the preferred relay. */
+    boolean sameConnectionAs(TunnelConfig other) {
+        return sameConnectionAs(other, 0);
     }
 
     /**

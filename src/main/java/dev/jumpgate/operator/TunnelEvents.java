@@ -48,11 +48,31 @@ public class TunnelEvents {
         String readyEvent = onReadyChange(tunnel, before, after);
         onReachabilityChange(tunnel, before, after, readyEvent, Instant.now());
         onConnectionsRefused(tunnel, before, after);
+        onRelayMove(tunnel, before, after);
         TunnelCondition keyWas = StatusAggregator.condition(before, StatusAggregator.KEY_RESTRICTED);
         TunnelCondition keyNow = StatusAggregator.condition(after, StatusAggregator.KEY_RESTRICTED);
         if (keyNow != null && "False".equals(keyNow.getStatus())
                 && (keyWas == null || !"False".equals(keyWas.getStatus()))) {
             record(tunnel, "Warning", keyNow.getReason(), keyNow.getMessage());
+        }
+    }
+
+    /**
+     * With fallback relays, each move of the tunnel from one relay to another: a Warning when it leaves the preferred
+     * relay or moves between fallbacks (with why), a Normal event when it is back on the preferred one.
+     */
+    private void onRelayMove(ReverseTunnel tunnel, ReverseTunnelStatus before, ReverseTunnelStatus after) {
+        String was = before == null || before.getRelay() == null ? null : before.getRelay().getActive();
+        String now = after == null || after.getRelay() == null ? null : after.getRelay().getActive();
+        if (was == null || now == null || was.equals(now)) {
+            return;
+        }
+        if (now.equals(tunnel.getSpec().getRelay().where())) {
+            record(tunnel, "Normal", Reasons.RELAY_FAILBACK, "the tunnel is back on its preferred relay " + now
+                    + ", from " + was);
+        } else {
+            record(tunnel, "Warning", Reasons.RELAY_FAILOVER, "the tunnel moved from " + was + " to " + now
+                    + (after.getRelay().getFailover() == null ? "" : ": " + after.getRelay().getFailover()));
         }
     }
 

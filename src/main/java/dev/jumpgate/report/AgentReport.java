@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.api.v1alpha1.RelaySpec;
+import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
 import dev.jumpgate.contract.AgentContract;
 import java.util.List;
 
@@ -32,6 +33,9 @@ import java.util.List;
  * @param heartbeat     RFC 3339 time of writing; the operator declares the agent stale when it is old
  * @param hops          one entry per jump host of the applied spec, as the last connection attempt found it; null
  *                  when the spec has none
+ * @param relay         with fallback relays: the index in {@code spec.relays()} of the relay the session is on, or of
+ *                  the one being tried (0: the preferred relay); null for a tunnel with one relay
+ * @param failover      with fallback relays, while another than the preferred one is in use or tried: why, for a person
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -51,7 +55,18 @@ public record AgentReport(
         Boolean relayOpensAnywhere,
         List<ForwardReport> forwards,
         String heartbeat,
-        List<HopReport> hops) {
+        List<HopReport> hops,
+        Integer relay,
+        String failover) {
+
+    /** A report of a tunnel with one relay. */
+    public AgentReport(long generation, boolean connected, String reason, String message, String connectedSince,
+            int reconnects, String lastError, String nextAttempt, String hostKey, String fingerprint,
+            Boolean relayRunsCommands, String relaySshVersion, Boolean relayOpensAnywhere, List<ForwardReport> forwards,
+            String heartbeat, List<HopReport> hops) {
+        this(generation, connected, reason, message, connectedSince, reconnects, lastError, nextAttempt, hostKey,
+                fingerprint, relayRunsCommands, relaySshVersion, relayOpensAnywhere, forwards, heartbeat, hops, null, null);
+    }
 
     /** A report of a tunnel that goes to its relay directly. */
     public AgentReport(long generation, boolean connected, String reason, String message, String connectedSince,
@@ -64,7 +79,7 @@ public record AgentReport(
 
     public AgentReport withHeartbeat(String time) {
         return new AgentReport(generation, connected, reason, message, connectedSince, reconnects, lastError, nextAttempt, hostKey,
-                fingerprint, relayRunsCommands, relaySshVersion, relayOpensAnywhere, forwards, time, hops);
+                fingerprint, relayRunsCommands, relaySshVersion, relayOpensAnywhere, forwards, time, hops, relay, failover);
     }
 
     /**
@@ -82,7 +97,9 @@ public record AgentReport(
         return new AgentReport(generation, connected, reason(reason), text(message, ReportText.MAX_MESSAGE),
                 text(connectedSince, 64), reconnects, text(lastError, ReportText.MAX_MESSAGE), text(nextAttempt, 64), text(hostKey, 16_384),
                 text(fingerprint, 128), relayRunsCommands, text(relaySshVersion, 255), relayOpensAnywhere, cleanForwards, text(heartbeat, 64),
-                hops == null ? null : hops.stream().limit(RelaySpec.MAX_JUMP_HOSTS).map(HopReport::sanitized).toList());
+                hops == null ? null : hops.stream().limit(RelaySpec.MAX_JUMP_HOSTS).map(HopReport::sanitized).toList(),
+                relay == null || relay < 0 || relay > ReverseTunnelSpec.MAX_FALLBACK_RELAYS ? null : relay,
+                text(failover, ReportText.MAX_MESSAGE));
     }
 
     /**
@@ -102,7 +119,7 @@ public record AgentReport(
                         new CheckReport(f.check().reachable(), null, 0, f.check().listeningOn())))
                 .toList();
         return new AgentReport(generation, connected, reason, message, connectedSince, reconnects, lastError, null, hostKey,
-                fingerprint, relayRunsCommands, relaySshVersion, relayOpensAnywhere, timeless, heartbeat, hops);
+                fingerprint, relayRunsCommands, relaySshVersion, relayOpensAnywhere, timeless, heartbeat, hops, relay, failover);
     }
 
     private static String text(String value, int max) {

@@ -1,6 +1,7 @@
 package dev.jumpgate.agent;
 
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
+import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RelaySpec;
 import dev.jumpgate.ssh.AuthorizedKeyLine;
 import dev.jumpgate.ssh.Ed25519KeyPair;
@@ -55,6 +56,11 @@ final class ScriptedRelay implements RelayConnector {
     final Set<String> strangers = ConcurrentHashMap.newKeySet();
     /** How each target (host:port) takes a connection; absent ones answer with an SSH banner. */
     final Map<String, Target> targets = new ConcurrentHashMap<>();
+    /**
+     * Relays (by host) that are down: a login to one fails as a refused connection and a TCP probe finds it shut.
+     * The scripted network has several relays this way; sessions tell which one they are on.
+     */
+    final Set<String> downHosts = ConcurrentHashMap.newKeySet();
     /** Every connection the agent asked the relay to make, as host:port. */
     final List<String> checkConnections = new CopyOnWriteArrayList<>();
 
@@ -83,11 +89,15 @@ final class ScriptedRelay implements RelayConnector {
     public RelaySession open(TunnelConfig config, List<String> pins) throws RelayFailure {
         logins++;
         pinsAtLogin.add(List.copyOf(pins));
+        String host = config.spec().getRelay().getHost();
+        if (downHosts.contains(host)) {
+            throw new RelayFailure(Reasons.RELAY_UNREACHABLE, host + ": connection refused", true, null, true);
+        }
         RelayFailure failure = nextLogins.poll();
         if (failure != null) {
             throw failure;
         }
-        Session session = new Session(Set.copyOf(refusedPorts));
+        Session session = new Session(host, Set.copyOf(refusedPorts));
         sessions.add(session);
         return session;
     }
@@ -95,12 +105,16 @@ final class ScriptedRelay implements RelayConnector {
     @Override
     public boolean accepts(RelaySpec relay, int timeoutMillis) {
         tcpProbes++;
-        return acceptsTcp;
+        return acceptsTcp && !downHosts.contains(relay.getHost());
     }
 
     /** One scripted session: what it was asked, and whether it is still up. */
     final class Session implements RelaySession {
+        /** The relay this session is on. */
+        final String host;
         private final Set<Integer> refusedAtLogin;
+        /** Connections through this session's forwards that are open: scripted. */
+        volatile int openConnections;
         final List<String> bound = new CopyOnWriteArrayList<>();
         final List<String> cancelled = new CopyOnWriteArrayList<>();
         /** The listens this session holds: port to its forward and counters. */
@@ -109,7 +123,8 @@ final class ScriptedRelay implements RelayConnector {
         private volatile boolean closedByAgent;
         private int nextAllocated = FIRST_ALLOCATED_PORT;
 
-        Session(Set<Integer> refusedAtLogin) {
+        Session(String host, Set<Integer> refusedAtLogin) {
+            this.host = host;
             this.refusedAtLogin = refusedAtLogin;
         }
 
@@ -131,6 +146,11 @@ final class ScriptedRelay implements RelayConnector {
         @Override
         public boolean isConnected() {
             return up;
+        }
+
+        @Override
+        public int openConnections() {
+            return openConnections;
         }
 
         @Override

@@ -427,28 +427,4 @@ class TunnelAgentAgainstAScriptedRelayTest {
         spec.setForwards(new ArrayList<>(List.of(forwards)));
         return spec;
     }
-
-    /** A clock that moves only when the test says. */
-    private static final class TestClock extends Clock {
-        private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        void advance(Duration by) {
-            now = now.plus(by);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-    }
 }

@@ -80,6 +80,13 @@ class ReverseTunnelSchemaApiServerTest {
         assertThat(client.resource(corp).create().getSpec().getRelay().getVia().get(0).getPort())
                 .as("a jump host's port defaults to 22").isEqualTo(22);
 
+        ReverseTunnel failover = Serialization.unmarshal(Files.readString(
+                Path.of("examples/lab-ssh-with-fallback-relay.yaml")), ReverseTunnel.class);
+        failover.getMetadata().setNamespace("default");
+        failover.getMetadata().setName("lab-ssh-failover");
+        assertThat(client.resource(failover).create().getSpec().getFallbackRelays().get(0).getPort())
+                .as("a fallback relay's port defaults to 22").isEqualTo(22);
+
         ReverseTunnel minimal = create(RELAY, FORWARD, "");
 
         assertThat(minimal.getSpec().getRelay().getPort()).isEqualTo(22);
@@ -88,6 +95,7 @@ class ReverseTunnelSchemaApiServerTest {
         assertThat(minimal.getSpec().getKeepalive().getIntervalSeconds()).isEqualTo(10);
         assertThat(minimal.getSpec().getKeepalive().getCountMax()).isEqualTo(3);
         assertThat(minimal.getSpec().getReconnect().getMaxBackoffSeconds()).isEqualTo(30);
+        assertThat(minimal.getSpec().getReconnect().getFailbackSeconds()).isEqualTo(30);
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.api.v1alpha1.AuthSpec;
+import dev.jumpgate.api.v1alpha1.FallbackRelay;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.api.v1alpha1.Reasons;
@@ -283,6 +284,48 @@ class ReverseTunnelReconcilerTest {
         assertThat(condition("lab-ssh", StatusAggregator.CONNECTED).getStatus()).isEqualTo("True");
         assertThat(current("lab-ssh").getStatus().getBoundForwards()).isEqualTo("0/1");
         awaitWarning(Reasons.FORWARD_REFUSED, "");
+    }
+
+    @Test
+    void aTunnelWithAFallbackRelayMayReachItAndItsStatusAndEventsFollowTheRelayInUse() {
+        ReverseTunnel tunnel = tunnel("lab-ssh", sshForward());
+        tunnel.getSpec().setFallbackRelays(new java.util.ArrayList<>(List.of(
+                new FallbackRelay("203.0.113.20", 2222, "tunnel", List.of(RELAY_KEY)))));
+        create(tunnel);
+        NetworkPolicy fence = awaitObject(NetworkPolicy.class, "default-pool");
+        assertThat(fence.getSpec().getEgress()).extracting(
+                e -> e.getPorts().stream().map(p -> p.getProtocol() + "/" + p.getPort().getIntVal()).toList()
+                        + " to " + (e.getTo() == null || e.getTo().isEmpty() ? "anywhere"
+                        : e.getTo().get(0).getIpBlock().getCidr()))
+                .contains("[TCP/22] to anywhere", "[TCP/2222] to 203.0.113.20/32");
+        ForwardReport bound = new ForwardReport("ssh", "0.0.0.0", 4040, 4040, "10.8.92.10:22", ForwardState.Bound,
+                Reasons.REACHABLE, "reached the target end to end", 0, PASSED_CHECK);
+        report("lab-ssh", onRelay(0, null, bound));
+        await().atMost(PATIENCE).until(() -> current("lab-ssh").getStatus().getRelay() != null
+                && "tunnel@relay.example.com:22".equals(current("lab-ssh").getStatus().getRelay().getActive()));
+
+        report("lab-ssh", onRelay(1, "tunnel@relay.example.com:22: connection refused", bound));
+
+        await().atMost(PATIENCE).until(() -> "tunnel@203.0.113.20:2222".equals(
+                current("lab-ssh").getStatus().getRelay().getActive()));
+        assertThat(current("lab-ssh").getStatus().getSshConfig()).contains("HostName 203.0.113.20\n", "Port 4040\n");
+        assertThat(current("lab-ssh").getStatus().getForwards().get(0).getEndpoint())
+                .isEqualTo("ssh -p 4040 <user>@203.0.113.20");
+        awaitWarning(Reasons.RELAY_FAILOVER, "connection refused");
+
+        report("lab-ssh", onRelay(0, null, bound));
+        await().atMost(PATIENCE).until(() -> "tunnel@relay.example.com:22".equals(
+                current("lab-ssh").getStatus().getRelay().getActive()));
+        await().atMost(PATIENCE).until(() -> client.v1().events().inNamespace(namespace).list().getItems().stream()
+                .anyMatch(e -> Reasons.RELAY_FAILBACK.equals(e.getReason()) && "Normal".equals(e.getType())));
+    }
+
+    private static AgentReport onRelay(int relay, String failover, ForwardReport... forwards) {
+        AgentReport connected = connectedReport(1, forwards);
+        return new AgentReport(connected.generation(), true, connected.reason(), connected.message(),
+                connected.connectedSince(), connected.reconnects(), null, null, connected.hostKey(),
+                connected.fingerprint(), false, connected.relaySshVersion(), false, connected.forwards(),
+                connected.heartbeat(), null, relay, failover);
     }
 
     @Test

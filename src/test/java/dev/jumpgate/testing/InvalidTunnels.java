@@ -24,7 +24,9 @@ public final class InvalidTunnels {
             "hostKeys must pin at least one relay host key", "spec.relay.hostKeys",
             "minBackoffSeconds must not exceed maxBackoffSeconds", "spec.reconnect",
             "at most 63 characters", "metadata.name",
-            "a dedicated agent belongs to no pool", "spec.agent");
+            "a dedicated agent belongs to no pool", "spec.agent",
+            "a fallback relay cannot be spec.relay itself", "spec",
+            "each fallback relay must be another host or port", "spec.fallbackRelays");
 
     private InvalidTunnels() {
     }
@@ -142,6 +144,21 @@ public final class InvalidTunnels {
                         + KEY + "\"]}]"), FORWARD, "", "spec.relay.via[0].host"),
                 new Rejected("five-jump-hosts", relayWith("via: " + many(5, i -> "{host: hop" + i + ", user: jump, hostKeys: [\""
                         + KEY + "\"]}")), FORWARD, "", "spec.relay.via"),
+                new Rejected("fallback-unpinned", RELAY, FORWARD, "  fallbackRelays: [{host: relay-b, user: tunnel}]\n",
+                        "spec.fallbackRelays[0].hostKeys"),
+                new Rejected("fallback-no-user", RELAY, FORWARD, "  fallbackRelays: [{host: relay-b, hostKeys: [\""
+                        + KEY + "\"]}]\n", "spec.fallbackRelays[0].user"),
+                new Rejected("fallback-option", RELAY, FORWARD, "  fallbackRelays: [{host: \"-oProxyCommand=sh\", "
+                        + "user: tunnel, hostKeys: [\"" + KEY + "\"]}]\n", "spec.fallbackRelays[0].host"),
+                new Rejected("fallback-is-the-relay", RELAY, FORWARD, "  fallbackRelays: [{host: relay.example.com, "
+                        + "user: other, hostKeys: [\"" + KEY + "\"]}]\n", "a fallback relay cannot be spec.relay itself"),
+                new Rejected("fallback-twice", RELAY, FORWARD, "  fallbackRelays: " + many(2, i -> "{host: relay-b, "
+                        + "port: 2222, user: tunnel, hostKeys: [\"" + KEY + "\"]}") + "\n",
+                        "each fallback relay must be another host or port"),
+                new Rejected("four-fallbacks", RELAY, FORWARD, "  fallbackRelays: " + many(4, i -> "{host: relay-" + i
+                        + ", user: tunnel, hostKeys: [\"" + KEY + "\"]}") + "\n", "spec.fallbackRelays"),
+                new Rejected("failback-too-often", RELAY, FORWARD, "  reconnect: {failbackSeconds: 1}\n",
+                        "spec.reconnect.failbackSeconds"),
                 new Rejected("proxy-no-type", relayWith("proxy: {host: proxy, port: 3128}"), FORWARD, "", "spec.relay.proxy.type"),
                 new Rejected("proxy-type-unknown", relayWith("proxy: {type: SOCKS4, host: proxy, port: 1080}"), FORWARD, "",
                         "spec.relay.proxy.type"),

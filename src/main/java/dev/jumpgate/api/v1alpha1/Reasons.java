@@ -46,6 +46,10 @@ public final class Reasons {
     public static final String JUMP_HOST_KEY_UNRESTRICTED = "JumpHostKeyUnrestricted";
     /** The relay refused to run a command for the tunnel's key, as it should. */
     public static final String RELAY_KEY_RESTRICTED = "RelayKeyRestricted";
+    /** The tunnel left its relay for a fallback relay, or moved between fallbacks (an Event). */
+    public static final String RELAY_FAILOVER = "RelayFailover";
+    /** The tunnel is back on its preferred relay (an Event). */
+    public static final String RELAY_FAILBACK = "RelayFailback";
     /** A forward held its maxConnections and refused more (an Event). */
     public static final String CONNECTIONS_REFUSED = "ConnectionsRefused";
     /** An unexpected failure in the agent itself (a bug): the message carries it; the agent starts a fresh session. */

@@ -23,8 +23,17 @@ public class ReconnectSpec {
             + "host key, which retrying sooner would not fix.")
     private int maxBackoffSeconds = 30;
 
+    @Min(5)
+    @Max(3600)
+    @Default("30")
+    @JsonPropertyDescription("With spec.fallbackRelays: while the tunnel is held on a fallback relay, how often the agent "
+            + "tries the relays it prefers, in seconds.")
+    private int failbackSeconds = 30;
+
     public int getMinBackoffSeconds() { return minBackoffSeconds; }
     public void setMinBackoffSeconds(int minBackoffSeconds) { this.minBackoffSeconds = minBackoffSeconds; }
     public int getMaxBackoffSeconds() { return maxBackoffSeconds; }
     public void setMaxBackoffSeconds(int maxBackoffSeconds) { this.maxBackoffSeconds = maxBackoffSeconds; }
+    public int getFailbackSeconds() { return failbackSeconds; }
+    public void setFailbackSeconds(int failbackSeconds) { this.failbackSeconds = failbackSeconds; }
 }

@@ -8,6 +8,14 @@ import java.util.Objects;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class RelayStatus {
 
+    @JsonPropertyDescription("With spec.fallbackRelays: the relay that holds the tunnel (user@host:port), or that the "
+            + "agent tries next while none does. The host key, version and forwards' ports below are that relay's.")
+    private String active;
+
+    @JsonPropertyDescription("With spec.fallbackRelays, while the preferred relay (spec.relay) does not hold the tunnel: "
+            + "why, and what the last try to move back found.")
+    private String failover;
+
     @JsonPropertyDescription("The host key the relay presented last (\"ssh-ed25519 AAAA...\").")
     private String hostKey;
 
@@ -34,6 +42,10 @@ public class RelayStatus {
             + "connection attempt, and the authorized_keys line it needs for the tunnel's key.")
     private List<HopStatus> hops;
 
+    public String getActive() { return active; }
+    public void setActive(String active) { this.active = active; }
+    public String getFailover() { return failover; }
+    public void setFailover(String failover) { this.failover = failover; }
     public String getHostKey() { return hostKey; }
     public void setHostKey(String hostKey) { this.hostKey = hostKey; }
     public String getAcceptedHostKey() { return acceptedHostKey; }
@@ -53,7 +65,8 @@ public class RelayStatus {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RelayStatus r && Objects.equals(hostKey, r.hostKey)
+        return o instanceof RelayStatus r && Objects.equals(active, r.active) && Objects.equals(failover, r.failover)
+                && Objects.equals(hostKey, r.hostKey)
                 && Objects.equals(acceptedHostKey, r.acceptedHostKey) && Objects.equals(fingerprint, r.fingerprint)
                 && Objects.equals(connectedSince, r.connectedSince) && Objects.equals(reconnects, r.reconnects)
                 && Objects.equals(lastError, r.lastError) && Objects.equals(sshVersion, r.sshVersion)
@@ -62,6 +75,6 @@ public class RelayStatus {
 
     @Override
     public int hashCode() {
-        return Objects.hash(hostKey, acceptedHostKey, fingerprint, connectedSince, reconnects, lastError, sshVersion, hops);
+        return Objects.hash(active, failover, hostKey, acceptedHostKey, fingerprint, connectedSince, reconnects, lastError, sshVersion, hops);
     }
 }

@@ -7,11 +7,26 @@ import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
 import java.util.List;
 
+@ValidationRule(value = "!has(self.fallbackRelays) || self.fallbackRelays.all(f, f.host != self.relay.host "
+        + "|| f.port != self.relay.port)", message = "a fallback relay cannot be spec.relay itself")
 public class ReverseTunnelSpec {
+
+    /** The most relays a tunnel falls back to after its preferred one. */
+    public static final int MAX_FALLBACK_RELAYS = 3;
 
     @Required
     @JsonPropertyDescription("The SSH server the agent connects to and asks to listen on the forwards' remote ports.")
     private RelaySpec relay = new RelaySpec();
+
+    @Size(max = ReverseTunnelSpec.MAX_FALLBACK_RELAYS)
+    @ValidationRule(value = "self.all(f, self.exists_one(g, g.host == f.host && g.port == f.port))",
+            message = "each fallback relay must be another host or port")
+    @JsonPropertyDescription("Relays to move the tunnel to, in order of preference, when spec.relay cannot hold it "
+            + "(unreachable, its session lost, or refusing the login): the agent tries the next one at once. While on a "
+            + "fallback it tries the relays before it every reconnect.failbackSeconds and moves back when one holds "
+            + "every forward again; connections already open through the fallback stay open until they end (an hour at most). "
+            + "status.relay.active names the relay in use and status.sshConfig follows it.")
+    private List<FallbackRelay> fallbackRelays;
 
     @JsonPropertyDescription("The private key the agent authenticates with. Absent: the operator generates an ed25519 key "
             + "into the Secret <name>-key and publishes its public half in status.publicKey and status.authorizedKey.")
@@ -43,6 +58,8 @@ public class ReverseTunnelSpec {
 
     public RelaySpec getRelay() { return relay; }
     public void setRelay(RelaySpec relay) { this.relay = relay; }
+    public List<FallbackRelay> getFallbackRelays() { return fallbackRelays; }
+    public void setFallbackRelays(List<FallbackRelay> fallbackRelays) { this.fallbackRelays = fallbackRelays; }
     public AuthSpec getAuth() { return auth; }
     public void setAuth(AuthSpec auth) { this.auth = auth; }
     public List<ForwardSpec> getForwards() { return forwards; }
@@ -60,4 +77,17 @@ public class ReverseTunnelSpec {
         return agent == null ? new AgentPlacement() : agent;
     }
     public void setCheck(CheckSpec check) { this.check = check; }
+
+    /**
+     * Every relay the tunnel may be held on, the preferred one first: spec.relay, then each fallback relay as the
+     * agent connects to it (through spec.relay.proxy when there is one).
+     */
+    public List<RelaySpec> relays() {
+        List<RelaySpec> relays = new ArrayList<>();
+        relays.add(relay);
+        if (fallbackRelays != null) {
+            fallbackRelays.forEach(fallback -> relays.add(fallback.asRelay(relay.getProxy())));
+        }
+        return relays;
+    }
 }

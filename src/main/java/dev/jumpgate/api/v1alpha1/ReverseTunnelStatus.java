@@ -41,6 +41,13 @@ public class ReverseTunnelStatus {
     @JsonPropertyDescription("The agent that serves the tunnel.")
     private AgentStatus agent;
 
+    @JsonPropertyDescription("For the laptop's ~/.ssh/config: a Host entry per forward, named <tunnel>-<forward>, that "
+            + "reaches it on the relay that holds the tunnel now (status.relay.active with fallback relays), with a "
+            + "ProxyJump through the relay for a forward that listens on the relay's loopback. HostKeyAlias keeps the "
+            + "target's host key under the entry's name, whichever relay carries it. Only what the spec says goes in "
+            + "(no user, no key): add yours after it.")
+    private String sshConfig;
+
     public Long getObservedGeneration() { return observedGeneration; }
     public void setObservedGeneration(Long observedGeneration) { this.observedGeneration = observedGeneration; }
     public List<TunnelCondition> getConditions() { return conditions; }
@@ -59,6 +66,8 @@ public class ReverseTunnelStatus {
     public void setAuthorizedKey(String authorizedKey) { this.authorizedKey = authorizedKey; }
     public AgentStatus getAgent() { return agent; }
     public void setAgent(AgentStatus agent) { this.agent = agent; }
+    public String getSshConfig() { return sshConfig; }
+    public void setSshConfig(String sshConfig) { this.sshConfig = sshConfig; }
 
     @Override
     public boolean equals(Object o) {
@@ -67,11 +76,11 @@ public class ReverseTunnelStatus {
                 && Objects.equals(forwards, s.forwards) && Objects.equals(boundForwards, s.boundForwards)
                 && Objects.equals(reachableForwards, s.reachableForwards)
                 && Objects.equals(publicKey, s.publicKey) && Objects.equals(authorizedKey, s.authorizedKey)
-                && Objects.equals(agent, s.agent);
+                && Objects.equals(agent, s.agent) && Objects.equals(sshConfig, s.sshConfig);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(observedGeneration, conditions, relay, forwards, boundForwards, reachableForwards, publicKey, authorizedKey, agent);
+        return Objects.hash(observedGeneration, conditions, relay, forwards, boundForwards, reachableForwards, publicKey, authorizedKey, agent, sshConfig);
     }
 }

@@ -201,6 +201,26 @@ public final class SpecValidation {
                         + "them), or set hostKeyPolicy: AcceptNew to trust the first one seen"));
             }
         }
+        List<FallbackRelay> fallbacks = spec.getFallbackRelays() == null ? List.of() : spec.getFallbackRelays();
+        Set<String> relayAddresses = new HashSet<>();
+        if (relay != null) {
+            relayAddresses.add(relay.getHost() + ":" + relay.getPort());
+        }
+        for (int i = 0; i < fallbacks.size(); i++) {
+            FallbackRelay fallback = fallbacks.get(i);
+            if (fallback == null) {
+                continue;
+            }
+            if (fallback.getHostKeys() != null) {
+                hostKeysParse(fallback.getHostKeys(), "spec.fallbackRelays[" + i + "].hostKeys", problems);
+            }
+            String address = fallback.getHost() + ":" + fallback.getPort();
+            if (relay != null && address.equals(relay.getHost() + ":" + relay.getPort())) {
+                problems.add(new Problem("spec", "a fallback relay cannot be spec.relay itself"));
+            } else if (!relayAddresses.add(address)) {
+                problems.add(new Problem("spec.fallbackRelays", "each fallback relay must be another host or port"));
+            }
+        }
         List<ForwardSpec> forwards = spec.getForwards() == null ? List.of() : spec.getForwards();
         Set<String> names = new HashSet<>();
         Set<String> listens = new HashSet<>();

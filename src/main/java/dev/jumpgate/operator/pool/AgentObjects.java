@@ -228,7 +228,8 @@ public final class AgentObjects {
 
     /**
      * Defence in depth around the agent's pod, where the cluster enforces NetworkPolicy: in, only its HTTP port
-     * (probes, metrics); out, only DNS, the Kubernetes API (its list, keys and Leases), its members' relays (or, for
+     * (probes, metrics); out, only DNS, the Kubernetes API (its list, keys and Leases), its members' relays, fallback
+     * relays included (or, for
      * a member that goes through a proxy or jump hosts, the proxy or the first hop only) and their forwards' targets. A relay or target given as an IP address is allowed as that address alone; one given
      * as a name, on its port to any address (a NetworkPolicy cannot name hosts). The API server is allowed on 443
      * and 6443 to any address: which address a Service IP lands on after DNAT is the CNI's to know.
@@ -238,8 +239,10 @@ public final class AgentObjects {
         egress.add(new NetworkPolicyEgressRuleBuilder().withPorts(port("UDP", 53), port("TCP", 53)).build());
         egress.add(new NetworkPolicyEgressRuleBuilder().withPorts(port("TCP", 443), port("TCP", 6443)).build());
         for (ReverseTunnel tunnel : tunnels) {
-            RelaySpec.Address first = tunnel.getSpec().getRelay().firstConnection(); // the relay, or its proxy or first hop
-            egress.add(to(first.host(), first.port()));
+            for (RelaySpec relay : tunnel.getSpec().relays()) { // the preferred relay and each fallback
+                RelaySpec.Address first = relay.firstConnection(); // the relay, or its proxy or first hop
+                egress.add(to(first.host(), first.port()));
+            }
             for (ForwardSpec forward : tunnel.getSpec().getForwards()) {
                 egress.add(to(forward.getTarget().getHost(), forward.getTarget().getPort()));
             }

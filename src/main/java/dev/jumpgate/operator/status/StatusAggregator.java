@@ -8,6 +8,7 @@ import dev.jumpgate.api.v1alpha1.HopState;
 import dev.jumpgate.api.v1alpha1.HopStatus;
 import dev.jumpgate.api.v1alpha1.JumpHost;
 import dev.jumpgate.api.v1alpha1.Reasons;
+import dev.jumpgate.api.v1alpha1.RelaySpec;
 import dev.jumpgate.api.v1alpha1.RelayStatus;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
@@ -63,9 +64,12 @@ public final class StatusAggregator {
             status.setAuthorizedKey(authorizedKey(tunnel, seen.publicKey()));
         }
         boolean valid = seen.specProblems().isEmpty();
-        status.setRelay(valid ? relay(tunnel, previous.getRelay(), report, seen.report(), seen.publicKey())
+        RelaySpec active = valid ? activeRelay(tunnel, seen.report()) : null;
+        status.setRelay(valid ? relay(tunnel, active, previous.getRelay(), report, seen.report(), seen.publicKey())
                 : previous.getRelay());
-        status.setForwards(valid ? forwards(tunnel, report, generation) : List.of());
+        status.setForwards(valid ? forwards(tunnel, active, report, generation) : List.of());
+        status.setSshConfig(valid ? EndpointHint.sshConfig(tunnel, active, status.getForwards())
+                : previous.getSshConfig());
         long bound = status.getForwards().stream().filter(f -> f.getState() == ForwardState.Bound).count();
         status.setBoundForwards(bound + "/" + (valid ? tunnel.getSpec().getForwards().size() : 0));
         List<ForwardStatus> checked = valid ? checked(tunnel, status.getForwards()) : List.of();
@@ -209,7 +213,19 @@ public final class StatusAggregator {
                 + "end: a connection on the relay to each listen reached its target through the agent");
     }
 
-    private static List<ForwardStatus> forwards(ReverseTunnel tunnel, AgentReport report, long generation) {
+    /**
+     * The relay the agent's last report says holds the tunnel, or is tried next: spec.relay unless the tunnel has
+     * fallback relays and the agent moved to one. An index the spec does not have (a report older than a change of
+     * the fallbacks) counts as the preferred relay.
+     */
+    private static RelaySpec activeRelay(ReverseTunnel tunnel, AgentReport last) {
+        List<RelaySpec> relays = tunnel.getSpec().relays();
+        Integer index = last == null ? null : last.relay();
+        return index != null && index < relays.size() ? relays.get(index) : relays.get(0);
+    }
+
+    private static List<ForwardStatus> forwards(ReverseTunnel tunnel, RelaySpec active, AgentReport report,
+            long generation) {
         Map<String, ForwardReport> reported = report == null ? Map.of()
                 : report.forwards().stream().collect(Collectors.toMap(ForwardReport::name, Function.identity(), (a, b) -> a));
         List<ForwardStatus> result = new ArrayList<>();
@@ -240,7 +256,7 @@ public final class StatusAggregator {
             }
             int port = f.getRemotePort() != null ? f.getRemotePort() : spec.getRemote().getPort();
             if (port != 0) {
-                f.setEndpoint(EndpointHint.sshCommand(tunnel.getSpec().getRelay(), spec, port));
+                f.setEndpoint(EndpointHint.sshCommand(active, spec, port));
             }
             result.add(f);
         }
@@ -248,14 +264,19 @@ public final class StatusAggregator {
     }
 
     /** From the fresh report when there is one; what the last report said otherwise, but never "connected since". */
-    private static RelayStatus relay(ReverseTunnel tunnel, RelayStatus previous, AgentReport fresh, AgentReport last,
-            String publicKey) {
+    private static RelayStatus relay(ReverseTunnel tunnel, RelaySpec active, RelayStatus previous, AgentReport fresh,
+            AgentReport last, String publicKey) {
         RelayStatus relay = new RelayStatus();
         relay.setHops(hops(tunnel, last, publicKey));
+        if (tunnel.getSpec().relays().size() > 1) {
+            relay.setActive(active.where());
+            relay.setFailover(last == null ? null : last.failover());
+        }
         if (tunnel.getSpec().getRelay().trustsFirstUse()) {
-            // Pinned once: the agent reads it back and refuses any other key from then on.
+            // Pinned once: the agent reads it back and refuses any other key from then on. Only the preferred
+            // relay's: a fallback relay's keys are always pinned in the spec.
             String accepted = previous == null ? null : previous.getAcceptedHostKey();
-            if (accepted == null && fresh != null && fresh.connected()) {
+            if (accepted == null && fresh != null && fresh.connected() && (fresh.relay() == null || fresh.relay() == 0)) {
                 accepted = fresh.hostKey();
             }
             relay.setAcceptedHostKey(accepted);

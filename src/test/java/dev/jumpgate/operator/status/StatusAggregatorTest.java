@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
 import dev.jumpgate.api.v1alpha1.ForwardCheck;
+import dev.jumpgate.api.v1alpha1.FallbackRelay;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.api.v1alpha1.ForwardStatus;
@@ -250,6 +251,74 @@ class StatusAggregatorTest {
         AgentReport impostor = new AgentReport(3, true, Reasons.CONNECTED, "connected", null, 0, null, null, otherKey,
                 "SHA256:y", false, null, false, List.of(), NOW.toString());
         assertThat(aggregate(impostor, NOW).getRelay().getAcceptedHostKey()).isEqualTo(KEY);
+    }
+
+    /** The report of an agent on relay {@code relay} of spec.relays(), with its forwards bound there. */
+    private static AgentReport onRelay(Integer relay, String failover, String hostKey, ForwardReport... forwards) {
+        return new AgentReport(3, true, Reasons.CONNECTED, "connected", "2026-11-23T11:00:00Z", 0, null, null, hostKey,
+                "SHA256:x", false, "SSH-2.0-OpenSSH_9.2p1", false, List.of(forwards), NOW.toString(), null, relay,
+                failover);
+    }
+
+    @Test
+    void onAFallbackRelayTheStatusNamesItSaysWhyAndPointsTheLaptopThere() {
+        tunnel.getSpec().setFallbackRelays(new ArrayList<>(List.of(new FallbackRelay("relay-b.example.net", 2222,
+                "tunnel", List.of(KEY)))));
+
+        ReverseTunnelStatus status = aggregate(onRelay(1, "tunnel@relay.example.com:22: connection refused", KEY,
+                bound("ssh", "127.0.0.1", 3838, 3838, "10.8.92.10:22"), bound("any", "0.0.0.0", 0, 40001, "10.8.92.10:80")),
+                NOW);
+
+        assertThat(status.getRelay().getActive()).isEqualTo("tunnel@relay-b.example.net:2222");
+        assertThat(status.getRelay().getFailover()).isEqualTo("tunnel@relay.example.com:22: connection refused");
+        assertThat(status.getForwards()).extracting(ForwardStatus::getEndpoint).containsExactly(
+                "ssh -J <relay-user>@relay-b.example.net:2222 -p 3838 <user>@localhost",
+                "ssh -p 40001 <user>@relay-b.example.net");
+        assertThat(status.getSshConfig()).isEqualTo("""
+                # ReverseTunnel ns/lab, through relay-b.example.net
+                Host lab-ssh
+                  HostName localhost
+                  Port 3838
+                  ProxyJump relay-b.example.net:2222
+                  HostKeyAlias lab-ssh
+                Host lab-any
+                  HostName relay-b.example.net
+                  Port 40001
+                  HostKeyAlias lab-any
+                """);
+
+        ReverseTunnelStatus back = aggregate(onRelay(0, null, KEY, bound("ssh", "127.0.0.1", 3838, 3838, "10.8.92.10:22"),
+                bound("any", "0.0.0.0", 0, 41234, "10.8.92.10:80")), NOW);
+        assertThat(back.getRelay().getActive()).isEqualTo("tunnel@relay.example.com:22");
+        assertThat(back.getRelay().getFailover()).isNull();
+        assertThat(back.getSshConfig()).contains("ProxyJump relay.example.com\n", "HostName relay.example.com\n",
+                "Port 41234\n");
+    }
+
+    @Test
+    void aTunnelWithOneRelayShowsNoActiveRelayAndAnIndexItDoesNotHaveIsThePreferredRelay() {
+        ReverseTunnelStatus status = aggregate(report(3, NOW, bound("ssh", "127.0.0.1", 3838, 3838, "10.8.92.10:22")), NOW);
+        assertThat(status.getRelay().getActive()).isNull();
+        assertThat(status.getSshConfig()).startsWith("# ReverseTunnel ns/lab, through relay.example.com\nHost lab-ssh\n")
+                .as("a port the relay allocates, not bound: no entry").doesNotContain("lab-any");
+
+        ReverseTunnelStatus stale = aggregate(onRelay(2, "gone", KEY), NOW);
+        assertThat(stale.getSshConfig()).contains("ProxyJump relay.example.com\n");
+    }
+
+    @Test
+    void aKeySeenOnAFallbackRelayIsNeverTheKeyTrustedOnFirstUseForThePreferredOne() {
+        tunnel.getSpec().getRelay().getHostKeys().clear();
+        tunnel.getSpec().getRelay().setHostKeyPolicy(HostKeyPolicy.AcceptNew);
+        String fallbackKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOs9a/5C7kVhZ+X5+8/WIZ8wzXWYmVXPG6Qu3JzNoUhU";
+        tunnel.getSpec().setFallbackRelays(new ArrayList<>(List.of(new FallbackRelay("relay-b.example.net", 22,
+                "tunnel", List.of(fallbackKey)))));
+
+        tunnel.setStatus(aggregate(onRelay(1, "refused", fallbackKey), NOW));
+        assertThat(tunnel.getStatus().getRelay().getAcceptedHostKey()).isNull();
+
+        tunnel.setStatus(aggregate(onRelay(0, null, KEY), NOW));
+        assertThat(tunnel.getStatus().getRelay().getAcceptedHostKey()).isEqualTo(KEY);
     }
 
     @Test
