@@ -1,7 +1,8 @@
 """
 Several relays: the preferred relay dies (sshd and its sessions killed); seconds until a new connection through the
-forward works again, through the fallback relay. jumpgate (spec.fallbackRelays) against what one writes with plain
-ssh, since autossh takes one host: a shell loop that runs `ssh -N -R` to each relay in turn.
+forward works again, through the fallback relay. jumpgate (spec.fallbackRelays: a login to the fallback at the
+failover), jumpgate-standby (fallbackSession Standby: a session logged in beforehand) against what one writes with
+plain ssh, since autossh takes one host: a shell loop that runs `ssh -N -R` to each relay in turn.
 """
 import os
 import shlex
@@ -10,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 from measure import seconds_until
-from rig import SSH_OPTS, EchoServer, Forwarder, Jumpgate, Relay, echoes, tracked
+from rig import SSH_OPTS, EchoServer, Forwarder, Jumpgate, Relay, echoes, tracked, wait_until
 
 
 class SshLoop(Forwarder):
@@ -38,9 +39,12 @@ def run_failover(args, work, relay, key, results):
     try:
         for _ in range(args.recovery_rounds):
             variants = [Jumpgate(work, relay, key, echo.port, fallback=fallback),
+                        Jumpgate(work, relay, key, echo.port, fallback=fallback, standby=True),
                         SshLoop(work, [relay, fallback], key, echo.port)]
             for v in variants:
                 v.wait_bound()
+            # The standby variant's session to the fallback: logged in right after its first, but not at once.
+            wait_until(lambda: len(fallback.sessions()) >= 1, 30, "the standby session on the fallback relay")
             relay.kill()
             since = time.monotonic()
             recovered = seconds_until({v.name: (lambda port=v.port: echoes(port)) for v in variants},

@@ -230,13 +230,14 @@ class Jumpgate(Forwarder):
     name = "jumpgate"
 
     def __init__(self, work, relay, key, target, keepalive=(10, 3), second=False, max_connections=None,
-                 forwards=1, check=None, check_interval=None, fallback=None):
+                 forwards=1, check=None, check_interval=None, fallback=None, standby=False):
         """
         forwards: how many forwards to `target` (bench, bench-2, ...; their listen ports in self.ports); check: each
         forward's end-to-end check mode (None: the default, Auto); check_interval: spec.check.intervalSeconds;
-        fallback: a second Relay, the only entry of spec.fallbackRelays.
+        fallback: a second Relay, the only entry of spec.fallbackRelays; standby: fallbackSession Standby.
         """
         super().__init__(work, relay, key, target)
+        self.name = "jumpgate-standby" if standby else "jumpgate"
         self.ports = [self.port] + [free_port() for _ in range(forwards - 1)]
         self.forwards = ["bench"] + [f"bench-{i}" for i in range(2, forwards + 1)]
         more = (f"    - {{name: other, remote: {{bindAddress: 127.0.0.1, port: {self.second_port}}}, "
@@ -250,6 +251,8 @@ class Jumpgate(Forwarder):
         if fallback:
             check_spec += (f"  fallbackRelays: [{{host: 127.0.0.1, port: {fallback.port}, "
                            f"user: {os.environ.get('USER', 'root')}, hostKeys: [\"{fallback.host_key()}\"]}}]\n")
+            if standby:
+                check_spec += "  fallbackSession: Standby\n"
         self.http = free_port()
         spec = work / f"tunnel-{self.port}.yaml"
         spec.write_text(f"""apiVersion: jumpgate.dev/v1alpha1

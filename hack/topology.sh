@@ -4,6 +4,8 @@
 #   relay   203.0.113.10 the cloud server, a stock OpenSSH sshd with the README's block for the tunnels' account
 #                        (examples/relay/sshd_config.d/jumpgate.conf), reachable from the node; 192.0.2.10 on the
 #                        laptop's side
+#   relay-b 203.0.113.10:2222 a second relay's sshd on the relay's host (a tunnel's fallback relay), configured as the
+#                        first; its own host key and authorized_keys
 #   laptop  192.0.2.20   reaches the relay and nothing else
 #   bastion 198.51.100.10 a company's way out, beside the node: a jump host (sshd, port 22) that reaches the relay,
 #                        and an HTTP CONNECT proxy (tinyproxy, port 3128, Basic auth, CONNECT to port 22 only)
@@ -12,6 +14,7 @@
 #   hack/topology.sh relay-authorize "LINE"   replace the relay's authorized_keys (the tunnel's authorizedKey)
 #   hack/topology.sh relay-hostkey            the relay's host key, to pin
 #   hack/topology.sh relay-stop | relay-start the relay's sshd (sessions included)
+#   hack/topology.sh relay-b-authorize "LINE" | relay-b-hostkey | relay-b-stop | relay-b-start   the same for relay-b
 #   hack/topology.sh lab-stop | lab-start     the lab machine's sshd
 #   hack/topology.sh relay-firewall drop|accept PORT   a firewall rule on the relay dropping connections to PORT
 #   hack/topology.sh relay-gatewayports no|clientspecified   the tunnels' GatewayPorts; restarts the relay's sshd
@@ -24,37 +27,50 @@
 # Logins are for root with keys kept in the state directory; the laptop's key opens the lab.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-need ip /usr/sbin/sshd ssh ssh-keygen pkill pgrep iptables /usr/bin/tinyproxy
+need ip /usr/sbin/sshd ssh ssh-keygen pkill pgrep ps iptables /usr/bin/tinyproxy
 STATE="${JUMPGATE_TOPOLOGY_DIR:-/var/lib/jumpgate-topology}"
 LAB_IP=10.8.92.10 LAB_GW=10.8.92.1
 RELAY_IP=203.0.113.10 RELAY_GW=203.0.113.1
-RELAY_LAPTOP_IP=192.0.2.10 LAPTOP_IP=192.0.2.20
+RELAY_LAPTOP_IP=192.0.2.10 LAPTOP_IP=192.0.2.20 RELAY_B_PORT=2222
 BASTION_IP=198.51.100.10 BASTION_GW=198.51.100.1
 
 ns() { ip netns exec "jg-$1" "${@:2}"; }
 
-sshd_config() { # host extra...
-  local host=$1; shift
+sshd_config() { # host port extra...
+  local host=$1 port=$2; shift 2
   mkdir -p "$STATE/$host"
   [[ -f "$STATE/$host/host_ed25519" ]] || ssh-keygen -q -t ed25519 -N '' -C "$host" -f "$STATE/$host/host_ed25519"
   touch "$STATE/$host/authorized_keys"
-  { echo "Port 22"; echo "LogLevel VERBOSE"; printf '%s\n' "$@"
+  { echo "Port $port"; echo "LogLevel VERBOSE"; printf '%s\n' "$@"
     sed "s#{{DIR}}#$STATE/$host#g" "$JUMPGATE_ROOT/hack/sshd_config.template"; } > "$STATE/$host/sshd_config"
 }
 
-start_sshd() { # host
-  ns "$1" /usr/sbin/sshd -f "$STATE/$1/sshd_config" -E "$STATE/$1/sshd.log"
+start_sshd() { # host [netns]: the netns is the host's own unless named (relay-b runs on the relay's)
+  ns "${2:-$1}" /usr/sbin/sshd -f "$STATE/$1/sshd_config" -E "$STATE/$1/sshd.log"
 }
 
-stop_sshd() { # host: the listener and every session it serves
-  local pid
+# Whether the process descends from (or is) one of the given pids.
+descends_from() { # pid pids...
+  local p=$1 l; shift
+  while [[ -n "$p" && "$p" != 0 && "$p" != 1 ]]; do
+    for l in "$@"; do [[ "$p" == "$l" ]] && return 0; done
+    p=$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')
+  done
+  return 1
+}
+
+stop_sshd() { # host [netns]: the listener and every session it serves, not another sshd's of the same netns
+  local pid others=() f
   pid=$(cat "$STATE/$1/sshd.pid" 2>/dev/null) || return 0
   pkill -9 -P "$pid" 2>/dev/null || true
   kill -9 "$pid" 2>/dev/null || true
   rm -f "$STATE/$1/sshd.pid"
+  for f in "$STATE"/*/sshd.pid; do [[ -f "$f" ]] && others+=("$(cat "$f")"); done
   # sessions re-parented after their listener died
   pgrep -f "sshd: .*" | while read -r p; do
-    [[ "$(ip netns identify "$p" 2>/dev/null)" == "jg-$1" ]] && kill -9 "$p" 2>/dev/null || true
+    [[ "$(ip netns identify "$p" 2>/dev/null)" == "jg-${2:-$1}" ]] || continue
+    descends_from "$p" "${others[@]}" && continue
+    kill -9 "$p" 2>/dev/null || true
   done
 }
 
@@ -83,24 +99,31 @@ up() {
   ns laptop ip addr add "$LAPTOP_IP/24" dev jg-laptop-in; ns laptop ip link set jg-laptop-in up
 
   [[ -f "$STATE/laptop_ed25519" ]] || ssh-keygen -q -t ed25519 -N '' -C laptop -f "$STATE/laptop_ed25519"
-  sshd_config lab
+  sshd_config lab 22
   cp "$STATE/laptop_ed25519.pub" "$STATE/lab/authorized_keys"
-  sshd_config relay "AllowTcpForwarding yes" "GatewayPorts clientspecified" "ClientAliveInterval 5" "ClientAliveCountMax 3"
-  # The block the README recommends for the tunnels' account (root here), last: a Match block runs to the end.
-  sed 's/^Match User tunnel$/Match User root/' "$JUMPGATE_ROOT/examples/relay/sshd_config.d/jumpgate.conf" \
-    >> "$STATE/relay/sshd_config"
-  sshd_config bastion
+  local r
+  for r in relay relay-b; do
+    sshd_config "$r" "$([[ $r == relay ]] && echo 22 || echo "$RELAY_B_PORT")" \
+      "AllowTcpForwarding yes" "GatewayPorts clientspecified" "ClientAliveInterval 5" "ClientAliveCountMax 3"
+    # The block the README recommends for the tunnels' account (root here), last: a Match block runs to the end.
+    sed 's/^Match User tunnel$/Match User root/' "$JUMPGATE_ROOT/examples/relay/sshd_config.d/jumpgate.conf" \
+      >> "$STATE/$r/sshd_config"
+  done
+  sshd_config bastion 22
   start_sshd lab
   start_sshd relay
+  start_sshd relay-b relay
   start_sshd bastion
   start_proxy
-  echo "topology: lab $LAB_IP, relay $RELAY_IP (laptop side $RELAY_LAPTOP_IP), laptop $LAPTOP_IP," \
+  echo "topology: lab $LAB_IP, relay $RELAY_IP (laptop side $RELAY_LAPTOP_IP; relay-b on port $RELAY_B_PORT)," \
+    "laptop $LAPTOP_IP," \
     "bastion $BASTION_IP (jump host :22, HTTP proxy :3128)" >&2
 }
 
 down() {
   stop_sshd lab || true
   stop_sshd relay || true
+  stop_sshd relay-b relay || true
   stop_sshd bastion || true
   [[ -f "$STATE/bastion/tinyproxy.pid" ]] && kill -9 "$(cat "$STATE/bastion/tinyproxy.pid")" 2>/dev/null || true
   rm -f "$STATE/bastion/tinyproxy.pid"
@@ -140,6 +163,10 @@ case "${1:-}" in
   proxy-log) cat "$STATE/bastion/tinyproxy.log" 2>/dev/null || true ;;
   relay-stop) stop_sshd relay ;;
   relay-start) start_sshd relay ;;
+  relay-b-authorize) printf '%s\n' "${2:?line}" > "$STATE/relay-b/authorized_keys" ;;
+  relay-b-hostkey) cut -d' ' -f1,2 "$STATE/relay-b/host_ed25519.pub" ;;
+  relay-b-stop) stop_sshd relay-b relay ;;
+  relay-b-start) start_sshd relay-b relay ;;
   lab-stop) stop_sshd lab ;;
   lab-start) start_sshd lab ;;
   relay-firewall)
@@ -156,5 +183,5 @@ case "${1:-}" in
   laptop-reaches) ns laptop timeout 3 bash -c "</dev/tcp/${2:?address}/${3:?port}" ;;
   ssh-from-laptop) shift; ns laptop ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
       -o ConnectTimeout=5 -i "$STATE/laptop_ed25519" "$@" ;;
-  *) sed -n '2,26p' "$0"; exit 2 ;;
+  *) sed -n '2,29p' "$0"; exit 2 ;;
 esac

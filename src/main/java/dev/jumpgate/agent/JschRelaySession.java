@@ -101,8 +101,8 @@ final class JschRelaySession implements RelaySession {
         JschChannels.check();
         return new RelayConnector() {
             @Override
-            public RelaySession open(TunnelConfig config, List<String> pins) throws RelayFailure {
-                return JschRelaySession.open(config, pins, windows);
+            public RelaySession open(TunnelConfig config, List<String> pins, Runnable ended) throws RelayFailure {
+                return JschRelaySession.open(config, pins, windows, ended);
             }
 
             @Override
@@ -118,8 +118,8 @@ final class JschRelaySession implements RelaySession {
      * a session to each hop in turn, each carried by a direct-tcpip channel of the one before, the last carrying the
      * session to the relay; with an egress proxy, the first connection goes through it.
      */
-    private static JschRelaySession open(TunnelConfig config, List<String> pins, WindowBudget windows)
-            throws RelayFailure {
+    private static JschRelaySession open(TunnelConfig config, List<String> pins, WindowBudget windows,
+            Runnable ended) throws RelayFailure {
         RelaySpec relay = config.spec().getRelay();
         PinnedHostKeys hostKeys = pinned(pins, "a pinned host key");
         JSch jsch = new JSch();
@@ -144,7 +144,7 @@ final class JschRelaySession implements RelaySession {
             PinnedHostKeys hopKeys = null;
             try {
                 hopKeys = pinned(hop.getHostKeys(), "a host key pinned for " + name);
-                previous = login(jsch, hop.getUser(), hop.getHost(), hop.getPort(), hopKeys, previous, config, windows,
+                previous = login(jsch, hop.getUser(), hop.getHost(), hop.getPort(), hopKeys, previous, config, windows, ended,
                         connectTimeout, aliveMillis);
             } catch (RelayFailure f) {
                 hops.forEach(Session::disconnect);
@@ -165,7 +165,7 @@ final class JschRelaySession implements RelaySession {
         }
         try {
             Session session = login(jsch, relay.getUser(), relay.getHost(), relay.getPort(), hostKeys, previous, config,
-                    windows, connectTimeout, aliveMillis);
+                    windows, ended, connectTimeout, aliveMillis);
             return new JschRelaySession(session, hostKeys, hops, hopReports);
         } catch (RelayFailure f) {
             hops.forEach(Session::disconnect);
@@ -184,11 +184,11 @@ final class JschRelaySession implements RelaySession {
      * on a socket of the agent's own (routeOut). A session that fails is disconnected here.
      */
     private static Session login(JSch jsch, String user, String host, int port, PinnedHostKeys keys, Session previous,
-            TunnelConfig config, WindowBudget windows, int connectTimeout, int aliveMillis)
+            TunnelConfig config, WindowBudget windows, Runnable ended, int connectTimeout, int aliveMillis)
             throws JSchException, RelayFailure {
         Session session = jsch.getSession(user, host, port);
         try {
-            configure(session, keys, config, windows);
+            configure(session, keys, config, windows, ended);
             HopChannel carrier = routeOut(session, previous, config, connectTimeout, aliveMillis);
             session.connect(connectTimeout);
             if (carrier != null) {
@@ -219,7 +219,8 @@ final class JschRelaySession implements RelaySession {
     }
 
     /** What every session of the agent's has: pinned host keys, the ciphers and keepalives of the tunnel. */
-    private static void configure(Session session, PinnedHostKeys hostKeys, TunnelConfig config, WindowBudget windows)
+    private static void configure(Session session, PinnedHostKeys hostKeys, TunnelConfig config, WindowBudget windows,
+            Runnable ended)
             throws JSchException {
         session.setHostKeyRepository(hostKeys);
         session.setConfig("StrictHostKeyChecking", "yes");
@@ -230,7 +231,7 @@ final class JschRelaySession implements RelaySession {
         session.setConfig("compression.c2s", "none");
         session.setConfig("PreferredAuthentications", "publickey");
         session.setDaemonThread(true);
-        session.setThreadFactory(SshThreads.forSession(session, windows));
+        session.setThreadFactory(SshThreads.forSession(session, windows, ended));
         session.setServerAliveInterval(config.spec().getKeepalive().getIntervalSeconds() * 1000);
         // JSch declares the relay dead at the first silent interval after countMax keepalives, one interval later
         // than ssh's ServerAliveCountMax: one less makes "interval x countMax" mean what it says in ssh_config.

@@ -41,8 +41,10 @@ final class SshThreads {
      * The factory to hand to a session ({@code Session.setThreadFactory}). It runs on the session's thread when the
      * relay opens a forwarded connection, before the channel confirms itself: there the agent takes over the channel's
      * window ({@link ForwardedChannel#claim}) and hands it to the channel's thread, where the target socket is made.
+     * Any other thread of the session (its reader, an exec channel's) runs {@code ended} when it ends: the reader ends
+     * with the session, so that whoever holds the session hears of its end at once, not at its next look.
      */
-    static ThreadFactory forSession(Session session, WindowBudget windows) {
+    static ThreadFactory forSession(Session session, WindowBudget windows, Runnable ended) {
         return task -> {
             ForwardedChannel opening = null;
             try {
@@ -50,8 +52,14 @@ final class SshThreads {
             } catch (Throwable e) { // the session's thread dies silently on anything thrown here
                 LOG.errorf("a forwarded connection's window could not be taken over: %s", e);
             }
-            if (opening == null) {
-                return PlatformThreads.INSTANCE.newThread(task); // the session's reader, or an exec channel's
+            if (opening == null) { // the session's reader, or an exec channel's
+                return PlatformThreads.INSTANCE.newThread(() -> {
+                    try {
+                        task.run();
+                    } finally {
+                        ended.run();
+                    }
+                });
             }
             ForwardedChannel claimed = opening;
             return connectionThread(() -> {

@@ -1,5 +1,6 @@
 package dev.jumpgate.agent;
 
+import dev.jumpgate.api.v1alpha1.RelaySpec;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.SpecValidation;
 import dev.jumpgate.report.AgentReport;
@@ -250,7 +251,10 @@ public final class StandaloneAgent {
         return agents.stream().map(a -> withJumpHostLines(a.tunnel, publicKey)).collect(Collectors.joining("\n"));
     }
 
-    /** The relay's line, then each jump host's under a comment that says whose authorized_keys it goes to. */
+    /**
+     * The relay's line, then each jump host's and each fallback relay's under a comment that says whose
+     * authorized_keys it goes to.
+     */
     private static String withJumpHostLines(ReverseTunnel tunnel, PublicKeyLine key) {
         StringBuilder lines = new StringBuilder(tunnel.authorizedKeyLine(key));
         List<String> hops = tunnel.jumpHostKeyLines(key);
@@ -258,6 +262,11 @@ public final class StandaloneAgent {
             var hop = tunnel.getSpec().getRelay().jumpHosts().get(i);
             lines.append("\n# for ~").append(hop.getUser()).append("/.ssh/authorized_keys on the jump host ")
                     .append(hop.where()).append('\n').append(hops.get(i));
+        }
+        List<RelaySpec> relays = tunnel.getSpec().relays();
+        for (RelaySpec fallback : relays.subList(1, relays.size())) {
+            lines.append("\n# for ~").append(fallback.getUser()).append("/.ssh/authorized_keys on the fallback relay ")
+                    .append(fallback.where()).append('\n').append(tunnel.authorizedKeyLine(key, fallback));
         }
         return lines.toString();
     }

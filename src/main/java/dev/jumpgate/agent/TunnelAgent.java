@@ -1,5 +1,6 @@
 package dev.jumpgate.agent;
 
+import dev.jumpgate.api.v1alpha1.FallbackSession;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.api.v1alpha1.HopState;
@@ -133,6 +134,17 @@ public final class TunnelAgent implements AutoCloseable {
     /** While on a fallback relay: why the last try of the preferred ones did not move the tunnel back. */
     private String failbackNote;
     private Instant nextFailback = Instant.MAX;
+    /** Whether the last session lost lasted less than {@link #STABLE}: the next quick loss waits a backoff. */
+    private boolean lostQuickly;
+    /**
+     * With fallbackSession Standby, while the preferred relay holds the tunnel: a session to the first fallback relay,
+     * logged in and idle, that takes the tunnel without a login when the preferred relay is lost. The config it was
+     * opened for, when the next try is due, and why the last one failed.
+     */
+    private RelaySession standby;
+    private TunnelConfig standbyOf;
+    private Instant nextStandbyAttempt = Instant.MIN;
+    private String standbyNote;
     /** Sessions on relays the agent left, their forwards cancelled, kept while connections through them are open. */
     private final Map<RelaySession, Instant> draining = new LinkedHashMap<>();
     private String acceptedHostKey;
@@ -272,10 +284,13 @@ public final class TunnelAgent implements AutoCloseable {
             dropSession();
             reason = Reasons.RELAY_UNREACHABLE;
             if (config.relayCount() > 1) {
-                // Another relay is at hand: try it at once, the lost one may be gone for good. After a session that
-                // did not last, the backoff: relays that each let the agent in and drop it must not be a hot loop.
+                // Another relay is at hand: try it at once, the lost one may be gone for good. Once per stable
+                // session: a second loss before a session lasted STABLE waits the backoff, so that relays that each
+                // let the agent in and drop it are no hot loop.
                 failOver(config, lastError);
-                nextConnectAttempt = up.compareTo(STABLE) >= 0 ? now : now.plus(connectBackoff().next());
+                boolean lostQuicklyAgain = up.compareTo(STABLE) < 0 && lostQuickly;
+                lostQuickly = up.compareTo(STABLE) < 0;
+                nextConnectAttempt = lostQuicklyAgain ? now.plus(connectBackoff().next()) : now;
                 message = lastError + "; moving to " + onActive(config).spec().getRelay().where();
             } else {
                 nextConnectAttempt = now.plus(connectBackoff().next());
@@ -291,6 +306,10 @@ public final class TunnelAgent implements AutoCloseable {
             connectBackoff = null;
             nextConnectAttempt = now;
         }
+        tidyStandby(config);
+        if (session == null && active == 1 && standby != null) {
+            adoptStandby(config, now);
+        }
         if (session == null) {
             if (now.isBefore(nextConnectAttempt) && relayRefused
                     && relay.accepts(onActive(config).spec().getRelay(), (int) REFUSED_PROBE.toMillis())) {
@@ -303,15 +322,99 @@ public final class TunnelAgent implements AutoCloseable {
         }
         if (connectedAt != null && Duration.between(connectedAt, now).compareTo(STABLE) >= 0) {
             connectBackoff().reset();
+            lostQuickly = false;
         }
         Duration wait = reconcileForwards(config, now);
         keyCheck.startOnce(session);
+        openStandbyIfDue(config, now);
         if (active > 0 && !now.isBefore(nextFailback)) {
             failBack(config);
             nextFailback = clock.instant().plusSeconds(config.spec().getReconnect().getFailbackSeconds());
         }
         tidyDraining(clock.instant());
         return wait;
+    }
+
+    private static boolean wantsStandby(TunnelConfig config) {
+        return config.relayCount() > 1 && config.spec().getFallbackSession() == FallbackSession.Standby;
+    }
+
+    /** Lets go of a standby session that was lost, or that the config no longer wants as it is (relay, key, mode). */
+    private void tidyStandby(TunnelConfig config) {
+        if (standby == null) {
+            return;
+        }
+        if (standby.isConnected() && wantsStandby(config) && standbyOf.sameConnectionAs(config, 1)) {
+            standbyOf = config; // the same objects from now on: the next pass compares nothing
+            return;
+        }
+        boolean lost = !standby.isConnected();
+        LOG.info(lost ? "the standby session to the fallback relay was lost"
+                : "the standby session is not wanted as it is: closing it");
+        standby.close();
+        standby = null;
+        // A lost one is tried again after failbackSeconds, as the relays the tunnel left are; a changed one at once.
+        nextStandbyAttempt = lost ? clock.instant().plusSeconds(config.spec().getReconnect().getFailbackSeconds())
+                : Instant.MIN;
+        standbyNote = lost ? "the standby session was lost" : null;
+        if (Reasons.CONNECTED.equals(reason)) {
+            message = connectedMessage();
+        }
+    }
+
+    /**
+     * While the preferred relay holds the tunnel, with fallbackSession Standby: logs in to the first fallback relay,
+     * at most every failbackSeconds (a fallback that is down costs a TCP probe, not a login's timeout).
+     */
+    private void openStandbyIfDue(TunnelConfig config, Instant now) {
+        if (standby != null || active != 0 || session == null || !wantsStandby(config) || now.isBefore(nextStandbyAttempt)) {
+            return;
+        }
+        nextStandbyAttempt = now.plusSeconds(config.spec().getReconnect().getFailbackSeconds());
+        TunnelConfig view = config.onRelay(1);
+        String where = view.spec().getRelay().where();
+        if (!relay.accepts(view.spec().getRelay(), (int) FAILBACK_PROBE.toMillis())) {
+            standbyNote = "no standby session: " + where + " does not accept connections";
+        } else {
+            try {
+                standby = relay.open(view, view.hostKeyPins(acceptedHostKey), this::wake);
+                standbyOf = config;
+                standbyNote = null;
+                LOG.infof("standby session to %s: a failover there needs no login", where);
+            } catch (RelayFailure f) {
+                standbyNote = "no standby session: " + where + " fails: " + f.getMessage();
+                LOG.warnf("no standby session to %s: %s", where, f.getMessage());
+            }
+        }
+        message = connectedMessage();
+    }
+
+    /** The preferred relay was lost; the standby session to the first fallback takes the tunnel, no login needed. */
+    private void adoptStandby(TunnelConfig config, Instant now) {
+        session = standby;
+        standby = null;
+        attemptedConfig = config;
+        connectedAt = now;
+        hostKeySeen = session.hostKey();
+        relayVersion = session.serverVersion();
+        hopsSeen = session.hops();
+        reconnects++;
+        relayRefused = false;
+        reason = Reasons.CONNECTED;
+        nextFailback = now.plusSeconds(config.spec().getReconnect().getFailbackSeconds());
+        message = connectedMessage();
+        LOG.infof("the standby session to %s holds the tunnel now", onActive(config).spec().getRelay().where());
+    }
+
+    /** What the report says while connected: the relay, which of the spec's it is, and the standby's state. */
+    private String connectedMessage() {
+        TunnelConfig config = desired;
+        String text = "connected to " + describe(onActive(config)) + (active > 0 ? " (fallback relay " + active + ")" : "");
+        if (active == 0 && wantsStandby(config)) {
+            text += standby != null ? "; standby session on " + config.onRelay(1).spec().getRelay().where()
+                    : standbyNote != null ? "; " + standbyNote : "";
+        }
+        return text;
     }
 
     /** The desired config on the active relay; made again only when either changes. */
@@ -356,7 +459,7 @@ public final class TunnelAgent implements AutoCloseable {
             }
             RelaySession candidate;
             try {
-                candidate = relay.open(view, view.hostKeyPins(acceptedHostKey));
+                candidate = relay.open(view, view.hostKeyPins(acceptedHostKey), this::wake);
             } catch (RelayFailure f) {
                 failbackNote = "the preferred relay " + where + " still fails: " + f.getMessage();
                 LOG.debugf("the preferred relay %s cannot take the tunnel back: %s", where, f.getMessage());
@@ -387,7 +490,14 @@ public final class TunnelAgent implements AutoCloseable {
         slots.values().stream().filter(slot -> slot.state == ForwardState.Bound)
                 .forEach(slot -> slot.host.cancel(slot.spec, slot.remotePort));
         Instant now = clock.instant();
-        draining.put(session, now);
+        if (index == 0 && active == 1 && standby == null && wantsStandby(config)) {
+            // Back on the preferred relay: the session left on the first fallback is the standby from now on, its
+            // open connections untouched; the next failover binds on it again.
+            standby = session;
+            standbyOf = config;
+        } else {
+            draining.put(session, now);
+        }
         sideSessions.forEach(side -> draining.put(side, now));
         sideSessions.clear();
         keyCheck.sessionEnded();
@@ -411,7 +521,7 @@ public final class TunnelAgent implements AutoCloseable {
             }
             slots.put(spec.getName(), slot);
         }
-        message = "connected to " + describe(view) + (index == 0 ? ", back on the preferred relay" : "");
+        message = connectedMessage() + (index == 0 ? ", back on the preferred relay" : "");
         LOG.infof("the tunnel moved back from %s to %s: %d forwards listen there", left,
                 view.spec().getRelay().where(), ports.size());
     }
@@ -440,7 +550,7 @@ public final class TunnelAgent implements AutoCloseable {
         attemptedConfig = config;
         TunnelConfig view = onActive(config);
         try {
-            RelaySession opened = relay.open(view, view.hostKeyPins(acceptedHostKey));
+            RelaySession opened = relay.open(view, view.hostKeyPins(acceptedHostKey), this::wake);
             session = opened;
             connectedAt = clock.instant();
             hostKeySeen = opened.hostKey();
@@ -456,7 +566,7 @@ public final class TunnelAgent implements AutoCloseable {
             everConnected = true;
             relayRefused = false;
             reason = Reasons.CONNECTED;
-            message = "connected to " + describe(view) + (active > 0 ? " (fallback relay " + active + ")" : "");
+            message = connectedMessage();
             nextFailback = active > 0 ? connectedAt.plusSeconds(config.spec().getReconnect().getFailbackSeconds())
                     : Instant.MAX;
             LOG.infof("connected to %s, host key %s", describe(view), opened.hostKey().fingerprint());
@@ -582,7 +692,7 @@ public final class TunnelAgent implements AutoCloseable {
             throws ForwardRefused {
         RelaySession side;
         try {
-            side = relay.open(onActive(config), onActive(config).hostKeyPins(acceptedHostKey));
+            side = relay.open(onActive(config), onActive(config).hostKeyPins(acceptedHostKey), this::wake);
         } catch (RelayFailure f) {
             LOG.debugf("no side session for forward %s: %s", slot.spec, f.getMessage());
             throw refused;
@@ -636,6 +746,10 @@ public final class TunnelAgent implements AutoCloseable {
             LOG.info("forwards cancelled, disconnecting from the relay");
         }
         dropSession();
+        if (standby != null) {
+            standby.close();
+            standby = null;
+        }
         draining.keySet().forEach(RelaySession::close);
         draining.clear();
         budget.shareAmong(this, List.of()); // its places go back to the other tunnels of the process

@@ -63,9 +63,7 @@ public record TunnelConfig(long generation, ReverseTunnelSpec spec, Identity ide
         if (index == 0) {
             return this;
         }
-        ReverseTunnelSpec onFallback = Serialization.jsonMapper().convertValue(spec, ReverseTunnelSpec.class);
-        onFallback.setRelay(spec.relays().get(index));
-        return new TunnelConfig(generation, onFallback, identity, null, proxyCredentials);
+        return new TunnelConfig(generation, spec.withRelay(spec.relays().get(index)), identity, null, proxyCredentials);
     }
 
     /**

@@ -118,7 +118,7 @@ class EndToEndCheckAgainstAScriptedRelayTest {
     @Test
     void aSessionThatEndsUnderTheCheckGivesNoVerdict() throws Exception {
         ForwardSpec forward = forward("0.0.0.0", 4040, 22, ForwardCheck.Auto);
-        RelaySession session = relay.open(config(forward), List.of());
+        RelaySession session = relay.open(config(forward), List.of(), () -> { });
         int port = session.bind(forward, traffic);
         relay.session(0).die();
 
@@ -131,7 +131,7 @@ class EndToEndCheckAgainstAScriptedRelayTest {
     }
 
     private EndToEndCheck.Result check(ForwardSpec forward) throws Exception {
-        RelaySession session = relay.open(config(forward), List.of());
+        RelaySession session = relay.open(config(forward), List.of(), () -> { });
         int port = session.bind(forward, traffic);
         return EndToEndCheck.run(session, forward, port, RELAY, traffic, TIMEOUT);
     }

@@ -86,7 +86,7 @@ final class ScriptedRelay implements RelayConnector {
     }
 
     @Override
-    public RelaySession open(TunnelConfig config, List<String> pins) throws RelayFailure {
+    public RelaySession open(TunnelConfig config, List<String> pins, Runnable ended) throws RelayFailure {
         logins++;
         pinsAtLogin.add(List.copyOf(pins));
         String host = config.spec().getRelay().getHost();
@@ -97,7 +97,7 @@ final class ScriptedRelay implements RelayConnector {
         if (failure != null) {
             throw failure;
         }
-        Session session = new Session(host, Set.copyOf(refusedPorts));
+        Session session = new Session(host, Set.copyOf(refusedPorts), ended);
         sessions.add(session);
         return session;
     }
@@ -113,6 +113,8 @@ final class ScriptedRelay implements RelayConnector {
         /** The relay this session is on. */
         final String host;
         private final Set<Integer> refusedAtLogin;
+        /** What the agent asked to hear when the session ends. */
+        private final Runnable ended;
         /** Connections through this session's forwards that are open: scripted. */
         volatile int openConnections;
         final List<String> bound = new CopyOnWriteArrayList<>();
@@ -123,14 +125,16 @@ final class ScriptedRelay implements RelayConnector {
         private volatile boolean closedByAgent;
         private int nextAllocated = FIRST_ALLOCATED_PORT;
 
-        Session(String host, Set<Integer> refusedAtLogin) {
+        Session(String host, Set<Integer> refusedAtLogin, Runnable ended) {
             this.host = host;
+            this.ended = ended;
             this.refusedAtLogin = refusedAtLogin;
         }
 
         /** The connection to the relay is lost. */
         void die() {
             up = false;
+            ended.run();
         }
 
         /** Whether the agent closed the session (a lost one too: it must let go of it). */

@@ -128,6 +128,22 @@ class StandaloneAgentTest {
     }
 
     @Test
+    void authorizedKeyPrintsALineForEachFallbackRelayThatPermitsItsOwnName() throws Exception {
+        Ed25519KeyPair key = Ed25519KeyPair.generate("laptop");
+        Path identity = keyFile("id_ed25519", key.privateKeyPem());
+
+        List<String> lines = StandaloneAgent.authorizedKey(List.of("--file", "examples/lab-ssh-with-fallback-relay.yaml",
+                "--identity", identity.toString())).lines().toList();
+
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(0)).contains("permitopen=\"relay-a.example.com:4040\"");
+        assertThat(lines.get(1)).isEqualTo("# for ~tunnel/.ssh/authorized_keys on the fallback relay "
+                + "tunnel@relay-b.example.net:22");
+        assertThat(lines.get(2)).contains("permitopen=\"relay-b.example.net:4040\"", "permitlisten=\"0.0.0.0:4040\"")
+                .doesNotContain("relay-a").endsWith(key.publicKey().toKeyString() + " jumpgate:lab-ssh");
+    }
+
+    @Test
     void authorizedKeyTakesThePublicKeyFromTheDotPubFileWhenThePrivateKeyDoesNotCarryIt() throws Exception {
         Ed25519KeyPair key = Ed25519KeyPair.generate("laptop");
         Path identity = identity();

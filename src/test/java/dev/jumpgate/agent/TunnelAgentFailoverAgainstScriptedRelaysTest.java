@@ -3,6 +3,7 @@ package dev.jumpgate.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jumpgate.api.v1alpha1.FallbackRelay;
+import dev.jumpgate.api.v1alpha1.FallbackSession;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
@@ -83,16 +84,22 @@ class TunnelAgentFailoverAgainstScriptedRelaysTest {
         agent.apply(config(spec()));
         agent.runOnce();
         relays.session(0).die();
+        agent.runOnce();
+        agent.runOnce();
+        assertThat(relays.sessions).extracting(s -> s.host).as("the first quick loss: the fallback at once")
+                .containsExactly(PREFERRED, FALLBACK);
 
+        relays.session(1).die();
         agent.runOnce();
         agent.runOnce();
         agent.runOnce();
 
-        assertThat(relays.logins).as("no new login before the backoff: the session lasted no time").isEqualTo(1);
-        assertThat(agent.report().relay()).as("the fallback is next").isEqualTo(1);
+        assertThat(relays.logins).as("a second loss before any session lasted 10 s: no login before the backoff")
+                .isEqualTo(2);
+        assertThat(agent.report().relay()).as("the preferred relay is next").isZero();
         clock.advance(Duration.ofSeconds(1).plusMillis(1));
         agent.runOnce();
-        assertThat(relays.sessions).extracting(s -> s.host).containsExactly(PREFERRED, FALLBACK);
+        assertThat(relays.sessions).extracting(s -> s.host).containsExactly(PREFERRED, FALLBACK, PREFERRED);
     }
 
     @Test
@@ -189,6 +196,68 @@ class TunnelAgentFailoverAgainstScriptedRelaysTest {
         assertThat(relays.session(0).closedByAgent()).isTrue();
         assertThat(relays.session(1).host).isEqualTo(PREFERRED);
         assertThat(agent.report().relay()).as("a tunnel with one relay reports no index").isNull();
+    }
+
+    @Test
+    void withAStandbySessionTheFallbackTakesTheLostTunnelWithoutALogin() {
+        agent.apply(config(standby()));
+        agent.runOnce();
+        assertThat(relays.sessions).extracting(s -> s.host).as("the tunnel's session, then the standby")
+                .containsExactly(PREFERRED, FALLBACK);
+        ScriptedRelay.Session waiting = relays.session(1);
+        assertThat(waiting.bound).as("idle: nothing listens on the fallback").isEmpty();
+        assertThat(agent.report().message()).contains("standby session on tunnel@" + FALLBACK + ":22");
+
+        relays.session(0).die();
+        agent.runOnce();
+
+        assertThat(relays.logins).as("no login at the failover").isEqualTo(2);
+        assertThat(waiting.bound).containsExactly("ssh");
+        assertThat(agent.report().relay()).isEqualTo(1);
+        assertThat(agent.report().connected()).isTrue();
+    }
+
+    @Test
+    void aLostStandbySessionIsOpenedAgainAfterFailbackSecondsNotAtOnce() {
+        agent.apply(config(standby()));
+        agent.runOnce();
+        relays.session(1).die();
+
+        agent.runOnce();
+        assertThat(relays.session(1).closedByAgent()).isTrue();
+        assertThat(relays.logins).isEqualTo(2);
+        clock.advance(Duration.ofSeconds(31));
+        agent.runOnce();
+        assertThat(relays.logins).isEqualTo(3);
+        assertThat(relays.session(2).host).isEqualTo(FALLBACK);
+    }
+
+    @Test
+    void backOnThePreferredRelayTheSessionLeftOnTheFallbackIsTheStandbyAndNoNewLoginIsMade() {
+        relays.downHosts.add(PREFERRED);
+        agent.apply(config(standby()));
+        agent.runOnce();
+        agent.runOnce();
+        ScriptedRelay.Session fallback = relays.session(0);
+        relays.downHosts.remove(PREFERRED);
+        clock.advance(Duration.ofSeconds(31));
+        agent.runOnce(); // moves back
+        agent.runOnce();
+        assertThat(relays.logins).as("preferred refused, fallback, preferred again: nothing more").isEqualTo(3);
+        assertThat(fallback.cancelled).containsExactly("ssh");
+        assertThat(fallback.closedByAgent()).isFalse();
+
+        relays.session(1).die();
+        agent.runOnce();
+        assertThat(fallback.bound).as("bound, cancelled, bound again on the same session").containsExactly("ssh", "ssh");
+        assertThat(relays.logins).isEqualTo(3);
+    }
+
+    /** {@link #spec()} with a standby session to the fallback relay. */
+    private static ReverseTunnelSpec standby() {
+        ReverseTunnelSpec spec = spec();
+        spec.setFallbackSession(FallbackSession.Standby);
+        return spec;
     }
 
     private TunnelConfig config(ReverseTunnelSpec spec) {

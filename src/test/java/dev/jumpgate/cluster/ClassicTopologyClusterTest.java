@@ -3,6 +3,7 @@ package dev.jumpgate.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.jumpgate.api.v1alpha1.FallbackRelay;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.ForwardStatus;
 import dev.jumpgate.api.v1alpha1.HopState;
@@ -281,6 +282,59 @@ class ClassicTopologyClusterTest {
         awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
         assertThat(current("lab-ssh").getStatus().getRelay().getReconnects()).isPositive();
         assertLaptopReachesLab(DOOR);
+    }
+
+    /**
+     * spec.fallbackRelays on the classic topology: a second relay (relay-b, another sshd on the relay's host). The
+     * relay stops: the tunnel moves to relay-b, the laptop gets in through it, and status, Event and ssh_config say
+     * where. The relay returns while relay-b holds the forward's port on the same host: the status says the relay is
+     * back but refuses the forward (on two machines it would take it back). relay-b stops: back on the relay.
+     */
+    @Test
+    void whenTheRelayStopsTheTunnelMovesToItsFallbackRelayAndTheLaptopStillGetsIn() throws Exception {
+        example(t -> {
+            t.getSpec().setFallbackRelays(new ArrayList<>(List.of(new FallbackRelay(Topology.RELAY_IP,
+                    Topology.RELAY_B_PORT, "root", List.of(Topology.relayBHostKey())))));
+            t.getSpec().getReconnect().setFailbackSeconds(5);
+        });
+        authorize("lab-ssh");
+        await().atMost(PATIENCE).until(() -> current("lab-ssh").getStatus().getRelay() != null
+                && current("lab-ssh").getStatus().getRelay().getFallbacks() != null);
+        Topology.authorizeOnRelayB(current("lab-ssh").getStatus().getRelay().getFallbacks().get(0).getAuthorizedKey());
+        awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
+        String preferred = "root@" + Topology.RELAY_IP + ":22";
+        String fallback = "root@" + Topology.RELAY_IP + ":" + Topology.RELAY_B_PORT;
+        assertThat(current("lab-ssh").getStatus().getRelay().getActive()).isEqualTo(preferred);
+
+        try {
+            Topology.run("relay-stop").orThrow();
+            await().atMost(PATIENCE).until(() -> fallback.equals(current("lab-ssh").getStatus().getRelay().getActive())
+                    && ready("lab-ssh") != null && "True".equals(ready("lab-ssh").getStatus()));
+            assertLaptopReachesLab(DOOR);
+            ReverseTunnel moved = current("lab-ssh");
+            assertThat(moved.getStatus().getRelay().getFailover()).contains(preferred);
+            assertThat(moved.getStatus().getSshConfig()).contains("Host lab-ssh-ssh\n",
+                    "HostName " + Topology.RELAY_IP + "\n", "Port " + DOOR + "\n");
+            assertThat(kubectl("-n", namespace, "get", "events", "--field-selector", "reason=" + Reasons.RELAY_FAILOVER))
+                    .contains("moved from " + preferred + " to " + fallback);
+
+            Topology.run("relay-start").orThrow();
+            await().atMost(PATIENCE).until(() -> {
+                String failover = current("lab-ssh").getStatus().getRelay().getFailover();
+                return failover != null && failover.contains("is back but refuses a forward");
+            });
+            assertThat(current("lab-ssh").getStatus().getRelay().getActive()).isEqualTo(fallback);
+            assertLaptopReachesLab(DOOR);
+
+            Topology.run("relay-b-stop").orThrow();
+            await().atMost(PATIENCE).until(() -> preferred.equals(current("lab-ssh").getStatus().getRelay().getActive())
+                    && ready("lab-ssh") != null && "True".equals(ready("lab-ssh").getStatus()));
+            assertLaptopReachesLab(DOOR);
+            assertThat(current("lab-ssh").getStatus().getRelay().getFailover()).isNull();
+        } finally {
+            Topology.run("relay-start");
+            Topology.run("relay-b-start");
+        }
     }
 
     /**

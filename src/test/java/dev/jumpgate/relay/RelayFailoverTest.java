@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.jumpgate.agent.TunnelAgent;
 import dev.jumpgate.agent.TunnelConfig;
 import dev.jumpgate.api.v1alpha1.FallbackRelay;
+import dev.jumpgate.api.v1alpha1.FallbackSession;
 import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
 import dev.jumpgate.report.AgentReport;
@@ -94,6 +95,26 @@ class RelayFailoverTest {
         assertThat(seconds).as("no backoff between a lost relay and the next").isLessThan(5);
         assertThat(agent.report().failover()).contains("127.0.0.1:" + preferred.port(), "was lost");
         assertThat(agent.report().message()).contains("fallback relay 1");
+    }
+
+    @Test
+    void withAStandbySessionTheFallbackTakesTheTunnelWithoutALogin() {
+        ReverseTunnelSpec spec = withFallback();
+        spec.setFallbackSession(FallbackSession.Standby);
+        run(spec);
+        await().atMost(PATIENCE).until(() -> boundOn(0) != null
+                && agent.report().message().contains("standby session on"));
+        long logins = fallback.connectionsAccepted();
+
+        long died = System.nanoTime();
+        preferred.kill();
+        await().atMost(PATIENCE).pollInterval(Duration.ofMillis(20))
+                .until(() -> boundOn(1) != null && EchoClient.echoes(boundOn(1), 4096));
+        double seconds = (System.nanoTime() - died) / 1e9;
+        System.out.printf("failover: traffic through the standby session %.2f s after the preferred relay died%n", seconds);
+
+        assertThat(fallback.connectionsAccepted()).as("no new connection to the fallback relay").isEqualTo(logins);
+        assertThat(seconds).isLessThan(5);
     }
 
     @Test

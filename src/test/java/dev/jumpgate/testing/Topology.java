@@ -10,6 +10,8 @@ public final class Topology {
 
     public static final String LAB_IP = "10.8.92.10";
     public static final String RELAY_IP = "203.0.113.10";
+    /** A second relay's sshd on the relay's host: a tunnel's fallback relay. */
+    public static final int RELAY_B_PORT = 2222;
     /** The relay as the laptop sees it. */
     public static final String RELAY_FROM_LAPTOP = "192.0.2.10";
     /** A company's way out: a jump host (sshd on 22) and an HTTP CONNECT proxy (3128, Basic auth). */
@@ -42,6 +44,14 @@ public final class Topology {
 
     public static void authorizeOnRelay(String authorizedKeyLines) {
         run("relay-authorize", authorizedKeyLines).orThrow();
+    }
+
+    public static String relayBHostKey() {
+        return run("relay-b-hostkey").orThrow().trim();
+    }
+
+    public static void authorizeOnRelayB(String authorizedKeyLines) {
+        run("relay-b-authorize", authorizedKeyLines).orThrow();
     }
 
     public static String bastionHostKey() {

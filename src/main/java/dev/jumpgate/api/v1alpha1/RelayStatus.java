@@ -16,6 +16,10 @@ public class RelayStatus {
             + "why, and what the last try to move back found.")
     private String failover;
 
+    @JsonPropertyDescription("One entry per relay of spec.fallbackRelays, in order, with the authorized_keys line the "
+            + "tunnel's key needs there.")
+    private List<FallbackRelayStatus> fallbacks;
+
     @JsonPropertyDescription("The host key the relay presented last (\"ssh-ed25519 AAAA...\").")
     private String hostKey;
 
@@ -46,6 +50,8 @@ public class RelayStatus {
     public void setActive(String active) { this.active = active; }
     public String getFailover() { return failover; }
     public void setFailover(String failover) { this.failover = failover; }
+    public List<FallbackRelayStatus> getFallbacks() { return fallbacks; }
+    public void setFallbacks(List<FallbackRelayStatus> fallbacks) { this.fallbacks = fallbacks; }
     public String getHostKey() { return hostKey; }
     public void setHostKey(String hostKey) { this.hostKey = hostKey; }
     public String getAcceptedHostKey() { return acceptedHostKey; }
@@ -66,6 +72,7 @@ public class RelayStatus {
     @Override
     public boolean equals(Object o) {
         return o instanceof RelayStatus r && Objects.equals(active, r.active) && Objects.equals(failover, r.failover)
+                && Objects.equals(fallbacks, r.fallbacks)
                 && Objects.equals(hostKey, r.hostKey)
                 && Objects.equals(acceptedHostKey, r.acceptedHostKey) && Objects.equals(fingerprint, r.fingerprint)
                 && Objects.equals(connectedSince, r.connectedSince) && Objects.equals(reconnects, r.reconnects)
@@ -75,6 +82,6 @@ public class RelayStatus {
 
     @Override
     public int hashCode() {
-        return Objects.hash(active, failover, hostKey, acceptedHostKey, fingerprint, connectedSince, reconnects, lastError, sshVersion, hops);
+        return Objects.hash(active, failover, fallbacks, hostKey, acceptedHostKey, fingerprint, connectedSince, reconnects, lastError, sshVersion, hops);
     }
 }

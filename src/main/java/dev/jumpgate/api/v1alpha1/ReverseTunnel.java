@@ -67,12 +67,20 @@ public class ReverseTunnel extends CustomResource<ReverseTunnelSpec, ReverseTunn
      * prints it ({@code jumpgate authorized-key}).
      */
     public String authorizedKeyLine(PublicKeyLine key) {
+        return authorizedKeyLine(key, getSpec().getRelay());
+    }
+
+    /**
+     * The authorized_keys line for this tunnel's key on one of its relays (spec.relay or a fallback): the same listens,
+     * and the end-to-end check's connections permitted to that relay's own name only.
+     */
+    public String authorizedKeyLine(PublicKeyLine key, RelaySpec relay) {
         List<AuthorizedKeyLine.Listen> listens = getSpec().getForwards().stream()
                 .filter(f -> f.getRemote() != null) // an invalid spec's (its status says so): no listen to permit
                 .map(f -> new AuthorizedKeyLine.Listen(f.getRemote().getBindAddress(), f.getRemote().getPort(),
                         f.checkMode() != ForwardCheck.None))
                 .toList();
-        return AuthorizedKeyLine.of(key, getSpec().getRelay().getHost(), listens, keyComment());
+        return AuthorizedKeyLine.of(key, relay.getHost(), listens, keyComment());
     }
 
     /**

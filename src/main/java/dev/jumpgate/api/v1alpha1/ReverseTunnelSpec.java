@@ -1,6 +1,7 @@
 package dev.jumpgate.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -27,6 +28,13 @@ public class ReverseTunnelSpec {
             + "every forward again; connections already open through the fallback stay open until they end (an hour at most). "
             + "status.relay.active names the relay in use and status.sshConfig follows it.")
     private List<FallbackRelay> fallbackRelays;
+
+    @Default("OnFailure")
+    @JsonPropertyDescription("With spec.fallbackRelays, when the agent logs in to the first of them. OnFailure: when "
+            + "the relay in use fails (a failover costs a login). Standby: while spec.relay holds the tunnel, a session "
+            + "to the first fallback relay stays logged in, idle, so that a failover only asks it to listen; one more "
+            + "SSH session per tunnel on that relay.")
+    private FallbackSession fallbackSession = FallbackSession.OnFailure;
 
     @JsonPropertyDescription("The private key the agent authenticates with. Absent: the operator generates an ed25519 key "
             + "into the Secret <name>-key and publishes its public half in status.publicKey and status.authorizedKey.")
@@ -60,6 +68,8 @@ public class ReverseTunnelSpec {
     public void setRelay(RelaySpec relay) { this.relay = relay; }
     public List<FallbackRelay> getFallbackRelays() { return fallbackRelays; }
     public void setFallbackRelays(List<FallbackRelay> fallbackRelays) { this.fallbackRelays = fallbackRelays; }
+    public FallbackSession getFallbackSession() { return fallbackSession; }
+    public void setFallbackSession(FallbackSession fallbackSession) { this.fallbackSession = fallbackSession; }
     public AuthSpec getAuth() { return auth; }
     public void setAuth(AuthSpec auth) { this.auth = auth; }
     public List<ForwardSpec> getForwards() { return forwards; }
@@ -77,6 +87,24 @@ public class ReverseTunnelSpec {
         return agent == null ? new AgentPlacement() : agent;
     }
     public void setCheck(CheckSpec check) { this.check = check; }
+
+    /**
+     * This spec held on another relay: a shallow copy that shares every other field (a fallback relay's view, made on
+     * the failover's path, where a copy through JSON would cost the first failover of a process a tenth of a second).
+     */
+    public ReverseTunnelSpec withRelay(RelaySpec other) {
+        ReverseTunnelSpec copy = new ReverseTunnelSpec();
+        copy.relay = other;
+        copy.fallbackRelays = fallbackRelays;
+        copy.fallbackSession = fallbackSession;
+        copy.auth = auth;
+        copy.forwards = forwards;
+        copy.keepalive = keepalive;
+        copy.reconnect = reconnect;
+        copy.check = check;
+        copy.agent = agent;
+        return copy;
+    }
 
     /**
      * Every relay the tunnel may be held on, the preferred one first: spec.relay, then each fallback relay as the

@@ -1,5 +1,6 @@
 package dev.jumpgate.operator.status;
 
+import dev.jumpgate.api.v1alpha1.FallbackRelayStatus;
 import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.ForwardState;
@@ -268,9 +269,13 @@ public final class StatusAggregator {
             AgentReport last, String publicKey) {
         RelayStatus relay = new RelayStatus();
         relay.setHops(hops(tunnel, last, publicKey));
-        if (tunnel.getSpec().relays().size() > 1) {
+        List<RelaySpec> relays = tunnel.getSpec().relays();
+        if (relays.size() > 1) {
             relay.setActive(active.where());
             relay.setFailover(last == null ? null : last.failover());
+            PublicKeyLine key = parsedOrNull(publicKey);
+            relay.setFallbacks(relays.subList(1, relays.size()).stream().map(fallback -> new FallbackRelayStatus(
+                    fallback.where(), key == null ? null : tunnel.authorizedKeyLine(key, fallback))).toList());
         }
         if (tunnel.getSpec().getRelay().trustsFirstUse()) {
             // Pinned once: the agent reads it back and refuses any other key from then on. Only the preferred
@@ -330,8 +335,13 @@ public final class StatusAggregator {
     }
 
     private static String authorizedKey(ReverseTunnel tunnel, String publicKey) {
+        PublicKeyLine key = parsedOrNull(publicKey);
+        return key == null ? null : tunnel.authorizedKeyLine(key);
+    }
+
+    private static PublicKeyLine parsedOrNull(String publicKey) {
         try {
-            return tunnel.authorizedKeyLine(PublicKeyLine.parse(publicKey));
+            return publicKey == null ? null : PublicKeyLine.parse(publicKey);
         } catch (IllegalArgumentException e) {
             return null;
         }

@@ -270,6 +270,7 @@ class StatusAggregatorTest {
                 NOW);
 
         assertThat(status.getRelay().getActive()).isEqualTo("tunnel@relay-b.example.net:2222");
+
         assertThat(status.getRelay().getFailover()).isEqualTo("tunnel@relay.example.com:22: connection refused");
         assertThat(status.getForwards()).extracting(ForwardStatus::getEndpoint).containsExactly(
                 "ssh -J <relay-user>@relay-b.example.net:2222 -p 3838 <user>@localhost",
@@ -293,6 +294,24 @@ class StatusAggregatorTest {
         assertThat(back.getRelay().getFailover()).isNull();
         assertThat(back.getSshConfig()).contains("ProxyJump relay.example.com\n", "HostName relay.example.com\n",
                 "Port 41234\n");
+    }
+
+    @Test
+    void eachFallbackRelayGetsALineThatLetsTheChecksConnectToItsOwnNameOnly() {
+        tunnel.getSpec().getForwards().add(new ForwardSpec("web", new RemoteEndpoint("0.0.0.0", 8080),
+                new TargetEndpoint("10.8.92.10", 80)));
+        tunnel.getSpec().setFallbackRelays(new ArrayList<>(List.of(new FallbackRelay("relay-b.example.net", 2222,
+                "tunnel", List.of(KEY)))));
+
+        ReverseTunnelStatus status = aggregate(onRelay(0, null, KEY), NOW);
+
+        assertThat(status.getRelay().getFallbacks()).singleElement().satisfies(fallback -> {
+            assertThat(fallback.getRelay()).isEqualTo("tunnel@relay-b.example.net:2222");
+            assertThat(fallback.getAuthorizedKey()).contains("permitopen=\"relay-b.example.net:8080\"",
+                    "permitlisten=\"0.0.0.0:8080\"").doesNotContain("relay.example.com");
+        });
+        assertThat(status.getAuthorizedKey()).contains("permitopen=\"relay.example.com:8080\"")
+                .doesNotContain("relay-b");
     }
 
     @Test
