@@ -57,6 +57,12 @@ final class CountingSocket extends Socket {
      */
     static Socket connect(String host, int port, int timeoutMillis, ForwardTraffic traffic, Consumer<Socket> onClose,
             ForwardedChannel channel) throws IOException {
+        return connect(host, port, timeoutMillis, traffic, onClose, channel, null);
+    }
+
+    /** The same, to a SOCKS forward's gateway when {@code gateway} is given: from a port the gateway expects. */
+    static Socket connect(String host, int port, int timeoutMillis, ForwardTraffic traffic, Consumer<Socket> onClose,
+            ForwardedChannel channel, SocksGateway gateway) throws IOException {
         if (channel == null) {
             throw new IOException("no forwarded connection is being opened on this thread");
         }
@@ -67,10 +73,16 @@ final class CountingSocket extends Socket {
             traffic.targetFailed(full);
             throw full;
         }
-        CountingSocket socket;
+        CountingSocket socket = new CountingSocket(traffic, onClose, channel);
         try {
-            socket = TcpSockets.connect(new CountingSocket(traffic, onClose, channel), host, port, timeoutMillis);
+            if (gateway != null) {
+                gateway.expect(socket);
+            }
+            TcpSockets.connect(socket, host, port, timeoutMillis);
         } catch (IOException | RuntimeException e) {
+            if (gateway != null) {
+                gateway.forget(socket);
+            }
             traffic.release();
             traffic.targetFailed(e);
             throw e;

@@ -116,7 +116,7 @@ final class EndToEndCheck {
         if (seen.connected() == before.connected()) {
             if (seen.failures() == before.failures()) {
                 return new Result(false, Reasons.TARGET_TIMEOUT, "the check's connection came through the relay, "
-                        + "but the agent's connection to " + forward.getTarget() + " did not complete in "
+                        + "but the agent's connection to " + forward.destination() + " did not complete in "
                         + timeout.toSeconds() + " s", 0, listen);
             }
             return targetFailure(forward, seen.lastFailure(), listen);
@@ -124,7 +124,7 @@ final class EndToEndCheck {
         long connectedAt = System.nanoTime();
         if (forward.checkMode() == ForwardCheck.Connect) {
             return new Result(true, Reasons.REACHABLE, "a connection on the relay to " + listen + " reached "
-                    + forward.getTarget() + " through the agent", millis(connectedAt - start), listen);
+                    + forward.destination() + " through the agent", millis(connectedAt - start), listen);
         }
         return banner(connection, forward, listen, start, Duration.ofNanos(Math.max(deadline - connectedAt,
                 timeout.toNanos() / 2)));
@@ -141,13 +141,13 @@ final class EndToEndCheck {
         }
         if (said != null && said.length > 0 && new String(said, StandardCharsets.US_ASCII).startsWith("SSH-")) {
             return new Result(true, Reasons.REACHABLE, "a connection on the relay to " + listen + " reached the SSH "
-                    + "server at " + forward.getTarget() + " through the agent", millis(System.nanoTime() - start),
+                    + "server at " + forward.destination() + " through the agent", millis(System.nanoTime() - start),
                     listen);
         }
         String answer = said == null ? "sent nothing in " + wait.toSeconds() + " s"
                 : said.length == 0 ? "closed the connection without a word"
                 : "answered \"" + ReportText.bounded(new String(said, StandardCharsets.US_ASCII).strip(), 40) + "\"";
-        return new Result(false, Reasons.TARGET_UNEXPECTED_ANSWER, forward.getTarget() + " took the check's connection "
+        return new Result(false, Reasons.TARGET_UNEXPECTED_ANSWER, forward.destination() + " took the check's connection "
                 + "but " + answer + " instead of an SSH banner; set the forward's check to Connect if it is not an SSH "
                 + "server", 0, listen);
     }
@@ -161,7 +161,7 @@ final class EndToEndCheck {
                         ? Reasons.CONNECTIONS_REFUSED
                 : Reasons.TARGET_UNREACHABLE;
         return new Result(false, reason, "the check's connection came through the relay, but the agent could not "
-                + "connect to " + forward.getTarget() + ": " + detail, 0, listen);
+                + "connect to " + forward.destination() + ": " + detail, 0, listen);
     }
 
     private static String address(String host, int port) {

@@ -456,8 +456,12 @@ final class JschRelaySession implements RelaySession {
         int requested = forward.getRemote().getPort();
         Set<Integer> before = requested == 0 ? boundPorts() : Set.of();
         try {
-            session.setPortForwardingR(bind, requested, forward.getTarget().getHost(), forward.getTarget().getPort(),
-                    new TargetSockets(traffic));
+            // A SOCKS forward's target is the agent's own SOCKS gateway; it connects on where its rules allow.
+            SocksGateway gateway = forward.getSocks() == null ? null : SocksGateway.forRules(forward.getSocks());
+            session.setPortForwardingR(bind, requested,
+                    gateway == null ? forward.getTarget().getHost() : gateway.host(),
+                    gateway == null ? forward.getTarget().getPort() : gateway.port(),
+                    new TargetSockets(traffic, gateway));
         } catch (JSchException e) {
             throw new ForwardRefused("the relay refused to listen on " + bind + ":" + requested
                     + (requested == 0 ? "" : " (port in use, or not allowed by the key's permitlisten or the relay's "
@@ -684,15 +688,18 @@ final class JschRelaySession implements RelaySession {
     /** Opens the agent's connections to a forward's target, counted, and known to the session until they close. */
     private final class TargetSockets implements SocketFactory {
         private final ForwardTraffic traffic;
+        /** A SOCKS forward's gateway, which its connections go to; null for a forward with a target. */
+        private final SocksGateway gateway;
 
-        TargetSockets(ForwardTraffic traffic) {
+        TargetSockets(ForwardTraffic traffic, SocksGateway gateway) {
             this.traffic = traffic;
+            this.gateway = gateway;
         }
 
         @Override
         public Socket createSocket(String host, int port) throws IOException {
             Socket socket = CountingSocket.connect(host, port, TARGET_CONNECT_TIMEOUT_MILLIS, traffic,
-                    targetSockets::remove, SshThreads.opening());
+                    targetSockets::remove, SshThreads.opening(), gateway);
             targetSockets.add(socket);
             if (closed) {
                 closeQuietly(socket);

@@ -779,7 +779,7 @@ public final class TunnelAgent implements AutoCloseable {
             Slot slot = session == null ? null : slots.get(spec.getName());
             if (slot == null || !slot.spec.equals(spec)) {
                 forwards.add(new ForwardReport(spec.getName(), spec.getRemote().getBindAddress(),
-                        spec.getRemote().getPort(), 0, spec.getTarget().toString(), ForwardState.Pending,
+                        spec.getRemote().getPort(), 0, spec.destination(), ForwardState.Pending,
                         Reasons.FORWARD_PENDING, "waiting for the session to the relay", refused, null));
             } else {
                 forwards.add(slot.report(refused));
@@ -913,12 +913,12 @@ public final class TunnelAgent implements AutoCloseable {
             if (!bound || verdict == null) {
                 String unchecked = bound && checks.on() ? message + "; checking it end to end" : message;
                 return new ForwardReport(spec.getName(), spec.getRemote().getBindAddress(), spec.getRemote().getPort(),
-                        bound ? remotePort : 0, spec.getTarget().toString(), state, reason, unchecked,
+                        bound ? remotePort : 0, spec.destination(), state, reason, unchecked,
                         refusedConnections, null);
             }
             EndToEndCheck.Result result = verdict.result();
             return new ForwardReport(spec.getName(), spec.getRemote().getBindAddress(), spec.getRemote().getPort(),
-                    remotePort, spec.getTarget().toString(), state, result.reason(), result.message(), refusedConnections,
+                    remotePort, spec.destination(), state, result.reason(), result.message(), refusedConnections,
                     new CheckReport(result.reachable(), verdict.at().toString(), result.latencyMillis(),
                             result.listeningOn()));
         }

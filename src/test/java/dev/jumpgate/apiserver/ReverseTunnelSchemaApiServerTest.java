@@ -87,6 +87,12 @@ class ReverseTunnelSchemaApiServerTest {
         assertThat(client.resource(failover).create().getSpec().getFallbackRelays().get(0).getPort())
                 .as("a fallback relay's port defaults to 22").isEqualTo(22);
 
+        ReverseTunnel socks = Serialization.unmarshal(Files.readString(
+                Path.of("examples/lab-network-over-reverse-socks.yaml")), ReverseTunnel.class);
+        socks.getMetadata().setNamespace("default");
+        assertThat(client.resource(socks).create().getSpec().getForwards().get(0).getSocks().getNetworks())
+                .containsExactly("10.8.92.0/24");
+
         ReverseTunnel minimal = create(RELAY, FORWARD, "");
 
         assertThat(minimal.getSpec().getRelay().getPort()).isEqualTo(22);
@@ -119,7 +125,8 @@ class ReverseTunnelSchemaApiServerTest {
                 .contains("spec.forwards[0].name");
         assertThat(rejection(RELAY, "[{name: ssh, remote: {port: 70000}, target: {host: a, port: 0}}]", ""))
                 .contains("spec.forwards[0].remote.port").contains("spec.forwards[0].target.port");
-        assertThat(rejection(RELAY, "[{name: ssh, remote: {port: 4040}}]", "")).contains("spec.forwards[0].target: Required value");
+        assertThat(rejection(RELAY, "[{name: ssh, remote: {port: 4040}}]", ""))
+                .contains("spec.forwards[0]: Invalid value: \"object\": a forward has either a target or socks");
 
         ReverseTunnel anyPort = create(RELAY, "[{name: a, remote: {port: 0}, target: {host: a, port: 22}},"
                 + " {name: b, remote: {port: 0}, target: {host: b, port: 22}}]", "");

@@ -12,6 +12,7 @@ import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
 import dev.jumpgate.api.v1alpha1.SecretKeyRef;
+import dev.jumpgate.api.v1alpha1.SocksSpec;
 import dev.jumpgate.api.v1alpha1.TargetEndpoint;
 import dev.jumpgate.api.v1alpha1.TunnelCondition;
 import dev.jumpgate.contract.AgentContract;
@@ -298,6 +299,13 @@ class ReverseTunnelReconcilerTest {
                         + " to " + (e.getTo() == null || e.getTo().isEmpty() ? "anywhere"
                         : e.getTo().get(0).getIpBlock().getCidr()))
                 .contains("[TCP/22] to anywhere", "[TCP/2222] to 203.0.113.20/32");
+        ForwardSpec socks = new ForwardSpec("lan", new RemoteEndpoint("127.0.0.1", 1080), null);
+        socks.setSocks(new SocksSpec(List.of("10.8.92.0/24"), List.of(22, 443)));
+        create(tunnel("lab-lan", socks));
+        await().atMost(PATIENCE).until(() -> awaitObject(NetworkPolicy.class, "default-pool").getSpec().getEgress()
+                .stream().anyMatch(e -> e.getTo() != null && e.getTo().stream().anyMatch(
+                        to -> "10.8.92.0/24".equals(to.getIpBlock().getCidr()))
+                        && e.getPorts().stream().map(p -> p.getPort().getIntVal()).toList().equals(List.of(22, 443))));
         ForwardReport bound = new ForwardReport("ssh", "0.0.0.0", 4040, 4040, "10.8.92.10:22", ForwardState.Bound,
                 Reasons.REACHABLE, "reached the target end to end", 0, PASSED_CHECK);
         report("lab-ssh", onRelay(0, null, bound));

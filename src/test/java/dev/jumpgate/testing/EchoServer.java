@@ -4,14 +4,24 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** A forward's target: echoes every byte back on each connection, many connections at once. */
 public final class EchoServer implements AutoCloseable {
 
-    private final TcpServer server = new TcpServer("echo", 512, EchoServer::echo);
+    private final AtomicInteger accepted = new AtomicInteger();
+    private final TcpServer server = new TcpServer("echo", 512, socket -> {
+        accepted.incrementAndGet();
+        echo(socket);
+    });
 
     public int port() {
         return server.port();
+    }
+
+    /** Connections served so far. */
+    public int connectionsAccepted() {
+        return accepted.get();
     }
 
     private static void echo(Socket socket) throws IOException {

@@ -18,15 +18,19 @@ public final class InvalidTunnels {
     public static final String FORWARD = "[{name: ssh, remote: {port: 4040}, target: {host: 10.8.92.10, port: 22}}]";
 
     /** The field of the schema's CEL rules, whose messages name none. */
-    private static final Map<String, String> CEL_RULE_FIELDS = Map.of(
-            "forward names must be unique", "spec.forwards",
-            "two forwards cannot listen on the same remote address and port", "spec.forwards",
-            "hostKeys must pin at least one relay host key", "spec.relay.hostKeys",
-            "minBackoffSeconds must not exceed maxBackoffSeconds", "spec.reconnect",
-            "at most 63 characters", "metadata.name",
-            "a dedicated agent belongs to no pool", "spec.agent",
-            "a fallback relay cannot be spec.relay itself", "spec",
-            "each fallback relay must be another host or port", "spec.fallbackRelays");
+    private static final Map<String, String> CEL_RULE_FIELDS = Map.ofEntries(
+            Map.entry("forward names must be unique", "spec.forwards"),
+            Map.entry("two forwards cannot listen on the same remote address and port", "spec.forwards"),
+            Map.entry("hostKeys must pin at least one relay host key", "spec.relay.hostKeys"),
+            Map.entry("minBackoffSeconds must not exceed maxBackoffSeconds", "spec.reconnect"),
+            Map.entry("at most 63 characters", "metadata.name"),
+            Map.entry("a dedicated agent belongs to no pool", "spec.agent"),
+            Map.entry("a fallback relay cannot be spec.relay itself", "spec"),
+            Map.entry("each fallback relay must be another host or port", "spec.fallbackRelays"),
+            Map.entry("a forward has either a target or socks", "spec.forwards[0]"),
+            Map.entry("a SOCKS forward's check cannot expect an SSH banner", "spec.forwards[0]"),
+            Map.entry("each network must be a CIDR", "spec.forwards[0].socks.networks"),
+            Map.entry("a SOCKS forward listens on the relay's loopback only", "spec.forwards[0]"));
 
     private InvalidTunnels() {
     }
@@ -116,7 +120,8 @@ public final class InvalidTunnels {
                         + "target: {host: a, port: 22}}]", "", "spec.forwards[0].maxConnections"),
                 new Rejected("unbounded-connections", RELAY, "[{name: ssh, maxConnections: 1000000, remote: {port: 4040}, "
                         + "target: {host: a, port: 22}}]", "", "spec.forwards[0].maxConnections"),
-                new Rejected("no-target", RELAY, "[{name: ssh, remote: {port: 4040}}]", "", "spec.forwards[0].target"),
+                new Rejected("no-target", RELAY, "[{name: ssh, remote: {port: 4040}}]", "",
+                        "a forward has either a target or socks"),
                 new Rejected("no-remote", RELAY, "[{name: ssh, target: {host: a, port: 22}}]", "", "spec.forwards[0].remote"),
                 new Rejected("target-host-space", RELAY, forwardTo("{port: 4040}", "{host: \"a b\", port: 22}"), "",
                         "spec.forwards[0].target.host"),
@@ -144,6 +149,20 @@ public final class InvalidTunnels {
                         + KEY + "\"]}]"), FORWARD, "", "spec.relay.via[0].host"),
                 new Rejected("five-jump-hosts", relayWith("via: " + many(5, i -> "{host: hop" + i + ", user: jump, hostKeys: [\""
                         + KEY + "\"]}")), FORWARD, "", "spec.relay.via"),
+                new Rejected("forward-target-and-socks", RELAY, "[{name: ssh, remote: {port: 4040}, target: {host: lab, "
+                        + "port: 22}, socks: {networks: [10.8.92.0/24]}}]", "", "a forward has either a target or socks"),
+                new Rejected("socks-no-networks", RELAY, "[{name: lan, remote: {port: 1080}, socks: {networks: []}}]", "",
+                        "spec.forwards[0].socks.networks"),
+                new Rejected("socks-not-a-cidr", RELAY, "[{name: lan, remote: {port: 1080}, socks: {networks: "
+                        + "[10.8.92.300/24]}}]", "", "each network must be a CIDR"),
+                new Rejected("socks-prefix-too-long", RELAY, "[{name: lan, remote: {port: 1080}, socks: {networks: "
+                        + "[10.8.92.0/33]}}]", "", "each network must be a CIDR"),
+                new Rejected("socks-open-to-all", RELAY, "[{name: lan, remote: {bindAddress: 0.0.0.0, port: 1080}, "
+                        + "socks: {networks: [10.8.92.0/24]}}]", "", "a SOCKS forward listens on the relay's loopback only"),
+                new Rejected("socks-ssh-banner", RELAY, "[{name: lan, remote: {port: 1080}, socks: {networks: "
+                        + "[10.8.92.0/24]}, check: SSHBanner}]", "", "a SOCKS forward's check cannot expect an SSH banner"),
+                new Rejected("socks-port-zero", RELAY, "[{name: lan, remote: {port: 1080}, socks: {networks: "
+                        + "[10.8.92.0/24], ports: [0]}}]", "", "spec.forwards[0].socks.ports[0]"),
                 new Rejected("fallback-unpinned", RELAY, FORWARD, "  fallbackRelays: [{host: relay-b, user: tunnel}]\n",
                         "spec.fallbackRelays[0].hostKeys"),
                 new Rejected("fallback-no-user", RELAY, FORWARD, "  fallbackRelays: [{host: relay-b, hostKeys: [\""

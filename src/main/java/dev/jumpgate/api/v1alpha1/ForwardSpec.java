@@ -7,8 +7,15 @@ import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import java.util.Objects;
 
+@ValidationRule(value = "has(self.target) != has(self.socks)", message = "a forward has either a target or socks")
+@ValidationRule(value = "!has(self.socks) || self.remote.bindAddress in ['127.0.0.1', 'localhost', '::1']",
+        message = "a SOCKS forward listens on the relay's loopback only: on any other address it would let anyone who "
+                + "reaches the relay into the networks it allows")
+@ValidationRule(value = "!has(self.socks) || !has(self.check) || self.check != 'SSHBanner'",
+        message = "a SOCKS forward's check cannot expect an SSH banner: its agent answers, not a target")
 public class ForwardSpec {
 
     public static final String NAME_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
@@ -24,9 +31,15 @@ public class ForwardSpec {
     @JsonPropertyDescription("Where the relay listens.")
     private RemoteEndpoint remote; // no default object: an absent remote is a problem, not port 0
 
-    @Required
-    @JsonPropertyDescription("Where the agent connects for each connection the relay accepts: any host:port its pod reaches.")
+    @JsonPropertyDescription("Where the agent connects for each connection the relay accepts: any host:port its pod "
+            + "reaches. A forward has a target or socks, not both.")
     private TargetEndpoint target;
+
+    @JsonPropertyDescription("Instead of a target: a reverse SOCKS forward (ssh -R port, no target). Each connection "
+            + "through the relay's listen speaks SOCKS5 and the agent connects where the client asks, only within these "
+            + "networks and ports. SOCKS5 has no authentication here: the listen must be on the relay's loopback "
+            + "(remote.bindAddress 127.0.0.1, the default), reached with ssh -L by whoever may log in to the relay.")
+    private SocksSpec socks;
 
     @Default("" + DEFAULT_MAX_CONNECTIONS)
     @Min(1)
@@ -61,6 +74,13 @@ public class ForwardSpec {
     public void setRemote(RemoteEndpoint remote) { this.remote = remote; }
     public TargetEndpoint getTarget() { return target; }
     public void setTarget(TargetEndpoint target) { this.target = target; }
+    public SocksSpec getSocks() { return socks; }
+    public void setSocks(SocksSpec socks) { this.socks = socks; }
+
+    /** Where its connections go, for status, logs and reports: host:port, or the SOCKS forward's networks. */
+    public String destination() {
+        return socks != null ? socks.toString() : String.valueOf(target);
+    }
     public int getMaxConnections() { return maxConnections; }
     public void setMaxConnections(int maxConnections) { this.maxConnections = maxConnections; }
     public ForwardCheck getCheck() { return check; }
@@ -85,16 +105,16 @@ public class ForwardSpec {
     @Override
     public boolean equals(Object o) {
         return o instanceof ForwardSpec f && Objects.equals(name, f.name) && Objects.equals(remote, f.remote)
-                && Objects.equals(target, f.target);
+                && Objects.equals(target, f.target) && Objects.equals(socks, f.socks);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, remote, target);
+        return Objects.hash(name, remote, target, socks);
     }
 
     @Override
     public String toString() {
-        return name + " " + remote + " -> " + target;
+        return name + " " + remote + " -> " + destination();
     }
 }

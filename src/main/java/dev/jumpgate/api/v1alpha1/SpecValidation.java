@@ -236,6 +236,28 @@ public final class SpecValidation {
             if (f.getRemote() != null && f.getRemote().getPort() != 0 && !listens.add(f.getRemote().toString())) {
                 problems.add(new Problem(at + ".remote", shown(f.getRemote().toString()) + " is used by another forward"));
             }
+            if ((f.getTarget() == null) == (f.getSocks() == null)) {
+                problems.add(new Problem(at, "a forward has either a target or socks"));
+            }
+            if (f.getSocks() != null && f.getRemote() != null
+                    && !Set.of("127.0.0.1", "localhost", "::1").contains(f.getRemote().getBindAddress())) {
+                problems.add(new Problem(at, "a SOCKS forward listens on the relay's loopback only: on any other "
+                        + "address it would let anyone who reaches the relay into the networks it allows"));
+            }
+            if (f.getSocks() != null && f.getCheck() == ForwardCheck.SSHBanner) {
+                problems.add(new Problem(at, "a SOCKS forward's check cannot expect an SSH banner: its agent answers, "
+                        + "not a target"));
+            }
+            List<String> networks = f.getSocks() == null || f.getSocks().getNetworks() == null ? List.of()
+                    : f.getSocks().getNetworks();
+            for (int n = 0; n < networks.size(); n++) {
+                try {
+                    Cidr.parse(networks.get(n));
+                } catch (IllegalArgumentException | NullPointerException e) {
+                    problems.add(new Problem(at + ".socks.networks", "each network must be a CIDR (10.8.92.0/24, "
+                            + "fd00::/64): " + shown(String.valueOf(networks.get(n)))));
+                }
+            }
         }
         ReconnectSpec reconnect = spec.getReconnect();
         if (reconnect != null && reconnect.getMinBackoffSeconds() > reconnect.getMaxBackoffSeconds()) {

@@ -2,6 +2,7 @@ package dev.jumpgate.operator.pool;
 
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.RelaySpec;
+import dev.jumpgate.api.v1alpha1.SocksSpec;
 import dev.jumpgate.ssh.HostNames;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.contract.AgentContract;
@@ -244,7 +245,11 @@ public final class AgentObjects {
                 egress.add(to(first.host(), first.port()));
             }
             for (ForwardSpec forward : tunnel.getSpec().getForwards()) {
-                egress.add(to(forward.getTarget().getHost(), forward.getTarget().getPort()));
+                if (forward.getSocks() != null) { // a SOCKS forward: its networks, on its ports (any when none)
+                    egress.add(toNetworks(forward.getSocks()));
+                } else if (forward.getTarget() != null) {
+                    egress.add(to(forward.getTarget().getHost(), forward.getTarget().getPort()));
+                }
             }
         }
         return new NetworkPolicyBuilder()
@@ -256,6 +261,16 @@ public final class AgentObjects {
                 .withEgress(List.copyOf(egress))
                 .endSpec()
                 .build();
+    }
+
+    private static NetworkPolicyEgressRule toNetworks(SocksSpec socks) {
+        NetworkPolicyEgressRuleBuilder rule = new NetworkPolicyEgressRuleBuilder();
+        if (socks.getPorts() != null && !socks.getPorts().isEmpty()) {
+            rule.withPorts(socks.getPorts().stream().map(p -> port("TCP", p)).toList());
+        }
+        rule.withTo(socks.getNetworks().stream()
+                .map(n -> new NetworkPolicyPeerBuilder().withNewIpBlock().withCidr(n).endIpBlock().build()).toList());
+        return rule.build();
     }
 
     private static NetworkPolicyEgressRule to(String host, int port) {

@@ -19,6 +19,12 @@ final class EndpointHint {
     }
 
     static String sshCommand(RelaySpec relay, ForwardSpec forward, int port) {
+        if (forward.getSocks() != null) {
+            // A SOCKS proxy on the relay's loopback (the schema allows no other), not an SSH target: how a laptop's
+            // ssh goes through it to a machine the rules allow.
+            return "SOCKS5 on the relay's localhost:" + port + ": ssh -N -L 1080:localhost:" + port + " <relay-user>@"
+                    + jumpTo(relay) + ", then ssh -o ProxyCommand='nc -X 5 -x localhost:1080 %h %p' <user>@<lab host>";
+        }
         if (onRelayLoopback(forward)) {
             return "ssh -J <relay-user>@" + jumpTo(relay) + " -p " + port + " <user>@localhost";
         }
@@ -36,8 +42,8 @@ final class EndpointHint {
         for (ForwardSpec forward : tunnel.getSpec().getForwards()) {
             int port = forwards.stream().filter(f -> f.getName().equals(forward.getName()) && f.getRemotePort() != null)
                     .map(ForwardStatus::getRemotePort).findFirst().orElse(forward.getRemote().getPort());
-            if (port == 0) {
-                continue; // a port the relay allocates, not bound yet
+            if (port == 0 || forward.getSocks() != null) {
+                continue; // a port the relay allocates, not bound yet; a SOCKS proxy, no SSH host
             }
             String name = tunnel.getMetadata().getName() + "-" + forward.getName();
             config.append("Host ").append(name).append('\n');

@@ -233,11 +233,11 @@ public final class StatusAggregator {
         for (ForwardSpec spec : tunnel.getSpec().getForwards()) {
             ForwardReport r = reported.get(spec.getName());
             boolean current = r != null && r.bindAddress().equals(spec.getRemote().getBindAddress())
-                    && r.requestedPort() == spec.getRemote().getPort() && r.target().equals(spec.getTarget().toString());
+                    && r.requestedPort() == spec.getRemote().getPort() && r.target().equals(spec.destination());
             ForwardStatus f = new ForwardStatus();
             f.setName(spec.getName());
             f.setRemoteBindAddress(spec.getRemote().getBindAddress());
-            f.setTarget(spec.getTarget().toString());
+            f.setTarget(spec.destination());
             if (current) {
                 f.setState(r.state());
                 f.setReason(r.reason());

@@ -3,27 +3,28 @@ package dev.jumpgate.operator.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.FallbackRelay;
+import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.api.v1alpha1.ForwardStatus;
+import dev.jumpgate.api.v1alpha1.HopState;
+import dev.jumpgate.api.v1alpha1.HopStatus;
 import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
+import dev.jumpgate.api.v1alpha1.JumpHost;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
+import dev.jumpgate.api.v1alpha1.SocksSpec;
 import dev.jumpgate.api.v1alpha1.TargetEndpoint;
 import dev.jumpgate.api.v1alpha1.TunnelCondition;
 import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.CheckReport;
 import dev.jumpgate.report.ForwardReport;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import dev.jumpgate.api.v1alpha1.HopState;
-import dev.jumpgate.api.v1alpha1.HopStatus;
-import dev.jumpgate.api.v1alpha1.JumpHost;
 import dev.jumpgate.report.HopReport;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -312,6 +313,26 @@ class StatusAggregatorTest {
         });
         assertThat(status.getAuthorizedKey()).contains("permitopen=\"relay.example.com:8080\"")
                 .doesNotContain("relay-b");
+    }
+
+    @Test
+    void aSocksForwardIsShownAsTheProxyItIsWithNoSshConfigEntry() {
+        ForwardSpec socks = new ForwardSpec("lan", new RemoteEndpoint("127.0.0.1", 1080), null);
+        socks.setSocks(new SocksSpec(List.of("10.8.92.0/24"), List.of(22)));
+        tunnel.getSpec().setForwards(new ArrayList<>(List.of(socks)));
+
+        ReverseTunnelStatus status = aggregate(report(3, NOW, bound("lan", "127.0.0.1", 1080, 1080,
+                "SOCKS to 10.8.92.0/24 ports [22]")), NOW);
+
+        assertThat(status.getForwards()).singleElement().satisfies(f -> {
+            assertThat(f.getState()).isEqualTo(ForwardState.Bound);
+            assertThat(f.getTarget()).isEqualTo("SOCKS to 10.8.92.0/24 ports [22]");
+            assertThat(f.getEndpoint()).isEqualTo("SOCKS5 on the relay's localhost:1080: ssh -N -L 1080:localhost:1080 "
+                    + "<relay-user>@relay.example.com, then ssh -o ProxyCommand='nc -X 5 -x localhost:1080 %h %p' "
+                    + "<user>@<lab host>");
+        });
+        assertThat(status.getSshConfig()).isNull();
+        assertThat(status.getAuthorizedKey()).contains("permitlisten=\"127.0.0.1:1080\"");
     }
 
     @Test
