@@ -22,6 +22,8 @@
 #   hack/topology.sh bastion-hostkey          the jump host's host key, to pin
 #   hack/topology.sh proxy-password           the proxy's password (user jumpgate)
 #   hack/topology.sh proxy-log                what the proxy logged (each CONNECT)
+#   hack/topology.sh relay-socks PORT HOST TARGET_PORT   a SOCKS5 client on the relay, to its loopback's PORT: prints
+#                                             "reply N" and, when it connected, the first line the target sent
 #   hack/topology.sh laptop CMD...            run a command on the laptop
 #   hack/topology.sh laptop-reaches ADDR PORT whether the laptop can open a TCP connection there
 # Logins are for root with keys kept in the state directory; the laptop's key opens the lab.
@@ -179,9 +181,22 @@ case "${1:-}" in
     # The block's line for the tunnels' account (sshd keeps the first value: the Match block's is the one used).
     sed -i "s/^\(\s*GatewayPorts\) .*/\1 ${2:?no|clientspecified}/" "$STATE/relay/sshd_config"
     stop_sshd relay; start_sshd relay ;;
+  relay-socks) ns relay python3 - "${2:?port}" "${3:?host}" "${4:?target port}" <<'EOF_SOCKS'
+import socket, struct, sys
+port, host, target = int(sys.argv[1]), sys.argv[2].encode(), int(sys.argv[3])
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall(b"\x05\x01\x00")
+assert s.recv(2) == b"\x05\x00", "no method accepted"
+s.sendall(b"\x05\x01\x00\x03" + bytes([len(host)]) + host + struct.pack(">H", target))
+reply = s.recv(10)
+print("reply", reply[1])
+if reply[1] == 0:
+    print(s.makefile("rb").readline().decode(errors="replace").strip())
+EOF_SOCKS
+    ;;
   laptop) shift; ns laptop "$@" ;;
   laptop-reaches) ns laptop timeout 3 bash -c "</dev/tcp/${2:?address}/${3:?port}" ;;
   ssh-from-laptop) shift; ns laptop ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
       -o ConnectTimeout=5 -i "$STATE/laptop_ed25519" "$@" ;;
-  *) sed -n '2,29p' "$0"; exit 2 ;;
+  *) sed -n '2,31p' "$0"; exit 2 ;;
 esac

@@ -338,6 +338,32 @@ class ClassicTopologyClusterTest {
     }
 
     /**
+     * examples/lab-network-over-reverse-socks.yaml on the classic topology: a SOCKS5 client on the relay, at the
+     * forward's loopback listen, reaches the lab's sshd (the network and port the forward allows) through the agent's
+     * pod, and is refused a port the forward does not list.
+     */
+    @Test
+    void aReverseSocksForwardLetsTheRelayReachTheLabNetworkWithinItsRules() throws Exception {
+        ReverseTunnel tunnel = Serialization.unmarshal(Files.readString(
+                Path.of("examples/lab-network-over-reverse-socks.yaml")), ReverseTunnel.class);
+        tunnel.getMetadata().setNamespace(namespace);
+        tunnel.getSpec().getRelay().setHost(Topology.RELAY_IP);
+        tunnel.getSpec().getRelay().setUser("root");
+        tunnel.getSpec().getRelay().setHostKeys(new ArrayList<>(List.of(Topology.relayHostKey())));
+        tunnel.getSpec().getForwards().get(0).getSocks().setNetworks(new ArrayList<>(List.of(Topology.LAB_IP + "/32")));
+        client.resource(tunnel).create();
+        authorize("lab-network");
+        awaitReady("lab-network", "True", Reasons.TUNNEL_READY);
+
+        assertThat(Topology.run("relay-socks", "1080", Topology.LAB_IP, "22").orThrow())
+                .contains("reply 0").contains("SSH-2.0-OpenSSH");
+        assertThat(Topology.run("relay-socks", "1080", Topology.LAB_IP, "80").orThrow())
+                .as("a port the forward does not list").contains("reply 2");
+        assertThat(current("lab-network").getStatus().getForwards().get(0).getTarget())
+                .isEqualTo("SOCKS to " + Topology.LAB_IP + "/32 ports [22, 443]");
+    }
+
+    /**
      * Each place the issue names where a laptop cannot get in although the relay accepted the forward: the lab's sshd
      * stopped, a firewall rule on the relay, the relay's GatewayPorts no. Each turns the broken forward unreachable,
      * with the reason that names the place, within two check intervals, and back once fixed, while the other forward
