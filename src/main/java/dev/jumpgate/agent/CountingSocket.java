@@ -1,5 +1,6 @@
 package dev.jumpgate.agent;
 
+import dev.jumpgate.api.v1alpha1.SocksSpec;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -60,9 +61,13 @@ final class CountingSocket extends Socket {
         return connect(host, port, timeoutMillis, traffic, onClose, channel, null);
     }
 
-    /** The same, to a SOCKS forward's gateway when {@code gateway} is given: from a port the gateway expects. */
+    /**
+     * The same, to the SOCKS gateway when {@code socks} (a forward's rules) is given: from a port the gateway expects,
+     * and serves under those rules.
+     */
     static Socket connect(String host, int port, int timeoutMillis, ForwardTraffic traffic, Consumer<Socket> onClose,
-            ForwardedChannel channel, SocksGateway gateway) throws IOException {
+            ForwardedChannel channel, SocksSpec socks) throws IOException {
+        SocksGateway gateway = socks == null ? null : SocksGateway.get();
         if (channel == null) {
             throw new IOException("no forwarded connection is being opened on this thread");
         }
@@ -76,7 +81,7 @@ final class CountingSocket extends Socket {
         CountingSocket socket = new CountingSocket(traffic, onClose, channel);
         try {
             if (gateway != null) {
-                gateway.expect(socket);
+                gateway.expect(socket, socks);
             }
             TcpSockets.connect(socket, host, port, timeoutMillis);
         } catch (IOException | RuntimeException e) {

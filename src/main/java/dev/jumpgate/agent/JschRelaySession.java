@@ -17,6 +17,7 @@ import dev.jumpgate.api.v1alpha1.JumpHost;
 import dev.jumpgate.api.v1alpha1.ProxySpec;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RelaySpec;
+import dev.jumpgate.api.v1alpha1.SocksSpec;
 import dev.jumpgate.report.HopReport;
 import dev.jumpgate.report.ReportText;
 import dev.jumpgate.ssh.HostNames;
@@ -123,6 +124,17 @@ final class JschRelaySession implements RelaySession {
         RelaySpec relay = config.spec().getRelay();
         PinnedHostKeys hostKeys = pinned(pins, "a pinned host key");
         JSch jsch = new JSch();
+        byte[] certificate = config.identity().certificate();
+        if (certificate != null) {
+            // Offered first: a relay that trusts the user CA takes it. The bare key after it, for a relay or jump
+            // host that lists the key itself.
+            try {
+                jsch.addIdentity("jumpgate-certificate", config.identity().privateKey(), certificate, null);
+            } catch (JSchException e) {
+                throw new RelayFailure(Reasons.KEY_INVALID, "the certificate from " + config.identity().source()
+                        + " is not a usable OpenSSH certificate for its key: " + e.getMessage(), false, null);
+            }
+        }
         try {
             jsch.addIdentity("jumpgate", config.identity().privateKey(), null, null);
         } catch (JSchException e) {
@@ -456,12 +468,12 @@ final class JschRelaySession implements RelaySession {
         int requested = forward.getRemote().getPort();
         Set<Integer> before = requested == 0 ? boundPorts() : Set.of();
         try {
-            // A SOCKS forward's target is the agent's own SOCKS gateway; it connects on where its rules allow.
-            SocksGateway gateway = forward.getSocks() == null ? null : SocksGateway.forRules(forward.getSocks());
+            // A SOCKS forward's target is the agent's own SOCKS gateway; it connects on where the rules allow.
+            SocksGateway gateway = forward.getSocks() == null ? null : SocksGateway.get();
             session.setPortForwardingR(bind, requested,
                     gateway == null ? forward.getTarget().getHost() : gateway.host(),
                     gateway == null ? forward.getTarget().getPort() : gateway.port(),
-                    new TargetSockets(traffic, gateway));
+                    new TargetSockets(traffic, forward.getSocks()));
         } catch (JSchException e) {
             throw new ForwardRefused("the relay refused to listen on " + bind + ":" + requested
                     + (requested == 0 ? "" : " (port in use, or not allowed by the key's permitlisten or the relay's "
@@ -688,18 +700,21 @@ final class JschRelaySession implements RelaySession {
     /** Opens the agent's connections to a forward's target, counted, and known to the session until they close. */
     private final class TargetSockets implements SocketFactory {
         private final ForwardTraffic traffic;
-        /** A SOCKS forward's gateway, which its connections go to; null for a forward with a target. */
-        private final SocksGateway gateway;
+        /** A SOCKS forward's rules, under which the gateway serves its connections; null for one with a target. */
+        private final SocksSpec socks;
 
-        TargetSockets(ForwardTraffic traffic, SocksGateway gateway) {
+        TargetSockets(ForwardTraffic traffic, SocksSpec socks) {
             this.traffic = traffic;
-            this.gateway = gateway;
+            this.socks = socks;
         }
 
         @Override
         public Socket createSocket(String host, int port) throws IOException {
             Socket socket = CountingSocket.connect(host, port, TARGET_CONNECT_TIMEOUT_MILLIS, traffic,
-                    targetSockets::remove, SshThreads.opening(), gateway);
+                    socks == null ? targetSockets::remove : closed -> {
+                        targetSockets.remove(closed);
+                        SocksGateway.get().ended(closed.getLocalPort()); // its pair, and the target, end with it
+                    }, SshThreads.opening(), socks);
             targetSockets.add(socket);
             if (closed) {
                 closeQuietly(socket);

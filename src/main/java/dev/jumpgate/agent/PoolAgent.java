@@ -384,7 +384,15 @@ public final class PoolAgent implements AutoCloseable {
                 }
                 proxy = ProxyCredentials.of("Secret " + member.proxySecret(), user, password);
             }
-            return new Secrets(Identity.of("Secret " + member.keySecret(), key), proxy);
+            // spec.auth.secretRef.certificateKey: the key's OpenSSH certificate, in the same Secret.
+            String certificateKey = member.spec().path("auth").path("secretRef").path("certificateKey").asText(null);
+            byte[] certificate = certificateKey == null ? null : data.get(certificateKey);
+            if (certificateKey != null && certificate == null) {
+                LOG.warnf("tunnel %s: no certificate %s in Secret %s (yet); retrying", member.tunnel(), certificateKey,
+                        member.keySecret());
+                return null;
+            }
+            return new Secrets(Identity.of("Secret " + member.keySecret(), key, certificate), proxy);
         } catch (IOException e) {
             LOG.warnf("tunnel %s: cannot read its Secrets %s (%s); retrying", member.tunnel(), member.keySecret()
                     + (member.proxySecret() == null ? "" : ", " + member.proxySecret()), e.getMessage());

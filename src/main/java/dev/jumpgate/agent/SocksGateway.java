@@ -16,7 +16,6 @@ import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
@@ -28,16 +27,18 @@ import org.jboss.logging.Logger;
  * only within the spec's networks and ports; a name is resolved here and every address it gives is checked.
  *
  * <p>It listens on this host's loopback, on a port the system picks. Only connections the agent itself opened for a
- * forward are served: each is made from a loopback port registered here before it connects ({@link #expect}); any
- * other process of the host that finds the port is closed on at once, so the gateway is no open proxy on the host.
- * One gateway per distinct rule set, for the life of the process (a listening socket and its accept thread).
+ * forward are served, each under its forward's rules: each is made from 127.0.0.1 and a port registered here, with
+ * the rules, before it connects ({@link #expect}; the agent's socket holds that address, so no other process can
+ * bind it); any other connection is closed on at once, so the gateway is no open proxy on the host. When the agent
+ * closes its end (the relay's connection ended), the gateway ends its pair at once ({@link #ended}): a target that
+ * never speaks again does not hold a socket or a thread. One gateway per process, started on first use.
  */
 final class SocksGateway {
 
     private static final Logger LOG = Logger.getLogger(SocksGateway.class);
-    private static final Map<SocksSpec, SocksGateway> OPEN = new ConcurrentHashMap<>();
+    private static volatile SocksGateway instance;
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
-    /** A client has this long for its greeting and request; the target this long to accept. */
+    /** A client has this long for its greeting and request, all of it; the target this long to accept. */
     static final int HANDSHAKE_MILLIS = 10_000;
     static final int CONNECT_MILLIS = 10_000;
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9.\\-_]{1,253}");
@@ -51,25 +52,27 @@ final class SocksGateway {
     static final int COMMAND_NOT_SUPPORTED = 0x07;
     static final int ADDRESS_TYPE_NOT_SUPPORTED = 0x08;
 
-    private final SocksSpec rules;
     private final ServerSocket server;
-    private final Set<Integer> expected = ConcurrentHashMap.newKeySet();
+    /** The agent's connections on their way, by source port: the rules each is served under. */
+    private final Map<Integer, SocksSpec> expected = new ConcurrentHashMap<>();
+    /** The connections being served, by the agent's source port: closed when the agent closes its end. */
+    private final Map<Integer, Socket> serving = new ConcurrentHashMap<>();
 
-    private SocksGateway(SocksSpec rules) throws IOException {
-        this.rules = rules;
+    private SocksGateway() throws IOException {
         this.server = new ServerSocket(0, 512, LOOPBACK);
         SshThreads.start("jumpgate-socks-accept", this::acceptLoop);
     }
 
-    /** The gateway for these rules, started on first use. */
-    static SocksGateway forRules(SocksSpec rules) {
-        return OPEN.computeIfAbsent(rules, r -> {
+    /** The process's gateway, started on first use. */
+    static synchronized SocksGateway get() {
+        if (instance == null) {
             try {
-                return new SocksGateway(r);
+                instance = new SocksGateway();
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot listen on the loopback for a SOCKS forward", e);
             }
-        });
+        }
+        return instance;
     }
 
     String host() {
@@ -80,15 +83,26 @@ final class SocksGateway {
         return server.getLocalPort();
     }
 
-    /** Binds a socket the agent is about to connect here with to a loopback port, which the gateway then serves. */
-    void expect(Socket socket) throws IOException {
+    /**
+     * Binds a socket the agent is about to connect here with to a port of 127.0.0.1, which the gateway then serves
+     * under these rules.
+     */
+    void expect(Socket socket, SocksSpec rules) throws IOException {
         socket.bind(new InetSocketAddress(LOOPBACK, 0));
-        expected.add(socket.getLocalPort());
+        expected.put(socket.getLocalPort(), rules);
     }
 
     /** The socket's connect failed: its port is no longer expected. */
     void forget(Socket socket) {
         expected.remove(socket.getLocalPort());
+    }
+
+    /** The agent closed its end of the connection from this source port: the gateway ends its side and the target's. */
+    void ended(int agentPort) {
+        Socket client = serving.remove(agentPort);
+        if (client != null) {
+            closeQuietly(client);
+        }
     }
 
     private void acceptLoop() {
@@ -102,19 +116,36 @@ final class SocksGateway {
                 }
                 return;
             }
-            if (!client.getInetAddress().isLoopbackAddress() || !expected.remove(client.getPort())) {
+            SocksSpec rules = client.getInetAddress().equals(LOOPBACK) ? expected.remove(client.getPort()) : null;
+            if (rules == null) {
                 LOG.warnf("a connection to the SOCKS gateway from %s that the agent did not open: closed",
                         client.getRemoteSocketAddress());
                 closeQuietly(client);
                 continue;
             }
-            SshThreads.start("jumpgate-socks", () -> serve(client));
+            serving.put(client.getPort(), client);
+            SshThreads.start("jumpgate-socks", () -> {
+                try {
+                    serve(client, rules);
+                } finally {
+                    serving.remove(client.getPort(), client);
+                }
+            });
         }
     }
 
     /** One SOCKS5 client: greeting, request, the rules, the connection, then bytes both ways until either side ends. */
-    void serve(Socket client) {
+    private void serve(Socket client, SocksSpec rules) {
         Socket target = null;
+        // The whole handshake within HANDSHAKE_MILLIS, however slowly the client sends it byte by byte.
+        Thread deadline = SshThreads.start("jumpgate-socks-deadline", () -> {
+            try {
+                Thread.sleep(HANDSHAKE_MILLIS);
+                closeQuietly(client);
+            } catch (InterruptedException e) {
+                // the handshake finished in time
+            }
+        });
         try {
             client.setSoTimeout(HANDSHAKE_MILLIS);
             DataInputStream in = new DataInputStream(client.getInputStream());
@@ -135,39 +166,36 @@ final class SocksGateway {
             int command = in.readUnsignedByte();
             in.readUnsignedByte(); // reserved
             int type = in.readUnsignedByte();
-            InetAddress[] candidates;
-            String asked;
+            byte[] address;
             switch (type) {
-                case 1, 4 -> {
-                    byte[] address = new byte[type == 1 ? 4 : 16];
-                    in.readFully(address);
-                    candidates = new InetAddress[] {InetAddress.getByAddress(address)};
-                    asked = candidates[0].getHostAddress();
-                }
-                case 3 -> {
-                    byte[] name = new byte[in.readUnsignedByte()];
-                    in.readFully(name);
-                    asked = new String(name, StandardCharsets.US_ASCII);
-                    if (!HOST_NAME.matcher(asked).matches()) {
-                        reply(out, HOST_UNREACHABLE, null);
-                        return;
-                    }
-                    try {
-                        candidates = InetAddress.getAllByName(asked);
-                    } catch (UnknownHostException e) {
-                        reply(out, HOST_UNREACHABLE, null);
-                        return;
-                    }
-                }
+                case 1, 4 -> address = new byte[type == 1 ? 4 : 16];
+                case 3 -> address = new byte[in.readUnsignedByte()];
                 default -> {
                     reply(out, ADDRESS_TYPE_NOT_SUPPORTED, null);
                     return;
                 }
             }
+            in.readFully(address);
             int port = in.readUnsignedShort();
+            deadline.interrupt(); // the request is in; what follows is the agent's to bound
             if (command != 1) {
-                reply(out, COMMAND_NOT_SUPPORTED, null); // CONNECT only: no BIND, no UDP ASSOCIATE
+                reply(out, COMMAND_NOT_SUPPORTED, null); // CONNECT only: no BIND, no UDP ASSOCIATE; nothing looked up
                 return;
+            }
+            InetAddress[] candidates;
+            String asked;
+            if (type == 3) {
+                asked = new String(address, StandardCharsets.US_ASCII);
+                try {
+                    // A name that does not resolve gets the same refusal as one outside the rules: the relay's
+                    // side learns nothing of the lab's DNS.
+                    candidates = HOST_NAME.matcher(asked).matches() ? InetAddress.getAllByName(asked) : new InetAddress[0];
+                } catch (UnknownHostException e) {
+                    candidates = new InetAddress[0];
+                }
+            } else {
+                candidates = new InetAddress[] {InetAddress.getByAddress(address)};
+                asked = candidates[0].getHostAddress();
             }
             InetAddress allowed = null;
             for (InetAddress candidate : candidates) {
@@ -203,6 +231,7 @@ final class SocksGateway {
         } catch (IOException e) {
             LOG.debugf("SOCKS connection ended: %s", e.getMessage());
         } finally {
+            deadline.interrupt();
             closeQuietly(client);
             if (target != null) {
                 closeQuietly(target);

@@ -317,7 +317,8 @@ public final class StandaloneAgent {
 
     /** Trust on first use, kept across restarts: what the operator does with status.relay.acceptedHostKey. */
     private void keepFirstHostKey(AgentReport report) {
-        if (!config.trustsFirstUse() || config.acceptedHostKey() != null || !report.connected() || Files.exists(knownHosts)) {
+        if (!config.trustsFirstUse() || config.acceptedHostKey() != null || !report.connected() || Files.exists(knownHosts)
+                || report.relay() != null && report.relay() != 0) { // a fallback relay's key is never the preferred's
             return;
         }
         try {

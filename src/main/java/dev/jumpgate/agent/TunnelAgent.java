@@ -472,6 +472,9 @@ public final class TunnelAgent implements AutoCloseable {
                         ports.put(slot.spec.getName(), candidate.bind(slot.spec, traffic.get(slot.spec.getName())));
                     }
                 }
+            } catch (RuntimeException bug) {
+                candidate.close(); // never left listening beside the relay in use
+                throw bug;
             } catch (ForwardRefused refused) {
                 candidate.close();
                 failbackNote = "the preferred relay " + where + " is back but refuses a forward: " + refused.getMessage();
@@ -513,6 +516,11 @@ public final class TunnelAgent implements AutoCloseable {
         hostKeySeen = candidate.hostKey();
         relayVersion = candidate.serverVersion();
         hopsSeen = candidate.hops();
+        if (index == 0 && view.trustsFirstUse() && acceptedHostKey == null && config.acceptedHostKey() == null) {
+            // The preferred relay first met by moving back to it: its key is the one trusted from now on.
+            acceptedHostKey = hostKeySeen.toKeyString();
+            LOG.infof("trusting the relay's host key on first use: %s", hostKeySeen.fingerprint());
+        }
         for (ForwardSpec spec : config.forwards()) {
             Integer port = ports.get(spec.getName());
             Slot slot = new Slot(spec, config);

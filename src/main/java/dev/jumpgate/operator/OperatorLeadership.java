@@ -54,14 +54,17 @@ public class OperatorLeadership extends LeaderElectionConfiguration {
     }
 
     /**
-     * The elector has stopped: because the process shuts down, or because a renewal failed for longer than
-     * {@link #RENEW_DEADLINE} (the API server out of reach, the Lease taken). Either way the Lease is given up if it is
-     * still this process's. A leader that lost the Lease while running exits, as with the SDK's own setting: the
-     * elector cannot start again, and the Deployment's restart brings the process back as a standby.
+     * The elector has stopped: because the process shuts down (the operator stopped first: nothing reconciles any
+     * more), then the Lease is given up for a standby; or because a renewal failed for longer than
+     * {@link #RENEW_DEADLINE} (the API server out of reach, the Lease taken), then it is not: the operator still
+     * reconciles until the exit stops it, and a standby must not lead before that. A leader that lost the Lease while
+     * running exits, as with the SDK's own setting: the elector cannot start again, and the Deployment's restart
+     * brings the process back as a standby.
      */
     private static void stoppedLeading() {
-        release();
-        if (!shuttingDown) {
+        if (shuttingDown) {
+            release();
+        } else {
             LOG.warn("this operator lost its Lease while running: exiting, to come back as a standby");
             Quarkus.asyncExit(1);
         }

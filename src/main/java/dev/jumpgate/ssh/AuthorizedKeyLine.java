@@ -95,6 +95,20 @@ public final class AuthorizedKeyLine {
 
     /** The line for a key that may listen on {@code listens} of the relay the agent reaches as {@code relayHost}. */
     public static String of(PublicKeyLine key, String relayHost, Collection<Listen> listens, String comment) {
+        return options(relayHost, listens) + " " + key.toKeyString()
+                + (comment == null || comment.isEmpty() ? "" : " " + comment);
+    }
+
+    /**
+     * The same for a relay that trusts a user CA: the line of its AuthorizedPrincipalsFile for the tunnel's
+     * certificates (options, then the principal), which gives any certificate with that principal the key line's
+     * restrictions and nothing more.
+     */
+    public static String forPrincipal(String principal, String relayHost, Collection<Listen> listens) {
+        return options(relayHost, listens) + " " + principal;
+    }
+
+    private static String options(String relayHost, Collection<Listen> listens) {
         Set<String> options = new LinkedHashSet<>();
         options.add("restrict");
         options.add("port-forwarding");
@@ -103,7 +117,6 @@ public final class AuthorizedKeyLine {
         listens.forEach(l -> opens.addAll(l.checkOptions(relayHost)));
         options.addAll(opens.isEmpty() ? Set.of(NO_DESTINATION) : opens);
         listens.forEach(l -> options.add(l.option()));
-        return options.stream().collect(Collectors.joining(",")) + " " + key.toKeyString()
-                + (comment == null || comment.isEmpty() ? "" : " " + comment);
+        return options.stream().collect(Collectors.joining(","));
     }
 }

@@ -19,17 +19,24 @@ public record Cidr(byte[] network, int prefix) {
             throw new IllegalArgumentException("not a network (address/prefix): " + text);
         }
         String address = text.substring(0, slash);
-        if (!address.matches("[0-9A-Fa-f.:]+") || !address.contains(".") && !address.contains(":")) {
+        // Only what is a literal gets to InetAddress, which would look anything else up in DNS: dotted quads, or
+        // IPv6 (a colon makes it one). An IPv4-mapped network (::ffff:a.b.c.d/n) is refused: Java would fold it into
+        // IPv4 while the API server and NetworkPolicy read it as IPv6.
+        boolean ipv4 = address.matches("(\\d{1,3}\\.){3}\\d{1,3}");
+        if (!ipv4 && !(address.contains(":") && address.matches("[0-9A-Fa-f:.]+"))) {
             throw new IllegalArgumentException("not an IP address: " + address);
+        }
+        if (!ipv4 && address.toLowerCase(java.util.Locale.ROOT).contains("ffff:") && address.contains(".")) {
+            throw new IllegalArgumentException("an IPv4-mapped network: write it as IPv4, " + address);
         }
         byte[] bytes;
         try {
-            bytes = InetAddress.getByName(address).getAddress(); // a literal: no lookup
+            bytes = InetAddress.getByName(address).getAddress(); // a literal, checked above: no lookup
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException("not an IP address: " + address);
         }
-        if (address.contains(".") && !address.contains(":") && !address.matches("(\\d{1,3}\\.){3}\\d{1,3}")) {
-            throw new IllegalArgumentException("not an IPv4 address in dotted quads: " + address);
+        if (!ipv4 && bytes.length == 4) {
+            throw new IllegalArgumentException("an IPv4-mapped network: write it as IPv4, " + address);
         }
         int prefix;
         try {

@@ -15,6 +15,9 @@ public class FallbackRelayStatus {
             + "with the end-to-end check's connections permitted to this relay's own name.")
     private String authorizedKey;
 
+    @JsonPropertyDescription("With spec.auth.secretRef.certificateKey: the AuthorizedPrincipalsFile line on this relay.")
+    private String authorizedPrincipal;
+
     public FallbackRelayStatus() {
     }
 
@@ -27,15 +30,18 @@ public class FallbackRelayStatus {
     public void setRelay(String relay) { this.relay = relay; }
     public String getAuthorizedKey() { return authorizedKey; }
     public void setAuthorizedKey(String authorizedKey) { this.authorizedKey = authorizedKey; }
+    public String getAuthorizedPrincipal() { return authorizedPrincipal; }
+    public void setAuthorizedPrincipal(String authorizedPrincipal) { this.authorizedPrincipal = authorizedPrincipal; }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof FallbackRelayStatus f && Objects.equals(relay, f.relay)
-                && Objects.equals(authorizedKey, f.authorizedKey);
+                && Objects.equals(authorizedKey, f.authorizedKey)
+                && Objects.equals(authorizedPrincipal, f.authorizedPrincipal);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(relay, authorizedKey);
+        return Objects.hash(relay, authorizedKey, authorizedPrincipal);
     }
 }

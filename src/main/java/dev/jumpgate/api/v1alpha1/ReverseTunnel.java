@@ -75,12 +75,29 @@ public class ReverseTunnel extends CustomResource<ReverseTunnelSpec, ReverseTunn
      * and the end-to-end check's connections permitted to that relay's own name only.
      */
     public String authorizedKeyLine(PublicKeyLine key, RelaySpec relay) {
-        List<AuthorizedKeyLine.Listen> listens = getSpec().getForwards().stream()
+        return AuthorizedKeyLine.of(key, relay.getHost(), listens(), keyComment());
+    }
+
+    /**
+     * For a relay that trusts a user CA: the AuthorizedPrincipalsFile line that gives certificates with the tunnel's
+     * principal ({@link #keyComment()}, jumpgate:NAMESPACE/NAME) the restrictions of its authorized_keys line.
+     */
+    public String authorizedPrincipalLine(RelaySpec relay) {
+        return AuthorizedKeyLine.forPrincipal(keyComment(), relay.getHost(), listens());
+    }
+
+    /** Whether the tunnel's key comes with a certificate (spec.auth.secretRef.certificateKey). */
+    public boolean usesCertificate() {
+        return getSpec() != null && getSpec().getAuth() != null && getSpec().getAuth().getSecretRef() != null
+                && getSpec().getAuth().getSecretRef().getCertificateKey() != null;
+    }
+
+    private List<AuthorizedKeyLine.Listen> listens() {
+        return getSpec().getForwards().stream()
                 .filter(f -> f.getRemote() != null) // an invalid spec's (its status says so): no listen to permit
                 .map(f -> new AuthorizedKeyLine.Listen(f.getRemote().getBindAddress(), f.getRemote().getPort(),
                         f.checkMode() != ForwardCheck.None))
                 .toList();
-        return AuthorizedKeyLine.of(key, relay.getHost(), listens, keyComment());
     }
 
     /**

@@ -38,6 +38,11 @@ public class ReverseTunnelStatus {
             + "listen where this tunnel listens and nothing else.")
     private String authorizedKey;
 
+    @JsonPropertyDescription("With spec.auth.secretRef.certificateKey, for a relay that trusts a user CA: the line for the "
+            + "relay user's AuthorizedPrincipalsFile, the same restrictions as authorizedKey for any certificate with the "
+            + "tunnel's principal (jumpgate:NAMESPACE/NAME), which the certificate must carry.")
+    private String authorizedPrincipal;
+
     @JsonPropertyDescription("The agent that serves the tunnel.")
     private AgentStatus agent;
 
@@ -64,6 +69,8 @@ public class ReverseTunnelStatus {
     public void setPublicKey(String publicKey) { this.publicKey = publicKey; }
     public String getAuthorizedKey() { return authorizedKey; }
     public void setAuthorizedKey(String authorizedKey) { this.authorizedKey = authorizedKey; }
+    public String getAuthorizedPrincipal() { return authorizedPrincipal; }
+    public void setAuthorizedPrincipal(String authorizedPrincipal) { this.authorizedPrincipal = authorizedPrincipal; }
     public AgentStatus getAgent() { return agent; }
     public void setAgent(AgentStatus agent) { this.agent = agent; }
     public String getSshConfig() { return sshConfig; }
@@ -76,11 +83,13 @@ public class ReverseTunnelStatus {
                 && Objects.equals(forwards, s.forwards) && Objects.equals(boundForwards, s.boundForwards)
                 && Objects.equals(reachableForwards, s.reachableForwards)
                 && Objects.equals(publicKey, s.publicKey) && Objects.equals(authorizedKey, s.authorizedKey)
-                && Objects.equals(agent, s.agent) && Objects.equals(sshConfig, s.sshConfig);
+                && Objects.equals(agent, s.agent) && Objects.equals(sshConfig, s.sshConfig)
+                && Objects.equals(authorizedPrincipal, s.authorizedPrincipal);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(observedGeneration, conditions, relay, forwards, boundForwards, reachableForwards, publicKey, authorizedKey, agent, sshConfig);
+        return Objects.hash(observedGeneration, conditions, relay, forwards, boundForwards, reachableForwards, publicKey, authorizedKey, agent, sshConfig,
+                authorizedPrincipal);
     }
 }

@@ -64,9 +64,12 @@ public final class StatusAggregator {
         if (seen.publicKey() != null && seen.specProblems().isEmpty()) {
             status.setAuthorizedKey(authorizedKey(tunnel, seen.publicKey()));
         }
+        if (seen.specProblems().isEmpty() && tunnel.usesCertificate()) {
+            status.setAuthorizedPrincipal(tunnel.authorizedPrincipalLine(tunnel.getSpec().getRelay()));
+        }
         boolean valid = seen.specProblems().isEmpty();
         RelaySpec active = valid ? activeRelay(tunnel, seen.report()) : null;
-        status.setRelay(valid ? relay(tunnel, active, previous.getRelay(), report, seen.report(), seen.publicKey())
+        status.setRelay(valid ? relay(tunnel, generation, active, previous.getRelay(), report, seen.report(), seen.publicKey())
                 : previous.getRelay());
         status.setForwards(valid ? forwards(tunnel, active, report, generation) : List.of());
         status.setSshConfig(valid ? EndpointHint.sshConfig(tunnel, active, status.getForwards())
@@ -265,8 +268,8 @@ public final class StatusAggregator {
     }
 
     /** From the fresh report when there is one; what the last report said otherwise, but never "connected since". */
-    private static RelayStatus relay(ReverseTunnel tunnel, RelaySpec active, RelayStatus previous, AgentReport fresh,
-            AgentReport last, String publicKey) {
+    private static RelayStatus relay(ReverseTunnel tunnel, long generation, RelaySpec active, RelayStatus previous,
+            AgentReport fresh, AgentReport last, String publicKey) {
         RelayStatus relay = new RelayStatus();
         relay.setHops(hops(tunnel, last, publicKey));
         List<RelaySpec> relays = tunnel.getSpec().relays();
@@ -274,14 +277,21 @@ public final class StatusAggregator {
             relay.setActive(active.where());
             relay.setFailover(last == null ? null : last.failover());
             PublicKeyLine key = parsedOrNull(publicKey);
-            relay.setFallbacks(relays.subList(1, relays.size()).stream().map(fallback -> new FallbackRelayStatus(
-                    fallback.where(), key == null ? null : tunnel.authorizedKeyLine(key, fallback))).toList());
+            relay.setFallbacks(relays.subList(1, relays.size()).stream().map(fallback -> {
+                FallbackRelayStatus status = new FallbackRelayStatus(fallback.where(),
+                        key == null ? null : tunnel.authorizedKeyLine(key, fallback));
+                status.setAuthorizedPrincipal(tunnel.usesCertificate() ? tunnel.authorizedPrincipalLine(fallback) : null);
+                return status;
+            }).toList());
         }
         if (tunnel.getSpec().getRelay().trustsFirstUse()) {
             // Pinned once: the agent reads it back and refuses any other key from then on. Only the preferred
-            // relay's: a fallback relay's keys are always pinned in the spec.
+            // relay's, from a report on this very spec (an older one may have been connected to a relay that is a
+            // fallback now): a fallback relay's keys are always pinned in the spec.
             String accepted = previous == null ? null : previous.getAcceptedHostKey();
-            if (accepted == null && fresh != null && fresh.connected() && (fresh.relay() == null || fresh.relay() == 0)) {
+            boolean onThePreferred = relays.size() == 1 ? fresh != null && (fresh.relay() == null || fresh.relay() == 0)
+                    : fresh != null && Integer.valueOf(0).equals(fresh.relay());
+            if (accepted == null && onThePreferred && fresh.connected() && fresh.generation() == generation) {
                 accepted = fresh.hostKey();
             }
             relay.setAcceptedHostKey(accepted);

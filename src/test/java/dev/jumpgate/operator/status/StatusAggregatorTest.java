@@ -3,6 +3,7 @@ package dev.jumpgate.operator.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import dev.jumpgate.api.v1alpha1.AuthSpec;
 import dev.jumpgate.api.v1alpha1.FallbackRelay;
 import dev.jumpgate.api.v1alpha1.ForwardCheck;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
@@ -16,6 +17,7 @@ import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
+import dev.jumpgate.api.v1alpha1.SecretKeyRef;
 import dev.jumpgate.api.v1alpha1.SocksSpec;
 import dev.jumpgate.api.v1alpha1.TargetEndpoint;
 import dev.jumpgate.api.v1alpha1.TunnelCondition;
@@ -336,6 +338,20 @@ class StatusAggregatorTest {
     }
 
     @Test
+    void aKeyWithACertificateGetsTheLineForTheRelaysAuthorizedPrincipalsFileWithTheSameRestrictions() {
+        assertThat(aggregate(report(3, NOW), NOW).getAuthorizedPrincipal()).as("no certificate: no line").isNull();
+        tunnel.getSpec().setAuth(new AuthSpec());
+        tunnel.getSpec().getAuth().setSecretRef(new SecretKeyRef());
+        tunnel.getSpec().getAuth().getSecretRef().setName("lab-key");
+        tunnel.getSpec().getAuth().getSecretRef().setCertificateKey("ssh-certificate");
+
+        ReverseTunnelStatus status = aggregate(report(3, NOW), NOW);
+
+        String options = status.getAuthorizedKey().substring(0, status.getAuthorizedKey().indexOf(" ssh-ed25519 "));
+        assertThat(status.getAuthorizedPrincipal()).isEqualTo(options + " jumpgate:ns/lab");
+    }
+
+    @Test
     void aTunnelWithOneRelayShowsNoActiveRelayAndAnIndexItDoesNotHaveIsThePreferredRelay() {
         ReverseTunnelStatus status = aggregate(report(3, NOW, bound("ssh", "127.0.0.1", 3838, 3838, "10.8.92.10:22")), NOW);
         assertThat(status.getRelay().getActive()).isNull();
@@ -356,6 +372,11 @@ class StatusAggregatorTest {
 
         tunnel.setStatus(aggregate(onRelay(1, "refused", fallbackKey), NOW));
         assertThat(tunnel.getStatus().getRelay().getAcceptedHostKey()).isNull();
+        // The report of the spec before: one relay then (today's fallback), no index, connected, still fresh.
+        AgentReport before = new AgentReport(2, true, Reasons.CONNECTED, "connected", null, 0, null, null, fallbackKey,
+                "SHA256:y", false, null, false, List.of(), NOW.toString());
+        tunnel.setStatus(aggregate(before, NOW));
+        assertThat(tunnel.getStatus().getRelay().getAcceptedHostKey()).as("a report on an older spec").isNull();
 
         tunnel.setStatus(aggregate(onRelay(0, null, KEY), NOW));
         assertThat(tunnel.getStatus().getRelay().getAcceptedHostKey()).isEqualTo(KEY);
