@@ -122,7 +122,7 @@ final class JschRelaySession implements RelaySession {
     private static JschRelaySession open(TunnelConfig config, List<String> pins, WindowBudget windows,
             Runnable ended) throws RelayFailure {
         RelaySpec relay = config.spec().getRelay();
-        PinnedHostKeys hostKeys = pinned(pins, "a pinned host key");
+        PinnedHostKeys hostKeys = pinned(pins, relay.hostCertificateAuthorityKeys(), "a pinned host key");
         JSch jsch = new JSch();
         byte[] certificate = config.identity().certificate();
         if (certificate != null) {
@@ -155,7 +155,7 @@ final class JschRelaySession implements RelaySession {
             String name = "the jump host " + hop.where() + " (hop " + (i + 1) + " of " + via.size() + ")";
             PinnedHostKeys hopKeys = null;
             try {
-                hopKeys = pinned(hop.getHostKeys(), "a host key pinned for " + name);
+                hopKeys = pinned(hop.getHostKeys(), List.of(), "a host key pinned for " + name);
                 previous = login(jsch, hop.getUser(), hop.getHost(), hop.getPort(), hopKeys, previous, config, windows, ended,
                         connectTimeout, aliveMillis);
             } catch (RelayFailure f) {
@@ -222,9 +222,11 @@ final class JschRelaySession implements RelaySession {
         return refusal.failure().withHops(hopReports);
     }
 
-    private static PinnedHostKeys pinned(List<String> pins, String what) throws RelayFailure {
+    private static PinnedHostKeys pinned(List<String> pins, List<String> authorities, String what)
+            throws RelayFailure {
         try {
-            return new PinnedHostKeys(pins.stream().map(PublicKeyLine::parse).toList());
+            return new PinnedHostKeys(pins.stream().map(PublicKeyLine::parse).toList(),
+                    authorities.stream().map(PublicKeyLine::parse).toList());
         } catch (IllegalArgumentException e) {
             throw new RelayFailure(Reasons.HOST_KEY_UNKNOWN, what + " is unreadable: " + e.getMessage(), false, null);
         }
@@ -277,10 +279,18 @@ final class JschRelaySession implements RelaySession {
         RelaySpec relay = config.spec().getRelay();
         String where = relay.where();
         PublicKeyLine seen = hostKeys.seen;
+        if (e instanceof JSchHostKeyException && seen == null) {
+            // A host certificate, checked by the library against the trusted CAs: no key of its own was looked at.
+            return new RelayFailure(Reasons.HOST_KEY_MISMATCH, "the relay " + where + " presented a host certificate "
+                    + "that none of the " + hostKeys.authorities.size() + " trusted host CAs vouches for here ("
+                    + ReportText.bounded(String.valueOf(e.getMessage()), 200) + "); nothing was forwarded", false, null);
+        }
         if (e instanceof JSchHostKeyException) {
             return new RelayFailure(Reasons.HOST_KEY_MISMATCH, "the relay " + where + " presented " + seen.type() + " "
-                    + seen.fingerprint() + ", which is none of the " + hostKeys.pins.size()
-                    + " pinned host keys; nothing was forwarded", false, seen);
+                    + seen.fingerprint() + ", which is none of the " + hostKeys.pins.size() + " pinned host keys"
+                    + (hostKeys.authorities.isEmpty() ? "" : ", with no valid host certificate from the "
+                    + hostKeys.authorities.size() + " trusted host CAs for this host")
+                    + "; nothing was forwarded", false, seen);
         }
         if (e instanceof JSchAlgoNegoFailException) {
             return new RelayFailure(Reasons.HOST_KEY_UNKNOWN, "the relay " + where + " offers none of the pinned host key "
@@ -579,12 +589,21 @@ final class JschRelaySession implements RelaySession {
 
     /** Checks the relay's host key against the pins; remembers the key seen for reports and for trust on first use. */
     private static final class PinnedHostKeys implements HostKeyRepository {
+        /** What a relay with a host CA may present: certificates, of the types the agent checks. */
+        private static final List<String> CERTIFICATE_ALGORITHMS = List.of("ssh-ed25519-cert-v01@openssh.com",
+                "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+                "ecdsa-sha2-nistp521-cert-v01@openssh.com", "rsa-sha2-512-cert-v01@openssh.com",
+                "rsa-sha2-256-cert-v01@openssh.com");
         private final List<PublicKeyLine> pins;
+        /** Host CAs (spec.relay.hostCertificateAuthorities), whose certificates the library checks for us. */
+        private final List<PublicKeyLine> authorities;
         private volatile PublicKeyLine seen;
 
-        PinnedHostKeys(List<PublicKeyLine> pins) {
+        PinnedHostKeys(List<PublicKeyLine> pins, List<PublicKeyLine> authorities) {
             this.pins = pins;
+            this.authorities = authorities;
         }
+
 
         /** SHA256 fingerprint of the key the host presented; null when it presented none (yet). */
         String fingerprintSeen() {
@@ -594,10 +613,13 @@ final class JschRelaySession implements RelaySession {
 
         /** The algorithms to offer: those of the pinned keys only, so the relay presents a key we can check. */
         String algorithms() {
-            if (pins.isEmpty()) {
+            if (pins.isEmpty() && authorities.isEmpty()) {
                 return ANY_HOST_KEY;
             }
             Set<String> algorithms = new LinkedHashSet<>();
+            if (!authorities.isEmpty()) {
+                algorithms.addAll(CERTIFICATE_ALGORITHMS);
+            }
             for (PublicKeyLine pin : pins) {
                 if (pin.type().equals("ssh-rsa")) {
                     algorithms.add("rsa-sha2-512");
@@ -612,7 +634,7 @@ final class JschRelaySession implements RelaySession {
         public int check(String host, byte[] key) {
             PublicKeyLine presented = PublicKeyLine.of(key);
             seen = presented;
-            if (pins.isEmpty() || pins.stream().anyMatch(presented::sameKey)) {
+            if (pins.isEmpty() && authorities.isEmpty() || pins.stream().anyMatch(presented::sameKey)) {
                 return OK;
             }
             return CHANGED;
@@ -636,9 +658,18 @@ final class JschRelaySession implements RelaySession {
             return "jumpgate-pins";
         }
 
+        /** The CAs, as known_hosts @cert-authority lines for any host: the library checks the principals itself. */
         @Override
         public HostKey[] getHostKey() {
-            return new HostKey[0];
+            List<HostKey> cas = new ArrayList<>();
+            for (PublicKeyLine authority : authorities) {
+                try {
+                    cas.add(new HostKey("@cert-authority", "*", HostKey.GUESS, authority.blob(), "jumpgate"));
+                } catch (JSchException e) {
+                    LOG.warnf("a host CA of the spec is not a key the library takes: %s", e.getMessage());
+                }
+            }
+            return cas.toArray(HostKey[]::new);
         }
 
         @Override

@@ -15,7 +15,10 @@ import java.util.List;
  */
 interface RelaySession extends AutoCloseable {
 
-    /** The relay's host key as it presented it in this session. */
+    /**
+     * The relay's host key as it presented it in this session; null when it presented a host certificate, which the
+     * library checked against spec.relay.hostCertificateAuthorities without handing it over.
+     */
     PublicKeyLine hostKey();
 
     /** The jump hosts this session goes through, each Connected; empty when it goes to the relay directly. */

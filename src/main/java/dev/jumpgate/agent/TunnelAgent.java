@@ -577,7 +577,8 @@ public final class TunnelAgent implements AutoCloseable {
             message = connectedMessage();
             nextFailback = active > 0 ? connectedAt.plusSeconds(config.spec().getReconnect().getFailbackSeconds())
                     : Instant.MAX;
-            LOG.infof("connected to %s, host key %s", describe(view), opened.hostKey().fingerprint());
+            LOG.infof("connected to %s, %s", describe(view), opened.hostKey() == null
+                    ? "host certificate from a trusted host CA" : "host key " + opened.hostKey().fingerprint());
             return true;
         } catch (RelayFailure f) {
             if (f.hostKeySeen() != null) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.jumpgate.api.v1alpha1.HostKeyPolicy;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.testing.HostCommand;
+import dev.jumpgate.testing.InvalidTunnels;
 import dev.jumpgate.testing.RealApiServer;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -108,6 +109,11 @@ class ReverseTunnelSchemaApiServerTest {
     void hostKeysAreRequiredUnlessTrustOnFirstUseIsAskedFor() {
         assertThat(rejection("{host: relay.example.com, user: tunnel}", FORWARD, ""))
                 .contains("hostKeys must pin at least one relay host key unless hostKeyPolicy is AcceptNew");
+
+        ReverseTunnel certified = create("{host: relay.example.com, user: tunnel, hostCertificateAuthorities: [\""
+                + InvalidTunnels.KEY + "\"]}", FORWARD, "");
+        assertThat(certified.getSpec().getRelay().trustsFirstUse()).as("a host CA, no key pinned: no trust on first use")
+                .isFalse();
 
         ReverseTunnel tofu = create("{host: relay.example.com, user: tunnel, hostKeyPolicy: AcceptNew}", FORWARD, "");
         assertThat(tofu.getSpec().getRelay().getHostKeys()).isNullOrEmpty();

@@ -163,6 +163,8 @@ public final class InvalidTunnels {
                         + "[10.8.92.0/24]}, check: SSHBanner}]", "", "a SOCKS forward's check cannot expect an SSH banner"),
                 new Rejected("socks-port-zero", RELAY, "[{name: lan, remote: {port: 1080}, socks: {networks: "
                         + "[10.8.92.0/24], ports: [0]}}]", "", "spec.forwards[0].socks.ports[0]"),
+                new Rejected("host-ca-not-a-key", relayWith("hostCertificateAuthorities: [\"@cert-authority * ssh-ed25519 "
+                        + "AAAA\"]"), FORWARD, "", "spec.relay.hostCertificateAuthorities[0]"),
                 new Rejected("fallback-unpinned", RELAY, FORWARD, "  fallbackRelays: [{host: relay-b, user: tunnel}]\n",
                         "spec.fallbackRelays[0].hostKeys"),
                 new Rejected("fallback-no-user", RELAY, FORWARD, "  fallbackRelays: [{host: relay-b, hostKeys: [\""

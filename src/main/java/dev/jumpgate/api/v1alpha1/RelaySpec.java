@@ -12,8 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 @ValidationRule(value = "(has(self.hostKeyPolicy) && self.hostKeyPolicy == 'AcceptNew') "
-        + "|| (has(self.hostKeys) && size(self.hostKeys) > 0)",
-        message = "hostKeys must pin at least one relay host key unless hostKeyPolicy is AcceptNew")
+        + "|| (has(self.hostKeys) && size(self.hostKeys) > 0) "
+        + "|| (has(self.hostCertificateAuthorities) && size(self.hostCertificateAuthorities) > 0)",
+        message = "hostKeys must pin at least one relay host key unless hostKeyPolicy is AcceptNew or "
+                + "hostCertificateAuthorities names a host CA")
 public class RelaySpec {
 
     /** An OpenSSH public key line: type, base64 blob, optional comment (as in known_hosts without the host). */
@@ -51,6 +53,13 @@ public class RelaySpec {
     // 4096 characters hold an ssh-rsa 16384-bit key and its comment; nothing legitimate is longer.
     private List<@Pattern(HOST_KEY_PATTERN) @Size(max = 4096) String> hostKeys = new ArrayList<>();
 
+    @Size(max = 8)
+    @JsonPropertyDescription("Host certificate authorities, each as its public key (\"ssh-ed25519 AAAA...\", what a "
+            + "known_hosts @cert-authority line holds): the relay may present a host certificate signed by one of them, "
+            + "valid now and naming the relay's host among its principals, instead of a key pinned in hostKeys (which "
+            + "are accepted too). Never trust on first use beside a CA.")
+    private List<@Pattern(HOST_KEY_PATTERN) @Size(max = 4096) String> hostCertificateAuthorities;
+
     @Default("Pinned")
     @JsonPropertyDescription("Pinned: only hostKeys are accepted. AcceptNew: trust on first use; the first key seen is "
             + "reported in status.relay.hostKey and accepted alone from then on.")
@@ -75,6 +84,15 @@ public class RelaySpec {
     public void setUser(String user) { this.user = user; }
     public List<String> getHostKeys() { return hostKeys; }
     public void setHostKeys(List<String> hostKeys) { this.hostKeys = hostKeys; }
+    public List<String> getHostCertificateAuthorities() { return hostCertificateAuthorities; }
+    public void setHostCertificateAuthorities(List<String> hostCertificateAuthorities) {
+        this.hostCertificateAuthorities = hostCertificateAuthorities;
+    }
+
+    /** The host CAs the relay's host certificate may be signed by; empty without any. */
+    public List<String> hostCertificateAuthorityKeys() {
+        return hostCertificateAuthorities == null ? List.of() : hostCertificateAuthorities;
+    }
     public HostKeyPolicy getHostKeyPolicy() { return hostKeyPolicy; }
     public void setHostKeyPolicy(HostKeyPolicy hostKeyPolicy) { this.hostKeyPolicy = hostKeyPolicy; }
 
@@ -111,6 +129,7 @@ public class RelaySpec {
 
     /** Trust on first use: AcceptNew with no key pinned, so the first key the relay presents is accepted. */
     public boolean trustsFirstUse() {
-        return hostKeyPolicy == HostKeyPolicy.AcceptNew && (hostKeys == null || hostKeys.isEmpty());
+        return hostKeyPolicy == HostKeyPolicy.AcceptNew && (hostKeys == null || hostKeys.isEmpty())
+                && hostCertificateAuthorityKeys().isEmpty();
     }
 }

@@ -196,9 +196,12 @@ public final class SpecValidation {
                     hostKeysParse(hops.get(i).getHostKeys(), "spec.relay.via[" + i + "].hostKeys", problems);
                 }
             }
-            if (keys.isEmpty() && relay.getHostKeyPolicy() != HostKeyPolicy.AcceptNew) {
+            hostKeysParse(relay.hostCertificateAuthorityKeys(), "spec.relay.hostCertificateAuthorities", problems);
+            if (keys.isEmpty() && relay.getHostKeyPolicy() != HostKeyPolicy.AcceptNew
+                    && relay.hostCertificateAuthorityKeys().isEmpty()) {
                 problems.add(new Problem("spec.relay.hostKeys", "pin at least one relay host key (ssh-keyscan prints "
-                        + "them), or set hostKeyPolicy: AcceptNew to trust the first one seen"));
+                        + "them), name the relay's host CA in hostCertificateAuthorities, or set hostKeyPolicy: AcceptNew "
+                        + "to trust the first one seen"));
             }
         }
         List<FallbackRelay> fallbacks = spec.getFallbackRelays() == null ? List.of() : spec.getFallbackRelays();
