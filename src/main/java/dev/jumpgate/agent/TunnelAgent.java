@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
@@ -143,6 +144,14 @@ public final class TunnelAgent implements AutoCloseable {
      */
     private RelaySession standby;
     private TunnelConfig standbyOf;
+    /**
+     * Logins beside the tunnel (a try of the preferred relays, the standby session) run off the agent's thread: a
+     * relay that accepts TCP but stalls SSH would otherwise hold the loop, and with it the tunnel's own failover, for a
+     * login's timeout. Their outcome is taken up on the agent's thread, if it still fits.
+     */
+    private final java.util.function.Consumer<Runnable> beside;
+    private CompletableFuture<FailbackTry> failbackTry;
+    private CompletableFuture<RelaySession> standbyTry;
     private Instant nextStandbyAttempt = Instant.MIN;
     private String standbyNote;
     /** Sessions on relays the agent left, their forwards cancelled, kept while connections through them are open. */
@@ -164,12 +173,19 @@ public final class TunnelAgent implements AutoCloseable {
         this(listener, JschRelaySession.connector(windows), Clock.systemUTC(), RandomGenerator.getDefault(), budget);
     }
 
+    /** For tests: the loop on the test's thread and clock; logins beside the tunnel run at once, on that thread. */
     TunnelAgent(Consumer<AgentReport> listener, RelayConnector relay, Clock clock, RandomGenerator random) {
-        this(listener, relay, clock, random, ConnectionBudget.ofThisJvm());
+        this(listener, relay, clock, random, ConnectionBudget.ofThisJvm(), Runnable::run);
     }
 
     private TunnelAgent(Consumer<AgentReport> listener, RelayConnector relay, Clock clock, RandomGenerator random,
             ConnectionBudget budget) {
+        this(listener, relay, clock, random, budget, task -> SshThreads.start("jumpgate-login-beside", task));
+    }
+
+    private TunnelAgent(Consumer<AgentReport> listener, RelayConnector relay, Clock clock, RandomGenerator random,
+            ConnectionBudget budget, Consumer<Runnable> beside) {
+        this.beside = beside;
         this.budget = budget;
         this.listener = listener;
         this.relay = relay;
@@ -327,6 +343,8 @@ public final class TunnelAgent implements AutoCloseable {
         Duration wait = reconcileForwards(config, now);
         keyCheck.startOnce(session);
         openStandbyIfDue(config, now);
+        takeStandbyTry(config);
+        takeFailbackTry(config);
         if (active > 0 && !now.isBefore(nextFailback)) {
             failBack(config);
             nextFailback = clock.instant().plusSeconds(config.spec().getReconnect().getFailbackSeconds());
@@ -370,23 +388,55 @@ public final class TunnelAgent implements AutoCloseable {
         if (standby != null || active != 0 || session == null || !wantsStandby(config) || now.isBefore(nextStandbyAttempt)) {
             return;
         }
+        if (standbyTry != null) {
+            return;
+        }
         nextStandbyAttempt = now.plusSeconds(config.spec().getReconnect().getFailbackSeconds());
         TunnelConfig view = config.onRelay(1);
         String where = view.spec().getRelay().where();
-        if (!relay.accepts(view.spec().getRelay(), (int) FAILBACK_PROBE.toMillis())) {
-            standbyNote = "no standby session: " + where + " does not accept connections";
-        } else {
+        List<String> pins = view.hostKeyPins(acceptedHostKey);
+        CompletableFuture<RelaySession> attempt = new CompletableFuture<>();
+        standbyTry = attempt;
+        beside.accept(() -> {
             try {
-                standby = relay.open(view, view.hostKeyPins(acceptedHostKey), this::wake);
-                standbyOf = config;
-                standbyNote = null;
-                LOG.infof("standby session to %s: a failover there needs no login", where);
-            } catch (RelayFailure f) {
-                standbyNote = "no standby session: " + where + " fails: " + f.getMessage();
-                LOG.warnf("no standby session to %s: %s", where, f.getMessage());
+                if (!relay.accepts(view.spec().getRelay(), (int) FAILBACK_PROBE.toMillis())) {
+                    throw new RelayFailure(Reasons.RELAY_UNREACHABLE, where + " does not accept connections", true, null);
+                }
+                attempt.complete(relay.open(view, pins, this::wake));
+            } catch (RelayFailure | RuntimeException f) {
+                attempt.completeExceptionally(f);
+            } finally {
+                wake();
             }
+        });
+        takeStandbyTry(config);
+    }
+
+    /** The standby login's outcome, once it has one: the session, if the tunnel still wants it as it is. */
+    private void takeStandbyTry(TunnelConfig config) {
+        if (standbyTry == null || !standbyTry.isDone()) {
+            return;
         }
-        message = connectedMessage();
+        CompletableFuture<RelaySession> done = standbyTry;
+        standbyTry = null;
+        String where = config.relayCount() > 1 ? config.onRelay(1).spec().getRelay().where() : "the fallback relay";
+        try {
+            RelaySession opened = done.join();
+            if (standby != null || active != 0 || session == null || !wantsStandby(config)) {
+                opened.close(); // the tunnel moved on while it logged in
+                return;
+            }
+            standby = opened;
+            standbyOf = config;
+            standbyNote = null;
+            LOG.infof("standby session to %s: a failover there needs no login", where);
+        } catch (java.util.concurrent.CompletionException e) {
+            standbyNote = "no standby session: " + where + ": " + e.getCause().getMessage();
+            LOG.warnf("no standby session to %s: %s", where, e.getCause().getMessage());
+        }
+        if (Reasons.CONNECTED.equals(reason)) {
+            message = connectedMessage();
+        }
     }
 
     /** The preferred relay was lost; the standby session to the first fallback takes the tunnel, no login needed. */
@@ -450,41 +500,110 @@ public final class TunnelAgent implements AutoCloseable {
      * in but refuses a forward is left, and why is shown.
      */
     private void failBack(TunnelConfig config) {
-        for (int preferred = 0; preferred < active; preferred++) {
-            TunnelConfig view = config.onRelay(preferred);
+        if (failbackTry != null) {
+            return;
+        }
+        int from = active;
+        List<ForwardSpec> bound = slots.values().stream().filter(slot -> slot.state == ForwardState.Bound)
+                .map(slot -> slot.spec).toList();
+        List<TunnelConfig> views = new ArrayList<>();
+        List<List<String>> pins = new ArrayList<>();
+        for (int preferred = 0; preferred < from; preferred++) {
+            views.add(config.onRelay(preferred));
+            pins.add(views.get(preferred).hostKeyPins(acceptedHostKey));
+        }
+        CompletableFuture<FailbackTry> attempt = new CompletableFuture<>();
+        failbackTry = attempt;
+        beside.accept(() -> {
+            try {
+                attempt.complete(tryPreferred(config, views, pins, bound, from));
+            } catch (RuntimeException bug) {
+                attempt.completeExceptionally(bug);
+            } finally {
+                wake();
+            }
+        });
+        takeFailbackTry(config);
+    }
+
+    /** What a try of the preferred relays found: the session it opened there with the forwards bound, or why not. */
+    private record FailbackTry(TunnelConfig of, int relay, RelaySession candidate, List<ForwardSpec> bound,
+            Map<String, Integer> ports, int from, String note) {
+    }
+
+    /** Off the agent's thread: the preferred relays in order, the first that logs in and takes every bound forward. */
+    private FailbackTry tryPreferred(TunnelConfig config, List<TunnelConfig> views, List<List<String>> pins,
+            List<ForwardSpec> bound, int from) {
+        String note = null;
+        for (int preferred = 0; preferred < views.size(); preferred++) {
+            TunnelConfig view = views.get(preferred);
             String where = view.spec().getRelay().where();
             if (!relay.accepts(view.spec().getRelay(), (int) FAILBACK_PROBE.toMillis())) {
-                failbackNote = "the preferred relay " + where + " does not accept connections yet";
+                note = "the preferred relay " + where + " does not accept connections yet";
                 continue;
             }
             RelaySession candidate;
             try {
-                candidate = relay.open(view, view.hostKeyPins(acceptedHostKey), this::wake);
+                candidate = relay.open(view, pins.get(preferred), this::wake);
             } catch (RelayFailure f) {
-                failbackNote = "the preferred relay " + where + " still fails: " + f.getMessage();
+                note = "the preferred relay " + where + " still fails: " + f.getMessage();
                 LOG.debugf("the preferred relay %s cannot take the tunnel back: %s", where, f.getMessage());
                 continue;
             }
             Map<String, Integer> ports = new LinkedHashMap<>();
             try {
-                for (Slot slot : slots.values()) {
-                    if (slot.state == ForwardState.Bound) {
-                        ports.put(slot.spec.getName(), candidate.bind(slot.spec, traffic.get(slot.spec.getName())));
-                    }
+                for (ForwardSpec spec : bound) {
+                    ports.put(spec.getName(), candidate.bind(spec, traffic.get(spec.getName())));
                 }
             } catch (RuntimeException bug) {
                 candidate.close(); // never left listening beside the relay in use
                 throw bug;
             } catch (ForwardRefused refused) {
                 candidate.close();
-                failbackNote = "the preferred relay " + where + " is back but refuses a forward: " + refused.getMessage();
-                LOG.warnf("staying on %s: the preferred relay %s refuses a forward (%s)",
-                        onActive(config).spec().getRelay().where(), where, refused.getMessage());
+                note = "the preferred relay " + where + " is back but refuses a forward: " + refused.getMessage();
+                LOG.warnf("staying where the tunnel is: the preferred relay %s refuses a forward (%s)", where,
+                        refused.getMessage());
                 continue;
             }
-            moveTo(config, preferred, candidate, ports);
+            return new FailbackTry(config, preferred, candidate, bound, ports, from, null);
+        }
+        return new FailbackTry(config, -1, null, bound, Map.of(), from, note);
+    }
+
+    /**
+     * A try of the preferred relays, once it has an outcome: the tunnel moves there if it is still on the relay the
+     * try started from and that session is up; otherwise the session the try opened is closed.
+     */
+    private void takeFailbackTry(TunnelConfig config) {
+        if (failbackTry == null || !failbackTry.isDone()) {
             return;
         }
+        CompletableFuture<FailbackTry> done = failbackTry;
+        failbackTry = null;
+        FailbackTry outcome;
+        try {
+            outcome = done.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            LOG.error("unexpected failure trying the preferred relays", e.getCause());
+            return;
+        }
+        if (outcome.candidate() == null) {
+            failbackNote = outcome.note();
+            return;
+        }
+        if (outcome.from() != active || session == null || !session.isConnected()
+                || !config.sameConnectionAs(outcome.of(), outcome.relay())) {
+            outcome.candidate().close(); // the tunnel moved, or the spec did, while it logged in
+            return;
+        }
+        Map<String, Integer> ports = new LinkedHashMap<>(outcome.ports());
+        for (ForwardSpec taken : outcome.bound()) {
+            if (!config.forwards().contains(taken)) {
+                // A forward the spec dropped or changed while the try logged in: not left listening there.
+                outcome.candidate().cancel(taken, ports.remove(taken.getName()));
+            }
+        }
+        moveTo(config, outcome.relay(), outcome.candidate(), ports);
     }
 
     /** Makes {@code candidate}, whose forwards are bound already, the session; the old one drains. */
@@ -758,6 +877,17 @@ public final class TunnelAgent implements AutoCloseable {
         if (standby != null) {
             standby.close();
             standby = null;
+        }
+        // Logins still under way beside the tunnel: whatever they open is closed as it arrives.
+        if (standbyTry != null) {
+            standbyTry.thenAccept(RelaySession::close);
+        }
+        if (failbackTry != null) {
+            failbackTry.thenAccept(outcome -> {
+                if (outcome.candidate() != null) {
+                    outcome.candidate().close();
+                }
+            });
         }
         draining.keySet().forEach(RelaySession::close);
         draining.clear();

@@ -17,9 +17,11 @@ import dev.jumpgate.testing.EchoClient;
 import dev.jumpgate.testing.EchoServer;
 import dev.jumpgate.testing.OpenSshRelay;
 import dev.jumpgate.testing.RelayRig;
+import dev.jumpgate.testing.TcpServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -115,6 +117,43 @@ class RelayFailoverTest {
 
         assertThat(fallback.connectionsAccepted()).as("no new connection to the fallback relay").isEqualTo(logins);
         assertThat(seconds).isLessThan(5);
+    }
+
+    /**
+     * A preferred relay that accepts TCP and never speaks SSH: the try to move back to it hangs until the login's
+     * timeout (5 s here), off the agent's loop, so that the loss of the relay in use meanwhile moves the tunnel to
+     * the next one at once rather than after that timeout.
+     */
+    @Test
+    void aTryOfAPreferredRelayThatNeverAnswersDoesNotHoldUpTheNextFailover() throws Exception {
+        AtomicInteger tarpitConnections = new AtomicInteger();
+        TcpServer tarpit = rig.closedAfter(new TcpServer("tarpit", 16, socket -> {
+            tarpitConnections.incrementAndGet();
+            try {
+                Thread.sleep(60_000); // says nothing, closes nothing
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        OpenSshRelay third = rig.relay();
+        ReverseTunnelSpec spec = spec(preferred, forward("ssh", 0, target.port()));
+        spec.getRelay().setPort(tarpit.port());
+        spec.setFallbackRelays(new ArrayList<>(List.of(
+                new FallbackRelay("127.0.0.1", fallback.port(), fallback.user(), List.of(fallback.hostKey())),
+                new FallbackRelay("127.0.0.1", third.port(), third.user(), List.of(third.hostKey())))));
+        spec.getReconnect().setFailbackSeconds(5);
+        run(spec);
+        await().atMost(PATIENCE).until(() -> boundOn(1) != null);
+        await().atMost(PATIENCE).until(() -> tarpitConnections.get() >= 2); // the try to move back, hanging now
+
+        long died = System.nanoTime();
+        fallback.kill();
+        await().atMost(PATIENCE).pollInterval(Duration.ofMillis(20))
+                .until(() -> boundOn(2) != null && EchoClient.echoes(boundOn(2), 4096));
+        double seconds = (System.nanoTime() - died) / 1e9;
+        System.out.printf("failover during a hanging try of the preferred relay: %.2f s%n", seconds);
+
+        assertThat(seconds).as("not after the hanging login's timeout").isLessThan(3);
     }
 
     @Test
