@@ -140,7 +140,7 @@ class StandaloneAgentTest {
         assertThat(lines.get(1)).isEqualTo("# for ~tunnel/.ssh/authorized_keys on the fallback relay "
                 + "tunnel@relay-b.example.net:22");
         assertThat(lines.get(2)).contains("permitopen=\"relay-b.example.net:4040\"", "permitlisten=\"0.0.0.0:4040\"")
-                .doesNotContain("relay-a").endsWith(key.publicKey().toKeyString() + " jumpgate:lab-ssh");
+                .doesNotContain("relay-a").endsWith(key.publicKey().toKeyString() + " jumpgate:lab-ssh-failover");
     }
 
     @Test

@@ -84,7 +84,6 @@ class ReverseTunnelSchemaApiServerTest {
         ReverseTunnel failover = Serialization.unmarshal(Files.readString(
                 Path.of("examples/lab-ssh-with-fallback-relay.yaml")), ReverseTunnel.class);
         failover.getMetadata().setNamespace("default");
-        failover.getMetadata().setName("lab-ssh-failover");
         assertThat(client.resource(failover).create().getSpec().getFallbackRelays().get(0).getPort())
                 .as("a fallback relay's port defaults to 22").isEqualTo(22);
 
