@@ -22,6 +22,7 @@ import dev.jumpgate.report.HopReport;
 import dev.jumpgate.report.ReportText;
 import dev.jumpgate.ssh.HostNames;
 import dev.jumpgate.ssh.PublicKeyLine;
+import dev.jumpgate.ssh.SshCertificate;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -222,6 +223,20 @@ final class JschRelaySession implements RelaySession {
         return refusal.failure().withHops(hopReports);
     }
 
+    /** With a certificate: what it says of itself (expired, not yet valid, its principals), for a refused login. */
+    private static String certificateSays(TunnelConfig config) {
+        byte[] certificate = config.identity().certificate();
+        if (certificate == null) {
+            return "";
+        }
+        try {
+            return "; " + SshCertificate.parse(new String(certificate, StandardCharsets.US_ASCII))
+                    .describe(java.time.Instant.now());
+        } catch (IllegalArgumentException e) {
+            return "; its certificate is unreadable (" + e.getMessage() + ")";
+        }
+    }
+
     private static PinnedHostKeys pinned(List<String> pins, List<String> authorities, String what)
             throws RelayFailure {
         try {
@@ -302,9 +317,12 @@ final class JschRelaySession implements RelaySession {
         }
         String message = e.getMessage() == null ? e.toString() : e.getMessage();
         if (message.startsWith("Auth fail") || message.startsWith("Auth cancel")) {
+            String fix = config.identity().certificate() == null
+                    ? "append the tunnel's authorizedKey to ~" + relay.getUser() + "/.ssh/authorized_keys on the relay"
+                    : "renew the certificate if it expired, and add the tunnel's authorizedPrincipal to the relay's "
+                            + "principals file for " + relay.getUser() + " (or its authorizedKey to authorized_keys)";
             return new RelayFailure(Reasons.AUTHENTICATION_FAILED, "the relay " + where + " refused the key from "
-                    + config.identity().source() + "; append the tunnel's authorizedKey to ~" + relay.getUser()
-                    + "/.ssh/authorized_keys on the relay", false, seen);
+                    + config.identity().source() + certificateSays(config) + "; " + fix, false, seen);
         }
         return new RelayFailure(Reasons.RELAY_UNREACHABLE, "cannot reach the relay " + where + ": "
                 + ReportText.rootMessage(e, ReportText.MAX_RELAY_TEXT),

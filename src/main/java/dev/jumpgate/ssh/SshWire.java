@@ -79,5 +79,17 @@ final class SshWire {
         String readString() {
             return new String(readBytes(), StandardCharsets.UTF_8);
         }
+
+        int remaining() {
+            return buffer.remaining();
+        }
+
+        long uint64() {
+            try {
+                return buffer.getLong();
+            } catch (BufferUnderflowException e) {
+                throw new IllegalArgumentException("truncated SSH key data");
+            }
+        }
     }
 }

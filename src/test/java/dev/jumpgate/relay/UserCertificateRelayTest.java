@@ -125,9 +125,14 @@ class UserCertificateRelayTest {
         refused.add(certificate(ca, "jumpgate:certs", "-2h:-1h"));
         refused.add(certificate(ca, "jumpgate:other", "+1h"));
         refused.add(certificate(otherCa, "jumpgate:certs", "+1h"));
-        for (byte[] certificate : refused) {
+        // What the refusal says of each: the certificate's own account of itself, where there is one.
+        List<String> says = List.of("refused the key", "expired at", "principals [jumpgate:other]) is valid until",
+                "principals [jumpgate:certs]) is valid until");
+        for (int i = 0; i < refused.size(); i++) {
+            byte[] certificate = refused.get(i);
             AgentReport report = run(certificate);
             assertThat(report.reason()).isEqualTo(Reasons.AUTHENTICATION_FAILED);
+            assertThat(report.message()).contains(says.get(i));
             assertThat(report.forwards()).extracting(f -> f.state()).doesNotContain(ForwardState.Bound);
             agent.close();
             agent = null;
