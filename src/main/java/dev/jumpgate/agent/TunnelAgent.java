@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
@@ -149,7 +150,7 @@ public final class TunnelAgent implements AutoCloseable {
      * relay that accepts TCP but stalls SSH would otherwise hold the loop, and with it the tunnel's own failover, for a
      * login's timeout. Their outcome is taken up on the agent's thread, if it still fits.
      */
-    private final java.util.function.Consumer<Runnable> beside;
+    private final Consumer<Runnable> beside;
     private CompletableFuture<FailbackTry> failbackTry;
     private CompletableFuture<RelaySession> standbyTry;
     private Instant nextStandbyAttempt = Instant.MIN;
@@ -385,10 +386,8 @@ public final class TunnelAgent implements AutoCloseable {
      * at most every failbackSeconds (a fallback that is down costs a TCP probe, not a login's timeout).
      */
     private void openStandbyIfDue(TunnelConfig config, Instant now) {
-        if (standby != null || active != 0 || session == null || !wantsStandby(config) || now.isBefore(nextStandbyAttempt)) {
-            return;
-        }
-        if (standbyTry != null) {
+        if (standby != null || standbyTry != null || active != 0 || session == null || !wantsStandby(config)
+                || now.isBefore(nextStandbyAttempt)) {
             return;
         }
         nextStandbyAttempt = now.plusSeconds(config.spec().getReconnect().getFailbackSeconds());
@@ -409,7 +408,6 @@ public final class TunnelAgent implements AutoCloseable {
                 wake();
             }
         });
-        takeStandbyTry(config);
     }
 
     /** The standby login's outcome, once it has one: the session, if the tunnel still wants it as it is. */
@@ -430,7 +428,7 @@ public final class TunnelAgent implements AutoCloseable {
             standbyOf = config;
             standbyNote = null;
             LOG.infof("standby session to %s: a failover there needs no login", where);
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             standbyNote = "no standby session: " + where + ": " + e.getCause().getMessage();
             LOG.warnf("no standby session to %s: %s", where, e.getCause().getMessage());
         }
@@ -441,13 +439,8 @@ public final class TunnelAgent implements AutoCloseable {
 
     /** The preferred relay was lost; the standby session to the first fallback takes the tunnel, no login needed. */
     private void adoptStandby(TunnelConfig config, Instant now) {
-        session = standby;
+        hold(standby, config, now);
         standby = null;
-        attemptedConfig = config;
-        connectedAt = now;
-        hostKeySeen = session.hostKey();
-        relayVersion = session.serverVersion();
-        hopsSeen = session.hops();
         reconnects++;
         relayRefused = false;
         reason = Reasons.CONNECTED;
@@ -583,7 +576,7 @@ public final class TunnelAgent implements AutoCloseable {
         FailbackTry outcome;
         try {
             outcome = done.join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             LOG.error("unexpected failure trying the preferred relays", e.getCause());
             return;
         }
@@ -624,22 +617,12 @@ public final class TunnelAgent implements AutoCloseable {
         sideSessions.clear();
         keyCheck.sessionEnded();
         slots.clear();
-        session = candidate;
-        attemptedConfig = config;
         active = index;
         TunnelConfig view = onActive(config);
+        hold(candidate, config, now); // the preferred relay may be met first by moving back to it
         failbackNote = null;
         failover = index == 0 ? null : failover;
         nextFailback = index == 0 ? Instant.MAX : nextFailback;
-        connectedAt = now;
-        hostKeySeen = candidate.hostKey();
-        relayVersion = candidate.serverVersion();
-        hopsSeen = candidate.hops();
-        if (index == 0 && view.trustsFirstUse() && acceptedHostKey == null && config.acceptedHostKey() == null) {
-            // The preferred relay first met by moving back to it: its key is the one trusted from now on.
-            acceptedHostKey = hostKeySeen.toKeyString();
-            LOG.infof("trusting the relay's host key on first use: %s", hostKeySeen.fingerprint());
-        }
         for (ForwardSpec spec : config.forwards()) {
             Integer port = ports.get(spec.getName());
             Slot slot = new Slot(spec, config);
@@ -665,6 +648,23 @@ public final class TunnelAgent implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code opened}, on the active relay, is the tunnel's session from now on: what it tells of the relay is what
+     * reports show, and on a relay trusted on first use, its key is the one required from then on.
+     */
+    private void hold(RelaySession opened, TunnelConfig config, Instant now) {
+        session = opened;
+        attemptedConfig = config;
+        connectedAt = now;
+        hostKeySeen = opened.hostKey();
+        relayVersion = opened.serverVersion();
+        hopsSeen = opened.hops();
+        if (onActive(config).trustsFirstUse() && acceptedHostKey == null && config.acceptedHostKey() == null) {
+            acceptedHostKey = hostKeySeen.toKeyString();
+            LOG.infof("trusting the relay's host key on first use: %s", hostKeySeen.fingerprint());
+        }
+    }
+
     /** Until the backoff allows the next SSH attempt; no longer than the next probe while the relay refuses. */
     private Duration untilNextConnectAttempt(Instant now) {
         Duration wait = now.isBefore(nextConnectAttempt) ? Duration.between(now, nextConnectAttempt) : Duration.ZERO;
@@ -678,15 +678,7 @@ public final class TunnelAgent implements AutoCloseable {
         TunnelConfig view = onActive(config);
         try {
             RelaySession opened = relay.open(view, view.hostKeyPins(acceptedHostKey), this::wake);
-            session = opened;
-            connectedAt = clock.instant();
-            hostKeySeen = opened.hostKey();
-            relayVersion = opened.serverVersion();
-            hopsSeen = opened.hops();
-            if (view.trustsFirstUse() && acceptedHostKey == null && config.acceptedHostKey() == null) {
-                acceptedHostKey = hostKeySeen.toKeyString();
-                LOG.infof("trusting the relay's host key on first use: %s", opened.hostKey().fingerprint());
-            }
+            hold(opened, config, clock.instant());
             if (everConnected) {
                 reconnects++;
             }
@@ -781,18 +773,13 @@ public final class TunnelAgent implements AutoCloseable {
         ForwardTraffic counters = traffic.get(slot.spec.getName()); // made by reconcileForwards, before any bind
         try {
             try {
-                slot.remotePort = session.bind(slot.spec, counters);
-                slot.host = session;
+                slot.boundOn(session, session.bind(slot.spec, counters));
             } catch (ForwardRefused refused) {
                 if (slot.state != ForwardState.Failed) {
                     throw refused; // a first refusal: the relay's line was read a moment ago
                 }
                 bindOnSideSession(slot, config, counters, refused);
             }
-            everBound.add(slot.listen());
-            slot.state = ForwardState.Bound;
-            slot.reason = Reasons.BOUND;
-            slot.message = "the relay listens on " + slot.spec.getRemote().getBindAddress() + ":" + slot.remotePort;
             slot.retry.reset();
             LOG.infof("forward %s bound on relay port %d", slot.spec, slot.remotePort);
         } catch (ForwardRefused e) {
@@ -826,12 +813,11 @@ public final class TunnelAgent implements AutoCloseable {
             throw refused;
         }
         try {
-            slot.remotePort = side.bind(slot.spec, counters);
+            slot.boundOn(side, side.bind(slot.spec, counters));
         } catch (ForwardRefused again) {
             side.close();
             throw again;
         }
-        slot.host = side;
         sideSessions.add(side);
         LOG.infof("forward %s bound on a side session: the relay's line for the key changed since this session "
                 + "logged in", slot.spec);
@@ -1036,7 +1022,7 @@ public final class TunnelAgent implements AutoCloseable {
             return spec.getRemote().getBindAddress() + ":" + spec.getRemote().getPort();
         }
 
-        /** Bound on {@code on} at {@code port}: the relay moved to when failing back took the forward already. */
+        /** The relay listens for the forward on {@code port}, through session {@code on}. */
         void boundOn(RelaySession on, int port) {
             host = on;
             remotePort = port;
