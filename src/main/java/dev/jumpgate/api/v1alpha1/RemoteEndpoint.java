@@ -8,10 +8,13 @@ import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import java.util.Objects;
+import java.util.Set;
 
 public class RemoteEndpoint {
 
     public static final String LOOPBACK = "127.0.0.1";
+    /** The bind addresses that listen on the relay's loopback only (the schema's SOCKS rule names the same three). */
+    public static final Set<String> LOOPBACK_ADDRESSES = Set.of(LOOPBACK, "localhost", "::1");
 
     @Default(LOOPBACK)
     @Size(min = 1, max = 253)
@@ -38,6 +41,11 @@ public class RemoteEndpoint {
     public void setBindAddress(String bindAddress) { this.bindAddress = bindAddress; }
     public int getPort() { return port == null ? 0 : port; }
     public void setPort(int port) { this.port = port; }
+
+    /** Whether only the relay itself reaches this listen. */
+    public boolean onLoopback() {
+        return bindAddress != null && LOOPBACK_ADDRESSES.contains(bindAddress);
+    }
 
     @Override
     public boolean equals(Object o) {

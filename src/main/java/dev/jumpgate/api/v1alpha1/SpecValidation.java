@@ -242,8 +242,7 @@ public final class SpecValidation {
             if ((f.getTarget() == null) == (f.getSocks() == null)) {
                 problems.add(new Problem(at, "a forward has either a target or socks"));
             }
-            if (f.getSocks() != null && f.getRemote() != null && (f.getRemote().getBindAddress() == null
-                    || !Set.of("127.0.0.1", "localhost", "::1").contains(f.getRemote().getBindAddress()))) {
+            if (f.getSocks() != null && f.getRemote() != null && !f.getRemote().onLoopback()) {
                 problems.add(new Problem(at, "a SOCKS forward listens on the relay's loopback only: on any other "
                         + "address it would let anyone who reaches the relay into the networks it allows"));
             }

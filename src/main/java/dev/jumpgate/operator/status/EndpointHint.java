@@ -25,7 +25,7 @@ final class EndpointHint {
             return "SOCKS5 on the relay's localhost:" + port + ": ssh -N -L 1080:localhost:" + port + " <relay-user>@"
                     + jumpTo(relay) + ", then ssh -o ProxyCommand='nc -X 5 -x localhost:1080 %h %p' <user>@<lab host>";
         }
-        if (onRelayLoopback(forward)) {
+        if (forward.getRemote().onLoopback()) {
             return "ssh -J <relay-user>@" + jumpTo(relay) + " -p " + port + " <user>@localhost";
         }
         return "ssh -p " + port + " <user>@" + listenHost(relay, forward);
@@ -47,7 +47,7 @@ final class EndpointHint {
             }
             String name = tunnel.getMetadata().getName() + "-" + forward.getName();
             config.append("Host ").append(name).append('\n');
-            if (onRelayLoopback(forward)) {
+            if (forward.getRemote().onLoopback()) {
                 config.append("  HostName localhost\n");
                 config.append("  Port ").append(port).append('\n');
                 config.append("  ProxyJump ").append(jumpTo(relay)).append('\n');
@@ -59,11 +59,6 @@ final class EndpointHint {
         }
         return config.isEmpty() ? null : "# ReverseTunnel " + tunnel.getMetadata().getNamespace() + "/"
                 + tunnel.getMetadata().getName() + ", through " + relay.getHost() + "\n" + config;
-    }
-
-    private static boolean onRelayLoopback(ForwardSpec forward) {
-        String bind = forward.getRemote().getBindAddress();
-        return bind.equals("127.0.0.1") || bind.equals("localhost") || bind.equals("::1");
     }
 
     /** The relay as ssh -J and ProxyJump take it: host, and the port when not 22 (an IPv6 address then in brackets). */
