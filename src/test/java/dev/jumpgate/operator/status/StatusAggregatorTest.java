@@ -372,11 +372,15 @@ class StatusAggregatorTest {
 
         tunnel.setStatus(aggregate(onRelay(1, "refused", fallbackKey), NOW));
         assertThat(tunnel.getStatus().getRelay().getAcceptedHostKey()).isNull();
-        // The report of the spec before: one relay then (today's fallback), no index, connected, still fresh.
+        // A spec with one relay again, this one trusted on first use; the agent's last report, still fresh, is of
+        // the spec before, when it was connected elsewhere: one relay then too, so no index tells them apart.
+        tunnel.getSpec().setFallbackRelays(null);
         AgentReport before = new AgentReport(2, true, Reasons.CONNECTED, "connected", null, 0, null, null, fallbackKey,
                 "SHA256:y", false, null, false, List.of(), NOW.toString());
         tunnel.setStatus(aggregate(before, NOW));
         assertThat(tunnel.getStatus().getRelay().getAcceptedHostKey()).as("a report on an older spec").isNull();
+        tunnel.getSpec().setFallbackRelays(new ArrayList<>(List.of(new FallbackRelay("relay-b.example.net", 22,
+                "tunnel", List.of(fallbackKey)))));
 
         tunnel.setStatus(aggregate(onRelay(0, null, KEY), NOW));
         assertThat(tunnel.getStatus().getRelay().getAcceptedHostKey()).isEqualTo(KEY);
