@@ -92,10 +92,8 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
                 : tunnel.getSpec().placement().poolName(), Names.agentOf(tunnel), serve ? key.version() : null));
 
         Duration recheck = proxy.problem() != null ? KEY_RECHECK : recheck(key);
-        if (status.equals(tunnel.getStatus())) {
-            return UpdateControl.<ReverseTunnel>noUpdate().rescheduleAfter(recheck);
-        }
-        return UpdateControl.patchStatus(withStatus(tunnel, status)).rescheduleAfter(recheck);
+        writeStatus(tunnel, status, context);
+        return UpdateControl.<ReverseTunnel>noUpdate().rescheduleAfter(recheck);
     }
 
     /**
@@ -128,14 +126,21 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
     }
 
     /**
-     * The tunnel to patch with a new status, its Event recorded. Without managedFields: the tunnel may come from
-     * the SDK's cache of the last patch's answer, and a server-side apply must not carry them.
+     * Writes the status when it changed, and its Event. A JSON patch of what changed, not the SDK's server-side apply
+     * of the whole status: the operator is the status's only writer (one leader; agents write their Leases), so
+     * field ownership buys nothing, and an apply costs the API server a structured merge of the whole status and its
+     * managedFields at each write, the largest share of its CPU when thousands of tunnels come at once (BENCHMARKS.md,
+     * "Control plane"). The SDK's resource operations keep its cache in step with the answer.
      */
-    private ReverseTunnel withStatus(ReverseTunnel tunnel, ReverseTunnelStatus status) {
+    private void writeStatus(ReverseTunnel tunnel, ReverseTunnelStatus status, Context<ReverseTunnel> context) {
+        if (status.equals(tunnel.getStatus())) {
+            return;
+        }
         events.onStatusChange(tunnel, tunnel.getStatus(), status);
-        tunnel.setStatus(status);
-        tunnel.getMetadata().setManagedFields(null);
-        return tunnel;
+        context.resourceOperations().jsonPatchPrimaryStatus(tunnel, edited -> {
+            edited.setStatus(status);
+            return edited;
+        });
     }
 
     /**
@@ -162,7 +167,8 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
                 "the operator could not apply the tunnel's objects: "
                         + ReportText.rootMessage(e, ReportText.MAX_RELAY_TEXT * 2), clock.instant());
         status.setAgent(tunnel.getStatus() == null ? null : tunnel.getStatus().getAgent());
-        return ErrorStatusUpdateControl.patchStatus(withStatus(tunnel, status));
+        writeStatus(tunnel, status, context);
+        return ErrorStatusUpdateControl.noStatusUpdate();
     }
 
     private static AgentReport report(Optional<Lease> lease) {

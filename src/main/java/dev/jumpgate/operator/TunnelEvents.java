@@ -166,7 +166,14 @@ public class TunnelEvents {
             return null;
         }
         boolean ready = "True".equals(now.getStatus());
-        String type = ready || Reasons.AGENT_STARTING.equals(now.getReason()) ? "Normal" : "Warning";
+        boolean starting = Reasons.AGENT_STARTING.equals(now.getReason());
+        if (was == null && starting) {
+            // A new tunnel on its way: the status says so, and an Event would be one more write per tunnel created
+            // (a sixth of the API server's writes when thousands come at once) that tells nothing new. Its story
+            // starts with what happens next: Ready, or why not.
+            return null;
+        }
+        String type = ready || starting ? "Normal" : "Warning";
         record(tunnel, type, now.getReason(), now.getMessage());
         return now.getReason() + " " + now.getMessage();
     }

@@ -146,7 +146,7 @@ class OperatorOnRealApiServerTest {
     }
 
     @Test
-    void theOperatorAppliesItsObjectsAndStatusWithServerSideApply() {
+    void theOperatorAppliesItsObjectsWithServerSideApplyAndPatchesTheStatusItAloneWrites() {
         String ns = namespace("ssa");
         tunnel(ns, null, 4040, 22);
 
@@ -159,6 +159,11 @@ class OperatorOnRealApiServerTest {
                 .getEgress()).as("the API server took the agent's NetworkPolicy; relay and target are one address and "
                         + "port here: one rule").hasSize(3);
         assertThat(current(ns).getStatus().getAgent().getDeployment()).isEqualTo("default-pool");
+        assertThat(current(ns).getMetadata().getManagedFields())
+                .as("the status is a patch of what changed (an apply of it costs the API server a merge of the whole "
+                        + "status at every write), and it is written")
+                .filteredOn(f -> "status".equals(f.getSubresource()))
+                .isNotEmpty().allSatisfy(f -> assertThat(f.getOperation()).isEqualTo("Update"));
         assertThat(current(ns).getStatus().getAuthorizedKey()).startsWith("restrict,port-forwarding,command=\"echo 'this key only holds a Jumpgate tunnel' >&2; exit 1\",permitopen=\"127.0.0.1:4040\",permitlisten=\"127.0.0.1:4040\"");
     }
 

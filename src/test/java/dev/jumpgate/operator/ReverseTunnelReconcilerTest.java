@@ -231,7 +231,14 @@ class ReverseTunnelReconcilerTest {
 
         String secretPart = key.getData().get("ssh-privatekey").substring(40, 80);
         assertThat(Serialization.asJson(seen)).doesNotContain("PRIVATE KEY").doesNotContain(secretPart);
-        assertThat(client.v1().events().inNamespace(namespace).list().getItems()).isNotEmpty().allSatisfy(e ->
+        assertThat(client.v1().events().inNamespace(namespace).list().getItems())
+                .as("a tunnel on its way has its status, no Event: its story starts with Ready or why not").isEmpty();
+
+        report("lab-ssh", connectedReport(1, new ForwardReport("ssh", "0.0.0.0", 4040, 4040, "10.8.92.10:22",
+                ForwardState.Bound, Reasons.REACHABLE, "reached the target end to end", 0, PASSED_CHECK)));
+        await().atMost(PATIENCE).until(() -> client.v1().events().inNamespace(namespace).list().getItems().stream()
+                .anyMatch(e -> Reasons.TUNNEL_READY.equals(e.getReason())));
+        assertThat(client.v1().events().inNamespace(namespace).list().getItems()).allSatisfy(e ->
                 assertThat(e.getMessage()).doesNotContain("PRIVATE KEY").doesNotContain(secretPart));
     }
 
