@@ -279,7 +279,7 @@ public final class PoolAgent implements AutoCloseable {
             if (!sameKey && !member.equals(refusedEntry(member.tunnel()))) {
                 // Tunnel names are DNS labels (no '/'): the tunnel is what comes before the first one.
                 String read = member.tunnel() + "/" + member.keySecret() + "/" + member.keyVersion() + "/"
-                        + member.proxySecret() + "/" + member.proxyVersion();
+                        + member.keyCertificateKey() + "/" + member.proxySecret() + "/" + member.proxyVersion();
                 asked.put(read, reading.computeIfAbsent(read, r -> keyReaders.submit(() -> readKey(member))));
             }
         }
@@ -384,8 +384,8 @@ public final class PoolAgent implements AutoCloseable {
                 }
                 proxy = ProxyCredentials.of("Secret " + member.proxySecret(), user, password);
             }
-            // spec.auth.secretRef.certificateKey: the key's OpenSSH certificate, in the same Secret.
-            String certificateKey = member.spec().path("auth").path("secretRef").path("certificateKey").asText(null);
+            // The key's OpenSSH certificate, in the same Secret: the user's, or the operator's CA's.
+            String certificateKey = member.keyCertificateKey();
             byte[] certificate = certificateKey == null ? null : data.get(certificateKey);
             if (certificateKey != null && certificate == null) {
                 LOG.warnf("tunnel %s: no certificate %s in Secret %s (yet); retrying", member.tunnel(), certificateKey,

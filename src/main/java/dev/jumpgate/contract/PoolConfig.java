@@ -34,6 +34,8 @@ public record PoolConfig(List<Member> members) {
      * @param keySecret       the Secret holding its private key
      * @param keyDataKey      the data key of the private key in it
      * @param keyVersion      the Secret's uid:resourceVersion: a new one means a new key, read again
+     * @param keyCertificateKey the data key of the key's OpenSSH certificate in the same Secret (the user's, or the
+     *                        one the operator's user CA issued); null when it has none
      * @param proxySecret     the Secret holding its egress proxy's username and password (kubernetes.io/basic-auth
      *                        keys); null when its proxy asks for none
      * @param proxyVersion    that Secret's uid:resourceVersion: new credentials are read again
@@ -41,24 +43,26 @@ public record PoolConfig(List<Member> members) {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Member(String tunnel, long generation, JsonNode spec, String acceptedHostKey, String lease,
-            String keySecret, String keyDataKey, String keyVersion, String proxySecret, String proxyVersion) {
+            String keySecret, String keyDataKey, String keyVersion, String keyCertificateKey, String proxySecret,
+            String proxyVersion) {
 
-        /** A member whose proxy, if any, asks for no credentials. */
+        /** A member whose key has no certificate and whose proxy, if any, asks for no credentials. */
         public Member(String tunnel, long generation, JsonNode spec, String acceptedHostKey, String lease,
                 String keySecret, String keyDataKey, String keyVersion) {
-            this(tunnel, generation, spec, acceptedHostKey, lease, keySecret, keyDataKey, keyVersion, null, null);
+            this(tunnel, generation, spec, acceptedHostKey, lease, keySecret, keyDataKey, keyVersion, null, null, null);
         }
 
-        /** The same entry with the Secrets' versions of {@code other}. */
+        /** The same entry with the Secrets' versions (and the certificate) of {@code other}. */
         public Member withSecretVersionsOf(Member other) {
             return new Member(tunnel, generation, spec, acceptedHostKey, lease, keySecret, keyDataKey, other.keyVersion,
-                    proxySecret, other.proxyVersion);
+                    other.keyCertificateKey, proxySecret, other.proxyVersion);
         }
 
         /** Whether the two entries name the same versions of the same Secrets: nothing to read again. */
         public boolean sameSecretsAs(Member other) {
             return other != null && java.util.Objects.equals(keySecret, other.keySecret)
                     && java.util.Objects.equals(keyVersion, other.keyVersion)
+                    && java.util.Objects.equals(keyCertificateKey, other.keyCertificateKey)
                     && java.util.Objects.equals(proxySecret, other.proxySecret)
                     && java.util.Objects.equals(proxyVersion, other.proxyVersion);
         }

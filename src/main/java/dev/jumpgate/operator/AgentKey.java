@@ -6,6 +6,7 @@ import dev.jumpgate.api.v1alpha1.SecretKeyRef;
 import dev.jumpgate.operator.status.TunnelObservation.HandOverProblem;
 import dev.jumpgate.ssh.PrivateKeys;
 import dev.jumpgate.ssh.PublicKeyLine;
+import dev.jumpgate.ssh.SshCertificate;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import java.nio.charset.StandardCharsets;
@@ -22,12 +23,22 @@ import java.util.Base64;
  *                   people may read than the Secret.
  * @param problem    why the agent cannot use the key; null when it can
  * @param publicKey  the public half ("ssh-ed25519 AAAA..."), when it can be told
+ * @param certificateKey the data key of the key's OpenSSH certificate in the same Secret, when it has one: the user's
+ *                   spec.auth.secretRef.certificateKey, or {@link #CERTIFICATE} once the operator's CA issued one
+ * @param certificate what that certificate says of itself
  */
-public record AgentKey(String secretName, String dataKey, String version, HandOverProblem problem, String publicKey) {
+public record AgentKey(String secretName, String dataKey, String version, HandOverProblem problem, String publicKey,
+        String certificateKey, SshCertificate certificate) {
 
     public static final String PRIVATE_KEY = SecretKeyRef.DEFAULT_KEY;
     /** Stored beside the private key in generated Secrets, and read from users' Secrets when present. */
     public static final String PUBLIC_KEY = "ssh-publickey";
+    /** Where the operator's user CA puts the generated key's certificate, in the key's Secret. */
+    public static final String CERTIFICATE = "ssh-certificate";
+
+    private AgentKey(String secretName, String dataKey, String version, HandOverProblem problem, String publicKey) {
+        this(secretName, dataKey, version, problem, publicKey, null, null);
+    }
 
     /** Where the key Secret created by this very reconcile's workflow is left for {@link #of}. */
     private static final String CREATED_KEY = AgentKey.class.getName() + ".created";
@@ -61,7 +72,7 @@ public record AgentKey(String secretName, String dataKey, String version, HandOv
                 // Being created by the workflow right now: not a problem, just not there yet.
                 return new AgentKey(name, PRIVATE_KEY, null, null, null);
             }
-            return inspect(name, PRIVATE_KEY, generated, true);
+            return inspect(name, PRIVATE_KEY, CERTIFICATE, generated, true);
         }
         SecretKeyRef ref = tunnel.getSpec().getAuth().getSecretRef();
         // Users' Secrets carry none of our labels, so no informer sees them: read it.
@@ -83,14 +94,15 @@ public record AgentKey(String secretName, String dataKey, String version, HandOv
             return new AgentKey(ref.getName(), ref.getKey(), null, new HandOverProblem(Reasons.KEY_INVALID, "Secret "
                     + ref.getName() + " is an agent's list of tunnels, not a key"), null);
         }
-        return inspect(ref.getName(), ref.getKey(), secret, false);
+        return inspect(ref.getName(), ref.getKey(), ref.getCertificateKey(), secret, false);
     }
 
     /**
      * A generated Secret comes from the informer's cache, whose private key is blanked
-     * ({@link InformerCaches.KeySecretsWithoutPrivateKey}): the operator wrote that key and need not check it.
+     * ({@link InformerCaches.KeySecretsWithoutPrivateKey}): the operator wrote that key and need not check it. Its
+     * certificate is there once the operator's CA issued one; a user's Secret must hold the one its spec names.
      */
-    private static AgentKey inspect(String name, String dataKey, Secret secret, boolean generated) {
+    static AgentKey inspect(String name, String dataKey, String certificateKey, Secret secret, boolean generated) {
         String privateKey = data(secret, dataKey);
         if (privateKey == null) {
             return new AgentKey(name, dataKey, null, new HandOverProblem(Reasons.SECRET_MISSING, "Secret " + name
@@ -109,7 +121,42 @@ public record AgentKey(String secretName, String dataKey, String version, HandOv
         } catch (IllegalArgumentException e) {
             publicKey = null; // a PEM or PKCS#8 key: the agent may still use it, we just cannot show its public half
         }
-        return new AgentKey(name, dataKey, version, null, publicKey);
+        String certificateLine = certificateKey == null ? null : data(secret, certificateKey);
+        if (certificateLine == null) {
+            return generated || certificateKey == null ? new AgentKey(name, dataKey, version, null, publicKey)
+                    : new AgentKey(name, dataKey, null, new HandOverProblem(Reasons.SECRET_MISSING, "Secret " + name
+                            + " has no data key " + certificateKey + " (spec.auth.secretRef.certificateKey)"), publicKey);
+        }
+        SshCertificate certificate;
+        try {
+            certificate = SshCertificate.parse(certificateLine);
+        } catch (IllegalArgumentException e) {
+            if (generated) {
+                return new AgentKey(name, dataKey, version, null, publicKey); // the operator's CA issues another
+            }
+            return new AgentKey(name, dataKey, null, new HandOverProblem(Reasons.KEY_INVALID, "the data key "
+                    + certificateKey + " of Secret " + name + " is not an OpenSSH certificate (a -cert.pub line): "
+                    + e.getMessage()), publicKey);
+        }
+        if (certificate.certifiedKey() != null && publicKey != null
+                && !certificate.certifiedKey().toKeyString().equals(publicKey)) {
+            if (generated) {
+                return new AgentKey(name, dataKey, version, null, publicKey);
+            }
+            return new AgentKey(name, dataKey, null, new HandOverProblem(Reasons.KEY_INVALID, "the certificate in data key "
+                    + certificateKey + " of Secret " + name + " is for another key than " + dataKey), publicKey);
+        }
+        return new AgentKey(name, dataKey, version, null, publicKey, certificateKey, certificate);
+    }
+
+    /** The same key, not to be used: why not. */
+    public AgentKey refused(HandOverProblem why) {
+        return new AgentKey(secretName, dataKey, null, why, publicKey);
+    }
+
+    /** The same key without its certificate: the agent is not told of it. */
+    public AgentKey withoutCertificate() {
+        return new AgentKey(secretName, dataKey, version, problem, publicKey);
     }
 
     /** Whether the agent can be deployed with this key now. */

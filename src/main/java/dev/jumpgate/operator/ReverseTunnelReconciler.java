@@ -64,13 +64,19 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
     @Inject
     AgentPools pools;
 
+    @Inject
+    UserCertificates certificates;
+
     Clock clock = Clock.systemUTC();
 
     @Override
     public UpdateControl<ReverseTunnel> reconcile(ReverseTunnel tunnel, Context<ReverseTunnel> context) {
         dropLegacyFinalizer(tunnel, context);
         List<String> problems = SpecValidation.problems(tunnel.getSpec());
-        AgentKey key = AgentKey.of(tunnel, context);
+        AgentKey key = certificates.refuseAuthorityKey(tunnel, AgentKey.of(tunnel, context));
+        if (problems.isEmpty()) {
+            key = certificates.certify(tunnel, key, context, clock.instant());
+        }
         ProxyCredentialsSecret proxy = problems.isEmpty() ? ProxyCredentialsSecret.of(tunnel, context)
                 : ProxyCredentialsSecret.NONE;
         Optional<Lease> lease = context.getSecondaryResource(Lease.class);
@@ -80,7 +86,8 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
                 key.publicKey(),
                 lease.map(l -> Instant.parse(l.getMetadata().getCreationTimestamp())).orElse(null),
                 report(lease),
-                clock.instant());
+                clock.instant(),
+                certificates.status(tunnel, key));
         ReverseTunnelStatus status = StatusAggregator.aggregate(tunnel, seen);
         boolean serve = problems.isEmpty() && key.available() && proxy.problem() == null;
         HandOverProblem refused = handToAgent(tunnel, serve ? key : null, proxy, status, context);
@@ -92,6 +99,10 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
                 : tunnel.getSpec().placement().poolName(), Names.agentOf(tunnel), serve ? key.version() : null));
 
         Duration recheck = proxy.problem() != null ? KEY_RECHECK : recheck(key);
+        Duration renewal = serve ? certificates.untilRenewal(tunnel, key, clock.instant()) : null;
+        if (renewal != null && renewal.compareTo(recheck) < 0) {
+            recheck = renewal.plusSeconds(1);
+        }
         writeStatus(tunnel, status, context);
         return UpdateControl.<ReverseTunnel>noUpdate().rescheduleAfter(recheck);
     }
@@ -107,7 +118,8 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
                 // maps costs some 4 KiB a tunnel more. Written into the list as it is; equal when the text is.
                 new POJONode(new RawValue(Serialization.asJson(tunnel.getSpec()))),
                 status.getRelay() == null ? null : status.getRelay().getAcceptedHostKey(), Names.agent(tunnel),
-                usableKey.secretName(), usableKey.dataKey(), usableKey.version(), proxy.name(), proxy.version());
+                usableKey.secretName(), usableKey.dataKey(), usableKey.version(), usableKey.certificateKey(),
+                proxy.name(), proxy.version());
         return pools.place(tunnel, entry, context.getPrimaryCache());
     }
 

@@ -17,7 +17,7 @@ import java.util.Base64;
  */
 public record Ed25519KeyPair(String privateKeyPem, PublicKeyLine publicKey) {
 
-    private static final String TYPE = "ssh-ed25519";
+    static final String TYPE = "ssh-ed25519";
     private static final int BLOCK_SIZE = 8; // cipher "none"
 
     public static Ed25519KeyPair generate(String comment) {

@@ -38,31 +38,7 @@ public record PublicKeyLine(String type, byte[] blob, String comment) {
      * ssh-keygen writes since OpenSSH 7.8), encrypted or not: no passphrase or SSH library needed.
      */
     public static PublicKeyLine fromOpenSshPrivateKey(String pem) {
-        String begin = "-----BEGIN OPENSSH PRIVATE KEY-----";
-        String end = "-----END OPENSSH PRIVATE KEY-----";
-        int from = pem.indexOf(begin);
-        int to = pem.indexOf(end);
-        if (from < 0 || to < from) {
-            throw new IllegalArgumentException("not an OpenSSH private key (BEGIN OPENSSH PRIVATE KEY)");
-        }
-        byte[] body;
-        try {
-            body = Base64.getMimeDecoder().decode(pem.substring(from + begin.length(), to));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the OpenSSH private key is not valid base64");
-        }
-        byte[] magic = "openssh-key-v1\0".getBytes(StandardCharsets.US_ASCII);
-        if (body.length < magic.length || !Arrays.equals(Arrays.copyOf(body, magic.length), magic)) {
-            throw new IllegalArgumentException("not an openssh-key-v1 private key");
-        }
-        SshWire.Reader reader = SshWire.reader(Arrays.copyOfRange(body, magic.length, body.length));
-        reader.readString(); // cipher
-        reader.readString(); // kdf
-        reader.readBytes(); // kdf options
-        if (reader.uint32() < 1) {
-            throw new IllegalArgumentException("the OpenSSH private key file holds no key");
-        }
-        return of(reader.readBytes());
+        return of(OpenSshPrivateKeyFile.parse(pem).publicBlob());
     }
 
     public static PublicKeyLine of(byte[] blob) {

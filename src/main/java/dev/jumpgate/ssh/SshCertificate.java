@@ -7,12 +7,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What an OpenSSH certificate (a -cert.pub line, PROTOCOL.certkeys) says of itself: its key id, principals and
- * validity. Read so that a refused login can say that the certificate expired, or names other principals, rather
- * than only that the key was refused. Nothing here checks a signature: the relay does.
+ * What an OpenSSH certificate (a -cert.pub line, PROTOCOL.certkeys) says of itself: its serial, key id, principals,
+ * validity and the CA that signed it. Read so that a refused login can say that the certificate expired, or names
+ * other principals, rather than only that the key was refused, and so that the operator can tell a certificate it
+ * must renew. Nothing here checks a signature: the relay does.
+ *
+ * @param userCertificate whether it is a user certificate (type 1), not a host's
+ * @param certifiedKey the key it certifies, for Ed25519 certificates (null for other types)
+ * @param signedBy     the CA's public key
+ * @param signedData   what the CA signed: the certificate up to its signature
+ * @param signature    the signature, in SSH's encoding (algorithm name, then the signature's bytes)
  */
-public record SshCertificate(String type, String keyId, List<String> principals, Instant validAfter,
-        Instant validBefore) {
+public record SshCertificate(String type, long serial, boolean userCertificate, String keyId, List<String> principals,
+        Instant validAfter, Instant validBefore, PublicKeyLine certifiedKey, PublicKeyLine signedBy, byte[] signedData,
+        byte[] signature) {
 
     /** How many strings of public key material each certificate type carries before its serial. */
     private static final Map<String, Integer> KEY_FIELDS = Map.of(
@@ -40,18 +48,31 @@ public record SshCertificate(String type, String keyId, List<String> principals,
             throw new IllegalArgumentException("the line says " + parts[0] + " but the certificate is " + type);
         }
         in.readBytes(); // nonce
+        PublicKeyLine certifiedKey = null;
         for (int i = 0; i < KEY_FIELDS.get(type); i++) {
-            in.readBytes(); // the certified key
+            byte[] field = in.readBytes(); // the certified key
+            if (type.equals(UserCertificateAuthority.CERTIFICATE_TYPE)) {
+                certifiedKey = PublicKeyLine.of(SshWire.writer().string(Ed25519KeyPair.TYPE).string(field).toByteArray());
+            }
         }
-        in.uint64(); // serial
-        in.uint32(); // user or host
+        long serial = in.uint64();
+        boolean user = in.uint32() == 1;
         String keyId = in.readString();
         List<String> principals = new ArrayList<>();
         SshWire.Reader names = SshWire.reader(in.readBytes());
         while (names.remaining() > 0) {
             principals.add(names.readString());
         }
-        return new SshCertificate(type, keyId, List.copyOf(principals), instant(in.uint64()), instant(in.uint64()));
+        Instant validAfter = instant(in.uint64());
+        Instant validBefore = instant(in.uint64());
+        in.readBytes(); // critical options
+        in.readBytes(); // extensions
+        in.readBytes(); // reserved
+        PublicKeyLine signedBy = PublicKeyLine.of(in.readBytes());
+        byte[] signedData = java.util.Arrays.copyOf(blob, blob.length - in.remaining());
+        byte[] signature = in.readBytes();
+        return new SshCertificate(type, serial, user, keyId, List.copyOf(principals), validAfter, validBefore,
+                certifiedKey, signedBy, signedData, signature);
     }
 
     /** OpenSSH's validity bounds are unsigned seconds; "forever" is all ones. */

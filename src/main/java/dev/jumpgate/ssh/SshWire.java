@@ -27,6 +27,11 @@ final class SshWire {
             return this;
         }
 
+        Writer uint64(long value) {
+            out.writeBytes(ByteBuffer.allocate(8).putLong(value).array());
+            return this;
+        }
+
         Writer string(byte[] value) {
             uint32(value.length);
             out.writeBytes(value);

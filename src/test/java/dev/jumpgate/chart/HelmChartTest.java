@@ -6,6 +6,7 @@ import dev.jumpgate.testing.HostCommand;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
@@ -177,6 +178,37 @@ class HelmChartTest {
                 assertThat(rule.getResourceNames()).containsExactly(OperatorLeadership.LEASE);
             }
         });
+    }
+
+    /**
+     * The user CA's private key reaches the operator's container and nothing else: a read-only mount of that one key,
+     * readable by its owner only, and no RBAC on Secrets in the operator's namespace to read it through the API.
+     */
+    @Test
+    void aUserCaIsMountedIntoTheOperatorAloneAndOnlyWhenNamed() throws Exception {
+        PodSpec without = ofKind(render(), Deployment.class).get(0).getSpec().getTemplate().getSpec();
+        assertThat(without.getVolumes()).extracting(v -> v.getName()).doesNotContain("user-ca");
+        assertThat(without.getContainers().get(0).getEnv()).noneSatisfy(e ->
+                assertThat(e.getName()).startsWith("JUMPGATE_USER_CA"));
+
+        List<HasMetadata> objects = render("--set", "userCA.secretName=jumpgate-user-ca", "--set",
+                "userCA.certificateValidity=2h");
+        PodSpec pod = ofKind(objects, Deployment.class).get(0).getSpec().getTemplate().getSpec();
+        assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("user-ca")).singleElement().satisfies(v -> {
+            assertThat(v.getSecret().getSecretName()).isEqualTo("jumpgate-user-ca");
+            assertThat(v.getSecret().getDefaultMode()).as("the operator's user and group only").isEqualTo(0440);
+            assertThat(v.getSecret().getItems()).extracting(i -> i.getKey() + "=" + i.getPath()).containsExactly("ca=ca");
+        });
+        assertThat(pod.getSecurityContext().getFsGroup()).as("the group the operator runs as: the file is readable")
+                .isEqualTo(pod.getSecurityContext().getRunAsGroup());
+        Container operator = pod.getContainers().get(0);
+        assertThat(operator.getVolumeMounts()).filteredOn(m -> m.getName().equals("user-ca")).singleElement()
+                .satisfies(m -> assertThat(m.getReadOnly()).isTrue());
+        assertThat(operator.getEnv()).extracting(e -> e.getName() + "=" + e.getValue())
+                .contains("JUMPGATE_USER_CA_FILE=/etc/jumpgate/user-ca/ca", "JUMPGATE_USER_CA_VALIDITY=2h",
+                        "JUMPGATE_USER_CA_SECRET=jumpgate-user-ca");
+        assertThat(ofKind(objects, Role.class)).allSatisfy(role -> assertThat(role.getRules())
+                .noneSatisfy(rule -> assertThat(rule.getResourceNames()).contains("jumpgate-user-ca")));
     }
 
     /** The operator's own JVM flags, after the image's jvm.options. */

@@ -13,6 +13,7 @@ import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
 import dev.jumpgate.api.v1alpha1.ReverseTunnelSpec;
 import dev.jumpgate.report.AgentReport;
+import dev.jumpgate.ssh.UserCertificateAuthority;
 import dev.jumpgate.testing.EchoClient;
 import dev.jumpgate.testing.EchoServer;
 import dev.jumpgate.testing.HostCommand;
@@ -25,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -171,6 +173,46 @@ class UserCertificateRelayTest {
             assertThat(elsewhere.exitCode()).as(where).isNotZero();
         }
         assertThat(target.connectionsAccepted()).as("no -W reached the target").isZero();
+    }
+
+    /**
+     * The operator's CA (the chart's userCA): the certificates it signs in Java are what ssh-keygen makes and sshd
+     * takes: the forward holds with one for the principal; one it signed for another principal, or that ended, gets
+     * nothing; and it grants port forwarding alone, whatever the principal's line says.
+     */
+    @Test
+    void aCertificateSignedByTheOperatorsCaHoldsTheForwardAndGrantsPortForwardingAlone() throws Exception {
+        UserCertificateAuthority authority = UserCertificateAuthority.fromOpenSshPrivateKey(Files.readString(ca));
+        Instant now = Instant.now();
+        String issued = authority.sign(rig.key().publicKey(), "jumpgate:certs", List.of("jumpgate:certs"),
+                now.minusSeconds(60), now.plusSeconds(3600), "jumpgate:certs");
+
+        Files.writeString(dir.resolve("issued-cert.pub"), issued + "\n");
+        Result read = HostCommand.SSH_KEYGEN.run(SHORT, "-L", "-f", dir.resolve("issued-cert.pub").toString());
+        assertThat(read.exitCode()).isZero();
+        assertThat(read.output()).contains("Type: ssh-ed25519-cert-v01@openssh.com user certificate")
+                .contains("Signing CA: ED25519 " + authority.publicKey().fingerprint())
+                .containsPattern("Principals: \\n\\s+jumpgate:certs\\n")
+                .containsPattern("Critical Options: \\(none\\)")
+                .containsPattern("Extensions: \\n\\s+permit-port-forwarding\\n\\s*$");
+
+        AgentReport report = run(issued.getBytes(StandardCharsets.US_ASCII));
+        assertThat(report.forwards()).extracting(f -> f.state()).containsExactly(ForwardState.Bound);
+        assertThat(EchoClient.echoes(door, 64 * 1024)).isTrue();
+        agent.close();
+        agent = null;
+
+        for (String refused : List.of(
+                authority.sign(rig.key().publicKey(), "x", List.of("jumpgate:other"), now.minusSeconds(60),
+                        now.plusSeconds(3600), ""),
+                authority.sign(rig.key().publicKey(), "x", List.of("jumpgate:certs"), now.minusSeconds(7200),
+                        now.minusSeconds(3600), ""))) {
+            report = run(refused.getBytes(StandardCharsets.US_ASCII));
+            assertThat(report.reason()).isEqualTo(Reasons.AUTHENTICATION_FAILED);
+            assertThat(report.forwards()).extracting(f -> f.state()).doesNotContain(ForwardState.Bound);
+            agent.close();
+            agent = null;
+        }
     }
 
     private static Result ssh(List<String> options, String... args) {

@@ -3,6 +3,8 @@ package dev.jumpgate.ssh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.jumpgate.testing.Forgery;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -74,5 +76,52 @@ class SshKeysTest {
                 .doesNotContain("2001:db8").endsWith(key.toKeyString());
         assertThat(AuthorizedKeyLine.of(key, "[2001:db8::1]", List.of(new AuthorizedKeyLine.Listen("*", 4040)), null))
                 .contains("permitopen=\"[2001:db8::1]:4040\",permitopen=\"localhost:4040\",permitlisten=\"*:4040\"");
+    }
+
+    @Test
+    void aCertificateTheCaSignsSaysWhatItWasSignedFor() {
+        Ed25519KeyPair ca = Ed25519KeyPair.generate("ca");
+        Ed25519KeyPair key = Ed25519KeyPair.generate("jumpgate:lab/lab-ssh");
+        Instant from = Instant.parse("2026-12-02T10:00:00Z");
+        String line = UserCertificateAuthority.fromOpenSshPrivateKey(ca.privateKeyPem()).sign(key.publicKey(),
+                "jumpgate:lab/lab-ssh", List.of("jumpgate:lab/lab-ssh"), from, from.plusSeconds(3600), "comment");
+
+        assertThat(line).startsWith("ssh-ed25519-cert-v01@openssh.com ").endsWith(" comment");
+        SshCertificate certificate = SshCertificate.parse(line);
+        assertThat(certificate.keyId()).isEqualTo("jumpgate:lab/lab-ssh");
+        assertThat(certificate.principals()).containsExactly("jumpgate:lab/lab-ssh");
+        assertThat(certificate.validAfter()).isEqualTo(from);
+        assertThat(certificate.validBefore()).isEqualTo(from.plusSeconds(3600));
+        assertThat(certificate.certifiedKey().sameKey(key.publicKey())).isTrue();
+        assertThat(certificate.signedBy().sameKey(ca.publicKey())).isTrue();
+        assertThat(SshCertificate.parse(UserCertificateAuthority.fromOpenSshPrivateKey(ca.privateKeyPem())
+                .sign(key.publicKey(), "x", List.of("p"), from, from.plusSeconds(1), "")).serial())
+                .as("a serial of its own each time").isNotEqualTo(certificate.serial());
+    }
+
+    /** A certificate that names the CA as its signer without its signature is not the CA's. */
+    @Test
+    void onlyACertificateTheCaSignedCountsAsSignedByIt() {
+        Ed25519KeyPair ca = Ed25519KeyPair.generate("ca");
+        Ed25519KeyPair other = Ed25519KeyPair.generate("other");
+        Ed25519KeyPair key = Ed25519KeyPair.generate("key");
+        UserCertificateAuthority authority = UserCertificateAuthority.fromOpenSshPrivateKey(ca.privateKeyPem());
+        Instant from = Instant.parse("2026-12-02T10:00:00Z");
+        String genuine = authority.sign(key.publicKey(), "k", List.of("p"), from, from.plusSeconds(60), "");
+        String byOther = UserCertificateAuthority.fromOpenSshPrivateKey(other.privateKeyPem())
+                .sign(key.publicKey(), "k", List.of("p"), from, from.plusSeconds(60), "");
+
+        assertThat(authority.signed(SshCertificate.parse(genuine))).isTrue();
+        assertThat(authority.signed(SshCertificate.parse(byOther))).isFalse();
+        assertThat(authority.signed(SshCertificate.parse(Forgery.claimingToBeBy(byOther, other, ca)))).isFalse();
+    }
+
+    @Test
+    void aCaKeyThatCannotSignIsRefusedWithAReasonAndNoWordOfTheKey() {
+        String noKeyInside = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+        assertThatThrownBy(() -> UserCertificateAuthority.fromOpenSshPrivateKey(noKeyInside))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("openssh-key-v1");
+        assertThatThrownBy(() -> UserCertificateAuthority.fromOpenSshPrivateKey("-----BEGIN PRIVATE KEY-----"))
+                .hasMessageContaining("not an OpenSSH private key");
     }
 }

@@ -43,6 +43,10 @@ public class ReverseTunnelStatus {
             + "tunnel's principal (jumpgate:NAMESPACE/NAME), which the certificate must carry.")
     private String authorizedPrincipal;
 
+    @JsonPropertyDescription("The agent's SSH user certificate, when it has one: issued by the operator's user CA "
+            + "(the chart's userCA) for a generated key, or read from spec.auth.secretRef's certificateKey.")
+    private CertificateStatus certificate;
+
     @JsonPropertyDescription("The agent that serves the tunnel.")
     private AgentStatus agent;
 
@@ -73,6 +77,8 @@ public class ReverseTunnelStatus {
     public void setAuthorizedPrincipal(String authorizedPrincipal) { this.authorizedPrincipal = authorizedPrincipal; }
     public AgentStatus getAgent() { return agent; }
     public void setAgent(AgentStatus agent) { this.agent = agent; }
+    public CertificateStatus getCertificate() { return certificate; }
+    public void setCertificate(CertificateStatus certificate) { this.certificate = certificate; }
     public String getSshConfig() { return sshConfig; }
     public void setSshConfig(String sshConfig) { this.sshConfig = sshConfig; }
 
@@ -84,12 +90,13 @@ public class ReverseTunnelStatus {
                 && Objects.equals(reachableForwards, s.reachableForwards)
                 && Objects.equals(publicKey, s.publicKey) && Objects.equals(authorizedKey, s.authorizedKey)
                 && Objects.equals(agent, s.agent) && Objects.equals(sshConfig, s.sshConfig)
-                && Objects.equals(authorizedPrincipal, s.authorizedPrincipal);
+                && Objects.equals(authorizedPrincipal, s.authorizedPrincipal)
+                && Objects.equals(certificate, s.certificate);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(observedGeneration, conditions, relay, forwards, boundForwards, reachableForwards, publicKey, authorizedKey, agent, sshConfig,
-                authorizedPrincipal);
+                authorizedPrincipal, certificate);
     }
 }

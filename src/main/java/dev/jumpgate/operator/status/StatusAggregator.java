@@ -64,12 +64,15 @@ public final class StatusAggregator {
         if (seen.publicKey() != null && seen.specProblems().isEmpty()) {
             status.setAuthorizedKey(authorizedKey(tunnel, seen.publicKey()));
         }
-        if (seen.specProblems().isEmpty() && tunnel.usesCertificate()) {
+        boolean certified = tunnel.usesCertificate() || seen.certificate() != null;
+        if (seen.specProblems().isEmpty() && certified) {
             status.setAuthorizedPrincipal(tunnel.authorizedPrincipalLine(tunnel.getSpec().getRelay()));
         }
+        status.setCertificate(seen.certificate());
         boolean valid = seen.specProblems().isEmpty();
         RelaySpec active = valid ? activeRelay(tunnel, seen.report()) : null;
-        status.setRelay(valid ? relay(tunnel, generation, active, previous.getRelay(), report, seen.report(), seen.publicKey())
+        status.setRelay(valid ? relay(tunnel, generation, active, previous.getRelay(), report, seen.report(), seen.publicKey(),
+                certified)
                 : previous.getRelay());
         status.setForwards(valid ? forwards(tunnel, active, report, generation) : List.of());
         status.setSshConfig(valid ? EndpointHint.sshConfig(tunnel, active, status.getForwards())
@@ -269,7 +272,7 @@ public final class StatusAggregator {
 
     /** From the fresh report when there is one; what the last report said otherwise, but never "connected since". */
     private static RelayStatus relay(ReverseTunnel tunnel, long generation, RelaySpec active, RelayStatus previous,
-            AgentReport fresh, AgentReport last, String publicKey) {
+            AgentReport fresh, AgentReport last, String publicKey, boolean certified) {
         RelayStatus relay = new RelayStatus();
         relay.setHops(hops(tunnel, last, publicKey));
         List<RelaySpec> relays = tunnel.getSpec().relays();
@@ -280,7 +283,7 @@ public final class StatusAggregator {
             relay.setFallbacks(relays.subList(1, relays.size()).stream().map(fallback -> {
                 FallbackRelayStatus status = new FallbackRelayStatus(fallback.where(),
                         key == null ? null : tunnel.authorizedKeyLine(key, fallback));
-                status.setAuthorizedPrincipal(tunnel.usesCertificate() ? tunnel.authorizedPrincipalLine(fallback) : null);
+                status.setAuthorizedPrincipal(certified ? tunnel.authorizedPrincipalLine(fallback) : null);
                 return status;
             }).toList());
         }

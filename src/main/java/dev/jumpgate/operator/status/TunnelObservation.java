@@ -1,5 +1,6 @@
 package dev.jumpgate.operator.status;
 
+import dev.jumpgate.api.v1alpha1.CertificateStatus;
 import dev.jumpgate.report.AgentReport;
 import java.time.Instant;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.List;
  * @param agentDeployedAt when the tunnel was handed to an agent (its Lease created); null until then
  * @param report        the agent's last report from its Lease, or null
  * @param now           the time of this reconcile
+ * @param certificate   the agent's user certificate as it says of itself, or null when it has none
  */
 public record TunnelObservation(
         List<String> specProblems,
@@ -22,7 +24,14 @@ public record TunnelObservation(
         String publicKey,
         Instant agentDeployedAt,
         AgentReport report,
-        Instant now) {
+        Instant now,
+        CertificateStatus certificate) {
+
+    /** Without a certificate. */
+    public TunnelObservation(List<String> specProblems, HandOverProblem handOverProblem, String publicKey,
+            Instant agentDeployedAt, AgentReport report, Instant now) {
+        this(specProblems, handOverProblem, publicKey, agentDeployedAt, report, now, null);
+    }
 
     /** Why the agent is not given the tunnel: {@code reason} is SecretMissing, KeyInvalid or PoolFull. */
     public record HandOverProblem(String reason, String message) {
@@ -30,6 +39,6 @@ public record TunnelObservation(
 
     /** The same, with a problem met while handing the tunnel over. */
     public TunnelObservation with(HandOverProblem problem) {
-        return new TunnelObservation(specProblems, problem, publicKey, agentDeployedAt, report, now);
+        return new TunnelObservation(specProblems, problem, publicKey, agentDeployedAt, report, now, certificate);
     }
 }
