@@ -11,13 +11,17 @@ import java.util.TreeMap;
 /**
  * The health checks of the agent process, as its probes read them (in the shape of MicroProfile Health, which
  * Kubernetes users know from Quarkus and Spring), one per tunnel it serves: ready when every tunnel is connected
- * with every forward bound (what the operator shows as Ready), live while every tunnel's loop runs, started once
- * the process has taken up the tunnels it was given.
+ * with every forward bound (what the operator shows as Ready), or when it stands by for another pod of its agent;
+ * live while every tunnel's loop runs, started once the process has taken up the tunnels it was given (or stands by).
  */
 public record AgentHealth(String name, boolean up, Map<String, String> data) {
 
     public static List<AgentHealth> readiness(AgentRuntime runtime) {
         Map<String, TunnelAgent> agents = new TreeMap<>(runtime.agents());
+        if (runtime.started() && runtime.standingBy()) {
+            // A standby is what a rollout waits for before it stops the pod that serves: ready to take over.
+            return List.of(new AgentHealth("tunnels", true, Map.of("reason", "standby")));
+        }
         if (!runtime.started() || agents.isEmpty()) {
             // The HTTP server is up before the agents: a process is not ready until it serves its tunnels.
             return List.of(new AgentHealth("tunnels", false, Map.of("reason", "starting")));

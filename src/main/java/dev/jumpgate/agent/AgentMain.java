@@ -116,10 +116,17 @@ public final class AgentMain {
         return runtime::stop;
     }
 
+    /** Serves the tunnels its list names; with a leader Lease, only while this pod holds it (AgentLeadership). */
     private static AutoCloseable startInPod(AgentRuntime runtime) {
         PoolAgent.Settings settings = new PoolAgent.Settings(required(AgentContract.NAMESPACE_ENV),
                 required(AgentContract.POOL_CONFIG_ENV), setting("HOSTNAME", "agent"));
-        return PoolAgent.start(runtime, new KubernetesApi(ApiServerAccess.inCluster()), settings);
+        KubernetesApi api = new KubernetesApi(ApiServerAccess.inCluster());
+        String leaderLease = setting(AgentContract.LEADER_LEASE_ENV, "");
+        if (leaderLease.isEmpty()) {
+            return PoolAgent.start(runtime, api, settings);
+        }
+        return AgentLeadership.start(api, settings.namespace(), leaderLease, settings.holder(), runtime,
+                () -> PoolAgent.start(runtime, api, settings));
     }
 
     /** Until SIGTERM (the pod deleted) or SIGINT: then the forwards are cancelled and the last report says so. */

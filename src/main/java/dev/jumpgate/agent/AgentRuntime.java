@@ -77,6 +77,16 @@ public final class AgentRuntime {
     }
 
     private volatile boolean started;
+    private volatile boolean standingBy;
+
+    /** Whether this process stands by for another pod of its agent (AgentLeadership): ready, serving nothing. */
+    public void standBy(boolean standingBy) {
+        this.standingBy = standingBy;
+    }
+
+    public boolean standingBy() {
+        return standingBy;
+    }
 
     /** The process has taken up the tunnels it was given (its first pool config, or its files): the startup probe. */
     public void markStarted() {

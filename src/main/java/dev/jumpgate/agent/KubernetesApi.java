@@ -3,6 +3,7 @@ package dev.jumpgate.agent;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jumpgate.contract.ApiServerAccess;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -111,10 +112,35 @@ public final class KubernetesApi {
         return new Watch<>(ok(send(request(secrets(namespace) + query).GET().build())), Secret.class);
     }
 
+    /** The Lease as it is now, or null if there is none of that name. */
+    Lease lease(String namespace, String name) throws IOException {
+        return get(leases(namespace) + "/" + segment(name), Lease.class);
+    }
+
+    /**
+     * Replaces the Lease with {@code lease}, on the condition that it is still the version read (its
+     * resourceVersion): false when someone wrote it in between (409), so that two writers never both win.
+     */
+    boolean replaceLease(String namespace, Lease lease) throws IOException {
+        HttpRequest put = request(leases(namespace) + "/" + segment(lease.getMetadata().getName()))
+                .timeout(REQUEST_TIMEOUT).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(Serialization.asJson(lease))).build();
+        HttpResponse<InputStream> response = send(put);
+        if (response.statusCode() == 409) {
+            response.body().close();
+            return false;
+        }
+        ok(response).close();
+        return true;
+    }
+
+    private static String leases(String namespace) {
+        return "/apis/coordination.k8s.io/v1/namespaces/" + segment(namespace) + "/leases";
+    }
+
     /** A JSON merge patch of one Lease: only the fields in {@code json} change. */
     void mergePatchLease(String namespace, String name, String json) throws IOException {
-        HttpRequest patch = request("/apis/coordination.k8s.io/v1/namespaces/" + segment(namespace) + "/leases/"
-                + segment(name)).timeout(REQUEST_TIMEOUT).header("Content-Type", "application/merge-patch+json")
+        HttpRequest patch = request(leases(namespace) + "/" + segment(name)).timeout(REQUEST_TIMEOUT).header("Content-Type", "application/merge-patch+json")
                 .method("PATCH", HttpRequest.BodyPublishers.ofString(json)).build();
         ok(send(patch)).close();
     }

@@ -17,6 +17,11 @@ public final class AgentContract {
     /** The agent's namespace (from the pod's own) and the Secret that lists the tunnels it serves ({@link PoolConfig}). */
     public static final String NAMESPACE_ENV = "JUMPGATE_NAMESPACE";
     public static final String POOL_CONFIG_ENV = "JUMPGATE_POOL_CONFIG";
+    /**
+     * The Lease the agent's pods elect the one that serves by (spec.agent.replicas above 1: the others stand by),
+     * made by the operator. Unset: the pod serves at once, alone.
+     */
+    public static final String LEADER_LEASE_ENV = "JUMPGATE_LEADER_LEASE";
     /** The data key of that Secret that holds the {@link PoolConfig} as JSON. */
     public static final String POOL_CONFIG_KEY = "pool.json";
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.jumpgate.agent.AgentLeadership;
 import dev.jumpgate.agent.AgentRuntime;
 import dev.jumpgate.agent.PoolAgent;
 import dev.jumpgate.api.v1alpha1.AgentPlacement;
@@ -38,6 +39,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -60,6 +62,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -281,7 +284,7 @@ class OperatorOnRealApiServerTest {
     }
 
     @Test
-    void thePoolsServiceAccountMayReadItsMembersKeysAndWriteTheirLeasesOnly() {
+    void thePoolsServiceAccountMayReadItsMembersKeysAndWriteTheirLeasesAndItsLeaderLeaseOnly() {
         String ns = namespace("rbac");
         tunnel(ns, "lab", null, 4040, 22, null);
         AgentPlacement own = new AgentPlacement();
@@ -311,6 +314,12 @@ class OperatorOnRealApiServerTest {
             assertForbidden(() -> agent.leases().inNamespace(ns).withName("lab-agent").delete());
             assertForbidden(() -> agent.secrets().inNamespace(other.getMetadata().getNamespace()).withName("lab-key").get());
             assertForbidden(() -> agent.apps().deployments().inNamespace(ns).list());
+            // Its own leader Lease it may read and take (the election of its pods), nobody else's, and not remove it.
+            assertThat(agent.leases().inNamespace(ns).withName("default-pool-leader").get()).isNotNull();
+            assertForbidden(() -> agent.leases().inNamespace(ns).withName("apart-agent-leader").get());
+            assertForbidden(() -> agent.leases().inNamespace(ns).withName("default-pool-leader").delete());
+            assertForbidden(() -> agent.leases().inNamespace(ns).resource(new LeaseBuilder().withNewMetadata()
+                    .withName("default-pool-leader2").endMetadata().build()).create());
         }
     }
 
@@ -387,6 +396,91 @@ class OperatorOnRealApiServerTest {
                 assertThat(EchoClient.echoes(port, 10_000)).isTrue();
             }
         }
+    }
+
+    /**
+     * spec.agent.replicas: 2: two pods of the agent, each with the pool's rights only; the one that holds the leader
+     * Lease serves, the other stands by (ready, serving nothing). When the serving one stops (SIGTERM: a rollout, a
+     * drain), its forwards are cancelled, it lets the Lease go, and the standby serves within 2 s. Never both at once.
+     */
+    @Test
+    void withTwoReplicasOnePodServesAndTheStandbyTakesOverWhenItStops() throws Exception {
+        String ns = namespace("standby");
+        try (OpenSshRelay relay = OpenSshRelay.start(); EchoServer target = new EchoServer()) {
+            int port = OpenSshRelay.freePort();
+            AgentPlacement two = new AgentPlacement();
+            two.setReplicas(2);
+            tunnel(ns, "lab", relay, port, target.port(), two);
+            await().atMost(PATIENCE).until(() -> current(ns).getStatus() != null
+                    && current(ns).getStatus().getAuthorizedKey() != null
+                    && client.leases().inNamespace(ns).withName("default-pool-leader").get() != null
+                    && client.apps().deployments().inNamespace(ns).withName("default-pool").get() != null
+                    && members(ns, "default-pool").equals(List.of("lab")));
+            relay.authorize(current(ns).getStatus().getAuthorizedKey());
+            Deployment deployment = client.apps().deployments().inNamespace(ns).withName("default-pool").get();
+            assertThat(deployment.getSpec().getReplicas()).isEqualTo(2);
+            assertThat(deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isZero();
+            assertThat(client.rbac().roles().inNamespace(ns).withName("default-pool").get().getRules())
+                    .filteredOn(r -> r.getResourceNames().contains("default-pool-leader")).singleElement()
+                    .satisfies(r -> {
+                        assertThat(r.getResourceNames()).containsExactly("default-pool-leader");
+                        assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "update");
+                    });
+
+            AgentRuntime a = new AgentRuntime(new SimpleMeterRegistry());
+            AgentRuntime b = new AgentRuntime(new SimpleMeterRegistry());
+            AgentLeadership podA = pod(ns, "default-pool-a", a);
+            AgentLeadership podB = null;
+            AtomicBoolean bothServed = new AtomicBoolean();
+            Thread watch = new Thread(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    if (!a.agents().isEmpty() && !b.agents().isEmpty()) {
+                        bothServed.set(true);
+                    }
+                    try {
+                        Thread.sleep(2);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            watch.start();
+            try {
+                await().atMost(PATIENCE).until(() -> ready(ns) != null && "True".equals(ready(ns).getStatus()));
+                podB = pod(ns, "default-pool-b", b);
+                await().atMost(PATIENCE).until(b::standingBy);
+                assertThat(EchoClient.echoes(port, 10_000)).isTrue();
+                assertThat(b.agents()).as("the standby serves nothing").isEmpty();
+
+                long stopped = System.nanoTime();
+                podA.close(); // SIGTERM
+                await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+                        .until(() -> EchoClient.echoes(port, 1_000));
+                Duration takeover = Duration.ofNanos(System.nanoTime() - stopped);
+                System.out.printf("standby agent: serving pod stopped -> traffic through the standby in %.2f s%n",
+                        takeover.toMillis() / 1000.0);
+                assertThat(takeover).isLessThan(Duration.ofSeconds(2));
+                assertThat(b.agents()).containsOnlyKeys("lab");
+                await().atMost(PATIENCE).until(() -> "default-pool-b".equals(client.leases().inNamespace(ns)
+                        .withName("default-pool-leader").get().getSpec().getHolderIdentity()));
+            } finally {
+                watch.interrupt();
+                podA.close();
+                if (podB != null) {
+                    podB.close();
+                }
+            }
+            assertThat(bothServed).as("never two pods serving at once").isFalse();
+        }
+    }
+
+    /** One pod of the agent, as its process starts it (AgentMain), with its pool's rights only. */
+    private AgentLeadership pod(String ns, String name, AgentRuntime runtime) {
+        KubernetesApi api = new KubernetesApi(RealApiServerResource.api().accessAs(
+                "system:serviceaccount:" + ns + ":default-pool"));
+        PoolAgent.Settings settings = new PoolAgent.Settings(ns, "default-pool", name);
+        return AgentLeadership.start(api, ns, "default-pool-leader", name, runtime,
+                () -> PoolAgent.start(runtime, api, settings));
     }
 
     /**

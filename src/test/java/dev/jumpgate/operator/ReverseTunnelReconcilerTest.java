@@ -177,18 +177,27 @@ class ReverseTunnelReconcilerTest {
         PublicKeyLine publicKey = PublicKeyLine.fromOpenSshPrivateKey(privateKey);
         assertThat(publicKey.type()).isEqualTo("ssh-ed25519");
 
-        // The pool's rights: its own list of members, its one member's key and Lease, each by name; never a tunnel.
+        // The pool's rights: its own list of members, its one member's key and Lease, its leader Lease, each by
+        // name; never a tunnel.
         assertThat(role.getRules()).allSatisfy(rule -> assertThat(rule.getResourceNames()).hasSize(1));
         assertThat(role.getRules()).flatExtracting(r -> r.getResources())
-                .containsExactlyInAnyOrder("secrets", "secrets", "leases");
+                .containsExactlyInAnyOrder("secrets", "secrets", "leases", "leases");
         assertThat(role.getRules()).flatExtracting(r -> r.getResourceNames())
-                .containsExactlyInAnyOrder("default-pool", "lab-ssh-key", "lab-ssh-agent");
+                .containsExactlyInAnyOrder("default-pool", "lab-ssh-key", "lab-ssh-agent", "default-pool-leader");
         assertThat(poolJson(members)).contains("\"tunnel\":\"lab-ssh\"").doesNotContain("PRIVATE KEY");
         assertThat(binding.getSubjects()).singleElement().satisfies(s -> assertThat(s.getName()).isEqualTo("default-pool"));
 
         PodSpec pod = agent.getSpec().getTemplate().getSpec();
         Container container = pod.getContainers().get(0);
-        assertThat(agent.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+        // A rollout starts the new pod as a standby; the old one stops its forwards and hands the leader Lease over.
+        assertThat(agent.getSpec().getStrategy().getType()).isEqualTo("RollingUpdate");
+        assertThat(agent.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isZero();
+        assertThat(agent.getSpec().getReplicas()).isEqualTo(1);
+        assertThat(container.getEnv()).anySatisfy(e -> assertThat(e.getName() + "=" + e.getValue())
+                .isEqualTo("JUMPGATE_LEADER_LEASE=default-pool-leader"));
+        assertThat(client.leases().inNamespace(namespace).withName("default-pool-leader").get().getSpec() == null
+                || client.leases().inNamespace(namespace).withName("default-pool-leader").get().getSpec()
+                        .getHolderIdentity() == null).as("made empty: the pods elect their holder").isTrue();
         assertThat(pod.getServiceAccountName()).isEqualTo("default-pool");
         assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
         assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();

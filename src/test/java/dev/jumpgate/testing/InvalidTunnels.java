@@ -226,6 +226,8 @@ public final class InvalidTunnels {
                         "a dedicated agent belongs to no pool"),
                 new Rejected("pool-not-a-label", RELAY, FORWARD, "  agent: {pool: \"../Edge\"}\n", "spec.agent.pool"),
                 new Rejected("pool-too-long", RELAY, FORWARD, "  agent: {pool: " + "p".repeat(41) + "}\n",
-                        "spec.agent.pool"));
+                        "spec.agent.pool"),
+                new Rejected("no-agent-pod", RELAY, FORWARD, "  agent: {replicas: 0}\n", "spec.agent.replicas"),
+                new Rejected("agent-pods-galore", RELAY, FORWARD, "  agent: {replicas: 4}\n", "spec.agent.replicas"));
     }
 }

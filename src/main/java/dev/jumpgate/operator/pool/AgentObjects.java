@@ -22,6 +22,8 @@ import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
@@ -138,8 +140,27 @@ public final class AgentObjects {
                         new PolicyRuleBuilder().withApiGroups("").withResources("secrets")
                                 .withResourceNames(secrets).withVerbs("get").build(),
                         new PolicyRuleBuilder().withApiGroups("coordination.k8s.io").withResources("leases")
-                                .withResourceNames(leases).withVerbs("patch").build())
+                                .withResourceNames(leases).withVerbs("patch").build(),
+                        new PolicyRuleBuilder().withApiGroups("coordination.k8s.io").withResources("leases")
+                                .withResourceNames(leaderLeaseName()).withVerbs("get", "update").build())
                 .build();
+    }
+
+    /** The Lease by which the agent's pods elect the one that serves (agent/AgentLeadership); they write its spec. */
+    public String leaderLeaseName() {
+        return agent + "-leader"; // the tunnels' own Leases end in "-agent": no tunnel name makes this one
+    }
+
+    /** That Lease, made here (an agent may not create Leases: RBAC cannot limit a create by name), empty. */
+    Lease leaderLease() {
+        ObjectMeta metadata = ownedByList();
+        metadata.setName(leaderLeaseName());
+        return new LeaseBuilder().withMetadata(metadata).build();
+    }
+
+    /** As many pods as the member that asks for most (spec.agent.replicas): one serves, the others stand by. */
+    int replicas() {
+        return tunnels.stream().mapToInt(t -> t.getSpec().placement().replicaCount()).max().orElse(1);
     }
 
     RoleBinding roleBinding() {
@@ -159,9 +180,13 @@ public final class AgentObjects {
         return new DeploymentBuilder()
                 .withMetadata(ownedByList())
                 .withNewSpec()
-                .withReplicas(1)
-                // Never two agents: they would contend for the same ports on the relay.
-                .withNewStrategy().withType("Recreate").endStrategy()
+                .withReplicas(replicas())
+                // The new pod comes up as a standby before the old one stops, and takes over when it has let its
+                // leader Lease go (its forwards cancelled first): a rollout is a hand-over, not a gap. Never two
+                // serving at once: only the Lease's holder does.
+                .withNewStrategy().withType("RollingUpdate").withNewRollingUpdate()
+                        .withMaxSurge(new IntOrString(1)).withMaxUnavailable(new IntOrString(0))
+                        .endRollingUpdate().endStrategy()
                 .withNewSelector().withMatchLabels(Labels.agentSelector(agent)).endSelector()
                 .withNewTemplate()
                 .withNewMetadata().withLabels(Labels.ofAgent(agent)).endMetadata()
@@ -215,6 +240,7 @@ public final class AgentObjects {
                 // The image's entrypoint starts the agent's own process (AgentMain), not the operator's.
                 new EnvVarBuilder().withName(AgentContract.MODE_ENV).withValue(AgentContract.AGENT_MODE).build(),
                 new EnvVarBuilder().withName(AgentContract.POOL_CONFIG_ENV).withValue(agent).build(),
+                new EnvVarBuilder().withName(AgentContract.LEADER_LEASE_ENV).withValue(leaderLeaseName()).build(),
                 new EnvVarBuilder().withName(AgentContract.NAMESPACE_ENV).withNewValueFrom()
                         .withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom().build());
     }

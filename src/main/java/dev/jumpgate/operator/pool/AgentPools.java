@@ -21,6 +21,7 @@ import dev.jumpgate.operator.Labels;
 import dev.jumpgate.operator.Names;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
@@ -79,7 +80,7 @@ public class AgentPools {
     private static final int WRITERS = 4;
     /** The kinds of an agent's objects, in the order they go: the pod first, so that no session outlives its rights. */
     private static final List<Class<? extends HasMetadata>> KINDS = List.of(Deployment.class, NetworkPolicy.class,
-            RoleBinding.class, Role.class, ServiceAccount.class, Secret.class);
+            RoleBinding.class, Role.class, ServiceAccount.class, Secret.class, Lease.class);
 
     @Inject
     AgentPodConfig pods;
@@ -402,6 +403,7 @@ public class AgentPools {
             applyIfChanged(pool, right, refresh);
         }
         applyIfChanged(pool, objects.members(), refresh);
+        applyIfChanged(pool, objects.leaderLease(), refresh);
         applyIfChanged(pool, objects.deployment(pods), refresh);
     }
 
@@ -416,7 +418,7 @@ public class AgentPools {
         if (!anyway && digest.equals(before)) {
             return null;
         }
-        HasMetadata applied = apply(object, anyway || before == null);
+        HasMetadata applied = apply(pool.agent, object, anyway || before == null);
         pool.sent.put(object.getKind(), digest);
         return applied;
     }
@@ -496,10 +498,10 @@ public class AgentPools {
      * Applies one object, unless one of that name exists that is not this agent's (a user's Deployment that a pool
      * or tunnel name happens to match): that is refused, and the tunnel's status says so.
      */
-    private HasMetadata apply(HasMetadata object, boolean checkOwner) {
+    private HasMetadata apply(String agent, HasMetadata object, boolean checkOwner) {
         HasMetadata existing = !checkOwner ? null : client.resources(object.getClass())
                 .inNamespace(object.getMetadata().getNamespace()).withName(object.getMetadata().getName()).get();
-        if (existing != null && !ours(existing, object.getMetadata().getName())) {
+        if (existing != null && !ours(existing, agent)) {
             throw new IllegalStateException("a " + object.getKind() + " named " + object.getMetadata().getName()
                     + " exists that Jumpgate did not make; name the pool otherwise (spec.agent.pool)");
         }
