@@ -10,6 +10,7 @@ import dev.jumpgate.api.v1alpha1.HopState;
 import dev.jumpgate.api.v1alpha1.JumpHost;
 import dev.jumpgate.api.v1alpha1.ProxySpec;
 import dev.jumpgate.api.v1alpha1.ProxyType;
+import dev.jumpgate.api.v1alpha1.AgentPlacement;
 import dev.jumpgate.api.v1alpha1.Reasons;
 import dev.jumpgate.api.v1alpha1.RemoteEndpoint;
 import dev.jumpgate.api.v1alpha1.ReverseTunnel;
@@ -247,6 +248,84 @@ class ClassicTopologyClusterTest {
         awaitReadyReplacement(agent, Labels.AGENT, agentOf("lab-ssh"));
         awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
         assertLaptopReachesLab(DOOR);
+    }
+
+    /**
+     * spec.agent.replicas: 2 on the project's cluster. The serving pod deleted (SIGTERM: what a rollout or a drain
+     * does): the standby serves and the laptop gets in again within 2 s. Then the serving agent's process killed (as
+     * the kernel's OOM killer would): the Lease is not released, and the next one serves once it runs out or the
+     * restarted process (the Lease's holder by name) takes it back. Each time printed: the issue's figures.
+     */
+    @Test
+    void withTwoAgentReplicasTheStandbyServesWithinSecondsOfTheServingPodsEnd() throws Exception {
+        example(t -> {
+            AgentPlacement two = new AgentPlacement();
+            two.setReplicas(2);
+            t.getSpec().setAgent(two);
+        });
+        authorize("lab-ssh");
+        awaitReady("lab-ssh", "True", Reasons.TUNNEL_READY);
+        String agent = agentOf("lab-ssh");
+        await().atMost(PATIENCE).until(() -> agentPods(agent).size() == 2
+                && agentPods(agent).stream().allMatch(ClassicTopologyClusterTest::allContainersReady)
+                && holder(agent) != null);
+        assertLaptopReachesLab(DOOR);
+
+        String serving = holder(agent);
+        long deleted = System.nanoTime();
+        client.pods().inNamespace(namespace).withName(serving).delete();
+        double takeover = secondsUntilTheLaptopGetsIn(deleted);
+        System.out.printf("standby agent: serving pod deleted -> the laptop gets in again after %.2f s (now %s)%n",
+                takeover, holder(agent));
+        assertThat(takeover).isLessThan(2.0);
+        assertThat(holder(agent)).isNotEqualTo(serving);
+
+        await().atMost(PATIENCE).until(() -> agentPods(agent).size() == 2
+                && agentPods(agent).stream().allMatch(ClassicTopologyClusterTest::allContainersReady));
+        String killed = holder(agent);
+        long pid = agentProcess(killed);
+        long kill = System.nanoTime();
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly)).contains(true); // SIGKILL
+        double afterKill = secondsUntilTheLaptopGetsIn(kill);
+        System.out.printf("standby agent: serving agent's process killed -> the laptop gets in again after %.2f s "
+                + "(served by %s)%n", afterKill, holder(agent).equals(killed) ? "the restarted process" : "the standby");
+        assertThat(afterKill).as("the Lease's 4 s, or the process's restart, and a login").isLessThan(8.0);
+    }
+
+    private List<Pod> agentPods(String agent) {
+        return client.pods().inNamespace(namespace).withLabel(Labels.AGENT, agent).list().getItems().stream()
+                .filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+    }
+
+    /** The pod that holds the agent's leader Lease. */
+    private String holder(String agent) {
+        Lease lease = client.leases().inNamespace(namespace).withName(agent + "-leader").get();
+        return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
+    }
+
+    /** Seconds from {@code since} (System.nanoTime) until an ssh from the laptop lands on the lab machine. */
+    private static double secondsUntilTheLaptopGetsIn(long since) {
+        await().atMost(PATIENCE).pollInterval(Duration.ofMillis(50))
+                .until(() -> Topology.sshFromLaptop(DOOR, "true").exitCode() == 0);
+        return (System.nanoTime() - since) / 1e9;
+    }
+
+    /** The agent's JVM in that pod, found from the host (root) by the HOSTNAME the kubelet gave it. */
+    private static long agentProcess(String pod) throws IOException {
+        byte[] marker = ("HOSTNAME=" + pod + "\0").getBytes(StandardCharsets.UTF_8);
+        try (var processes = Files.list(Path.of("/proc"))) {
+            return processes.filter(p -> p.getFileName().toString().matches("\\d+")).filter(p -> {
+                try {
+                    byte[] environ = Files.readAllBytes(p.resolve("environ"));
+                    return new String(environ, StandardCharsets.ISO_8859_1)
+                            .contains(new String(marker, StandardCharsets.ISO_8859_1))
+                            && Files.readString(p.resolve("comm")).trim().equals("java");
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).mapToLong(p -> Long.parseLong(p.getFileName().toString())).findFirst()
+                    .orElseThrow(() -> new AssertionError("no java process of pod " + pod));
+        }
     }
 
     @Test
