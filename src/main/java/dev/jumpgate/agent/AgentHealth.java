@@ -19,8 +19,11 @@ public record AgentHealth(String name, boolean up, Map<String, String> data) {
     public static List<AgentHealth> readiness(AgentRuntime runtime) {
         Map<String, TunnelAgent> agents = new TreeMap<>(runtime.agents());
         if (runtime.started() && runtime.standingBy()) {
-            // A standby is what a rollout waits for before it stops the pod that serves: ready to take over.
-            return List.of(new AgentHealth("tunnels", true, Map.of("reason", "standby")));
+            // A standby is ready when it could take over (it reads the leader Lease): a rollout waits for that
+            // before it stops a pod, and one that cannot reach the API server is not it.
+            boolean able = runtime.readyToTakeOver(AgentLeadership.READY_WITHIN);
+            return List.of(new AgentHealth("tunnels", able, Map.of("reason", able ? "standby"
+                    : "standby, but the leader Lease could not be read lately")));
         }
         if (!runtime.started() || agents.isEmpty()) {
             // The HTTP server is up before the agents: a process is not ready until it serves its tunnels.

@@ -6,34 +6,35 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
-import java.util.Objects;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
- * Which of an agent's pods serves its tunnels when there are several (spec.agent.replicas): the holder of the agent's
- * leader Lease, which the operator makes. The others stand by, ready, reading nothing but that Lease, and take it
- * over when the holder lets it go (it stops: SIGTERM, a rollout, a drain) or stops renewing it (killed, its node
- * lost). Two pods never serve at once: a holder that cannot renew for {@link #GIVE_UP} stops serving, and a standby
- * takes an unreleased Lease only after it has seen no renewal for {@link #DURATION}, longer, on its own clock (as
- * client-go's elector does: no two nodes' clocks compared). The relay, which takes each listen from one session only,
- * would refuse a second agent's forwards in any case.
+ * Which of an agent's pods serves its tunnels when it runs several (spec.agent.replicas 2 or 3): the holder of the
+ * agent's leader Lease, which the operator makes. The others stand by, ready, reading nothing but that Lease, and take
+ * it over when the holder lets it go (it stops: SIGTERM, a rollout, a drain) or stops renewing it (killed, its node
+ * lost): once they have seen its record unchanged for {@link #DURATION} on their own clock (as client-go's elector:
+ * no two nodes' clocks compared).
  *
- * <p>A holder stops its tunnels (their forwards cancelled, the relay's listens freed) before it releases the Lease,
- * so that the next one binds at its first try.
+ * <p>A holder serves until it sees another pod holding the Lease. It does not stop when it cannot reach the API server:
+ * a control plane that is away for a while must not take every tunnel down with it (an agent needs the API server only
+ * to learn of changes). Should a standby take over meanwhile (the holder cut off from the API server alone), the
+ * relay is the fence: it takes each listen from one session only, so the new holder's forwards are refused (and
+ * retried) until the old session is gone. A holder stops its tunnels (forwards cancelled, the relay's listens freed)
+ * before it releases the Lease, so that the next one binds at its first try.
  */
 public final class AgentLeadership implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(AgentLeadership.class);
 
-    /** A Lease not renewed for this long (as a standby sees it) is taken over. */
+    /** A Lease not renewed for this long (as a standby sees it) is taken over; a longer one in the record is not believed. */
     static final Duration DURATION = Duration.ofSeconds(4);
     /** How often the holder renews it. */
     static final Duration RENEW = Duration.ofSeconds(1);
-    /** A holder whose renewals have failed for this long stops serving: before any standby may take over. */
-    static final Duration GIVE_UP = Duration.ofSeconds(3);
     /** How often a standby looks at the Lease. */
     static final Duration RETRY = Duration.ofMillis(250);
+    /** A standby is ready while its last look at the Lease is this recent: it could take over. */
+    static final Duration READY_WITHIN = Duration.ofSeconds(2);
 
     private final KubernetesApi api;
     private final String namespace;
@@ -44,12 +45,10 @@ public final class AgentLeadership implements AutoCloseable {
     private final Thread loop;
     private final Object signal = new Object();
     private volatile boolean closed;
-    /** The version of the Lease last seen, and when (System.nanoTime) it was first seen: a standby's clock. */
-    private String seenVersion;
+    /** The holder's record last seen (holder, renewal, transitions), and when it was first seen: a standby's clock. */
+    private String seenRecord;
     private long seenAt;
-    /** When this pod last wrote the Lease as its holder. */
-    private long renewedAt;
-    /** Whether the last look found another pod holding the Lease, renewed within its duration. */
+    /** Whether the last look found another pod holding the Lease. */
     private boolean heldByAnother;
 
     private AgentLeadership(KubernetesApi api, String namespace, String lease, String identity, AgentRuntime runtime,
@@ -81,28 +80,24 @@ public final class AgentLeadership implements AutoCloseable {
                 pause(RETRY);
                 continue;
             }
+            if (closed) {
+                release(); // taken as this pod was told to stop: given back at once
+                return;
+            }
             LOG.infof("holding Lease %s: serving the tunnels", lease);
             runtime.standBy(false);
             AutoCloseable serving = serve.get();
-            while (!closed && stillHeld()) {
+            while (!closed && (holdsAfterTry() || !heldByAnother)) {
                 pause(RENEW);
             }
             stop(serving);
             if (closed) {
                 release();
             } else {
-                LOG.warnf("lost Lease %s (not renewed for %s): the tunnels stopped, standing by", lease, GIVE_UP);
+                LOG.warnf("Lease %s is held by another pod now: the tunnels stopped here, standing by", lease);
                 runtime.standBy(true);
             }
         }
-    }
-
-    /** Renews; false once renewals have failed for {@link #GIVE_UP}, or another pod holds it. */
-    private boolean stillHeld() {
-        if (holdsAfterTry()) {
-            return true;
-        }
-        return System.nanoTime() - renewedAt < GIVE_UP.toNanos() && !heldByAnother;
     }
 
     /** One look at the Lease: takes it when free or expired, renews it when this pod's; whether this pod holds it. */
@@ -111,20 +106,22 @@ public final class AgentLeadership implements AutoCloseable {
         try {
             Lease current = api.lease(namespace, lease);
             long now = System.nanoTime();
+            runtime.sawLeaderLease(now);
             if (current == null) {
-                return false; // the operator makes it with the pods
+                return false; // the operator makes it with the pods (again at its refresh, if deleted)
             }
             LeaseSpec spec = current.getSpec() == null ? new LeaseSpec() : current.getSpec();
-            String version = current.getMetadata().getResourceVersion();
-            if (!Objects.equals(version, seenVersion)) {
-                seenVersion = version;
+            String holder = spec.getHolderIdentity();
+            // The holder's own record, not the object's version: a write of its labels renews nobody.
+            String record = holder + "|" + spec.getRenewTime() + "|" + spec.getLeaseTransitions();
+            if (!record.equals(seenRecord)) {
+                seenRecord = record;
                 seenAt = now;
             }
-            String holder = spec.getHolderIdentity();
             boolean mine = identity.equals(holder);
             boolean free = holder == null || holder.isEmpty();
-            long duration = spec.getLeaseDurationSeconds() == null ? DURATION.toNanos()
-                    : Duration.ofSeconds(spec.getLeaseDurationSeconds()).toNanos();
+            long duration = Math.min(DURATION.toNanos(), spec.getLeaseDurationSeconds() == null ? DURATION.toNanos()
+                    : Duration.ofSeconds(Math.max(0, spec.getLeaseDurationSeconds())).toNanos());
             if (!mine && !free && now - seenAt < duration) {
                 heldByAnother = true;
                 return false;
@@ -138,11 +135,7 @@ public final class AgentLeadership implements AutoCloseable {
             spec.setRenewTime(wall);
             spec.setLeaseDurationSeconds((int) DURATION.toSeconds());
             current.setSpec(spec);
-            if (api.replaceLease(namespace, current)) {
-                renewedAt = now;
-                return true;
-            }
-            return false; // written by another in between: look again
+            return api.replaceLease(namespace, current); // false: written by another in between, look again
         } catch (IOException e) {
             LOG.debugf("Lease %s: %s", lease, e.getMessage());
             return false;
@@ -156,8 +149,9 @@ public final class AgentLeadership implements AutoCloseable {
             if (current != null && current.getSpec() != null && identity.equals(current.getSpec().getHolderIdentity())) {
                 current.getSpec().setHolderIdentity(null);
                 current.getSpec().setLeaseDurationSeconds(1);
-                api.replaceLease(namespace, current);
-                LOG.infof("released Lease %s", lease);
+                if (api.replaceLease(namespace, current)) {
+                    LOG.infof("released Lease %s", lease);
+                }
             }
         } catch (IOException e) {
             LOG.warnf("could not release Lease %s (%s): a standby takes it when it expires", lease, e.getMessage());

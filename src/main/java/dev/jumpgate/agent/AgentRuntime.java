@@ -1,5 +1,6 @@
 package dev.jumpgate.agent;
 
+import java.time.Duration;
 import dev.jumpgate.api.v1alpha1.ForwardState;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ForwardReport;
@@ -78,14 +79,25 @@ public final class AgentRuntime {
 
     private volatile boolean started;
     private volatile boolean standingBy;
+    private volatile long leaderLeaseSeenAt;
 
-    /** Whether this process stands by for another pod of its agent (AgentLeadership): ready, serving nothing. */
+    /** Whether this process stands by for another pod of its agent (AgentLeadership), serving nothing. */
     public void standBy(boolean standingBy) {
         this.standingBy = standingBy;
     }
 
     public boolean standingBy() {
         return standingBy;
+    }
+
+    /** When (System.nanoTime) this process last read its agent's leader Lease. */
+    void sawLeaderLease(long nanoTime) {
+        leaderLeaseSeenAt = nanoTime;
+    }
+
+    /** Whether it stands by and could take over: it has read the leader Lease within {@code within}. */
+    public boolean readyToTakeOver(Duration within) {
+        return standingBy && System.nanoTime() - leaderLeaseSeenAt < within.toNanos();
     }
 
     /** The process has taken up the tunnels it was given (its first pool config, or its files): the startup probe. */

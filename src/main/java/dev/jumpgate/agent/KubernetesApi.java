@@ -34,6 +34,8 @@ public final class KubernetesApi {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     /** A single read or patch that takes longer than this has failed; the caller retries. */
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /** A leader Lease's read or write (AgentLeadership looks every 250 ms to 1 s). */
+    private static final Duration LEASE_TIMEOUT = Duration.ofSeconds(2);
     /**
      * The server ends a watch after this (client-go picks 5-10 minutes): a watch that silently died in the network
      * is replaced at the latest then, from the last resourceVersion seen.
@@ -90,7 +92,11 @@ public final class KubernetesApi {
     }
 
     private <T> T get(String path, Class<T> type) throws IOException {
-        HttpResponse<InputStream> response = send(request(path).timeout(REQUEST_TIMEOUT).GET().build());
+        return get(path, type, REQUEST_TIMEOUT);
+    }
+
+    private <T> T get(String path, Class<T> type, Duration timeout) throws IOException {
+        HttpResponse<InputStream> response = send(request(path).timeout(timeout).GET().build());
         if (response.statusCode() == 404) {
             response.body().close();
             return null;
@@ -112,9 +118,12 @@ public final class KubernetesApi {
         return new Watch<>(ok(send(request(secrets(namespace) + query).GET().build())), Secret.class);
     }
 
-    /** The Lease as it is now, or null if there is none of that name. */
+    /**
+     * The Lease as it is now, or null if there is none of that name; within {@link #LEASE_TIMEOUT}: an election's
+     * look that waited longer would be out of date.
+     */
     Lease lease(String namespace, String name) throws IOException {
-        return get(leases(namespace) + "/" + segment(name), Lease.class);
+        return get(leases(namespace) + "/" + segment(name), Lease.class, LEASE_TIMEOUT);
     }
 
     /**
@@ -123,7 +132,7 @@ public final class KubernetesApi {
      */
     boolean replaceLease(String namespace, Lease lease) throws IOException {
         HttpRequest put = request(leases(namespace) + "/" + segment(lease.getMetadata().getName()))
-                .timeout(REQUEST_TIMEOUT).header("Content-Type", "application/json")
+                .timeout(LEASE_TIMEOUT).header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofString(Serialization.asJson(lease))).build();
         HttpResponse<InputStream> response = send(put);
         if (response.statusCode() == 409) {

@@ -111,6 +111,13 @@ final class LeaseReporter implements Consumer<AgentReport>, AutoCloseable {
 
     @Override
     public void close() {
+        // After the writes already queued (the last report among them), a retry still waiting is dropped: a reporter
+        // left behind (its agent stopped, its pod no longer the one that serves) never writes over a newer report.
+        writer.execute(() -> {
+            if (pendingRetry != null) {
+                pendingRetry.cancel(false);
+            }
+        });
         writer.shutdown();
         try {
             writer.awaitTermination(5, TimeUnit.SECONDS);

@@ -27,6 +27,11 @@ public final class Labels {
      * on those would wake every member of a pool at each of its writes.
      */
     public static final String KEY_SECRETS_SELECTOR = MANAGED_SELECTOR + ",!" + AGENT;
+    /**
+     * The tunnels' report Leases, not the agents' leader Leases (renewed every second while an agent has standbys):
+     * an informer on those would take an event a second for nothing.
+     */
+    public static final String REPORT_LEASES_SELECTOR = MANAGED_SELECTOR + ",!" + AGENT;
 
     private Labels() {
     }

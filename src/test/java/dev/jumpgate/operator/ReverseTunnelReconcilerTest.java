@@ -177,27 +177,21 @@ class ReverseTunnelReconcilerTest {
         PublicKeyLine publicKey = PublicKeyLine.fromOpenSshPrivateKey(privateKey);
         assertThat(publicKey.type()).isEqualTo("ssh-ed25519");
 
-        // The pool's rights: its own list of members, its one member's key and Lease, its leader Lease, each by
-        // name; never a tunnel.
+        // The pool's rights: its own list of members, its one member's key and Lease, each by name; never a tunnel.
         assertThat(role.getRules()).allSatisfy(rule -> assertThat(rule.getResourceNames()).hasSize(1));
         assertThat(role.getRules()).flatExtracting(r -> r.getResources())
-                .containsExactlyInAnyOrder("secrets", "secrets", "leases", "leases");
+                .containsExactlyInAnyOrder("secrets", "secrets", "leases");
         assertThat(role.getRules()).flatExtracting(r -> r.getResourceNames())
-                .containsExactlyInAnyOrder("default-pool", "lab-ssh-key", "lab-ssh-agent", "default-pool-leader");
+                .containsExactlyInAnyOrder("default-pool", "lab-ssh-key", "lab-ssh-agent");
         assertThat(poolJson(members)).contains("\"tunnel\":\"lab-ssh\"").doesNotContain("PRIVATE KEY");
         assertThat(binding.getSubjects()).singleElement().satisfies(s -> assertThat(s.getName()).isEqualTo("default-pool"));
 
         PodSpec pod = agent.getSpec().getTemplate().getSpec();
         Container container = pod.getContainers().get(0);
-        // A rollout starts the new pod as a standby; the old one stops its forwards and hands the leader Lease over.
-        assertThat(agent.getSpec().getStrategy().getType()).isEqualTo("RollingUpdate");
-        assertThat(agent.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isZero();
+        // One pod: never two agents on the same listens, and no election (spec.agent.replicas: 1).
+        assertThat(agent.getSpec().getStrategy().getType()).isEqualTo("Recreate");
         assertThat(agent.getSpec().getReplicas()).isEqualTo(1);
-        assertThat(container.getEnv()).anySatisfy(e -> assertThat(e.getName() + "=" + e.getValue())
-                .isEqualTo("JUMPGATE_LEADER_LEASE=default-pool-leader"));
-        assertThat(client.leases().inNamespace(namespace).withName("default-pool-leader").get().getSpec() == null
-                || client.leases().inNamespace(namespace).withName("default-pool-leader").get().getSpec()
-                        .getHolderIdentity() == null).as("made empty: the pods elect their holder").isTrue();
+        assertThat(container.getEnv()).noneSatisfy(e -> assertThat(e.getName()).isEqualTo("JUMPGATE_LEADER_LEASE"));
         assertThat(pod.getServiceAccountName()).isEqualTo("default-pool");
         assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
         assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();

@@ -19,7 +19,7 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDep
  * watches it. Created, never updated, so the operator never overwrites what the agent wrote.
  */
 @KubernetesDependent(useSSA = BooleanWithUndefined.FALSE, // created, never updated: a plain create is cheaper for the API server
-        informer = @Informer(labelSelector = Labels.MANAGED_SELECTOR, itemStore = InformerCaches.WithoutManagedFields.class))
+        informer = @Informer(labelSelector = Labels.REPORT_LEASES_SELECTOR, itemStore = InformerCaches.WithoutManagedFields.class))
 public class AgentLeaseDependent extends KubernetesDependentResource<Lease, ReverseTunnel>
         implements Creator<Lease, ReverseTunnel>, GarbageCollected<ReverseTunnel> {
 

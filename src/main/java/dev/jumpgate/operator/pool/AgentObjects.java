@@ -14,6 +14,8 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.HTTPGetActionBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.AffinityBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -29,6 +31,8 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStrategy;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStrategyBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
@@ -140,15 +144,49 @@ public final class AgentObjects {
                         new PolicyRuleBuilder().withApiGroups("").withResources("secrets")
                                 .withResourceNames(secrets).withVerbs("get").build(),
                         new PolicyRuleBuilder().withApiGroups("coordination.k8s.io").withResources("leases")
-                                .withResourceNames(leases).withVerbs("patch").build(),
-                        new PolicyRuleBuilder().withApiGroups("coordination.k8s.io").withResources("leases")
-                                .withResourceNames(leaderLeaseName()).withVerbs("get", "update").build())
+                                .withResourceNames(leases).withVerbs("patch").build())
+                .addAllToRules(standbys() ? List.of(new PolicyRuleBuilder().withApiGroups("coordination.k8s.io")
+                        .withResources("leases").withResourceNames(leaderLeaseName()).withVerbs("get", "update")
+                        .build()) : List.of())
                 .build();
+    }
+
+    /**
+     * Whether the agent runs standby pods, and so elects the one that serves. An agent of one pod does not: it needs
+     * no Lease renewed every second, and is rolled out as before (Recreate).
+     */
+    boolean standbys() {
+        return replicas() > 1;
     }
 
     /** The Lease by which the agent's pods elect the one that serves (agent/AgentLeadership); they write its spec. */
     public String leaderLeaseName() {
         return agent + "-leader"; // the tunnels' own Leases end in "-agent": no tunnel name makes this one
+    }
+
+    /**
+     * One pod: Recreate, never two agents on the same listens. With standbys: a pod at a time replaced, the one that
+     * serves handing over to a standby when it is its turn. One may be unavailable meanwhile: the pod that holds the
+     * Lease is not ready until its forwards are bound, which, when it took over from a pod of before (no election),
+     * is once that pod is gone.
+     */
+    private DeploymentStrategy strategy() {
+        if (!standbys()) {
+            return new DeploymentStrategyBuilder().withType("Recreate").build();
+        }
+        return new DeploymentStrategyBuilder().withType("RollingUpdate").withNewRollingUpdate()
+                .withMaxSurge(new IntOrString(1)).withMaxUnavailable(new IntOrString(1)).endRollingUpdate().build();
+    }
+
+    /** With standbys: on other nodes where there are, so that one node lost or drained is not all of them. */
+    private Affinity spread() {
+        if (!standbys()) {
+            return null;
+        }
+        return new AffinityBuilder().withNewPodAntiAffinity().addNewPreferredDuringSchedulingIgnoredDuringExecution()
+                .withWeight(100).withNewPodAffinityTerm().withTopologyKey("kubernetes.io/hostname")
+                .withNewLabelSelector().withMatchLabels(Labels.agentSelector(agent)).endLabelSelector()
+                .endPodAffinityTerm().endPreferredDuringSchedulingIgnoredDuringExecution().endPodAntiAffinity().build();
     }
 
     /** That Lease, made here (an agent may not create Leases: RBAC cannot limit a create by name), empty. */
@@ -181,12 +219,7 @@ public final class AgentObjects {
                 .withMetadata(ownedByList())
                 .withNewSpec()
                 .withReplicas(replicas())
-                // The new pod comes up as a standby before the old one stops, and takes over when it has let its
-                // leader Lease go (its forwards cancelled first): a rollout is a hand-over, not a gap. Never two
-                // serving at once: only the Lease's holder does.
-                .withNewStrategy().withType("RollingUpdate").withNewRollingUpdate()
-                        .withMaxSurge(new IntOrString(1)).withMaxUnavailable(new IntOrString(0))
-                        .endRollingUpdate().endStrategy()
+                .withStrategy(strategy())
                 .withNewSelector().withMatchLabels(Labels.agentSelector(agent)).endSelector()
                 .withNewTemplate()
                 .withNewMetadata().withLabels(Labels.ofAgent(agent)).endMetadata()
@@ -200,6 +233,7 @@ public final class AgentObjects {
                 .withFsGroup(pods.runAsUser())
                 .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
                 .endSecurityContext()
+                .withAffinity(spread())
                 .withContainers(new ContainerBuilder()
                         .withName(CONTAINER)
                         .withImage(pods.image())
@@ -236,13 +270,17 @@ public final class AgentObjects {
     }
 
     private List<EnvVar> env() {
-        return List.of(
+        List<EnvVar> env = List.of(
                 // The image's entrypoint starts the agent's own process (AgentMain), not the operator's.
                 new EnvVarBuilder().withName(AgentContract.MODE_ENV).withValue(AgentContract.AGENT_MODE).build(),
                 new EnvVarBuilder().withName(AgentContract.POOL_CONFIG_ENV).withValue(agent).build(),
-                new EnvVarBuilder().withName(AgentContract.LEADER_LEASE_ENV).withValue(leaderLeaseName()).build(),
                 new EnvVarBuilder().withName(AgentContract.NAMESPACE_ENV).withNewValueFrom()
                         .withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom().build());
+        if (standbys()) {
+            env = new ArrayList<>(env);
+            env.add(new EnvVarBuilder().withName(AgentContract.LEADER_LEASE_ENV).withValue(leaderLeaseName()).build());
+        }
+        return env;
     }
 
     private static Probe probe(String path, int periodSeconds) {

@@ -403,7 +403,9 @@ public class AgentPools {
             applyIfChanged(pool, right, refresh);
         }
         applyIfChanged(pool, objects.members(), refresh);
-        applyIfChanged(pool, objects.leaderLease(), refresh);
+        if (objects.standbys()) {
+            applyIfChanged(pool, objects.leaderLease(), refresh);
+        }
         applyIfChanged(pool, objects.deployment(pods), refresh);
     }
 
@@ -504,6 +506,13 @@ public class AgentPools {
         if (existing != null && !ours(existing, agent)) {
             throw new IllegalStateException("a " + object.getKind() + " named " + object.getMetadata().getName()
                     + " exists that Jumpgate did not make; name the pool otherwise (spec.agent.pool)");
+        }
+        if (object instanceof Lease) {
+            // Made, never written again: its spec is the agent's pods' (their election), and an update from here
+            // would clear it. Made again at the refresh if someone deleted it.
+            HasMetadata found = checkOwner ? existing : client.resources(object.getClass())
+                    .inNamespace(object.getMetadata().getNamespace()).withName(object.getMetadata().getName()).get();
+            return found != null ? found : client.resource(object).create();
         }
         if (serverSideApply) {
             return client.resource(object).patch(new PatchContext.Builder().withPatchType(PatchType.SERVER_SIDE_APPLY)
