@@ -149,10 +149,18 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
             return;
         }
         events.onStatusChange(tunnel, tunnel.getStatus(), status);
-        context.resourceOperations().jsonPatchPrimaryStatus(tunnel, edited -> {
-            edited.setStatus(status);
-            return edited;
-        });
+        // Without the resourceVersion, as the SDK's own status patch: a spec the user changed meanwhile is no conflict
+        // for a patch that touches only the status, which nobody else writes.
+        String version = tunnel.getMetadata().getResourceVersion();
+        tunnel.getMetadata().setResourceVersion(null);
+        try {
+            context.resourceOperations().jsonPatchPrimaryStatus(tunnel, edited -> {
+                edited.setStatus(status);
+                return edited;
+            });
+        } finally {
+            tunnel.getMetadata().setResourceVersion(version);
+        }
     }
 
     /**

@@ -93,6 +93,11 @@ class ReverseTunnelSchemaApiServerTest {
         assertThat(client.resource(socks).create().getSpec().getForwards().get(0).getSocks().getNetworks())
                 .containsExactly("10.8.92.0/24");
 
+        ReverseTunnel standby = Serialization.unmarshal(Files.readString(
+                Path.of("examples/lab-ssh-with-standby-agent.yaml")), ReverseTunnel.class);
+        standby.getMetadata().setNamespace("default");
+        assertThat(client.resource(standby).create().getSpec().getAgent().getReplicas()).isEqualTo(2);
+
         ReverseTunnel minimal = create(RELAY, FORWARD, "");
 
         assertThat(minimal.getSpec().getRelay().getPort()).isEqualTo(22);
