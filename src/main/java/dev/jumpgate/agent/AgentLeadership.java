@@ -64,13 +64,15 @@ public final class AgentLeadership implements AutoCloseable {
 
     /**
      * Stands by until this pod ({@code identity}) holds the Lease, then serves ({@code serve} starts the tunnels, its
-     * close stops them) while it holds it; stands by again if it loses it.
+     * close stops them) while it holds it; stands by again if it loses it. {@code warmUp} runs once meanwhile, beside
+     * the election: what makes a takeover quicker in a process that has not served yet.
      */
     public static AgentLeadership start(KubernetesApi api, String namespace, String lease, String identity,
-            AgentRuntime runtime, Supplier<AutoCloseable> serve) {
+            AgentRuntime runtime, Supplier<AutoCloseable> serve, Runnable warmUp) {
         LOG.infof("standing by for Lease %s/%s as %s", namespace, lease, identity);
         runtime.standBy(true);
         runtime.markStarted();
+        SshThreads.start("jumpgate-warm-up", warmUp);
         return new AgentLeadership(api, namespace, lease, identity, runtime, serve);
     }
 

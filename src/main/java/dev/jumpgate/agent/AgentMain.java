@@ -126,7 +126,7 @@ public final class AgentMain {
             return PoolAgent.start(runtime, api, settings);
         }
         return AgentLeadership.start(api, settings.namespace(), leaderLease, settings.holder(), runtime,
-                () -> PoolAgent.start(runtime, api, settings));
+                () -> PoolAgent.start(runtime, api, settings), () -> PoolAgent.warmUp(runtime, api, settings));
     }
 
     /** Until SIGTERM (the pod deleted) or SIGINT: then the forwards are cancelled and the last report says so. */

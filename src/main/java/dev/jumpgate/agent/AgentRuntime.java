@@ -90,6 +90,11 @@ public final class AgentRuntime {
         return standingBy;
     }
 
+    /** How this process's agents reach their relays (what a standby warms up with). */
+    RelayConnector relayConnector() {
+        return JschRelaySession.connector(windows);
+    }
+
     /** When (System.nanoTime) this process last read its agent's leader Lease. */
     void sawLeaderLease(long nanoTime) {
         leaderLeaseSeenAt = nanoTime;

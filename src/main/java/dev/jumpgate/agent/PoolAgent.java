@@ -94,6 +94,37 @@ public final class PoolAgent implements AutoCloseable {
         this.watchdog = SshThreads.start("jumpgate-pool-watchdog", this::restartDeadLoops);
     }
 
+    /**
+     * A standby's warm-up: one login to its first member's relay, logged out at once, so that the process has run
+     * the SSH path (its classes, the JDK's crypto providers, the JIT's first tiers) before it must take over: on a
+     * busy node a first login in a fresh JVM is most of a takeover. Nothing bound, nothing reported. Best effort:
+     * whatever fails is logged and forgotten.
+     */
+    public static void warmUp(AgentRuntime runtime, KubernetesApi api, Settings settings) {
+        try {
+            Secret list = api.secret(settings.namespace(), settings.poolConfig());
+            byte[] json = list == null || list.getData() == null ? null
+                    : KubernetesApi.decoded(list).get(AgentContract.POOL_CONFIG_KEY);
+            PoolConfig config = json == null ? null : Serialization.jsonMapper().readValue(json, PoolConfig.class);
+            Member member = config == null || config.members() == null ? null
+                    : config.members().stream().filter(java.util.Objects::nonNull).findFirst().orElse(null);
+            Secrets secrets = member == null ? null : readSecrets(api, settings.namespace(), member);
+            if (secrets == null) {
+                return;
+            }
+            ReverseTunnelSpec spec = Serialization.jsonMapper().treeToValue(member.spec(), ReverseTunnelSpec.class);
+            TunnelConfig tunnel = new TunnelConfig(member.generation(), spec, secrets.identity(),
+                    member.acceptedHostKey(), secrets.proxy());
+            long started = System.nanoTime();
+            try (RelaySession session = runtime.relayConnector().open(tunnel, tunnel.hostKeyPins(null), () -> { })) {
+                LOG.infof("warmed up for a takeover: logged in to %s and out in %d ms", spec.getRelay().where(),
+                        (System.nanoTime() - started) / 1_000_000);
+            }
+        } catch (Exception e) {
+            LOG.infof("no warm-up for a takeover (%s): the first login will be slower", e.getMessage());
+        }
+    }
+
     public static PoolAgent start(AgentRuntime runtime, KubernetesApi api, Settings settings) {
         LOG.infof("agent for the tunnels listed in Secret %s/%s", settings.namespace(), settings.poolConfig());
         return new PoolAgent(runtime, api, settings);
@@ -364,8 +395,12 @@ public final class PoolAgent implements AutoCloseable {
      * null (logged) when one cannot be read.
      */
     private Secrets readKey(Member member) {
+        return readSecrets(api, settings.namespace(), member);
+    }
+
+    private static Secrets readSecrets(KubernetesApi api, String namespace, Member member) {
         try {
-            Map<String, byte[]> data = api.secretData(settings.namespace(), member.keySecret());
+            Map<String, byte[]> data = api.secretData(namespace, member.keySecret());
             byte[] key = data == null ? null : data.get(member.keyDataKey());
             if (key == null) {
                 LOG.warnf("tunnel %s: no key %s in Secret %s (yet); retrying", member.tunnel(), member.keyDataKey(),
@@ -374,7 +409,7 @@ public final class PoolAgent implements AutoCloseable {
             }
             ProxyCredentials proxy = null;
             if (member.proxySecret() != null) {
-                Map<String, byte[]> credentials = api.secretData(settings.namespace(), member.proxySecret());
+                Map<String, byte[]> credentials = api.secretData(namespace, member.proxySecret());
                 byte[] user = credentials == null ? null : credentials.get(PoolConfig.USERNAME);
                 byte[] password = credentials == null ? null : credentials.get(PoolConfig.PASSWORD);
                 if (user == null || password == null) {

@@ -481,7 +481,7 @@ class OperatorOnRealApiServerTest {
                 "system:serviceaccount:" + ns + ":default-pool"));
         PoolAgent.Settings settings = new PoolAgent.Settings(ns, "default-pool", name);
         return AgentLeadership.start(api, ns, "default-pool-leader", name, runtime,
-                () -> PoolAgent.start(runtime, api, settings));
+                () -> PoolAgent.start(runtime, api, settings), () -> PoolAgent.warmUp(runtime, api, settings));
     }
 
     /**
