@@ -103,9 +103,7 @@ public final class PoolAgent implements AutoCloseable {
     public static void warmUp(AgentRuntime runtime, KubernetesApi api, Settings settings) {
         try {
             Secret list = api.secret(settings.namespace(), settings.poolConfig());
-            byte[] json = list == null || list.getData() == null ? null
-                    : KubernetesApi.decoded(list).get(AgentContract.POOL_CONFIG_KEY);
-            PoolConfig config = json == null ? null : Serialization.jsonMapper().readValue(json, PoolConfig.class);
+            PoolConfig config = list == null ? null : listIn(list);
             Member member = config == null || config.members() == null ? null
                     : config.members().stream().filter(java.util.Objects::nonNull).findFirst().orElse(null);
             Secrets secrets = member == null ? null : readSecrets(api, settings.namespace(), member);
@@ -113,8 +111,7 @@ public final class PoolAgent implements AutoCloseable {
                 return;
             }
             ReverseTunnelSpec spec = Serialization.jsonMapper().treeToValue(member.spec(), ReverseTunnelSpec.class);
-            TunnelConfig tunnel = new TunnelConfig(member.generation(), spec, secrets.identity(),
-                    member.acceptedHostKey(), secrets.proxy());
+            TunnelConfig tunnel = tunnelConfig(member, spec, secrets);
             long started = System.nanoTime();
             try (RelaySession session = runtime.relayConnector().open(tunnel, tunnel.hostKeyPins(null), () -> { })) {
                 LOG.infof("warmed up for a takeover: logged in to %s and out in %d ms", spec.getRelay().where(),
@@ -211,16 +208,27 @@ public final class PoolAgent implements AutoCloseable {
     }
 
     private void apply(Secret list) {
-        byte[] json = KubernetesApi.decoded(list).get(AgentContract.POOL_CONFIG_KEY);
         PoolConfig config;
         try {
-            config = json == null ? new PoolConfig(List.of())
-                    : Serialization.unmarshal(new String(json, StandardCharsets.UTF_8), PoolConfig.class);
+            config = listIn(list);
         } catch (RuntimeException e) {
             LOG.errorf("ignoring an unreadable pool config: %s", e.getMessage());
             return;
         }
         serve(config);
+    }
+
+    /** The members the pool's Secret lists (none when it holds no list); a RuntimeException when unreadable. */
+    private static PoolConfig listIn(Secret list) {
+        byte[] json = KubernetesApi.decoded(list).get(AgentContract.POOL_CONFIG_KEY);
+        return json == null ? new PoolConfig(List.of())
+                : Serialization.unmarshal(new String(json, StandardCharsets.UTF_8), PoolConfig.class);
+    }
+
+    /** What the member's TunnelAgent is given: its entry's spec and pinned key, with the Secrets read for it. */
+    private static TunnelConfig tunnelConfig(Member member, ReverseTunnelSpec spec, Secrets secrets) {
+        return new TunnelConfig(member.generation(), spec, secrets.identity(), member.acceptedHostKey(),
+                secrets.proxy());
     }
 
     /** Brings the served members in line with {@code config}; members that did not change are not touched. */
@@ -384,8 +392,7 @@ public final class PoolAgent implements AutoCloseable {
             LOG.infof("tunnel %s joined the pool", member.tunnel());
             agent = runtime.start(member.tunnel(), reporter);
         }
-        agent.apply(new TunnelConfig(member.generation(), spec, secrets.identity(), member.acceptedHostKey(),
-                secrets.proxy()));
+        agent.apply(tunnelConfig(member, spec, secrets));
         served.put(member.tunnel(), new Served(member, secrets, reporter));
         return !keyPending;
     }

@@ -164,7 +164,8 @@ public record AgentKey(String secretName, String dataKey, String version, HandOv
         return problem == null && version != null;
     }
 
-    private static String data(Secret secret, String key) {
+    /** A data key's text, from data (base64) or stringData; null when the Secret has no such key. */
+    static String data(Secret secret, String key) {
         if (secret.getData() != null && secret.getData().get(key) != null) {
             return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
         }

@@ -67,10 +67,19 @@ public class UserCertificates {
     @ConfigProperty(name = "jumpgate.user-ca.validity", defaultValue = "12h")
     Duration validity;
 
-    /** The CA as last read, with a digest of the file it came from (not the text: no copy of the key kept). */
+    /**
+     * The file is read again at most this often: it is looked at in every reconcile of a generated key's tunnel, and
+     * the kubelet takes about a minute to bring a changed Secret into the pod anyway.
+     */
+    static final Duration REREAD = Duration.ofSeconds(10);
+
+    /**
+     * The CA as last read, with a digest of the file it came from (not the text: no copy of the key kept) and when it
+     * was read (System.nanoTime).
+     */
     private volatile Loaded loaded;
 
-    private record Loaded(byte[] digest, UserCertificateAuthority authority, String problem) {
+    private record Loaded(byte[] digest, UserCertificateAuthority authority, String problem, long readAt) {
     }
 
     private Duration validity() {
@@ -85,6 +94,10 @@ public class UserCertificates {
         if (file.isEmpty()) {
             return Optional.empty();
         }
+        Loaded recent = loaded;
+        if (recent != null && System.nanoTime() - recent.readAt() < REREAD.toNanos()) {
+            return Optional.ofNullable(recent.authority());
+        }
         byte[] text;
         String problem = null;
         try {
@@ -96,6 +109,7 @@ public class UserCertificates {
         byte[] digest = sha256(text);
         Loaded last = loaded;
         if (last != null && Arrays.equals(last.digest(), digest)) {
+            loaded = new Loaded(digest, last.authority(), last.problem(), System.nanoTime());
             return Optional.ofNullable(last.authority());
         }
         UserCertificateAuthority authority = null;
@@ -113,7 +127,7 @@ public class UserCertificates {
         } else {
             LOG.errorf("no user certificates: the CA key %s %s", file.get(), problem);
         }
-        loaded = new Loaded(digest, authority, problem);
+        loaded = new Loaded(digest, authority, problem, System.nanoTime());
         return Optional.ofNullable(authority);
     }
 
@@ -150,13 +164,11 @@ public class UserCertificates {
             // The key to certify from the private key itself, not from the Secret's public half, which whoever may
             // write the Secret could set to a key of theirs. Read uncached: the cache keeps no private key.
             Secret stored = context.getClient().secrets().inNamespace(namespace).withName(key.secretName()).get();
-            String privateKey = stored == null || stored.getData() == null ? null
-                    : stored.getData().get(AgentKey.PRIVATE_KEY);
+            String privateKey = stored == null ? null : AgentKey.data(stored, AgentKey.PRIVATE_KEY);
             if (privateKey == null) {
                 return key;
             }
-            PublicKeyLine certified = PublicKeyLine.fromOpenSshPrivateKey(
-                    new String(Base64.getDecoder().decode(privateKey), StandardCharsets.US_ASCII));
+            PublicKeyLine certified = PublicKeyLine.fromOpenSshPrivateKey(privateKey);
             String line = authority.get().sign(certified, tunnel.keyComment(), List.of(tunnel.keyComment()),
                     now.minus(CLOCK_SKEW), now.plus(validity()), tunnel.keyComment());
             String patch = Serialization.asJson(Map.of("data", Map.of(AgentKey.CERTIFICATE,
@@ -220,7 +232,8 @@ public class UserCertificates {
         status.setPrincipals(certificate.principals());
         status.setValidAfter(certificate.validAfter().equals(Instant.MAX) ? null : certificate.validAfter().toString());
         status.setValidBefore(certificate.validBefore().equals(Instant.MAX) ? null : certificate.validBefore().toString());
-        status.setRenewAfter(ours && renewAt(certificate).isAfter(Instant.MIN) ? renewAt(certificate).toString() : null);
+        Instant renewAt = renewAt(certificate);
+        status.setRenewAfter(ours && renewAt.isAfter(Instant.MIN) ? renewAt.toString() : null);
         status.setAuthority(certificate.signedBy().fingerprint());
         return status;
     }

@@ -3,11 +3,16 @@ package dev.jumpgate.ssh;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.interfaces.EdECPrivateKey;
 import java.security.interfaces.EdECPublicKey;
+import java.security.spec.EdECPoint;
+import java.security.spec.EdECPublicKeySpec;
+import java.security.spec.NamedParameterSpec;
 import java.util.Base64;
 
 /**
@@ -47,6 +52,24 @@ public record Ed25519KeyPair(String privateKeyPem, PublicKeyLine publicKey) {
             encoded[31] |= (byte) 0x80;
         }
         return encoded;
+    }
+
+    /** An Ed25519 public key line as the JDK's key: {@link #encodePoint}'s encoding read back. */
+    static PublicKey publicKeyOf(PublicKeyLine line) throws GeneralSecurityException {
+        SshWire.Reader reader = SshWire.reader(line.blob());
+        reader.readString();
+        byte[] encoded = reader.readBytes();
+        if (encoded.length != 32) {
+            throw new IllegalArgumentException("not an Ed25519 public key");
+        }
+        byte[] bigEndian = new byte[32];
+        for (int i = 0; i < 32; i++) {
+            bigEndian[i] = encoded[31 - i];
+        }
+        boolean xOdd = (bigEndian[0] & 0x80) != 0;
+        bigEndian[0] &= 0x7f;
+        return KeyFactory.getInstance("Ed25519").generatePublic(new EdECPublicKeySpec(NamedParameterSpec.ED25519,
+                new EdECPoint(xOdd, new BigInteger(1, bigEndian))));
     }
 
     /** The layout of PROTOCOL.key in OpenSSH's sources, with cipher and kdf "none". */

@@ -1,17 +1,13 @@
 package dev.jumpgate.ssh;
 
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
-import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.SignatureException;
-import java.security.spec.EdECPoint;
 import java.security.spec.EdECPrivateKeySpec;
-import java.security.spec.EdECPublicKeySpec;
 import java.security.spec.NamedParameterSpec;
 import java.time.Instant;
 import java.util.Base64;
@@ -80,7 +76,7 @@ public final class UserCertificateAuthority {
     private boolean verifies(byte[] data, byte[] signature) {
         try {
             Signature verifier = Signature.getInstance("Ed25519");
-            verifier.initVerify(publicKeyOf(publicKey));
+            verifier.initVerify(Ed25519KeyPair.publicKeyOf(publicKey));
             verifier.update(data);
             return verifier.verify(signature);
         } catch (SignatureException | IllegalArgumentException e) {
@@ -88,24 +84,6 @@ public final class UserCertificateAuthority {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Ed25519 is part of every Java 15+ runtime", e);
         }
-    }
-
-    /** RFC 8032's encoding read back: y little-endian, the sign of x in the top bit of the last byte. */
-    private static PublicKey publicKeyOf(PublicKeyLine line) throws GeneralSecurityException {
-        SshWire.Reader reader = SshWire.reader(line.blob());
-        reader.readString();
-        byte[] encoded = reader.readBytes();
-        if (encoded.length != 32) {
-            throw new IllegalArgumentException("not an Ed25519 public key");
-        }
-        byte[] bigEndian = new byte[32];
-        for (int i = 0; i < 32; i++) {
-            bigEndian[i] = encoded[31 - i];
-        }
-        boolean xOdd = (bigEndian[0] & 0x80) != 0;
-        bigEndian[0] &= 0x7f;
-        return KeyFactory.getInstance("Ed25519").generatePublic(new EdECPublicKeySpec(NamedParameterSpec.ED25519,
-                new EdECPoint(xOdd, new BigInteger(1, bigEndian))));
     }
 
     private static byte[] signature(PrivateKey key, byte[] data) {
