@@ -13,6 +13,7 @@ import dev.jumpgate.contract.AgentContract;
 import dev.jumpgate.operator.dependent.AgentLeaseDependent;
 import dev.jumpgate.operator.dependent.KeySecretDependent;
 import dev.jumpgate.operator.status.StatusAggregator;
+import dev.jumpgate.operator.status.StatusPatch;
 import dev.jumpgate.operator.status.TunnelObservation;
 import dev.jumpgate.report.AgentReport;
 import dev.jumpgate.report.ReportText;
@@ -137,29 +138,14 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
         }
     }
 
-    /**
-     * Writes the status when it changed, and its Event. A JSON patch of what changed, not the SDK's server-side apply
-     * of the whole status: the operator is the status's only writer (one leader; agents write their Leases), so
-     * field ownership buys nothing, and an apply costs the API server a structured merge of the whole status and its
-     * managedFields at each write, the largest share of its CPU when thousands of tunnels come at once (BENCHMARKS.md,
-     * "Control plane"). The SDK's resource operations keep its cache in step with the answer.
-     */
+    /** Writes the status when it changed ({@link StatusPatch}), and its Event once it is written. */
     private void writeStatus(ReverseTunnel tunnel, ReverseTunnelStatus status, Context<ReverseTunnel> context) {
-        if (status.equals(tunnel.getStatus())) {
+        ReverseTunnelStatus before = tunnel.getStatus();
+        if (status.equals(before)) {
             return;
         }
-        events.onStatusChange(tunnel, tunnel.getStatus(), status);
-        // Without the resourceVersion, as the SDK's own status patch: a spec the user changed meanwhile is no conflict
-        // for a patch that touches only the status, which nobody else writes.
-        String version = tunnel.getMetadata().getResourceVersion();
-        tunnel.getMetadata().setResourceVersion(null);
-        try {
-            context.resourceOperations().jsonPatchPrimaryStatus(tunnel, edited -> {
-                edited.setStatus(status);
-                return edited;
-            });
-        } finally {
-            tunnel.getMetadata().setResourceVersion(version);
+        if (StatusPatch.write(tunnel, status, context)) {
+            events.onStatusChange(tunnel, before, status);
         }
     }
 

@@ -29,6 +29,9 @@ import dev.jumpgate.operator.Labels;
 import dev.jumpgate.operator.Names;
 import dev.jumpgate.operator.ReverseTunnelReconciler;
 import dev.jumpgate.operator.status.StatusAggregator;
+import dev.jumpgate.operator.status.StatusPatch;
+import dev.jumpgate.api.v1alpha1.ReverseTunnelStatus;
+import io.javaoperatorsdk.operator.api.reconciler.DefaultContext;
 import dev.jumpgate.testing.EchoClient;
 import dev.jumpgate.testing.EchoServer;
 import dev.jumpgate.testing.EgressProxy;
@@ -281,6 +284,35 @@ class OperatorOnRealApiServerTest {
                 && current(ns, "b").getStatus().getAgent() != null
                 && "edge".equals(current(ns, "b").getStatus().getAgent().getPool()));
         assertThat(current(ns, "b").getStatus().getAgent().getDeployment()).isEqualTo("edge-pool");
+    }
+
+    /**
+     * A status made from the tunnel as it was is not written over a user's edit made since: the patch is refused,
+     * and the edit gets its own reconcile. (The SDK holds back the events that arrive while its cache-filling patch
+     * is in flight and passes on only one newer than the patch: an edit just before an unversioned patch was
+     * dropped, and a pool move left undone; aTunnelMovedToANamedPoolLeavesTheDefaultOne failed so in CI.)
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void aStatusMadeFromAnOlderVersionIsNotWrittenOverAUsersEdit() {
+        String ns = namespace("stale");
+        tunnel(ns, null, 4040, 22);
+        await().atMost(PATIENCE).until(() -> current(ns).getStatus() != null
+                && Long.valueOf(1).equals(current(ns).getStatus().getObservedGeneration()));
+        ReverseTunnel asRead = current(ns);
+
+        client.resources(ReverseTunnel.class).inNamespace(ns).withName("lab")
+                .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"agent\":{\"pool\":\"edge\"}}}");
+        ReverseTunnelStatus stale = Serialization.clone(asRead.getStatus());
+        stale.setObservedGeneration(0L);
+        Controller<ReverseTunnel> controller = (Controller<ReverseTunnel>) operator
+                .getRegisteredController(ReverseTunnelReconciler.NAME).orElseThrow();
+
+        assertThat(StatusPatch.write(asRead, stale, new DefaultContext<>(null, controller, asRead, false, false)))
+                .isFalse();
+        await().atMost(PATIENCE).until(() -> Long.valueOf(2).equals(current(ns).getStatus().getObservedGeneration())
+                && "edge".equals(current(ns).getStatus().getAgent().getPool()));
+        assertThat(members(ns, "edge-pool")).containsExactly("lab");
     }
 
     @Test
