@@ -28,6 +28,10 @@ bin="$(build_for_cluster)"
 
 step "a single-node Kubernetes (hack/cluster.sh up)" \
   "A component did not start: its log is in $STATE/logs/ (the message above names it)."
+# A run killed half-way (a CI stop at its time limit) leaves its etcd data and topology behind, and up would resume
+# that cluster, its test namespaces and their agents (holding the relay's 4040) included: start from nothing.
+hack/topology.sh down >/dev/null 2>&1 || true
+hack/cluster.sh down >/dev/null
 hack/cluster.sh up
 export KUBECONFIG="$STATE/admin.kubeconfig" JUMPGATE_KUBECTL="$bin/kubectl"
 
