@@ -21,6 +21,7 @@ from check import run_check
 from load import run_flood, run_stall
 from measure import JIT_SETTLED_SHARE, MAX_WARMUP_ROUNDS, MIN_WARMUP_ROUNDS
 from failover import run_failover
+from heldlisten import run_held_listen
 from outages import run_frozen, run_recovery, run_silent_drop
 from rig import AGENT_JAVA, CIPHER, ROOT, Relay, stop_everything
 from speed import run_speed
@@ -67,6 +68,15 @@ def table(results):
             row(*results[key].keys())
             row(*["---"] * len(results[key]))
             row(*[f"{v:.2f}" for v in results[key].values()])
+    if "held_listen_s" in results:
+        h = results["held_listen_s"]
+        lines.append(f"\nheld listen: the path to the relay cut for {h['cut_s']} s (DROP); the relay ({h['relay']}) holds "
+                     f"the old session's listen until it finds it dead. Seconds to a working connection through the "
+                     f"forward (median of {h['rounds']}; inf = not within the limit)")
+        row("from", *h["after_relay_let_go"].keys())
+        row("---", *["---"] * len(h["after_relay_let_go"]))
+        row("the relay letting the old listen go", *[f"{v:.2f}" for v in h["after_relay_let_go"].values()])
+        row("the path back", *[f"{v:.2f}" for v in h["after_path_back"].values()])
     if "flood" in results:
         lines.append(f"\nflood: connections opened and held into one forward; then a second forward's new connections")
         row("variant", "opened", "still served", "RSS MiB", "threads", "other forward p50 ms", "p99 ms")
@@ -136,7 +146,7 @@ def main():
                         help="the agent's check interval in the check faults (default: the product's, 30 s)")
     parser.add_argument("--fault-limit", type=float, default=700,
                         help="seconds each check fault is watched (autossh -M polls every 600 s)")
-    parser.add_argument("--only", default="throughput,latency,recovery,failover,frozen,silent,memory,flood,stall,wan,check")
+    parser.add_argument("--only", default="throughput,latency,recovery,failover,frozen,silent,held,memory,flood,stall,wan,check")
     parser.add_argument("--settle", type=float, default=10, help="seconds of quiet before each memory figure")
     parser.add_argument("--max-warmup", type=int, default=MAX_WARMUP_ROUNDS,
                         help="most unmeasured rounds per comparison while the agent's JIT compiles")
@@ -181,6 +191,8 @@ def main():
                 run_frozen(args, work, relay, key, results)
             if "silent" in args.only:
                 run_silent_drop(args, work, relay, key, results)
+            if "held" in args.only:
+                run_held_listen(args, work, key, results)
             if "flood" in args.only:
                 run_flood(args, work, relay, key, results)
             if "stall" in args.only:

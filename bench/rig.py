@@ -132,13 +132,14 @@ def descendants(pid):
 class Relay:
     """Debian's sshd on a free loopback port, key-only, the same cipher for everyone."""
 
-    def __init__(self, work, authorized):
+    def __init__(self, work, authorized, extra=()):
+        """extra: sshd_config lines before the others (sshd keeps a keyword's first value), e.g. ClientAliveInterval."""
         self.work, self.port = work, free_port()
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / "host_ed25519")], check=True)
         (work / "authorized_keys").write_text(authorized)
         template = (ROOT / "hack" / "sshd_config.template").read_text().replace("{{DIR}}", str(work))
         (work / "relay.conf").write_text("\n".join([
-            f"Port {self.port}", "ListenAddress 127.0.0.1", "AllowTcpForwarding yes",
+            *extra, f"Port {self.port}", "ListenAddress 127.0.0.1", "AllowTcpForwarding yes",
             f"Ciphers {CIPHER}", "Compression no", "LogLevel ERROR", template]))
         self.process = None
         self.start()

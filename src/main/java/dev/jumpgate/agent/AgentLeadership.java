@@ -129,6 +129,7 @@ public final class AgentLeadership implements AutoCloseable {
                 return false;
             }
             ZonedDateTime wall = ZonedDateTime.now(ZoneOffset.UTC);
+            boolean inherits = !mine && !free;
             if (!mine) {
                 spec.setHolderIdentity(identity);
                 spec.setAcquireTime(wall);
@@ -137,7 +138,13 @@ public final class AgentLeadership implements AutoCloseable {
             spec.setRenewTime(wall);
             spec.setLeaseDurationSeconds((int) DURATION.toSeconds());
             current.setSpec(spec);
-            return api.replaceLease(namespace, current); // false: written by another in between, look again
+            if (!api.replaceLease(namespace, current)) {
+                return false; // written by another in between: look again
+            }
+            if (inherits) {
+                runtime.inheritListens(); // taken from a holder that did not let go: the relay may still hold its listens
+            }
+            return true;
         } catch (IOException e) {
             LOG.debugf("Lease %s: %s", lease, e.getMessage());
             return false;

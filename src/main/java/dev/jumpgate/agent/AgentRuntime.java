@@ -56,7 +56,7 @@ public final class AgentRuntime {
         TunnelAgent agent = new TunnelAgent(report -> {
             meter(tunnel, report);
             sink.accept(report);
-        }, connections, windows);
+        }, connections, windows, this::listensInherited);
         agents.put(tunnel, agent);
         return agent.start();
     }
@@ -80,6 +80,8 @@ public final class AgentRuntime {
     private volatile boolean started;
     private volatile boolean standingBy;
     private volatile long leaderLeaseSeenAt;
+    /** When (System.nanoTime) this process took its agent's Lease from a pod that had not let it go; 0: never. */
+    private volatile long inheritedAt;
 
     /** Whether this process stands by for another pod of its agent (AgentLeadership), serving nothing. */
     public void standBy(boolean standingBy) {
@@ -98,6 +100,20 @@ public final class AgentRuntime {
     /** When (System.nanoTime) this process last read its agent's leader Lease. */
     void sawLeaderLease(long nanoTime) {
         leaderLeaseSeenAt = nanoTime;
+    }
+
+    /**
+     * This process took its agent's Lease over from a pod that did not let it go (killed, or its node lost): the
+     * relay may still hold that pod's listens for a while, and its agents ask for them again quickly meanwhile.
+     */
+    void inheritListens() {
+        inheritedAt = System.nanoTime();
+    }
+
+    /** Whether this process took over from a pod that did not let go, within the last {@link TunnelAgent#HELD_LISTEN_PATIENCE}. */
+    boolean listensInherited() {
+        long at = inheritedAt;
+        return at != 0 && System.nanoTime() - at < TunnelAgent.HELD_LISTEN_PATIENCE.toNanos();
     }
 
     /** Whether it stands by and could take over: it has read the leader Lease within {@code within}. */

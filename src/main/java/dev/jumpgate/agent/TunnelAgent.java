@@ -17,16 +17,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 import org.jboss.logging.Logger;
@@ -66,6 +66,15 @@ public final class TunnelAgent implements AutoCloseable {
      * themselves still follow the backoff, so a relay that accepts TCP but fails SSH is never hammered.
      */
     private static final Duration REFUSED_PROBE = Duration.ofMillis(250);
+    /**
+     * A listen the relay refuses on a fresh session although this agent held it (its session was lost), or its agent
+     * pod just took the tunnels over from a pod that did not let go, is most likely still held by that older session:
+     * sshd frees it only when it finds the session dead (ClientAliveInterval x ClientAliveCountMax, or at once for a
+     * closed connection). It is asked for again this often (one global request, no login), so that it is taken as
+     * soon as the relay lets go, for {@link #HELD_LISTEN_PATIENCE} from its first refusal; then with the backoff.
+     */
+    static final Duration HELD_LISTEN_RETRY = Duration.ofMillis(500);
+    static final Duration HELD_LISTEN_PATIENCE = Duration.ofMinutes(2);
     /** How often reports may carry a new count of connections refused at a forward's cap. */
     private static final Duration REFUSED_REPORT_PERIOD = Duration.ofSeconds(30);
     /** A session up this long has proved the relay healthy: the next failure backs off from the minimum again. */
@@ -101,8 +110,13 @@ public final class TunnelAgent implements AutoCloseable {
     private final List<RelaySession> sideSessions = new ArrayList<>();
     /** Whether the relay holds the key to its line: once per session, beside the loop. */
     private final KeyRestrictionCheck keyCheck = new KeyRestrictionCheck(this::wake);
-    /** The listens (address:port asked for) the relay has granted this agent: a refusal of one of them is a busy port. */
-    private final Set<String> everBound = new HashSet<>();
+    /**
+     * The listens (address:port asked for) the relay has granted this agent, and when last: a refusal of one of them
+     * is a busy port.
+     */
+    private final Map<String, Instant> everBound = new HashMap<>();
+    /** Whether this agent's pod took its tunnels over from a pod that did not let go (and when, to the runtime). */
+    private final BooleanSupplier inheritedListens;
     /** Per forward, the count of connections refused at its cap that reports show, and since when. */
     private final Map<String, RefusedShown> refusedShown = new LinkedHashMap<>();
     /**
@@ -163,7 +177,7 @@ public final class TunnelAgent implements AutoCloseable {
 
     /** An agent alone in its JVM, on JSch: its forwarded connections take all the windows and places its memory allows. */
     public TunnelAgent(Consumer<AgentReport> listener) {
-        this(listener, ConnectionBudget.ofThisJvm(), WindowBudget.ofThisJvm());
+        this(listener, ConnectionBudget.ofThisJvm(), WindowBudget.ofThisJvm(), () -> false);
     }
 
     /**
@@ -171,21 +185,30 @@ public final class TunnelAgent implements AutoCloseable {
      * connection places and receive windows, each forward promised its part.
      */
     TunnelAgent(Consumer<AgentReport> listener, ConnectionBudget budget, WindowBudget windows) {
-        this(listener, JschRelaySession.connector(windows), Clock.systemUTC(), RandomGenerator.getDefault(), budget);
+        this(listener, budget, windows, () -> false);
+    }
+
+    /** As above, in a pod that may take its tunnels over from another ({@code inheritedListens}: AgentRuntime). */
+    TunnelAgent(Consumer<AgentReport> listener, ConnectionBudget budget, WindowBudget windows,
+            BooleanSupplier inheritedListens) {
+        this(listener, JschRelaySession.connector(windows), Clock.systemUTC(), RandomGenerator.getDefault(), budget,
+                task -> SshThreads.start("jumpgate-login-beside", task), inheritedListens);
     }
 
     /** For tests: the loop on the test's thread and clock; logins beside the tunnel run at once, on that thread. */
     TunnelAgent(Consumer<AgentReport> listener, RelayConnector relay, Clock clock, RandomGenerator random) {
-        this(listener, relay, clock, random, ConnectionBudget.ofThisJvm(), Runnable::run);
+        this(listener, relay, clock, random, () -> false);
+    }
+
+    /** For tests, as above, in a pod that took its tunnels over while {@code inheritedListens} says so. */
+    TunnelAgent(Consumer<AgentReport> listener, RelayConnector relay, Clock clock, RandomGenerator random,
+            BooleanSupplier inheritedListens) {
+        this(listener, relay, clock, random, ConnectionBudget.ofThisJvm(), Runnable::run, inheritedListens);
     }
 
     private TunnelAgent(Consumer<AgentReport> listener, RelayConnector relay, Clock clock, RandomGenerator random,
-            ConnectionBudget budget) {
-        this(listener, relay, clock, random, budget, task -> SshThreads.start("jumpgate-login-beside", task));
-    }
-
-    private TunnelAgent(Consumer<AgentReport> listener, RelayConnector relay, Clock clock, RandomGenerator random,
-            ConnectionBudget budget, Consumer<Runnable> beside) {
+            ConnectionBudget budget, Consumer<Runnable> beside, BooleanSupplier inheritedListens) {
+        this.inheritedListens = inheritedListens;
         this.beside = beside;
         this.budget = budget;
         this.listener = listener;
@@ -771,24 +794,40 @@ public final class TunnelAgent implements AutoCloseable {
 
     private void bind(Slot slot, TunnelConfig config) {
         ForwardTraffic counters = traffic.get(slot.spec.getName()); // made by reconcileForwards, before any bind
+        Instant now = clock.instant();
+        boolean held = heldByAnOlderSession(slot)
+                && (slot.heldSince == null || Duration.between(slot.heldSince, now).compareTo(HELD_LISTEN_PATIENCE) < 0);
         try {
             try {
                 slot.boundOn(session, session.bind(slot.spec, counters));
             } catch (ForwardRefused refused) {
-                if (slot.state != ForwardState.Failed) {
-                    throw refused; // a first refusal: the relay's line was read a moment ago
+                if (slot.state != ForwardState.Failed || held) {
+                    // A first refusal: the relay's line was read a moment ago. A held listen: a new login would be
+                    // refused the same, until the relay lets the older session go.
+                    throw refused;
                 }
                 bindOnSideSession(slot, config, counters, refused);
             }
             slot.retry.reset();
             LOG.infof("forward %s bound on relay port %d", slot.spec, slot.remotePort);
         } catch (ForwardRefused e) {
-            Duration wait = slot.retry.next();
+            if (held && slot.heldSince == null) {
+                slot.heldSince = now;
+            }
+            Duration wait = held ? Backoff.spread(HELD_LISTEN_RETRY, random) : slot.retry.next();
             if (slot.state != ForwardState.Failed) {
                 LOG.warnf("forward %s: %s (retrying in %d ms)", slot.spec, e.getMessage(), wait.toMillis());
             }
             slot.state = ForwardState.Failed;
-            if (everBound.contains(slot.listen())) {
+            if (held) {
+                slot.reason = Reasons.FORWARD_REFUSED;
+                slot.message = e.getMessage() + ": the relay still holds it for an older session of this key ("
+                        + (everBound.containsKey(slot.listen()) ? "this agent's, before it reconnected"
+                                : "the agent pod that served the tunnel before") + ") until it finds that session "
+                        + "dead (its ClientAliveInterval x ClientAliveCountMax); asked again every "
+                        + HELD_LISTEN_RETRY.toMillis() + " ms for " + HELD_LISTEN_PATIENCE.toMinutes() + " min, then with "
+                        + "the backoff";
+            } else if (everBound.containsKey(slot.listen())) {
                 slot.reason = Reasons.FORWARD_REFUSED;
                 slot.message = e.getMessage();
             } else {
@@ -798,8 +837,19 @@ public final class TunnelAgent implements AutoCloseable {
                         + "status.authorizedKey (or the output of jumpgate authorized-key) and the forward binds within "
                         + desired.spec().getReconnect().getMaxBackoffSeconds() + " s, the others untouched";
             }
-            slot.nextAttempt = clock.instant().plus(wait);
+            slot.nextAttempt = now.plus(wait);
         }
+    }
+
+    /**
+     * Whether a refusal of the slot's listen on the current session means an older session holds it: this agent held
+     * it before this session logged in (so the key's line, read at that login, allowed it), or its pod took over from
+     * one that did not let go. A listen bound later than this session's login (on a side session) is not: its
+     * refusal here may be the session's older line, which a side session fixes.
+     */
+    private boolean heldByAnOlderSession(Slot slot) {
+        Instant bound = everBound.get(slot.listen());
+        return connectedAt != null && (bound != null ? bound.isBefore(connectedAt) : inheritedListens.getAsBoolean());
     }
 
     /** Logs in again, so that the relay reads the key's line as it is now, and binds the forward on that session. */
@@ -1011,6 +1061,8 @@ public final class TunnelAgent implements AutoCloseable {
         String reason = Reasons.FORWARD_PENDING;
         String message = "not asked for yet";
         Instant nextAttempt = Instant.MIN;
+        /** When the relay first refused this listen as held by an older session (since it was last bound); or null. */
+        Instant heldSince;
         final ForwardCheckSchedule checks = new ForwardCheckSchedule(clock, TunnelAgent.this::wake);
 
         Slot(ForwardSpec spec, TunnelConfig config) {
@@ -1029,7 +1081,8 @@ public final class TunnelAgent implements AutoCloseable {
             state = ForwardState.Bound;
             reason = Reasons.BOUND;
             message = "the relay listens on " + spec.getRemote().getBindAddress() + ":" + port;
-            everBound.add(listen());
+            heldSince = null;
+            everBound.put(listen(), clock.instant());
         }
 
         ForwardReport report(long refusedConnections) {

@@ -36,6 +36,7 @@ final class ScriptedRelay implements RelayConnector {
 
     private final Deque<RelayFailure> nextLogins = new ArrayDeque<>();
     private final Set<Integer> refusedPorts = new HashSet<>();
+    private final Set<Integer> heldElsewhere = ConcurrentHashMap.newKeySet();
     final List<Session> sessions = new CopyOnWriteArrayList<>();
     /** The host keys the agent required at each login, failed ones included. */
     final List<List<String>> pinsAtLogin = new CopyOnWriteArrayList<>();
@@ -76,6 +77,15 @@ final class ScriptedRelay implements RelayConnector {
     }
 
     /** The key's line on the relay from now on lets it listen everywhere but on these ports. */
+    /**
+     * The listens on these ports are held by a session that is not one of the agent's (an older one the relay has
+     * not found dead yet): every bind of them is refused until they are let go, on any session, at once.
+     */
+    void holdElsewhere(Integer... ports) {
+        heldElsewhere.clear();
+        heldElsewhere.addAll(List.of(ports));
+    }
+
     void refuseListensOn(Integer... ports) {
         refusedPorts.clear();
         refusedPorts.addAll(List.of(ports));
@@ -165,7 +175,7 @@ final class ScriptedRelay implements RelayConnector {
                 throw bug;
             }
             int port = forward.getRemote().getPort();
-            if (!up || refusedAtLogin.contains(port)) {
+            if (!up || refusedAtLogin.contains(port) || heldElsewhere.contains(port)) {
                 throw new ForwardRefused("the relay refused to listen on port " + port);
             }
             bound.add(forward.getName());

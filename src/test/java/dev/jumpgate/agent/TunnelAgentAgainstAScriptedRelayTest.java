@@ -195,6 +195,78 @@ class TunnelAgentAgainstAScriptedRelayTest {
     }
 
     @Test
+    void aListenTheLostSessionHeldIsAskedForAgainEveryHalfSecondWithoutALoginUntilTheRelayLetsItGo() {
+        agent.apply(config(spec(1, 30, forward("a", 4001))));
+        agent.runOnce();
+        relay.holdElsewhere(4001); // the relay has not found the lost session dead yet: it keeps its listen
+        relay.session(0).die();
+        agent.runOnce(); // the loss seen; a login again after the first backoff
+        clock.advance(Duration.ofSeconds(1));
+        agent.runOnce();
+        assertThat(relay.sessions).hasSize(2);
+        assertThat(forwardReport("a").reason()).isEqualTo(Reasons.FORWARD_REFUSED);
+        assertThat(forwardReport("a").message()).contains("an older session of this key (this agent's, before it "
+                + "reconnected)", "ClientAliveInterval x ClientAliveCountMax", "every 500 ms");
+
+        for (int i = 0; i < 20; i++) { // 15 s, well into what the backoff would have waited
+            clock.advance(Duration.ofMillis(750));
+            agent.runOnce();
+        }
+        assertThat(relay.sessions).as("asked on the session it has: a new login would be refused the same").hasSize(2);
+        relay.holdElsewhere(); // the relay lets go
+        clock.advance(Duration.ofMillis(750));
+        agent.runOnce();
+
+        assertThat(forwardReport("a").state()).isEqualTo(ForwardState.Bound);
+        assertThat(relay.session(1).bound).containsExactly("a");
+    }
+
+    @Test
+    void aListenStillHeldAfterTwoMinutesIsAskedForWithTheBackoff() {
+        agent.apply(config(spec(5, 30, forward("a", 4001))));
+        agent.runOnce();
+        relay.holdElsewhere(4001);
+        relay.session(0).die();
+        agent.runOnce();
+        clock.advance(Duration.ofSeconds(5));
+        agent.runOnce();
+        assertThat(forwardReport("a").state()).isEqualTo(ForwardState.Failed);
+        Instant firstRefusal = clock.instant();
+        while (Duration.between(firstRefusal, clock.instant()).compareTo(TunnelAgent.HELD_LISTEN_PATIENCE) <= 0) {
+            clock.advance(Duration.ofMillis(750));
+            agent.runOnce();
+        }
+        relay.holdElsewhere();
+        clock.advance(Duration.ofMillis(750));
+        agent.runOnce();
+
+        assertThat(forwardReport("a").state()).as("the backoff's first wait, 2.5-5 s").isEqualTo(ForwardState.Failed);
+        clock.advance(Duration.ofSeconds(5));
+        agent.runOnce();
+        assertThat(forwardReport("a").state()).isEqualTo(ForwardState.Bound);
+    }
+
+    @Test
+    void aPodThatTookTheTunnelOverAsksForItsListensAgainEveryHalfSecondAndSaysWhoHoldsThem() {
+        TunnelAgent successor = new TunnelAgent(reports::add, relay, clock, new Random(42), () -> true);
+        relay.holdElsewhere(4001); // by the session of the pod that served the tunnel and vanished
+        successor.apply(config(spec(1, 30, forward("a", 4001))));
+        successor.runOnce();
+        ForwardReport refused = successor.report().forwards().get(0);
+        assertThat(refused.reason()).isEqualTo(Reasons.FORWARD_REFUSED);
+        assertThat(refused.message()).contains("the agent pod that served the tunnel before");
+
+        clock.advance(Duration.ofMillis(750));
+        successor.runOnce();
+        relay.holdElsewhere();
+        clock.advance(Duration.ofMillis(750));
+        successor.runOnce();
+
+        assertThat(successor.report().forwards().get(0).state()).isEqualTo(ForwardState.Bound);
+        assertThat(relay.sessions).as("no login beside its session").hasSize(1);
+    }
+
+    @Test
     void anUnexpectedFailureIsReportedAsTheAgentsOwnAndTheAgentStartsOverWithAFreshSession() {
         relay.nextBindBug = new IllegalStateException("a bug in the agent");
         agent.apply(config(spec(1, 10, forward("ssh", 4022))));

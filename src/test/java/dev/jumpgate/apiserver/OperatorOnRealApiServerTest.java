@@ -35,6 +35,11 @@ import io.javaoperatorsdk.operator.api.reconciler.DefaultContext;
 import dev.jumpgate.testing.EchoClient;
 import dev.jumpgate.testing.EchoServer;
 import dev.jumpgate.testing.EgressProxy;
+import dev.jumpgate.testing.FreezableLink;
+import dev.jumpgate.contract.ApiServerAccess;
+import java.net.URI;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicLong;
 import dev.jumpgate.testing.OpenSshRelay;
 import dev.jumpgate.testing.RealApiServerResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -507,10 +512,97 @@ class OperatorOnRealApiServerTest {
         }
     }
 
+    /**
+     * The serving pod's node is lost: its connections to the relay and the API server go silent, nothing is closed.
+     * The standby takes the Lease once it has seen it unrenewed for 4 s; the relay still holds the old session's
+     * listen until its ClientAlive check (here 2 s x 4) finds that session dead, and the standby binds it as soon as
+     * it lets go: it asks every 0.5 s, not with the backoff. When the old pod is heard from again it sees the Lease
+     * held by the other and stands by.
+     */
+    @Test
+    void theStandbyTakesTheListensOfAVanishedPodAsSoonAsTheRelayLetsThemGo() throws Exception {
+        String ns = namespace("vanished");
+        // Without the recommended block, whose Match block would set its own ClientAlive (15 s x 3).
+        try (OpenSshRelay relay = OpenSshRelay.withoutRecommendedBlock("ClientAliveInterval 2", "ClientAliveCountMax 4");
+                EchoServer target = new EchoServer(); FreezableLink podARelayLink = new FreezableLink(relay.port())) {
+            int port = OpenSshRelay.freePort();
+            AgentPlacement two = new AgentPlacement();
+            two.setReplicas(2);
+            tunnel(ns, "lab", relay, port, target.port(), two, spec -> {
+                spec.getRelay().setPort(podARelayLink.port()); // both pods' sessions go through it; only A's freeze
+                spec.getKeepalive().setIntervalSeconds(60); // the lost pod's agent does not give up first
+            });
+            await().atMost(PATIENCE).until(() -> current(ns).getStatus() != null
+                    && current(ns).getStatus().getAuthorizedKey() != null
+                    && client.leases().inNamespace(ns).withName("default-pool-leader").get() != null
+                    && members(ns, "default-pool").equals(List.of("lab")));
+            relay.authorize(current(ns).getStatus().getAuthorizedKey());
+            ApiServerAccess direct = RealApiServerResource.api().accessAs("system:serviceaccount:" + ns + ":default-pool");
+            AgentRuntime a = new AgentRuntime(new SimpleMeterRegistry());
+            AgentRuntime b = new AgentRuntime(new SimpleMeterRegistry());
+            try (FreezableLink podAApiLink = new FreezableLink(direct.server().getPort())) {
+                AgentLeadership podA = pod(ns, "default-pool-a", a, new ApiServerAccess(
+                        URI.create("https://127.0.0.1:" + podAApiLink.port()), direct.tls(), direct.headers()));
+                AgentLeadership podB = null;
+                try {
+                    await().atMost(PATIENCE).until(() -> EchoClient.echoes(port, 2_000));
+                    podB = pod(ns, "default-pool-b", b, direct);
+                    await().atMost(PATIENCE).until(b::standingBy);
+                    await().atMost(PATIENCE).until(() -> b.readyToTakeOver(Duration.ofSeconds(1)));
+
+                    long lost = System.nanoTime();
+                    podAApiLink.freezeAll();
+                    podARelayLink.freezeOpen(); // pod A's session; B's, made later, pass
+                    // When the relay lets the lost session go: the moment sshd says so in its log.
+                    AtomicLong letGo = new AtomicLong();
+                    Thread relayWatch = new Thread(() -> {
+                        while (letGo.get() == 0) {
+                            try {
+                                if (Files.readString(relay.log()).contains("Timeout, client not responding")) {
+                                    letGo.set(System.nanoTime());
+                                }
+                                Thread.sleep(5);
+                            } catch (IOException | InterruptedException e) {
+                                return;
+                            }
+                        }
+                    });
+                    relayWatch.setDaemon(true);
+                    relayWatch.start();
+                    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                            .until(() -> EchoClient.echoes(port, 500));
+                    long served = System.nanoTime();
+                    relayWatch.interrupt();
+                    assertThat(b.agents()).containsOnlyKeys("lab");
+                    assertThat(letGo.get()).as("the relay let the lost session's listen go first").isPositive();
+                    Duration afterLetGo = Duration.ofNanos(served - letGo.get());
+                    System.out.printf("standby agent: pod lost -> relay let go after %.2f s -> traffic through the "
+                            + "standby %.2f s later%n", (letGo.get() - lost) / 1e9, afterLetGo.toMillis() / 1000.0);
+                    assertThat(afterLetGo).isLessThan(Duration.ofMillis(1500));
+
+                    podAApiLink.thaw();
+                    podARelayLink.thaw();
+                    await().atMost(PATIENCE).until(() -> a.standingBy() && a.agents().isEmpty());
+                    assertThat(EchoClient.echoes(port, 2_000)).as("the standby still serves").isTrue();
+                } finally {
+                    podAApiLink.thaw();
+                    podARelayLink.thaw();
+                    podA.close();
+                    if (podB != null) {
+                        podB.close();
+                    }
+                }
+            }
+        }
+    }
+
     /** One pod of the agent, as its process starts it (AgentMain), with its pool's rights only. */
     private AgentLeadership pod(String ns, String name, AgentRuntime runtime) {
-        KubernetesApi api = new KubernetesApi(RealApiServerResource.api().accessAs(
-                "system:serviceaccount:" + ns + ":default-pool"));
+        return pod(ns, name, runtime, RealApiServerResource.api().accessAs("system:serviceaccount:" + ns + ":default-pool"));
+    }
+
+    private AgentLeadership pod(String ns, String name, AgentRuntime runtime, ApiServerAccess access) {
+        KubernetesApi api = new KubernetesApi(access);
         PoolAgent.Settings settings = new PoolAgent.Settings(ns, "default-pool", name);
         return AgentLeadership.start(api, ns, "default-pool-leader", name, runtime,
                 () -> PoolAgent.start(runtime, api, settings), () -> PoolAgent.warmUp(runtime, api, settings));
