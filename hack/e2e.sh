@@ -41,11 +41,17 @@ hack/cluster.sh import "$(hack/image.sh)"
 
 step "the operator installed by helm, and the classic topology" \
   "The operator did not become ready: rerun with JUMPGATE_KEEP_CLUSTER=1, then kubectl -n jumpgate-system get pods and logs deploy/jumpgate (KUBECONFIG=$STATE/admin.kubeconfig)."
+hack/topology.sh up
+# The operator is the topology's user CA (README: SSH certificates), as a user sets it up: relay-ca trusts that CA;
+# the other relays take the tunnels' bare keys, which the agent offers after the certificate.
+"$bin/kubectl" create namespace jumpgate-system --dry-run=client -o yaml | "$bin/kubectl" apply -f - >/dev/null
+"$bin/kubectl" -n jumpgate-system create secret generic jumpgate-user-ca --from-file=ca="$(hack/topology.sh user-ca-key)" \
+  --dry-run=client -o yaml | "$bin/kubectl" apply -f - >/dev/null
 # A new image under the same tag: restart what runs it.
-"$helm" upgrade --install jumpgate helm/jumpgate --namespace jumpgate-system --create-namespace --set watchAllNamespaces=true --wait --timeout 180s >/dev/null
+"$helm" upgrade --install jumpgate helm/jumpgate --namespace jumpgate-system --create-namespace --set watchAllNamespaces=true \
+  --set userCA.secretName=jumpgate-user-ca --wait --timeout 180s >/dev/null
 "$bin/kubectl" -n jumpgate-system rollout restart deployment/jumpgate >/dev/null
 "$bin/kubectl" -n jumpgate-system rollout status deployment/jumpgate --timeout 180s >/dev/null
-hack/topology.sh up
 
 step "the cluster tests (mvn verify -Dgroups=cluster)" \
   "A cluster test failed: Maven's summary above names it, and the test printed the tunnel's status, events and the operator's and agent's logs. Rerun with JUMPGATE_KEEP_CLUSTER=1 to look at the cluster afterwards."

@@ -6,6 +6,9 @@
 #                        laptop's side
 #   relay-b 203.0.113.10:2222 a second relay's sshd on the relay's host (a tunnel's fallback relay), configured as the
 #                        first; its own host key and authorized_keys
+#   relay-ca 203.0.113.10:2223 a third sshd on the relay's host that knows no key: it trusts the user CA
+#                        (TrustedUserCAKeys, the README's jumpgate-user-ca.conf; the operator holds that CA in the
+#                        cluster tier) with a principals file, and presents a host certificate from the host CA
 #   laptop  192.0.2.20   reaches the relay and nothing else
 #   bastion 198.51.100.10 a company's way out, beside the node: a jump host (sshd, port 22) that reaches the relay,
 #                        and an HTTP CONNECT proxy (tinyproxy, port 3128, Basic auth, CONNECT to port 22 only)
@@ -16,6 +19,9 @@
 #   hack/topology.sh relay-stop | relay-start the relay's sshd (sessions included)
 #   hack/topology.sh relay-b-authorize "LINE" | relay-b-hostkey | relay-b-stop | relay-b-start   the same for relay-b
 #   hack/topology.sh lab-stop | lab-start     the lab machine's sshd
+#   hack/topology.sh user-ca-key              the path of the user CA's private key (for the operator's Secret)
+#   hack/topology.sh host-ca                  the host CA's public key, to trust (spec.relay.hostCertificateAuthorities)
+#   hack/topology.sh relay-ca-principals "LINE"   replace relay-ca's principals file (a tunnel's authorizedPrincipal)
 #   hack/topology.sh relay-firewall drop|accept PORT   a firewall rule on the relay dropping connections to PORT
 #   hack/topology.sh relay-gatewayports no|clientspecified   the tunnels' GatewayPorts; restarts the relay's sshd
 #   hack/topology.sh bastion-authorize "LINE" replace the jump host's authorized_keys (a tunnel's hops[0].authorizedKey)
@@ -33,7 +39,7 @@ need ip /usr/sbin/sshd ssh ssh-keygen pkill pgrep ps iptables /usr/bin/tinyproxy
 STATE="${JUMPGATE_TOPOLOGY_DIR:-/var/lib/jumpgate-topology}"
 LAB_IP=10.8.92.10 LAB_GW=10.8.92.1
 RELAY_IP=203.0.113.10 RELAY_GW=203.0.113.1
-RELAY_LAPTOP_IP=192.0.2.10 LAPTOP_IP=192.0.2.20 RELAY_B_PORT=2222
+RELAY_LAPTOP_IP=192.0.2.10 LAPTOP_IP=192.0.2.20 RELAY_B_PORT=2222 RELAY_CA_PORT=2223
 BASTION_IP=198.51.100.10 BASTION_GW=198.51.100.1
 
 ns() { ip netns exec "jg-$1" "${@:2}"; }
@@ -111,21 +117,45 @@ up() {
     sed 's/^Match User tunnel$/Match User root/' "$JUMPGATE_ROOT/examples/relay/sshd_config.d/jumpgate.conf" \
       >> "$STATE/$r/sshd_config"
   done
+  relay_ca
   sshd_config bastion 22
   start_sshd lab
   start_sshd relay
   start_sshd relay-b relay
+  start_sshd relay-ca relay
   start_sshd bastion
   start_proxy
   echo "topology: lab $LAB_IP, relay $RELAY_IP (laptop side $RELAY_LAPTOP_IP; relay-b on port $RELAY_B_PORT)," \
-    "laptop $LAPTOP_IP," \
+    "relay-ca on port $RELAY_CA_PORT, laptop $LAPTOP_IP," \
     "bastion $BASTION_IP (jump host :22, HTTP proxy :3128)" >&2
+}
+
+# relay-ca: no authorized_keys at all; a user certificate from the user CA whose principal has a line in its principals
+# file (with that line's restrictions), and a host certificate for the relay's address from the host CA. The CAs are
+# made once and kept in the state directory, as the hosts' keys are.
+relay_ca() {
+  local ca
+  for ca in user_ca host_ca; do
+    [[ -f "$STATE/$ca" ]] || ssh-keygen -q -t ed25519 -N '' -C "jumpgate topology $ca" -f "$STATE/$ca"
+  done
+  sshd_config relay-ca "$RELAY_CA_PORT" "AllowTcpForwarding yes" "GatewayPorts clientspecified" \
+    "ClientAliveInterval 5" "ClientAliveCountMax 3" "AuthorizedKeysFile none" \
+    "HostCertificate $STATE/relay-ca/host_ed25519-cert.pub"
+  ssh-keygen -q -s "$STATE/host_ca" -h -I relay-ca -n "$RELAY_IP" -V -5m:+520w "$STATE/relay-ca/host_ed25519.pub"
+  touch "$STATE/relay-ca/principals"
+  sed -e 's/^Match User tunnel$/Match User root/' -e "s#/etc/ssh/jumpgate_user_ca.pub#$STATE/user_ca.pub#" \
+    -e "s#/etc/ssh/jumpgate_principals/%u#$STATE/relay-ca/principals#" \
+    "$JUMPGATE_ROOT/examples/relay/sshd_config.d/jumpgate-user-ca.conf" > "$STATE/relay-ca/user-ca.conf"
+  # The README's two blocks, as an /etc/ssh/sshd_config.d holds them: one Match block for the account, both parts.
+  { sed 's/^Match User tunnel$/Match User root/' "$JUMPGATE_ROOT/examples/relay/sshd_config.d/jumpgate.conf"
+    grep -v '^Match ' "$STATE/relay-ca/user-ca.conf"; } >> "$STATE/relay-ca/sshd_config"
 }
 
 down() {
   stop_sshd lab || true
   stop_sshd relay || true
   stop_sshd relay-b relay || true
+  stop_sshd relay-ca relay || true
   stop_sshd bastion || true
   [[ -f "$STATE/bastion/tinyproxy.pid" ]] && kill -9 "$(cat "$STATE/bastion/tinyproxy.pid")" 2>/dev/null || true
   rm -f "$STATE/bastion/tinyproxy.pid"
@@ -169,6 +199,9 @@ case "${1:-}" in
   relay-b-hostkey) cut -d' ' -f1,2 "$STATE/relay-b/host_ed25519.pub" ;;
   relay-b-stop) stop_sshd relay-b relay ;;
   relay-b-start) start_sshd relay-b relay ;;
+  user-ca-key) echo "$STATE/user_ca" ;;
+  host-ca) cut -d' ' -f1,2 "$STATE/host_ca.pub" ;;
+  relay-ca-principals) printf '%s\n' "${2:?line}" > "$STATE/relay-ca/principals" ;;
   lab-stop) stop_sshd lab ;;
   lab-start) start_sshd lab ;;
   relay-firewall)
@@ -198,5 +231,5 @@ EOF_SOCKS
   laptop-reaches) ns laptop timeout 3 bash -c "</dev/tcp/${2:?address}/${3:?port}" ;;
   ssh-from-laptop) shift; ns laptop ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
       -o ConnectTimeout=5 -i "$STATE/laptop_ed25519" "$@" ;;
-  *) sed -n '2,31p' "$0"; exit 2 ;;
+  *) sed -n '2,35p' "$0"; exit 2 ;;
 esac

@@ -98,6 +98,11 @@ class ReverseTunnelSchemaApiServerTest {
         standby.getMetadata().setNamespace("default");
         assertThat(client.resource(standby).create().getSpec().getAgent().getReplicas()).isEqualTo(2);
 
+        ReverseTunnel certified = Serialization.unmarshal(Files.readString(
+                Path.of("examples/lab-ssh-with-certificates.yaml")), ReverseTunnel.class);
+        certified.getMetadata().setNamespace("default");
+        assertThat(client.resource(certified).create().getSpec().getRelay().getHostCertificateAuthorities()).hasSize(1);
+
         ReverseTunnel minimal = create(RELAY, FORWARD, "");
 
         assertThat(minimal.getSpec().getRelay().getPort()).isEqualTo(22);

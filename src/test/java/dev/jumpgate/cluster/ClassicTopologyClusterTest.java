@@ -3,6 +3,7 @@ package dev.jumpgate.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.jumpgate.api.v1alpha1.CertificateStatus;
 import dev.jumpgate.api.v1alpha1.FallbackRelay;
 import dev.jumpgate.api.v1alpha1.ForwardSpec;
 import dev.jumpgate.api.v1alpha1.ForwardStatus;
@@ -39,6 +40,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -427,6 +429,41 @@ class ClassicTopologyClusterTest {
             Topology.run("relay-start");
             Topology.run("relay-b-start");
         }
+    }
+
+    /**
+     * SSH certificates both ways (issue 14 item 3): relay-ca has no authorized_keys; it trusts the user CA the
+     * operator holds (e2e.sh installs the chart with userCA, as the README says) and presents a host certificate.
+     * The tunnel pins no host key, only the host CA. Until the relay's owner puts the tunnel's authorizedPrincipal
+     * line into the principals file, its certificate gets nothing; then the laptop gets in.
+     */
+    @Test
+    void aRelayThatTrustsTheOperatorsCaAndShowsAHostCertificateNeedsNoKeyLineAndNoPin() throws Exception {
+        ReverseTunnel tunnel = Serialization.unmarshal(Files.readString(
+                Path.of("examples/lab-ssh-with-certificates.yaml")), ReverseTunnel.class);
+        tunnel.getMetadata().setNamespace(namespace);
+        tunnel.getSpec().getRelay().setHost(Topology.RELAY_IP);
+        tunnel.getSpec().getRelay().setPort(Topology.RELAY_CA_PORT);
+        tunnel.getSpec().getRelay().setUser("root");
+        tunnel.getSpec().getRelay().setHostCertificateAuthorities(new ArrayList<>(List.of(Topology.hostCa())));
+        tunnel.getSpec().getKeepalive().setIntervalSeconds(2);
+        tunnel.getSpec().getReconnect().setMaxBackoffSeconds(5);
+        client.resource(tunnel).create();
+        String name = tunnel.getMetadata().getName();
+        await().atMost(PATIENCE).until(() -> current(name).getStatus() != null
+                && current(name).getStatus().getCertificate() != null
+                && current(name).getStatus().getAuthorizedPrincipal() != null);
+        CertificateStatus certificate = current(name).getStatus().getCertificate();
+        assertThat(certificate.getIssuer()).isEqualTo("Operator");
+        assertThat(certificate.getPrincipals()).containsExactly("jumpgate:" + namespace + "/" + name);
+        assertThat(Duration.between(Instant.parse(certificate.getValidAfter()), Instant.parse(certificate.getValidBefore())))
+                .as("the chart's 12 h, from 5 min back").isEqualTo(Duration.ofHours(12).plusMinutes(5));
+        awaitReady(name, "False", Reasons.AUTHENTICATION_FAILED);
+
+        Topology.principalsOnRelayCa(current(name).getStatus().getAuthorizedPrincipal());
+
+        awaitReady(name, "True", Reasons.TUNNEL_READY);
+        assertLaptopReachesLab(DOOR);
     }
 
     /**

@@ -12,6 +12,8 @@ public final class Topology {
     public static final String RELAY_IP = "203.0.113.10";
     /** A second relay's sshd on the relay's host: a tunnel's fallback relay. */
     public static final int RELAY_B_PORT = 2222;
+    /** relay-ca: no authorized_keys; the user CA (the operator's in the cluster tier) and a host certificate. */
+    public static final int RELAY_CA_PORT = 2223;
     /** The relay as the laptop sees it. */
     public static final String RELAY_FROM_LAPTOP = "192.0.2.10";
     /** A company's way out: a jump host (sshd on 22) and an HTTP CONNECT proxy (3128, Basic auth). */
@@ -52,6 +54,16 @@ public final class Topology {
 
     public static void authorizeOnRelayB(String authorizedKeyLines) {
         run("relay-b-authorize", authorizedKeyLines).orThrow();
+    }
+
+    /** The host CA's public key: relay-ca's host certificate is its. */
+    public static String hostCa() {
+        return run("host-ca").orThrow().trim();
+    }
+
+    /** What relay-ca's owner does with a tunnel's status.authorizedPrincipal: the principals file. */
+    public static void principalsOnRelayCa(String lines) {
+        run("relay-ca-principals", lines).orThrow();
     }
 
     public static String bastionHostKey() {
