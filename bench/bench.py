@@ -163,6 +163,9 @@ def main():
     if args.only == {"controlplane"}:
         # No OpenSSH counterpart: the operator alone, on a real control plane.
         return subprocess.run([sys.executable, str(ROOT / "bench" / "controlplane.py")]).returncode
+    if args.only == {"standby"}:
+        # On the demo's cluster (hack/demo.sh): an agent with a standby pod, autossh beside it; the forwarder killed.
+        return subprocess.run([sys.executable, str(ROOT / "bench" / "standby.py")]).returncode
     if args.only == {"pools"}:
         # On the demo's cluster (hack/demo.sh): 100 tunnels pooled and dedicated, ssh -N -R beside them.
         return subprocess.run([sys.executable, str(ROOT / "bench" / "pools.py")]).returncode

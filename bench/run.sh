@@ -5,7 +5,8 @@
 # Prints a table and writes bench/results.json. Not part of the test command (see BENCHMARKS.md).
 #   bench/run.sh [--rounds N] [--only throughput,latency,recovery,failover,frozen,silent,held,memory,flood,stall,wan,check] [--smoke]
 # (--smoke: one short round of each, for CI; --only controlplane: the operator at scale, root;
-#  --only pools: 100 tunnels pooled and dedicated on the demo's cluster, root, after hack/demo.sh)
+#  --only pools: 100 tunnels pooled and dedicated on the demo's cluster, root, after hack/demo.sh;
+#  --only standby: the forwarder killed, an agent with a standby pod against autossh, on the demo's cluster likewise)
 # (silent, held and check insert iptables DROP rules while they measure: run them as root)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../hack/lib.sh"
