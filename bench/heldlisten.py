@@ -41,9 +41,9 @@ def run_held_listen(args, work, key, results):
             for v in variants:
                 v.wait_bound()
             old = {v.name: listener_pid(v.port) for v in variants}
-            for rule in rules:
-                subprocess.run(["iptables", "-I", "INPUT", *rule], check=True)
             try:
+                for rule in rules:
+                    subprocess.run(["iptables", "-I", "INPUT", *rule], check=True)
                 time.sleep(CUT_SECONDS)
             finally:
                 for rule in rules:

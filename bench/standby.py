@@ -200,11 +200,14 @@ def main():
                 times["autossh: ssh killed"].append(autossh.ssh_killed())
                 print({k: [round(v, 2) for v in s] for k, s in times.items()}, flush=True)
         finally:
-            if autossh:
-                autossh.stop()
-            kubectl("delete", "reversetunnel", NAME, "--ignore-not-found", "--wait=true")
-            sh("hack/topology.sh", "relay-authorize", before.rstrip("\n"))
-            rig.stop_everything()
+            # Each step alone, the relay's keys first: never leave the bench's keys on the relay.
+            keys.write_text(before)
+            try:
+                if autossh:
+                    autossh.stop()
+                kubectl("delete", "reversetunnel", NAME, "--ignore-not-found", "--wait=true")
+            finally:
+                rig.stop_everything()
     results = {"rounds": ROUNDS, "seconds": times,
                "median_s": {k: round(statistics.median(s), 2) for k, s in times.items()}}
     (ROOT / "bench" / "standby.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -29,9 +29,12 @@ bin="$(build_for_cluster)"
 step "a single-node Kubernetes (hack/cluster.sh up)" \
   "A component did not start: its log is in $STATE/logs/ (the message above names it)."
 # A run killed half-way (a CI stop at its time limit) leaves its etcd data and topology behind, and up would resume
-# that cluster, its test namespaces and their agents (holding the relay's 4040) included: start from nothing.
-hack/topology.sh down >/dev/null 2>&1 || true
-hack/cluster.sh down >/dev/null
+# that cluster, its test namespaces and their agents (holding the relay's 4040) included: start from nothing, unless
+# the cluster was kept on purpose (JUMPGATE_KEEP_CLUSTER=1, for a rerun).
+if ! keep; then
+  hack/topology.sh down >/dev/null 2>&1 || true
+  hack/cluster.sh down >/dev/null
+fi
 hack/cluster.sh up
 export KUBECONFIG="$STATE/admin.kubeconfig" JUMPGATE_KUBECTL="$bin/kubectl"
 
@@ -45,8 +48,9 @@ hack/topology.sh up
 # The operator is the topology's user CA (README: SSH certificates), as a user sets it up: relay-ca trusts that CA;
 # the other relays take the tunnels' bare keys, which the agent offers after the certificate.
 "$bin/kubectl" create namespace jumpgate-system --dry-run=client -o yaml | "$bin/kubectl" apply -f - >/dev/null
-"$bin/kubectl" -n jumpgate-system create secret generic jumpgate-user-ca --from-file=ca="$(hack/topology.sh user-ca-key)" \
-  --dry-run=client -o yaml | "$bin/kubectl" apply -f - >/dev/null
+# Created, not applied: an apply would copy the CA's private key into the last-applied annotation.
+"$bin/kubectl" -n jumpgate-system delete secret jumpgate-user-ca --ignore-not-found >/dev/null
+"$bin/kubectl" -n jumpgate-system create secret generic jumpgate-user-ca --from-file=ca="$(hack/topology.sh user-ca-key)" >/dev/null
 # A new image under the same tag: restart what runs it.
 "$helm" upgrade --install jumpgate helm/jumpgate --namespace jumpgate-system --create-namespace --set watchAllNamespaces=true \
   --set userCA.secretName=jumpgate-user-ca --wait --timeout 180s >/dev/null

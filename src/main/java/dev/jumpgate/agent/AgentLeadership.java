@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
@@ -33,6 +34,12 @@ public final class AgentLeadership implements AutoCloseable {
     static final Duration RENEW = Duration.ofSeconds(1);
     /** How often a standby looks at the Lease. */
     static final Duration RETRY = Duration.ofMillis(250);
+    /**
+     * A holder's record unchanged this long (a renewal missed) makes a standby ask the relay whether the holder still
+     * holds its listens ({@link HolderProbe}): a dead process's are freed at once, and then it takes over without
+     * waiting out {@link #DURATION}.
+     */
+    static final Duration SUSPECT = RENEW.plusMillis(500);
     /** A standby is ready while its last look at the Lease is this recent: it could take over. */
     static final Duration READY_WITHIN = Duration.ofSeconds(2);
 
@@ -42,6 +49,7 @@ public final class AgentLeadership implements AutoCloseable {
     private final String identity;
     private final AgentRuntime runtime;
     private final Supplier<AutoCloseable> serve;
+    private final BooleanSupplier holderGone;
     private final Thread loop;
     private final Object signal = new Object();
     private volatile boolean closed;
@@ -52,28 +60,30 @@ public final class AgentLeadership implements AutoCloseable {
     private boolean heldByAnother;
 
     private AgentLeadership(KubernetesApi api, String namespace, String lease, String identity, AgentRuntime runtime,
-            Supplier<AutoCloseable> serve) {
+            Supplier<AutoCloseable> serve, BooleanSupplier holderGone) {
         this.api = api;
         this.namespace = namespace;
         this.lease = lease;
         this.identity = identity;
         this.runtime = runtime;
         this.serve = serve;
+        this.holderGone = holderGone;
         this.loop = SshThreads.start("jumpgate-leadership", this::run);
     }
 
     /**
      * Stands by until this pod ({@code identity}) holds the Lease, then serves ({@code serve} starts the tunnels, its
      * close stops them) while it holds it; stands by again if it loses it. {@code warmUp} runs once meanwhile, beside
-     * the election: what makes a takeover quicker in a process that has not served yet.
+     * the election: what makes a takeover quicker in a process that has not served yet. {@code holderGone} is asked
+     * when the holder missed a renewal: true takes over at once (the relay has let the holder's listens go).
      */
     public static AgentLeadership start(KubernetesApi api, String namespace, String lease, String identity,
-            AgentRuntime runtime, Supplier<AutoCloseable> serve, Runnable warmUp) {
+            AgentRuntime runtime, Supplier<AutoCloseable> serve, Runnable warmUp, BooleanSupplier holderGone) {
         LOG.infof("standing by for Lease %s/%s as %s", namespace, lease, identity);
         runtime.standBy(true);
         runtime.markStarted();
         SshThreads.start("jumpgate-warm-up", warmUp);
-        return new AgentLeadership(api, namespace, lease, identity, runtime, serve);
+        return new AgentLeadership(api, namespace, lease, identity, runtime, serve, holderGone);
     }
 
     private void run() {
@@ -125,8 +135,11 @@ public final class AgentLeadership implements AutoCloseable {
             long duration = Math.min(DURATION.toNanos(), spec.getLeaseDurationSeconds() == null ? DURATION.toNanos()
                     : Duration.ofSeconds(Math.max(0, spec.getLeaseDurationSeconds())).toNanos());
             if (!mine && !free && now - seenAt < duration) {
-                heldByAnother = true;
-                return false;
+                if (now - seenAt < SUSPECT.toNanos() || !holderGone.getAsBoolean()) {
+                    heldByAnother = true;
+                    return false;
+                }
+                LOG.infof("%s missed its renewal of Lease %s and the relay let its listen go: taking over", holder, lease);
             }
             ZonedDateTime wall = ZonedDateTime.now(ZoneOffset.UTC);
             boolean inherits = !mine && !free;

@@ -125,8 +125,11 @@ public final class AgentMain {
         if (leaderLease.isEmpty()) {
             return PoolAgent.start(runtime, api, settings);
         }
-        return AgentLeadership.start(api, settings.namespace(), leaderLease, settings.holder(), runtime,
-                () -> PoolAgent.start(runtime, api, settings), () -> PoolAgent.warmUp(runtime, api, settings));
+        HolderProbe probe = new HolderProbe(runtime, api, settings);
+        return AgentLeadership.start(api, settings.namespace(), leaderLease, settings.holder(), runtime, () -> {
+            probe.close();
+            return PoolAgent.start(runtime, api, settings);
+        }, probe::warmUp, probe);
     }
 
     /** Until SIGTERM (the pod deleted) or SIGINT: then the forwards are cancelled and the last report says so. */

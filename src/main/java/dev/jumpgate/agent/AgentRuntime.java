@@ -33,6 +33,8 @@ public final class AgentRuntime {
     /** One memory for all tunnels: their connections share its places and receive windows, each forward promised some. */
     private final ConnectionBudget connections = ConnectionBudget.ofThisJvm();
     private final WindowBudget windows = WindowBudget.ofThisJvm();
+    /** All tunnels' asks for listens an older session holds, spread out together. */
+    private final HeldListenAsks heldAsks = new HeldListenAsks();
 
     public AgentRuntime(MeterRegistry registry) {
         this.registry = registry;
@@ -56,7 +58,7 @@ public final class AgentRuntime {
         TunnelAgent agent = new TunnelAgent(report -> {
             meter(tunnel, report);
             sink.accept(report);
-        }, connections, windows, this::listensInherited);
+        }, connections, windows, this::listensInherited, heldAsks);
         agents.put(tunnel, agent);
         return agent.start();
     }

@@ -95,31 +95,20 @@ public final class PoolAgent implements AutoCloseable {
     }
 
     /**
-     * A standby's warm-up: one login to its first member's relay, logged out at once, so that the process has run
-     * the SSH path (its classes, the JDK's crypto providers, the JIT's first tiers) before it must take over: on a
-     * busy node a first login in a fresh JVM is most of a takeover. Nothing bound, nothing reported. Best effort:
-     * whatever fails is logged and forgotten.
+     * The list's first member as its TunnelAgent would be given it (its key read): what a standby warms up with and
+     * watches the relay through ({@link HolderProbe}). Null when the list names none or its key cannot be read yet.
      */
-    public static void warmUp(AgentRuntime runtime, KubernetesApi api, Settings settings) {
-        try {
-            Secret list = api.secret(settings.namespace(), settings.poolConfig());
-            PoolConfig config = list == null ? null : listIn(list);
-            Member member = config == null || config.members() == null ? null
-                    : config.members().stream().filter(java.util.Objects::nonNull).findFirst().orElse(null);
-            Secrets secrets = member == null ? null : readSecrets(api, settings.namespace(), member);
-            if (secrets == null) {
-                return;
-            }
-            ReverseTunnelSpec spec = Serialization.jsonMapper().treeToValue(member.spec(), ReverseTunnelSpec.class);
-            TunnelConfig tunnel = tunnelConfig(member, spec, secrets);
-            long started = System.nanoTime();
-            try (RelaySession session = runtime.relayConnector().open(tunnel, tunnel.hostKeyPins(null), () -> { })) {
-                LOG.infof("warmed up for a takeover: logged in to %s and out in %d ms", spec.getRelay().where(),
-                        (System.nanoTime() - started) / 1_000_000);
-            }
-        } catch (Exception e) {
-            LOG.infof("no warm-up for a takeover (%s): the first login will be slower", e.getMessage());
+    static TunnelConfig firstMember(KubernetesApi api, Settings settings) throws IOException {
+        Secret list = api.secret(settings.namespace(), settings.poolConfig());
+        PoolConfig config = list == null ? null : listIn(list);
+        Member member = config == null || config.members() == null ? null
+                : config.members().stream().filter(java.util.Objects::nonNull).findFirst().orElse(null);
+        Secrets secrets = member == null ? null : readSecrets(api, settings.namespace(), member);
+        if (secrets == null) {
+            return null;
         }
+        return tunnelConfig(member, Serialization.jsonMapper().treeToValue(member.spec(), ReverseTunnelSpec.class),
+                secrets);
     }
 
     public static PoolAgent start(AgentRuntime runtime, KubernetesApi api, Settings settings) {

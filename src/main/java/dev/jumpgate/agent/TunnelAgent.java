@@ -111,10 +111,12 @@ public final class TunnelAgent implements AutoCloseable {
     /** Whether the relay holds the key to its line: once per session, beside the loop. */
     private final KeyRestrictionCheck keyCheck = new KeyRestrictionCheck(this::wake);
     /**
-     * The listens (address:port asked for) the relay has granted this agent, and when last: a refusal of one of them
-     * is a busy port.
+     * The listens the relays have granted this agent ({@link #boundKey}: the relay and the address:port asked for),
+     * and when last: a refusal of one of them is a busy port.
      */
     private final Map<String, Instant> everBound = new HashMap<>();
+    /** This process's asks for held listens, spread out together ({@link HeldListenAsks}). */
+    private final HeldListenAsks heldAsks;
     /** Whether this agent's pod took its tunnels over from a pod that did not let go (and when, to the runtime). */
     private final BooleanSupplier inheritedListens;
     /** Per forward, the count of connections refused at its cap that reports show, and since when. */
@@ -177,7 +179,7 @@ public final class TunnelAgent implements AutoCloseable {
 
     /** An agent alone in its JVM, on JSch: its forwarded connections take all the windows and places its memory allows. */
     public TunnelAgent(Consumer<AgentReport> listener) {
-        this(listener, ConnectionBudget.ofThisJvm(), WindowBudget.ofThisJvm(), () -> false);
+        this(listener, ConnectionBudget.ofThisJvm(), WindowBudget.ofThisJvm(), () -> false, new HeldListenAsks());
     }
 
     /**
@@ -185,14 +187,14 @@ public final class TunnelAgent implements AutoCloseable {
      * connection places and receive windows, each forward promised its part.
      */
     TunnelAgent(Consumer<AgentReport> listener, ConnectionBudget budget, WindowBudget windows) {
-        this(listener, budget, windows, () -> false);
+        this(listener, budget, windows, () -> false, new HeldListenAsks());
     }
 
     /** As above, in a pod that may take its tunnels over from another ({@code inheritedListens}: AgentRuntime). */
     TunnelAgent(Consumer<AgentReport> listener, ConnectionBudget budget, WindowBudget windows,
-            BooleanSupplier inheritedListens) {
+            BooleanSupplier inheritedListens, HeldListenAsks asks) {
         this(listener, JschRelaySession.connector(windows), Clock.systemUTC(), RandomGenerator.getDefault(), budget,
-                task -> SshThreads.start("jumpgate-login-beside", task), inheritedListens);
+                task -> SshThreads.start("jumpgate-login-beside", task), inheritedListens, asks);
     }
 
     /** For tests: the loop on the test's thread and clock; logins beside the tunnel run at once, on that thread. */
@@ -203,12 +205,15 @@ public final class TunnelAgent implements AutoCloseable {
     /** For tests, as above, in a pod that took its tunnels over while {@code inheritedListens} says so. */
     TunnelAgent(Consumer<AgentReport> listener, RelayConnector relay, Clock clock, RandomGenerator random,
             BooleanSupplier inheritedListens) {
-        this(listener, relay, clock, random, ConnectionBudget.ofThisJvm(), Runnable::run, inheritedListens);
+        this(listener, relay, clock, random, ConnectionBudget.ofThisJvm(), Runnable::run, inheritedListens,
+                new HeldListenAsks());
     }
 
     private TunnelAgent(Consumer<AgentReport> listener, RelayConnector relay, Clock clock, RandomGenerator random,
-            ConnectionBudget budget, Consumer<Runnable> beside, BooleanSupplier inheritedListens) {
+            ConnectionBudget budget, Consumer<Runnable> beside, BooleanSupplier inheritedListens,
+            HeldListenAsks heldAsks) {
         this.inheritedListens = inheritedListens;
+        this.heldAsks = heldAsks;
         this.beside = beside;
         this.budget = budget;
         this.listener = listener;
@@ -814,20 +819,26 @@ public final class TunnelAgent implements AutoCloseable {
             if (held && slot.heldSince == null) {
                 slot.heldSince = now;
             }
-            Duration wait = held ? Backoff.spread(HELD_LISTEN_RETRY, random) : slot.retry.next();
+            Duration wait;
+            if (held) {
+                Duration soon = Backoff.spread(HELD_LISTEN_RETRY, random);
+                wait = soon.plus(heldAsks.reserve(now.plus(soon)));
+            } else {
+                wait = slot.retry.next(); // after the held asks, from the backoff's start
+            }
             if (slot.state != ForwardState.Failed) {
                 LOG.warnf("forward %s: %s (retrying in %d ms)", slot.spec, e.getMessage(), wait.toMillis());
             }
             slot.state = ForwardState.Failed;
             if (held) {
                 slot.reason = Reasons.FORWARD_REFUSED;
-                slot.message = e.getMessage() + ": the relay still holds it for an older session of this key ("
-                        + (everBound.containsKey(slot.listen()) ? "this agent's, before it reconnected"
+                slot.message = e.getMessage() + ": most likely the relay still holds it for an older session of this key ("
+                        + (everBound.containsKey(boundKey(slot)) ? "this agent's, before it reconnected"
                                 : "the agent pod that served the tunnel before") + ") until it finds that session "
                         + "dead (its ClientAliveInterval x ClientAliveCountMax); asked again every "
                         + HELD_LISTEN_RETRY.toMillis() + " ms for " + HELD_LISTEN_PATIENCE.toMinutes() + " min, then with "
                         + "the backoff";
-            } else if (everBound.containsKey(slot.listen())) {
+            } else if (everBound.containsKey(boundKey(slot))) {
                 slot.reason = Reasons.FORWARD_REFUSED;
                 slot.message = e.getMessage();
             } else {
@@ -841,6 +852,11 @@ public final class TunnelAgent implements AutoCloseable {
         }
     }
 
+    /** The slot's listen on the relay the agent is on: what {@link #everBound} holds. */
+    private String boundKey(Slot slot) {
+        return (onActive == null ? "" : onActive.spec().getRelay().where()) + " " + slot.listen();
+    }
+
     /**
      * Whether a refusal of the slot's listen on the current session means an older session holds it: this agent held
      * it before this session logged in (so the key's line, read at that login, allowed it), or its pod took over from
@@ -848,7 +864,7 @@ public final class TunnelAgent implements AutoCloseable {
      * refusal here may be the session's older line, which a side session fixes.
      */
     private boolean heldByAnOlderSession(Slot slot) {
-        Instant bound = everBound.get(slot.listen());
+        Instant bound = everBound.get(boundKey(slot));
         return connectedAt != null && (bound != null ? bound.isBefore(connectedAt) : inheritedListens.getAsBoolean());
     }
 
@@ -1082,7 +1098,7 @@ public final class TunnelAgent implements AutoCloseable {
             reason = Reasons.BOUND;
             message = "the relay listens on " + spec.getRemote().getBindAddress() + ":" + port;
             heldSince = null;
-            everBound.put(listen(), clock.instant());
+            everBound.put(boundKey(this), clock.instant());
         }
 
         ForwardReport report(long refusedConnections) {

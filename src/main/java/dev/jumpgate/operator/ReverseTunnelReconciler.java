@@ -55,6 +55,8 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
     public static final String NAME = "reversetunnel";
     private static final Duration KEY_RECHECK = Duration.ofSeconds(10);
     private static final Duration KEY_CREATED_RECHECK = Duration.ofSeconds(1);
+    /** A status refused for a newer version of the tunnel is made again this soon (a label's edit brings no event). */
+    private static final Duration STATUS_CONFLICT_RECHECK = Duration.ofSeconds(1);
     private static final Logger LOG = Logger.getLogger(ReverseTunnelReconciler.class);
     /** The finalizer the SDK put on tunnels while this reconciler was a Cleaner (2026-12-01 to 2026-12-02). */
     static final String LEGACY_FINALIZER = "reversetunnels.jumpgate.dev/finalizer";
@@ -104,7 +106,9 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
         if (renewal != null && renewal.compareTo(recheck) < 0) {
             recheck = renewal.plusSeconds(1);
         }
-        writeStatus(tunnel, status, context);
+        if (!writeStatus(tunnel, status, context)) {
+            recheck = STATUS_CONFLICT_RECHECK; // an edit that changed no generation brings no reconcile of its own
+        }
         return UpdateControl.<ReverseTunnel>noUpdate().rescheduleAfter(recheck);
     }
 
@@ -132,21 +136,29 @@ public class ReverseTunnelReconciler implements Reconciler<ReverseTunnel> {
         List<String> finalizers = tunnel.getMetadata().getFinalizers();
         int at = finalizers == null ? -1 : finalizers.indexOf(LEGACY_FINALIZER);
         if (at >= 0) {
-            context.getClient().resource(tunnel).patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"test\",\"path\":"
-                    + "\"/metadata/finalizers/" + at + "\",\"value\":\"" + LEGACY_FINALIZER + "\"},{\"op\":\"remove\","
-                    + "\"path\":\"/metadata/finalizers/" + at + "\"}]");
+            ReverseTunnel patched = context.getClient().resource(tunnel).patch(PatchContext.of(PatchType.JSON),
+                    "[{\"op\":\"test\",\"path\":\"/metadata/finalizers/" + at + "\",\"value\":\"" + LEGACY_FINALIZER
+                    + "\"},{\"op\":\"remove\",\"path\":\"/metadata/finalizers/" + at + "\"}]");
+            // The status below is patched on this version: the one this reconcile made.
+            tunnel.getMetadata().setResourceVersion(patched.getMetadata().getResourceVersion());
+            tunnel.getMetadata().setFinalizers(patched.getMetadata().getFinalizers());
         }
     }
 
-    /** Writes the status when it changed ({@link StatusPatch}), and its Event once it is written. */
-    private void writeStatus(ReverseTunnel tunnel, ReverseTunnelStatus status, Context<ReverseTunnel> context) {
+    /**
+     * Writes the status when it changed ({@link StatusPatch}), and its Event once it is written; false when the tunnel
+     * changed since it was read and nothing was written.
+     */
+    private boolean writeStatus(ReverseTunnel tunnel, ReverseTunnelStatus status, Context<ReverseTunnel> context) {
         ReverseTunnelStatus before = tunnel.getStatus();
         if (status.equals(before)) {
-            return;
+            return true;
         }
-        if (StatusPatch.write(tunnel, status, context)) {
-            events.onStatusChange(tunnel, before, status);
+        if (!StatusPatch.write(tunnel, status, context)) {
+            return false;
         }
+        events.onStatusChange(tunnel, before, status);
+        return true;
     }
 
     /**

@@ -76,7 +76,6 @@ final class ScriptedRelay implements RelayConnector {
         nextLogins.addAll(List.of(failures));
     }
 
-    /** The key's line on the relay from now on lets it listen everywhere but on these ports. */
     /**
      * The listens on these ports are held by a session that is not one of the agent's (an older one the relay has
      * not found dead yet): every bind of them is refused until they are let go, on any session, at once.
@@ -86,6 +85,7 @@ final class ScriptedRelay implements RelayConnector {
         heldElsewhere.addAll(List.of(ports));
     }
 
+    /** The key's line on the relay from now on lets it listen everywhere but on these ports. */
     void refuseListensOn(Integer... ports) {
         refusedPorts.clear();
         refusedPorts.addAll(List.of(ports));

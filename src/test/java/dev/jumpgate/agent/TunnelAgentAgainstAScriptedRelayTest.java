@@ -264,6 +264,7 @@ class TunnelAgentAgainstAScriptedRelayTest {
 
         assertThat(successor.report().forwards().get(0).state()).isEqualTo(ForwardState.Bound);
         assertThat(relay.sessions).as("no login beside its session").hasSize(1);
+        successor.close();
     }
 
     @Test

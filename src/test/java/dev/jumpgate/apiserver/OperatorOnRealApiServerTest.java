@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.jumpgate.agent.AgentLeadership;
 import dev.jumpgate.agent.AgentRuntime;
+import dev.jumpgate.agent.HolderProbe;
 import dev.jumpgate.agent.PoolAgent;
 import dev.jumpgate.api.v1alpha1.AgentPlacement;
 import dev.jumpgate.contract.AgentContract;
@@ -578,7 +579,9 @@ class OperatorOnRealApiServerTest {
                     Duration afterLetGo = Duration.ofNanos(served - letGo.get());
                     System.out.printf("standby agent: pod lost -> relay let go after %.2f s -> traffic through the "
                             + "standby %.2f s later%n", (letGo.get() - lost) / 1e9, afterLetGo.toMillis() / 1000.0);
-                    assertThat(afterLetGo).isLessThan(Duration.ofMillis(1500));
+                    // Asked every 0.25-0.75 s; sshd logs the timeout a little before the listen is free (0.1-1.4 s
+                    // in runs). The backoff it replaced waited up to 8 s by then.
+                    assertThat(afterLetGo).isLessThan(Duration.ofSeconds(2));
 
                     podAApiLink.thaw();
                     podARelayLink.thaw();
@@ -596,6 +599,59 @@ class OperatorOnRealApiServerTest {
         }
     }
 
+    /**
+     * The serving pod's process dies (killed, OOM): its connections close, so the relay frees its listens at once,
+     * but its Lease runs on. The standby, seeing a renewal missed, asks the relay (HolderProbe: it can take the
+     * listen) and takes over then, not after the Lease's 4 s.
+     */
+    @Test
+    void theStandbyTakesOverFromADeadPodOnceTheRelayFreedItsListenWithoutWaitingOutTheLease() throws Exception {
+        String ns = namespace("killed");
+        try (OpenSshRelay relay = OpenSshRelay.start(); EchoServer target = new EchoServer()) {
+            int port = OpenSshRelay.freePort();
+            AgentPlacement two = new AgentPlacement();
+            two.setReplicas(2);
+            tunnel(ns, "lab", relay, port, target.port(), two);
+            await().atMost(PATIENCE).until(() -> current(ns).getStatus() != null
+                    && current(ns).getStatus().getAuthorizedKey() != null
+                    && client.leases().inNamespace(ns).withName("default-pool-leader").get() != null
+                    && members(ns, "default-pool").equals(List.of("lab")));
+            relay.authorize(current(ns).getStatus().getAuthorizedKey());
+            ApiServerAccess direct = RealApiServerResource.api().accessAs("system:serviceaccount:" + ns + ":default-pool");
+            AgentRuntime a = new AgentRuntime(new SimpleMeterRegistry());
+            AgentRuntime b = new AgentRuntime(new SimpleMeterRegistry());
+            try (FreezableLink podAApiLink = new FreezableLink(direct.server().getPort())) {
+                AgentLeadership podA = pod(ns, "default-pool-a", a, new ApiServerAccess(
+                        URI.create("https://127.0.0.1:" + podAApiLink.port()), direct.tls(), direct.headers()));
+                AgentLeadership podB = null;
+                try {
+                    await().atMost(PATIENCE).until(() -> EchoClient.echoes(port, 2_000));
+                    podB = pod(ns, "default-pool-b", b, direct);
+                    await().atMost(PATIENCE).until(() -> b.readyToTakeOver(Duration.ofSeconds(1)));
+
+                    long died = System.nanoTime();
+                    podAApiLink.freezeAll(); // no renewal, no release
+                    a.stop(); // its sessions end: the relay frees the listen
+                    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                            .until(() -> !b.agents().isEmpty() && EchoClient.echoes(port, 500));
+                    Duration takeover = Duration.ofNanos(System.nanoTime() - died);
+                    System.out.printf("standby agent: serving pod's process died -> traffic through the standby in "
+                            + "%.2f s%n", takeover.toMillis() / 1000.0);
+                    assertThat(takeover).as("a missed renewal (1.5 s), a look at the relay, a login: before the "
+                            + "Lease's 4 s (AgentLeadership.DURATION)").isLessThan(Duration.ofSeconds(4));
+                    assertThat(client.leases().inNamespace(ns).withName("default-pool-leader").get().getSpec()
+                            .getHolderIdentity()).isEqualTo("default-pool-b");
+                } finally {
+                    podAApiLink.thaw();
+                    podA.close();
+                    if (podB != null) {
+                        podB.close();
+                    }
+                }
+            }
+        }
+    }
+
     /** One pod of the agent, as its process starts it (AgentMain), with its pool's rights only. */
     private AgentLeadership pod(String ns, String name, AgentRuntime runtime) {
         return pod(ns, name, runtime, RealApiServerResource.api().accessAs("system:serviceaccount:" + ns + ":default-pool"));
@@ -604,8 +660,11 @@ class OperatorOnRealApiServerTest {
     private AgentLeadership pod(String ns, String name, AgentRuntime runtime, ApiServerAccess access) {
         KubernetesApi api = new KubernetesApi(access);
         PoolAgent.Settings settings = new PoolAgent.Settings(ns, "default-pool", name);
-        return AgentLeadership.start(api, ns, "default-pool-leader", name, runtime,
-                () -> PoolAgent.start(runtime, api, settings), () -> PoolAgent.warmUp(runtime, api, settings));
+        HolderProbe probe = new HolderProbe(runtime, api, settings);
+        return AgentLeadership.start(api, ns, "default-pool-leader", name, runtime, () -> {
+            probe.close();
+            return PoolAgent.start(runtime, api, settings);
+        }, probe::warmUp, probe);
     }
 
     /**

@@ -42,6 +42,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -450,6 +451,15 @@ class ClassicTopologyClusterTest {
         tunnel.getSpec().getReconnect().setMaxBackoffSeconds(5);
         client.resource(tunnel).create();
         String name = tunnel.getMetadata().getName();
+        // Beside it, the same relay trusted through a CA that did not sign its host certificate (the user CA's key).
+        ReverseTunnel impostorCa = Serialization.clone(tunnel);
+        impostorCa.getMetadata().setName(name + "-other-ca");
+        impostorCa.getMetadata().setResourceVersion(null);
+        impostorCa.getSpec().getForwards().get(0).getRemote().setPort(DOOR + 1);
+        impostorCa.getSpec().getRelay().setHostCertificateAuthorities(new ArrayList<>(List.of(String.join(" ",
+                Arrays.copyOf(Files.readString(Path.of(Topology.run("user-ca-key").orThrow().trim() + ".pub"))
+                        .trim().split("\\s+"), 2)))));
+        client.resource(impostorCa).create();
         await().atMost(PATIENCE).until(() -> current(name).getStatus() != null
                 && current(name).getStatus().getCertificate() != null
                 && current(name).getStatus().getAuthorizedPrincipal() != null);
@@ -464,6 +474,7 @@ class ClassicTopologyClusterTest {
 
         awaitReady(name, "True", Reasons.TUNNEL_READY);
         assertLaptopReachesLab(DOOR);
+        awaitReady(name + "-other-ca", "False", Reasons.HOST_KEY_MISMATCH);
     }
 
     /**
