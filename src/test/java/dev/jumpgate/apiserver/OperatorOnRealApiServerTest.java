@@ -579,9 +579,10 @@ class OperatorOnRealApiServerTest {
                     Duration afterLetGo = Duration.ofNanos(served - letGo.get());
                     System.out.printf("standby agent: pod lost -> relay let go after %.2f s -> traffic through the "
                             + "standby %.2f s later%n", (letGo.get() - lost) / 1e9, afterLetGo.toMillis() / 1000.0);
-                    // Asked every 0.25-0.75 s; sshd logs the timeout a little before the listen is free (0.1-1.4 s
-                    // in runs). The backoff it replaced waited up to 8 s by then.
-                    assertThat(afterLetGo).isLessThan(Duration.ofSeconds(2));
+                    // Asked every 0.25-0.75 s; sshd logs the timeout before it has closed the session's channels
+                    // and freed the listen (0.1-1.5 s in runs). The backoff it replaced waited up to 8 s by then;
+                    // the scripted-relay tests pin the asks' timing down.
+                    assertThat(afterLetGo).isLessThan(Duration.ofMillis(2500));
 
                     podAApiLink.thaw();
                     podARelayLink.thaw();
