@@ -11,19 +11,11 @@ import statistics
 import subprocess
 import threading
 import time
-from rig import Autossh, EchoServer, Jumpgate, Relay, echoes, wait_until
+from rig import Autossh, EchoServer, Jumpgate, Relay, echoes, listener_pid, wait_until
 
 CUT_SECONDS = 5
 RELAY_CLIENT_ALIVE = ["ClientAliveInterval 3", "ClientAliveCountMax 4"]
 LIMIT_SECONDS = 90
-
-
-def listener_pid(port):
-    """The pid of the process listening on 127.0.0.1:port (the relay's sshd session holding the forward), or None."""
-    out = subprocess.run(["ss", "-Htlnp", f"sport = :{port}"], capture_output=True, text=True).stdout
-    for part in out.split("pid=")[1:]:
-        return int(part.split(",")[0])
-    return None
 
 
 def run_held_listen(args, work, key, results):

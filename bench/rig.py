@@ -98,6 +98,16 @@ def listening(port, timeout=0.3):
         return False
 
 
+def listener_pid(port, netns=None):
+    """The pid of the process listening on this TCP port (a relay's sshd session holding a forward), or None; in the
+    network namespace netns (`ip netns exec`) when given."""
+    prefix = ["ip", "netns", "exec", netns] if netns else []
+    out = subprocess.run([*prefix, "ss", "-Htlnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+    for part in out.split("pid=")[1:]:
+        return int(part.split(",")[0])
+    return None
+
+
 def wait_until(check, seconds, what):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -48,10 +48,7 @@ def kubectl(*args, input=None):
 
 def listener(port):
     """The pid of the relay's sshd session that holds the listen on this port, or None."""
-    out = sh("ip", "netns", "exec", "jg-relay", "ss", "-Htlnp", f"sport = :{port}", check=False)
-    for part in out.split("pid=")[1:]:
-        return int(part.split(",")[0])
-    return None
+    return rig.listener_pid(port, "jg-relay")
 
 
 def laptop_reads_banner(port):

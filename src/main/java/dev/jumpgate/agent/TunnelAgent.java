@@ -184,13 +184,9 @@ public final class TunnelAgent implements AutoCloseable {
 
     /**
      * An agent on JSch among others in one JVM (a pool): all their forwarded connections share the process's
-     * connection places and receive windows, each forward promised its part.
+     * connection places and receive windows, each forward promised its part, and its asks for held listens
+     * ({@code asks}); {@code inheritedListens}: whether its pod just took the tunnels over from one that did not let go.
      */
-    TunnelAgent(Consumer<AgentReport> listener, ConnectionBudget budget, WindowBudget windows) {
-        this(listener, budget, windows, () -> false, new HeldListenAsks());
-    }
-
-    /** As above, in a pod that may take its tunnels over from another ({@code inheritedListens}: AgentRuntime). */
     TunnelAgent(Consumer<AgentReport> listener, ConnectionBudget budget, WindowBudget windows,
             BooleanSupplier inheritedListens, HeldListenAsks asks) {
         this(listener, JschRelaySession.connector(windows), Clock.systemUTC(), RandomGenerator.getDefault(), budget,

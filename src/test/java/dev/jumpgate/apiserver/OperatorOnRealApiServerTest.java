@@ -417,8 +417,7 @@ class OperatorOnRealApiServerTest {
                     && members(ns, "default-pool").equals(List.of("lab")));
             relay.authorize(current(ns).getStatus().getAuthorizedKey());
 
-            KubernetesApi asAgent = new KubernetesApi(RealApiServerResource.api().accessAs(
-                    "system:serviceaccount:" + ns + ":default-pool"));
+            KubernetesApi asAgent = new KubernetesApi(poolAccess(ns));
             try (PoolAgent agent = PoolAgent.start(runtime, asAgent, new PoolAgent.Settings(ns, "default-pool",
                     "default-pool-pod"))) {
                 await().atMost(PATIENCE).until(() -> ready(ns) != null && "True".equals(ready(ns).getStatus()));
@@ -440,15 +439,9 @@ class OperatorOnRealApiServerTest {
         String ns = namespace("standby");
         try (OpenSshRelay relay = OpenSshRelay.start(); EchoServer target = new EchoServer()) {
             int port = OpenSshRelay.freePort();
-            AgentPlacement two = new AgentPlacement();
-            two.setReplicas(2);
-            tunnel(ns, "lab", relay, port, target.port(), two);
-            await().atMost(PATIENCE).until(() -> current(ns).getStatus() != null
-                    && current(ns).getStatus().getAuthorizedKey() != null
-                    && client.leases().inNamespace(ns).withName("default-pool-leader").get() != null
-                    && client.apps().deployments().inNamespace(ns).withName("default-pool").get() != null
-                    && members(ns, "default-pool").equals(List.of("lab")));
-            relay.authorize(current(ns).getStatus().getAuthorizedKey());
+            twoPodTunnelAuthorized(ns, relay, port, target.port(), spec -> { });
+            await().atMost(PATIENCE).until(() ->
+                    client.apps().deployments().inNamespace(ns).withName("default-pool").get() != null);
             Deployment deployment = client.apps().deployments().inNamespace(ns).withName("default-pool").get();
             assertThat(deployment.getSpec().getReplicas()).isEqualTo(2);
             assertThat(deployment.getSpec().getStrategy().getType()).isEqualTo("RollingUpdate");
@@ -527,23 +520,15 @@ class OperatorOnRealApiServerTest {
         try (OpenSshRelay relay = OpenSshRelay.withoutRecommendedBlock("ClientAliveInterval 2", "ClientAliveCountMax 4");
                 EchoServer target = new EchoServer(); FreezableLink podARelayLink = new FreezableLink(relay.port())) {
             int port = OpenSshRelay.freePort();
-            AgentPlacement two = new AgentPlacement();
-            two.setReplicas(2);
-            tunnel(ns, "lab", relay, port, target.port(), two, spec -> {
+            twoPodTunnelAuthorized(ns, relay, port, target.port(), spec -> {
                 spec.getRelay().setPort(podARelayLink.port()); // both pods' sessions go through it; only A's freeze
                 spec.getKeepalive().setIntervalSeconds(60); // the lost pod's agent does not give up first
             });
-            await().atMost(PATIENCE).until(() -> current(ns).getStatus() != null
-                    && current(ns).getStatus().getAuthorizedKey() != null
-                    && client.leases().inNamespace(ns).withName("default-pool-leader").get() != null
-                    && members(ns, "default-pool").equals(List.of("lab")));
-            relay.authorize(current(ns).getStatus().getAuthorizedKey());
-            ApiServerAccess direct = RealApiServerResource.api().accessAs("system:serviceaccount:" + ns + ":default-pool");
+            ApiServerAccess direct = poolAccess(ns);
             AgentRuntime a = new AgentRuntime(new SimpleMeterRegistry());
             AgentRuntime b = new AgentRuntime(new SimpleMeterRegistry());
             try (FreezableLink podAApiLink = new FreezableLink(direct.server().getPort())) {
-                AgentLeadership podA = pod(ns, "default-pool-a", a, new ApiServerAccess(
-                        URI.create("https://127.0.0.1:" + podAApiLink.port()), direct.tls(), direct.headers()));
+                AgentLeadership podA = pod(ns, "default-pool-a", a, through(podAApiLink, direct));
                 AgentLeadership podB = null;
                 try {
                     await().atMost(PATIENCE).until(() -> EchoClient.echoes(port, 2_000));
@@ -610,20 +595,12 @@ class OperatorOnRealApiServerTest {
         String ns = namespace("killed");
         try (OpenSshRelay relay = OpenSshRelay.start(); EchoServer target = new EchoServer()) {
             int port = OpenSshRelay.freePort();
-            AgentPlacement two = new AgentPlacement();
-            two.setReplicas(2);
-            tunnel(ns, "lab", relay, port, target.port(), two);
-            await().atMost(PATIENCE).until(() -> current(ns).getStatus() != null
-                    && current(ns).getStatus().getAuthorizedKey() != null
-                    && client.leases().inNamespace(ns).withName("default-pool-leader").get() != null
-                    && members(ns, "default-pool").equals(List.of("lab")));
-            relay.authorize(current(ns).getStatus().getAuthorizedKey());
-            ApiServerAccess direct = RealApiServerResource.api().accessAs("system:serviceaccount:" + ns + ":default-pool");
+            twoPodTunnelAuthorized(ns, relay, port, target.port(), spec -> { });
+            ApiServerAccess direct = poolAccess(ns);
             AgentRuntime a = new AgentRuntime(new SimpleMeterRegistry());
             AgentRuntime b = new AgentRuntime(new SimpleMeterRegistry());
             try (FreezableLink podAApiLink = new FreezableLink(direct.server().getPort())) {
-                AgentLeadership podA = pod(ns, "default-pool-a", a, new ApiServerAccess(
-                        URI.create("https://127.0.0.1:" + podAApiLink.port()), direct.tls(), direct.headers()));
+                AgentLeadership podA = pod(ns, "default-pool-a", a, through(podAApiLink, direct));
                 AgentLeadership podB = null;
                 try {
                     await().atMost(PATIENCE).until(() -> EchoClient.echoes(port, 2_000));
@@ -653,9 +630,35 @@ class OperatorOnRealApiServerTest {
         }
     }
 
+    /**
+     * Tunnel "lab" with two agent pods in the default pool ({@code change} on top), listed, its Lease made and its key
+     * line on the relay: what each standby test starts from.
+     */
+    private void twoPodTunnelAuthorized(String ns, OpenSshRelay relay, int port, int targetPort,
+            Consumer<ReverseTunnelSpec> change) {
+        AgentPlacement two = new AgentPlacement();
+        two.setReplicas(2);
+        tunnel(ns, "lab", relay, port, targetPort, two, change);
+        await().atMost(PATIENCE).until(() -> current(ns).getStatus() != null
+                && current(ns).getStatus().getAuthorizedKey() != null
+                && client.leases().inNamespace(ns).withName("default-pool-leader").get() != null
+                && members(ns, "default-pool").equals(List.of("lab")));
+        relay.authorize(current(ns).getStatus().getAuthorizedKey());
+    }
+
+    /** The API server as the default pool's pods reach it: their ServiceAccount's rights only. */
+    private static ApiServerAccess poolAccess(String ns) {
+        return RealApiServerResource.api().accessAs("system:serviceaccount:" + ns + ":default-pool");
+    }
+
+    /** The same access, its connections through {@code link} (which can freeze them). */
+    private static ApiServerAccess through(FreezableLink link, ApiServerAccess access) {
+        return new ApiServerAccess(URI.create("https://127.0.0.1:" + link.port()), access.tls(), access.headers());
+    }
+
     /** One pod of the agent, as its process starts it (AgentMain), with its pool's rights only. */
     private AgentLeadership pod(String ns, String name, AgentRuntime runtime) {
-        return pod(ns, name, runtime, RealApiServerResource.api().accessAs("system:serviceaccount:" + ns + ":default-pool"));
+        return pod(ns, name, runtime, poolAccess(ns));
     }
 
     private AgentLeadership pod(String ns, String name, AgentRuntime runtime, ApiServerAccess access) {
@@ -722,8 +725,7 @@ class OperatorOnRealApiServerTest {
             jump.authorize(hop.getAuthorizedKey());
             relay.authorize(current(ns).getStatus().getAuthorizedKey());
 
-            KubernetesApi asAgent = new KubernetesApi(RealApiServerResource.api().accessAs(
-                    "system:serviceaccount:" + ns + ":default-pool"));
+            KubernetesApi asAgent = new KubernetesApi(poolAccess(ns));
             try (PoolAgent agent = PoolAgent.start(runtime, asAgent, new PoolAgent.Settings(ns, "default-pool",
                     "default-pool-pod"))) {
                 await().atMost(PATIENCE).until(() -> ready(ns) != null && "True".equals(ready(ns).getStatus()));
