@@ -202,7 +202,9 @@ class ReverseTunnelReconcilerTest {
         // A slow start (many agents starting on few cores) is waited for, not killed by the liveness probe.
         assertThat(container.getStartupProbe().getHttpGet().getPath()).isEqualTo("/q/health/started");
         assertThat(container.getStartupProbe().getPeriodSeconds() * container.getStartupProbe().getFailureThreshold())
-                .isGreaterThanOrEqualTo(120);
+                .isGreaterThanOrEqualTo(600);
+        assertThat(List.of(container.getStartupProbe(), container.getLivenessProbe(), container.getReadinessProbe()))
+                .allSatisfy(probe -> assertThat(probe.getTimeoutSeconds()).isGreaterThanOrEqualTo(5));
         assertThat(container.getEnv()).anySatisfy(e -> assertThat(e.getName() + "=" + e.getValue()).isEqualTo("JUMPGATE_MODE=agent"));
         assertThat(pod.getVolumes()).as("keys are read through the API: a new member needs no new pod")
                 .allSatisfy(v -> assertThat(v.getSecret()).isNull());

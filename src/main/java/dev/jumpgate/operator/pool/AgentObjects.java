@@ -68,9 +68,16 @@ public final class AgentObjects {
 
     public static final String CONTAINER = "agent";
     public static final int HTTP_PORT = AgentContract.HTTP_PORT;
-    /** An agent has this long to start (2 s x 60: two minutes) before the kubelet restarts it. */
+    /**
+     * An agent has this long to start (2 s x 300: ten minutes) before the kubelet restarts it. A restart throws away
+     * the CPU a start has spent: 100 dedicated agents starting at once on a 2-core node took over two minutes each
+     * (the CPU shared by 100 JVMs), and with two minutes they were all killed and started again, round after round
+     * (bench/pools.py). A start that hangs is rare; one that is slow is what a busy node does.
+     */
     static final int STARTUP_PROBE_PERIOD_SECONDS = 2;
-    static final int STARTUP_PROBE_FAILURES = 60;
+    static final int STARTUP_PROBE_FAILURES = 300;
+    /** An answer that takes seconds on a busy node is slow, not dead (the kubelet's default gives 1 s). */
+    static final int PROBE_TIMEOUT_SECONDS = 5;
     private static final Pattern IPV4 = Pattern.compile("^\\d{1,3}(\\.\\d{1,3}){3}$");
 
     private final String agent;
@@ -287,6 +294,7 @@ public final class AgentObjects {
         return new ProbeBuilder()
                 .withHttpGet(new HTTPGetActionBuilder().withPath(path).withPort(new IntOrString("http")).build())
                 .withPeriodSeconds(periodSeconds)
+                .withTimeoutSeconds(PROBE_TIMEOUT_SECONDS)
                 .withFailureThreshold(3)
                 .build();
     }
