@@ -103,9 +103,8 @@ def rss_mib(pod):
         try:
             if proc.name.isdigit() and running[0] in (proc / "cgroup").read_text() \
                     and (proc / "comm").read_text().strip() == "java":
-                rss = [line.split()[1] for line in (proc / "status").read_text().splitlines()
-                       if line.startswith("VmRSS:")]
-                return int(rss[0]) / 1024 if rss else None  # a process on its way out has no RSS line
+                kib = rig.rss_kib([int(proc.name)])
+                return kib / 1024 if kib else None  # a process on its way out has no RSS line
         except OSError:
             continue  # a process that ended meanwhile
     return None
